@@ -1,0 +1,16 @@
+"""Errors raised for bad user input across nasga."""
+
+from __future__ import annotations
+
+
+class NasgaInputError(ValueError):
+    """A one-line, user-facing error about bad input.
+
+    The message names the field, the rule and the offending value, e.g.
+    ``genome: stage 2 needs 6 bits, got 5 in '0-01-11'``. Command-line entry points turn it
+    into a single line on stderr and exit code 2.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")

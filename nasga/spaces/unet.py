@@ -1,0 +1,231 @@
+"""U-Net generator search space: channel code + skip code (paper 000, §3.1–3.2).
+
+A genome has ``depth`` channel genes (output channels of each encoder layer, each from the
+choices ``S1``; the decoder mirrors them) and ``depth - 1`` skip bits (``S2``). Skip bit ``i``
+concatenates encoder output ``i`` (0 = outermost, largest feature map) onto the decoder at the
+same resolution. String form: ``64-128-256-512-512-512-512-512|1111111``.
+
+This module imports no deep-learning framework.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import optuna.distributions as od
+
+from nasga.spaces._errors import NasgaInputError
+
+PIX2PIX_CHANNELS_256 = (64, 128, 256, 512, 512, 512, 512, 512)
+
+
+@dataclass(frozen=True)
+class UNetGenome:
+    """A U-Net individual: per-encoder-layer channels and skip bits.
+
+    Attributes:
+        channels: Output channels of encoder layers 0..depth-1 (outermost first).
+        skips: ``depth - 1`` bits; bit ``i`` keeps the skip from encoder output ``i``.
+    """
+
+    channels: tuple[int, ...]
+    skips: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "channels", tuple(self.channels))
+        object.__setattr__(self, "skips", tuple(self.skips))
+        if len(self.channels) < 1:
+            raise NasgaInputError("genome", "need at least one channel gene, got none")
+        for c in self.channels:
+            if not isinstance(c, int) or isinstance(c, bool) or c < 1:
+                raise NasgaInputError("genome", f"channels must be positive integers, got {c!r}")
+        if len(self.skips) != len(self.channels) - 1:
+            raise NasgaInputError(
+                "genome",
+                f"{len(self.channels)} channel genes need {len(self.channels) - 1} skip bits, "
+                f"got {len(self.skips)}",
+            )
+        for b in self.skips:
+            if b not in (0, 1) or isinstance(b, bool):
+                raise NasgaInputError("genome", f"skip bits must be 0 or 1, got {b!r}")
+
+    @property
+    def depth(self) -> int:
+        """Number of encoder (and decoder) layers."""
+        return len(self.channels)
+
+    def to_string(self) -> str:
+        """``64-128-...-512|1111111``."""
+        return "-".join(str(c) for c in self.channels) + "|" + "".join(str(b) for b in self.skips)
+
+    def __str__(self) -> str:
+        return self.to_string()
+
+    @property
+    def key(self) -> str:
+        """Canonical key: every distinct genome is a distinct network."""
+        return "unet/" + self.to_string()
+
+
+class UNetSpace:
+    """The U-Net genome space (paper 000, eq. 5: ``S1 = {64,128,256,512}, S2 = {1,0}``).
+
+    Args:
+        depth: Encoder layers (8 for 256×256 in pix2pix's ``unet_256``).
+        channels: Channel choices ``S1``.
+    """
+
+    name = "unet"
+
+    def __init__(self, depth: int = 8, channels: Sequence[int] = (64, 128, 256, 512)) -> None:
+        if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
+            raise NasgaInputError("depth", f"must be an integer >= 1, got {depth!r}")
+        choices = tuple(channels)
+        if not choices:
+            raise NasgaInputError("channels", "need at least one channel choice, got none")
+        for c in choices:
+            if not isinstance(c, int) or isinstance(c, bool) or c < 1:
+                raise NasgaInputError("channels", f"choices must be positive integers, got {c!r}")
+        if len(set(choices)) != len(choices):
+            raise NasgaInputError("channels", f"choices must be distinct, got {list(choices)}")
+        self.depth = depth
+        self.choices: tuple[int, ...] = choices
+        self._ch_names = [f"ch_{i}" for i in range(depth)]
+        self._skip_names = [f"skip_{i}" for i in range(depth - 1)]
+
+    def __repr__(self) -> str:
+        return f"UNetSpace(depth={self.depth}, channels={self.choices})"
+
+    @property
+    def param_names(self) -> list[str]:
+        """``ch_0..ch_{D-1}`` (index into the choices), then ``skip_0..skip_{D-2}``."""
+        return self._ch_names + self._skip_names
+
+    @property
+    def distributions(self) -> dict[str, od.BaseDistribution]:
+        """``IntDistribution`` over channel-choice indices, ``IntDistribution(0, 1)`` per skip."""
+        d: dict[str, od.BaseDistribution] = {
+            n: od.IntDistribution(0, len(self.choices) - 1) for n in self._ch_names
+        }
+        d.update({n: od.IntDistribution(0, 1) for n in self._skip_names})
+        return d
+
+    @property
+    def size(self) -> int:
+        """``|S1|^D · 2^(D-1)``: 8,388,608 for the paper's space."""
+        return len(self.choices) ** self.depth * 2 ** (self.depth - 1)
+
+    # --- operator layout -------------------------------------------------------------------
+    @property
+    def channel_bounds(self) -> tuple[int, int]:
+        """``(start, stop)`` of the channel code in the flat vector."""
+        return (0, self.depth)
+
+    @property
+    def skip_bounds(self) -> tuple[int, int]:
+        """``(start, stop)`` of the skip code in the flat vector."""
+        return (self.depth, 2 * self.depth - 1)
+
+    # --- conversions -----------------------------------------------------------------------
+    def genome(self, vector: Sequence[int]) -> UNetGenome:
+        """Genome from a flat gene vector (channel indices, then skip bits)."""
+        vec = [int(v) for v in vector]
+        if len(vec) != 2 * self.depth - 1:
+            raise NasgaInputError(
+                "genome", f"vector needs {2 * self.depth - 1} genes, got {len(vec)}"
+            )
+        for i, v in enumerate(vec[: self.depth]):
+            if not 0 <= v < len(self.choices):
+                raise NasgaInputError(
+                    "genome", f"channel gene {i} must index 0..{len(self.choices) - 1}, got {v}"
+                )
+        return UNetGenome(
+            tuple(self.choices[v] for v in vec[: self.depth]), tuple(vec[self.depth :])
+        )
+
+    def to_vector(self, genome: UNetGenome) -> list[int]:
+        """Flat gene vector: channel choice indices, then skip bits."""
+        self._check(genome)
+        return [self.choices.index(c) for c in genome.channels] + list(genome.skips)
+
+    def from_params(self, params: Mapping[str, int]) -> UNetGenome:
+        """Genome from Optuna trial params."""
+        missing = [n for n in self.param_names if n not in params]
+        if missing:
+            raise NasgaInputError("params", f"missing {missing[0]!r} ({len(missing)} missing)")
+        return self.genome([params[n] for n in self.param_names])
+
+    def to_params(self, genome: UNetGenome) -> dict[str, int]:
+        """Optuna params for a genome."""
+        return dict(zip(self.param_names, self.to_vector(genome)))
+
+    def parse(self, text: str) -> UNetGenome:
+        """Parse ``64-128-256-512-512-512-512-512|1111111``."""
+        if not isinstance(text, str) or text.count("|") != 1:
+            raise NasgaInputError(
+                "genome", f"expected 'C-C-...-C|BBB' with one '|', got {text!r}"
+            )
+        ch_part, skip_part = text.strip().split("|")
+        try:
+            channels = tuple(int(c) for c in ch_part.split("-"))
+        except ValueError:
+            raise NasgaInputError("genome", f"channels must be integers, got {ch_part!r}") from None
+        if len(channels) != self.depth:
+            raise NasgaInputError(
+                "genome", f"depth {self.depth} needs {self.depth} channels, got {len(channels)} "
+                f"in {ch_part!r}"
+            )
+        for c in channels:
+            if c not in self.choices:
+                raise NasgaInputError(
+                    "genome", f"channel {c} not in the choices {list(self.choices)}"
+                )
+        for ch in skip_part:
+            if ch not in "01":
+                raise NasgaInputError("genome", f"bad character {ch!r} in skip code {skip_part!r}")
+        if len(skip_part) != self.depth - 1:
+            raise NasgaInputError(
+                "genome", f"depth {self.depth} needs {self.depth - 1} skip bits, got "
+                f"{len(skip_part)} in {skip_part!r}"
+            )
+        return UNetGenome(channels, tuple(int(ch) for ch in skip_part))
+
+    def random_genome(self, rng: random.Random) -> UNetGenome:
+        """Bootstrap sampling from ``S1`` and ``S2`` (paper 000, §3.2)."""
+        return UNetGenome(
+            tuple(rng.choice(self.choices) for _ in range(self.depth)),
+            tuple(rng.randint(0, 1) for _ in range(self.depth - 1)),
+        )
+
+    def reference_genome(self) -> UNetGenome:
+        """pix2pix's layout: channels doubling from the smallest choice to the cap, all skips.
+
+        With the paper's choices and depth 8 this is ``unet_256``:
+        ``64-128-256-512-512-512-512-512|1111111``.
+        """
+        lo, hi = min(self.choices), max(self.choices)
+        chans = []
+        c = lo
+        for _ in range(self.depth):
+            chans.append(min(c, hi))
+            c *= 2
+        chans = [min((x for x in self.choices if x >= c), default=hi) for c in chans]
+        return UNetGenome(tuple(chans), (1,) * (self.depth - 1))
+
+    def check_image_size(self, image_size: int) -> None:
+        """Each encoder layer halves the size: it must be divisible by ``2^depth``."""
+        if not isinstance(image_size, int) or image_size < 1 or image_size % (2**self.depth):
+            raise NasgaInputError(
+                "image_size",
+                f"must be divisible by 2^depth = {2**self.depth} (depth {self.depth}), "
+                f"got {image_size!r}",
+            )
+
+    def _check(self, genome: UNetGenome) -> None:
+        if not isinstance(genome, UNetGenome) or genome.depth != self.depth:
+            raise NasgaInputError("genome", f"not a genome of {self!r}: {genome!r}")
+        for c in genome.channels:
+            if c not in self.choices:
+                raise NasgaInputError("genome", f"channel {c} not in the choices {list(self.choices)}")
