@@ -1,0 +1,142 @@
+"""The objective every sampler drives: trial → genome → cache or task → attrs.
+
+One trial is one proposal (DESIGN.md, "Evaluations, repeats and the cache"). The objective
+looks up the COMPLETE trials of the same canonical key in the study. While the key has fewer
+than ``max_evaluations`` trainings it trains again (paper 004 §3.2.4 re-evaluates and averages);
+otherwise the trial completes at once with the stored mean and ``cached=True``. The returned
+value is always the mean fitness over all of the key's trainings.
+
+User attrs of a trial: ``genome``, ``key``, ``trained``, ``cached``, ``n_evaluations``, and for a
+training its raw measurements plus ``fitness_raw``; a failed evaluation records
+``fail_reason`` and the trial is FAILED (it never enters a GA population).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from nasga.spaces import Genome, Space
+from nasga.tasks.base import Task
+
+_RESERVED = {"genome", "key", "trained", "cached", "n_evaluations", "fitness_raw", "fail_reason",
+             "eval_seed"}
+
+
+def evaluation_seed(seed: int, key: str, index: int) -> int:
+    """Seed of the ``index``-th training of genome ``key``: repeats differ, reruns agree."""
+    digest = hashlib.sha256(f"{seed}:{key}:{index}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+def trainings_of(trials: list[FrozenTrial], key: str) -> list[FrozenTrial]:
+    """COMPLETE trials that trained genome ``key``."""
+    return [
+        t for t in trials
+        if t.state == TrialState.COMPLETE and t.user_attrs.get("key") == key
+        and t.user_attrs.get("trained")
+    ]
+
+
+class Objective:
+    """Callable for ``study.optimize``: suggests the space's params, caches, evaluates.
+
+    Args:
+        space: Genome space; its distributions are suggested under their stable names.
+        task: Turns a genome into measurements and fitness.
+        max_evaluations: Trainings per genome key before trials complete from the cache;
+            ``None`` trains every reappearance (paper 004).
+        seed: Base seed; each training's seed derives from it, the key and the repeat index.
+        artifact_store: Optuna artifact store for the task's files (e.g. sample grids).
+        on_trained: Called after each training with the trial number (progress reporting).
+    """
+
+    def __init__(
+        self,
+        *,
+        space: Space,
+        task: Task,
+        max_evaluations: int | None = 1,
+        seed: int = 0,
+        artifact_store: Any | None = None,
+        on_trained: Callable[[int], None] | None = None,
+    ) -> None:
+        self.space = space
+        self.task = task
+        self.max_evaluations = max_evaluations
+        self.seed = seed
+        self.artifact_store = artifact_store
+        self.on_trained = on_trained
+        self.trainings = 0
+
+    def genome_of(self, trial: optuna.Trial) -> Genome:
+        """Suggest every gene of the space and decode the genome."""
+        params = {
+            name: trial.suggest_int(name, dist.low, dist.high)  # type: ignore[attr-defined]
+            for name, dist in self.space.distributions.items()
+        }
+        return self.space.from_params(params)
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        genome = self.genome_of(trial)
+        key = genome.key
+        trial.set_user_attr("genome", genome.to_string())
+        trial.set_user_attr("key", key)
+        done = trainings_of(trial.study.get_trials(deepcopy=False), key)
+        previous = [float(t.user_attrs["fitness_raw"]) for t in done]
+        if self.max_evaluations is not None and len(done) >= self.max_evaluations:
+            return self._from_cache(trial, done, previous)
+        return self._train(trial, genome, key, previous)
+
+    def _from_cache(self, trial: optuna.Trial, done: list[FrozenTrial],
+                    previous: list[float]) -> float:
+        latest = max(done, key=lambda t: t.number)
+        for name, value in latest.user_attrs.items():
+            if name not in _RESERVED and not name.startswith("ga_"):
+                trial.set_user_attr(name, value)
+        trial.set_user_attr("trained", False)
+        trial.set_user_attr("cached", True)
+        trial.set_user_attr("n_evaluations", len(done))
+        return sum(previous) / len(previous)
+
+    def _train(self, trial: optuna.Trial, genome: Genome, key: str, previous: list[float]) -> float:
+        seed = evaluation_seed(self.seed, key, len(previous))
+        trial.set_user_attr("eval_seed", seed)
+        try:
+            with tempfile.TemporaryDirectory(prefix="nasga-") as tmp:
+                evaluation = self.task.evaluate(genome, seed=seed, workdir=Path(tmp))
+                fitness = float(self.task.fitness(evaluation.measurements))
+                if not math.isfinite(fitness):
+                    raise ValueError(f"fitness is {fitness}")
+                self._upload(trial, evaluation.files)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # the trial fails; the search goes on
+            trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}"[:500])
+            return math.nan
+        self.trainings += 1
+        for name, value in evaluation.measurements.items():
+            trial.set_user_attr(name, value)
+        trial.set_user_attr("fitness_raw", fitness)
+        trial.set_user_attr("trained", True)
+        trial.set_user_attr("cached", False)
+        trial.set_user_attr("n_evaluations", len(previous) + 1)
+        if self.on_trained is not None:
+            self.on_trained(trial.number)
+        return (sum(previous) + fitness) / (len(previous) + 1)
+
+    def _upload(self, trial: optuna.Trial, files: list[Path]) -> None:
+        if self.artifact_store is None:
+            return
+        from optuna.artifacts import upload_artifact
+
+        for path in files:
+            upload_artifact(artifact_store=self.artifact_store, file_path=str(path),
+                            study_or_trial=trial)

@@ -1,0 +1,55 @@
+"""A cheap task with a known optimum, for tests, benchmarks and worker experiments."""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from nasga.spaces import Genome, Space
+from nasga.tasks.base import Evaluation
+
+
+class SyntheticTask:
+    """Fitness = share of genes equal to a target vector (+ optional noise), no training.
+
+    Args:
+        space: The genome space.
+        target: The optimum's gene vector (default: the space's all-ones / last-choice genome).
+        noise: Standard deviation of Gaussian noise added per evaluation (seeded).
+        sleep: Seconds each evaluation waits, to emulate a training of fixed duration.
+        offset: Added to the fitness (keeps roulette fitness > 0).
+    """
+
+    name = "synthetic"
+
+    def __init__(self, space: Space, *, target: list[int] | None = None, noise: float = 0.0,
+                 sleep: float = 0.0, offset: float = 0.1) -> None:
+        self.space = space
+        highs = [d.high for d in space.distributions.values()]  # type: ignore[attr-defined]
+        self.target = list(target) if target is not None else highs
+        self.noise = noise
+        self.sleep = sleep
+        self.offset = offset
+        self.calls = 0
+
+    def evaluate(self, genome: Genome, *, seed: int, workdir: Path) -> Evaluation:
+        self.calls += 1
+        if self.sleep:
+            time.sleep(self.sleep)
+        vec = self.space.to_vector(genome)  # type: ignore[arg-type]
+        score = sum(a == b for a, b in zip(vec, self.target)) / len(vec)
+        if self.noise:
+            score += random.Random(seed).gauss(0.0, self.noise)
+        return Evaluation({"score": score, "macs": float(sum(vec)), "params": len(vec)})
+
+    def fitness(self, measurements: dict[str, Any]) -> float:
+        return float(measurements["score"]) + self.offset
+
+    def optimum(self) -> float:
+        """Best noiseless fitness."""
+        return 1.0 + self.offset
+
+    def config(self) -> dict[str, Any]:
+        return {"task": self.name, "noise": self.noise, "sleep": self.sleep, "offset": self.offset}

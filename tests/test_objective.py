@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import math
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from nasga.objective import Objective, evaluation_seed
+from nasga.tasks.synthetic import SyntheticTask
+from tests.helpers import small_gcnn, small_unet
+
+
+def _enqueued(space, genome_text: str, times: int, max_evaluations, noise: float = 0.1):
+    task = SyntheticTask(space, noise=noise)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(0))
+    genome = space.parse(genome_text)
+    for _ in range(times):
+        study.enqueue_trial(space.to_params(genome))
+    objective = Objective(space=space, task=task, max_evaluations=max_evaluations, seed=7)
+    study.optimize(objective, n_trials=times)
+    return study, task
+
+
+def test_cache_skips_training_at_max_evaluations_1() -> None:
+    study, task = _enqueued(small_gcnn(), "1-01|0-01-111", 3, max_evaluations=1)
+    assert task.calls == 1
+    first, *rest = study.trials
+    assert first.user_attrs["trained"] and not first.user_attrs["cached"]
+    for t in rest:
+        assert t.user_attrs["cached"] and not t.user_attrs["trained"]
+        assert t.value == first.value
+        assert t.user_attrs["macs"] == first.user_attrs["macs"]  # measurements copied
+
+
+def test_repeats_are_averaged_at_max_evaluations_3() -> None:
+    study, task = _enqueued(small_gcnn(), "1-01|0-01-111", 5, max_evaluations=3)
+    assert task.calls == 3
+    raw = [t.user_attrs["fitness_raw"] for t in study.trials if t.user_attrs["trained"]]
+    assert len(raw) == 3 and len(set(raw)) == 3  # different seeds per repeat
+    assert study.trials[2].value == pytest.approx(sum(raw) / 3)
+    assert study.trials[4].value == pytest.approx(sum(raw) / 3)
+    assert [t.user_attrs["n_evaluations"] for t in study.trials] == [1, 2, 3, 3, 3]
+
+
+def test_unlimited_evaluations_retrain_every_time() -> None:
+    study, task = _enqueued(small_gcnn(), "0-00|0-00-000", 4, max_evaluations=None)
+    assert task.calls == 4
+
+
+def test_isomorphic_genomes_share_the_cache() -> None:
+    space = small_gcnn()
+    task = SyntheticTask(space)
+    study = optuna.create_study(direction="maximize")
+    for text in ("1-10|0-00-000", "0-11|0-00-000"):  # 1->2,1->3 vs 1->3,2->3: different
+        study.enqueue_trial(space.to_params(space.parse(text)))
+    for text in ("1-10|0-00-000", "0-01|0-00-000", "1-00|0-00-000"):  # 2->3 ~ 1->2
+        study.enqueue_trial(space.to_params(space.parse(text)))
+    study.optimize(Objective(space=space, task=task, max_evaluations=1), n_trials=5)
+    assert task.calls == 3  # 1-10 (fan-out), 0-11 (fan-in), 0-01 (a 2-node chain)
+    assert [t.user_attrs["cached"] for t in study.trials] == [False, False, True, False, True]
+
+
+def test_failure_becomes_failed_trial_with_reason() -> None:
+    space = small_unet()
+
+    class Broken(SyntheticTask):
+        def fitness(self, measurements):
+            return math.nan
+
+    study = optuna.create_study(direction="maximize")
+    study.optimize(Objective(space=space, task=Broken(space)), n_trials=2)
+    assert all(t.state == TrialState.FAIL for t in study.trials)
+    assert "fitness is nan" in study.trials[0].user_attrs["fail_reason"]
+
+
+def test_evaluation_seed_is_stable_and_distinct() -> None:
+    assert evaluation_seed(0, "k", 0) == evaluation_seed(0, "k", 0)
+    assert len({evaluation_seed(0, "k", i) for i in range(10)}) == 10
+
+
+SAMPLERS = {
+    "random": lambda: optuna.samplers.RandomSampler(seed=0),
+    "tpe": lambda: optuna.samplers.TPESampler(seed=0, n_startup_trials=5),
+    "gp": lambda: optuna.samplers.GPSampler(seed=0, n_startup_trials=5),
+    "nsga2": lambda: optuna.samplers.NSGAIISampler(seed=0, population_size=6),
+    "qmc": lambda: optuna.samplers.QMCSampler(seed=0),
+    "cmaes": lambda: optuna.samplers.CmaEsSampler(seed=0, n_startup_trials=3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLERS))
+@pytest.mark.parametrize("space_fn", [small_gcnn, small_unet])
+def test_builtin_samplers_drive_the_same_objective(name: str, space_fn) -> None:
+    space = space_fn()
+    study = optuna.create_study(direction="maximize", sampler=SAMPLERS[name]())
+    study.optimize(Objective(space=space, task=SyntheticTask(space)), n_trials=12)
+    complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    assert len(complete) == 12
+    for t in complete:
+        assert set(t.params) == set(space.param_names)
+        assert space.parse(t.user_attrs["genome"]) == space.from_params(t.params)
