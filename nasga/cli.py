@@ -76,7 +76,135 @@ def _cmd_describe(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_describe]
+def add_search_flags(p: argparse.ArgumentParser) -> None:
+    """Flags shared by ``run`` and ``compare``: the study config and its overrides."""
+    p.add_argument("--task", choices=["unet", "genetic-cnn"], default=None,
+                   help="search space and task; its default study is studies/<task>.toml "
+                        "(default: unet)")
+    p.add_argument("--study", dest="study_file", default=None, metavar="FILE",
+                   help="study config (TOML), e.g. studies/unet-facades.toml")
+    p.add_argument("--storage", default=None, metavar="URL",
+                   help="sqlite:///FILE.db, journal:///FILE.log or postgresql://USER:PASS@HOST/DB "
+                        "(default: an SQLite file under studies/, a journal file with --workers)")
+    p.add_argument("--population", type=int, default=None,
+                   help="individuals per generation (paper: N=20 genetic-cnn, K=32 unet)")
+    p.add_argument("--generations", type=int, default=None,
+                   help="total bred generations after the initial one (paper: T=50 / T=100)")
+    p.add_argument("--gamma", type=float, default=None,
+                   help="unet: cost weight γ in fitness 1/(L_Gen + γ·GMACs) (paper 000 eq. 7)")
+    p.add_argument("--max-evaluations", type=int, default=None,
+                   help="trainings per genome before it is answered from the cache "
+                        "(0: train every reappearance, as paper 004)")
+    p.add_argument("--data-root", default=None, metavar="DIR",
+                   help="local dataset folder (facades: pix2pix aligned; cifar10: "
+                        "cifar-10-batches-py)")
+    p.add_argument("--image-size", type=int, default=None, help="unet: image height/width")
+    p.add_argument("--seed", type=int, default=None, help="one seed for sampler, operators, torch")
+    p.add_argument("--device", default=None, help="auto, cpu or cuda")
+    p.add_argument("--sampler", default=None,
+                   choices=["ga", "random", "tpe", "gp", "nsga2", "qmc", "cmaes"],
+                   help="ga (nasga's GeneticSampler) or an Optuna built-in sampler as a baseline")
+
+
+def config_from_args(args: argparse.Namespace) -> dict:
+    """The validated config: study file (or the task's default) + flags."""
+    from nasga.config import apply_overrides, default_config, load_config
+
+    if args.study_file:
+        cfg = load_config(args.study_file)
+        if args.task and args.task != cfg["study"]["task"]:
+            raise NasgaInputError("task", f"{args.study_file} is a {cfg['study']['task']!r} "
+                                  f"study, got --task {args.task}")
+    else:
+        cfg = default_config(args.task or "unet")
+    return apply_overrides(
+        cfg, study_name=getattr(args, "study_name", None), sampler=args.sampler, seed=args.seed,
+        storage=None, population=args.population, generations=args.generations,
+        max_evaluations=args.max_evaluations, gamma=args.gamma, data_root=args.data_root,
+        image_size=args.image_size, device=args.device,
+    )
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run (or resume) a genetic search",
+                       description="Run or resume a search; re-running the same command "
+                                   "continues the study where it stopped.")
+    add_search_flags(p)
+    p.add_argument("--study-name", default=None, help="study name (default: the config's)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="local processes working on the study (journal storage by default)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_run)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from nasga.run import open_search, optimize, resolve_storage, spawn_workers, summary
+
+    if args.workers < 1:
+        raise NasgaInputError("workers", f"must be >= 1, got {args.workers}")
+    cfg = config_from_args(args)
+    url = resolve_storage(cfg, args.storage, workers=args.workers)
+    search = open_search(cfg, storage_url=url)
+    print(f"study {cfg['study']['name']!r}: task {cfg['study']['task']}, sampler "
+          f"{cfg['study']['sampler']}, population {search.population}, generations 0..{search.generations}")
+    workers = spawn_workers(search, args.workers - 1) if args.workers > 1 else []
+    try:
+        optimize(search, progress=not args.quiet)
+    finally:
+        for w in workers:
+            w.wait()
+    print(summary(search))
+    return 0
+
+
+def _add_worker(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("worker", help="join an existing study with its stored configuration")
+    p.add_argument("--storage", default=None, metavar="URL",
+                   help="the study's storage (default: $NASGA_STORAGE)")
+    p.add_argument("--study-name", required=True, help="the study to join")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_worker)
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    import os
+
+    from nasga.run import STORAGE_ENV, load_search, optimize
+
+    url = args.storage or os.environ.get(STORAGE_ENV)
+    if not url:
+        raise NasgaInputError("storage", f"give --storage URL or set ${STORAGE_ENV}")
+    optimize(load_search(url, args.study_name), progress=not args.quiet,
+             log=(lambda line: None) if args.quiet else print)
+    return 0
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="write the best genome of a study as JSON")
+    p.add_argument("--storage", required=True, metavar="URL", help="the study's storage")
+    p.add_argument("--study-name", required=True, help="the study")
+    p.add_argument("--out", default="-", help="output file (default: stdout)")
+    p.set_defaults(func=_cmd_export)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from nasga.export import best_genome_record
+
+    record = best_genome_record(args.storage, args.study_name)
+    text = json.dumps(record, indent=2)
+    if args.out == "-":
+        print(text)
+    else:
+        from pathlib import Path
+
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
+    return 0
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_describe, _add_run, _add_worker, _add_export,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -97,7 +97,15 @@ class GeneticSampler(BaseGASampler):
             )
         generation = self.get_trial_generation(study, trial)
         offspring = self._offspring(study, generation)
-        slot = self._claim_slot(study, trial, generation, len(offspring))
+        slot_key = f"{type(self).__name__}:slot"
+        if slot_key in trial.system_attrs:  # a retry of a dead worker's trial keeps its child
+            slot = int(trial.system_attrs[slot_key])
+        elif "fixed_params" in trial.system_attrs:  # enqueued by hand: not one of the children
+            study._storage.set_trial_user_attr(trial._trial_id, "ga_generation", generation)
+            study._storage.set_trial_user_attr(trial._trial_id, "ga_operator", "enqueued")
+            return {}
+        else:
+            slot = self._claim_slot(study, trial, generation, len(offspring))
         child = offspring[slot]
         storage = study._storage
         storage.set_trial_user_attr(trial._trial_id, "ga_generation", generation)

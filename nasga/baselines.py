@@ -1,0 +1,42 @@
+"""Optuna's built-in samplers by name, as baselines on the same objective as the GA."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import optuna
+
+from nasga.spaces import NasgaInputError, Space
+
+SAMPLER_NAMES = ("ga", "random", "tpe", "gp", "nsga2", "qmc", "cmaes")
+
+
+def make_sampler(name: str, *, space: Space, strategy: Any, seed: int) -> optuna.samplers.BaseSampler:
+    """The sampler called ``name``, seeded, over ``space``'s distributions.
+
+    ``ga`` is nasga's :class:`~nasga.sampler.GeneticSampler` with ``strategy``; NSGA-II gets the
+    same population size; model-based samplers start from ``min(10, population)`` random trials.
+    """
+    population = int(strategy.population)
+    startup = min(10, population)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if name == "ga":
+            from nasga.sampler import GeneticSampler
+
+            return GeneticSampler(space=space, strategy=strategy, seed=seed)
+        if name == "random":
+            return optuna.samplers.RandomSampler(seed=seed)
+        if name == "tpe":
+            return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup)
+        if name == "gp":
+            return optuna.samplers.GPSampler(seed=seed, n_startup_trials=startup)
+        if name == "nsga2":
+            return optuna.samplers.NSGAIISampler(seed=seed, population_size=population)
+        if name == "qmc":
+            return optuna.samplers.QMCSampler(seed=seed, warn_independent_sampling=False)
+        if name == "cmaes":
+            return optuna.samplers.CmaEsSampler(seed=seed, n_startup_trials=startup,
+                                                warn_independent_sampling=False)
+    raise NasgaInputError("sampler", f"must be one of {', '.join(SAMPLER_NAMES)}, got {name!r}")

@@ -1,0 +1,243 @@
+"""Run a search: open or resume a study, optimize until every generation is complete.
+
+The study holds everything: the resolved config (user attr), the GA state (sampler attrs) and
+each evaluation (trials). Re-running the same command resumes; ``generations`` is the total
+number of bred generations after the initial population (paper 004: ``N·(T+1)`` individuals).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from nasga.baselines import make_sampler
+from nasga.config import build_space, build_strategy
+from nasga.objective import Objective
+from nasga.spaces import NasgaInputError, Space
+from nasga.stats import GenerationStats, generation_stats
+from nasga.study import (
+    CONFIG_ATTR, artifact_dir, default_storage, load_study_config, open_storage, redact,
+    storage_kind, study_exists,
+)
+
+# Settings that may change between runs of one study; anything else must match.
+_MUTABLE = {("study", "storage"), ("strategy", "generations"), ("task", "device")}
+STORAGE_ENV = "NASGA_STORAGE"
+
+
+@dataclass
+class Search:
+    """Everything one process needs to work on a study."""
+
+    cfg: dict[str, Any]
+    storage_url: str
+    study: optuna.Study
+    space: Space
+    strategy: Any
+    objective: Objective
+
+    @property
+    def population(self) -> int:
+        return int(self.strategy.population)
+
+    @property
+    def generations(self) -> int:
+        return int(self.strategy.generations)
+
+    @property
+    def is_ga(self) -> bool:
+        return self.cfg["study"]["sampler"] == "ga"
+
+    def stats(self) -> list[GenerationStats]:
+        return generation_stats(self.study, population_size=None if self.is_ga else self.population)
+
+    def complete_per_generation(self) -> dict[int, int]:
+        return {row.generation: row.n for row in self.stats()}
+
+    def done(self) -> bool:
+        """Every generation ``0..T`` holds ``population`` COMPLETE trials."""
+        counts = self.complete_per_generation()
+        return all(counts.get(g, 0) >= self.population for g in range(self.generations + 1))
+
+    def remaining(self) -> int:
+        counts = self.complete_per_generation()
+        return sum(max(0, self.population - counts.get(g, 0)) for g in range(self.generations + 1))
+
+
+def resolve_storage(cfg: dict[str, Any], storage: str | None, *, workers: int = 1) -> str:
+    """The storage URL: flag, then config, then the default under ``studies/``."""
+    url = storage or cfg["study"].get("storage")
+    if url is None:
+        Path("studies").mkdir(exist_ok=True)
+        url = default_storage(cfg["study"]["name"], workers=workers)
+    kind = storage_kind(url)
+    if workers > 1 and kind == "sqlite":
+        raise NasgaInputError(
+            "storage", f"SQLite is for one process; --workers {workers} needs a journal file "
+            "(journal:///PATH.log) or postgresql:// (omit --storage for a journal file)"
+        )
+    return url
+
+
+def _check_compatible(stored: dict[str, Any], cfg: dict[str, Any], name: str) -> None:
+    for table in ("study", "space", "strategy", "task"):
+        keys = set(stored.get(table, {})) | set(cfg.get(table, {}))
+        for key in sorted(keys):
+            if (table, key) in _MUTABLE:
+                continue
+            old, new = stored.get(table, {}).get(key), cfg.get(table, {}).get(key)
+            if old != new:
+                raise NasgaInputError(
+                    f"{table}.{key}", f"study {name!r} was created with {old!r}, got {new!r}; "
+                    "use the same settings to resume, or another --study-name"
+                )
+
+
+def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
+                on_trained: Callable[[int], None] | None = None) -> Search:
+    """Create or resume the study of ``cfg`` (validated) in ``storage_url``."""
+    from optuna.artifacts import FileSystemArtifactStore
+
+    storage = open_storage(storage_url)
+    name = cfg["study"]["name"]
+    exists = study_exists(storage, name)
+    if exists:
+        stored = load_study_config(storage, name)
+        _check_compatible(stored, cfg, name)
+    elif not create:
+        raise NasgaInputError("study_name", f"no study named {name!r} in this storage")
+    space = build_space(cfg)
+    strategy = build_strategy(cfg)
+    sampler = make_sampler(cfg["study"]["sampler"], space=space, strategy=strategy,
+                           seed=int(cfg["study"]["seed"]))
+    from nasga.tasks import build_task
+
+    task = build_task(space, cfg["task"])
+    if exists:
+        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
+    else:
+        study = optuna.create_study(study_name=name, storage=storage, sampler=sampler,
+                                    direction="maximize")
+    stored_cfg = {**cfg, "study": {**cfg["study"]}}
+    if "storage" in stored_cfg["study"]:  # never store a password
+        stored_cfg["study"]["storage"] = redact(stored_cfg["study"]["storage"])
+    study.set_user_attr(CONFIG_ATTR, stored_cfg)
+    store_dir = artifact_dir(storage_url)
+    store_dir.mkdir(parents=True, exist_ok=True)
+    objective = Objective(space=space, task=task, max_evaluations=strategy.max_evaluations,
+                          seed=int(cfg["study"]["seed"]),
+                          artifact_store=FileSystemArtifactStore(str(store_dir)),
+                          on_trained=on_trained)
+    return Search(cfg, storage_url, study, space, strategy, objective)
+
+
+def generation_line(row: GenerationStats) -> str:
+    """``gen   3: max 0.9120 mean 0.8844 min 0.8011 | best 1-01|... | cached 25%``."""
+    return (f"gen {row.generation:3d}: max {row.max:.4f} mean {row.mean:.4f} min {row.min:.4f}"
+            f" | best {row.best_genome} | cached {row.cached_share:.0%}")
+
+
+def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None] = print,
+             max_failures_in_a_row: int | None = None) -> None:
+    """Run trials until :meth:`Search.done`; print a line per finished generation.
+
+    Raises:
+        RuntimeError: ``max_failures_in_a_row`` trials failed in a row (default: a population).
+    """
+    from tqdm import tqdm
+
+    limit = max_failures_in_a_row or max(3, search.population)
+    total = search.population * (search.generations + 1)
+    reported = {g for g, n in search.complete_per_generation().items() if n >= search.population}
+    bar = tqdm(total=total, initial=total - search.remaining(), unit="eval", disable=not progress,
+               dynamic_ncols=True)
+    state = {"fails": 0, "reason": ""}
+
+    def callback(study: optuna.Study, trial: FrozenTrial) -> None:
+        if trial.state == TrialState.FAIL:
+            state["fails"] += 1
+            state["reason"] = str(trial.user_attrs.get("fail_reason", "see the log"))
+            if state["fails"] >= limit:
+                study.stop()
+            return
+        state["fails"] = 0
+        bar.n = total - search.remaining()
+        bar.refresh()
+        for row in search.stats():
+            if row.generation not in reported and row.n >= search.population:
+                reported.add(row.generation)
+                (bar.write if progress else log)(generation_line(row))
+        if search.done():
+            study.stop()
+
+    try:
+        while not search.done():
+            search.study.optimize(search.objective, n_trials=search.remaining(),
+                                  callbacks=[callback], gc_after_trial=True)
+            if state["fails"] >= limit:
+                raise RuntimeError(f"{state['fails']} trials failed in a row; last reason: "
+                                   f"{state['reason']}")
+    finally:
+        bar.close()
+
+
+def spawn_workers(search: Search, n: int) -> list[subprocess.Popen]:
+    """Start ``n`` ``nasga worker`` processes on the study (URL passed in the environment)."""
+    env = {**os.environ, STORAGE_ENV: search.storage_url}
+    cmd = [sys.executable, "-m", "nasga.cli", "worker", "--study-name",
+           search.cfg["study"]["name"], "--quiet"]
+    return [subprocess.Popen(cmd, env=env) for _ in range(n)]
+
+
+def summary(search: Search) -> str:
+    """The best genome with its cost and measurements, and the dashboard command."""
+    complete = [t for t in search.study.trials if t.state == TrialState.COMPLETE]
+    lines = []
+    if complete:
+        best = max(complete, key=lambda t: (t.value, -t.number))
+        a = best.user_attrs
+        lines.append(f"best genome: {a.get('genome')}  (trial {best.number}, fitness "
+                     f"{best.value:.6g}, {a.get('n_evaluations', 1)} training(s))")
+        if "macs" in a:
+            lines.append(f"  MACs {float(a['macs']) / 1e6:,.2f} M per image, params "
+                         f"{int(a.get('params', 0)):,}")
+        shown = {k: v for k, v in a.items() if isinstance(v, (int, float)) and not
+                 isinstance(v, bool) and k not in ("macs", "params", "eval_seed", "n_evaluations",
+                                                   "ga_generation")}
+        lines.append("  " + ", ".join(f"{k} {v:.4g}" for k, v in sorted(shown.items())))
+    trained = sum(bool(t.user_attrs.get("trained")) for t in complete)
+    lines.append(f"{len(complete)} evaluations, {trained} trainings, "
+                 f"{len(complete) - trained} from the cache")
+    lines.append(dashboard_command(search.storage_url))
+    return "\n".join(lines)
+
+
+def dashboard_command(url: str) -> str:
+    """The exact command that opens the study in optuna-dashboard (password redacted)."""
+    target = redact(url)
+    if storage_kind(url) == "journal":
+        from nasga.study import journal_path
+
+        target = str(journal_path(url))
+    return f"inspect it: optuna-dashboard {target} --artifact-dir {artifact_dir(url)}"
+
+
+def load_search(storage_url: str, study_name: str) -> Search:
+    """Re-open an existing nasga study with its own stored configuration (workers, export)."""
+    from nasga.config import validate
+
+    storage = open_storage(storage_url)
+    cfg = validate(load_study_config(storage, study_name))
+    return open_search(cfg, storage_url=storage_url, create=False)
+
+
+__all__ = ["Search", "STORAGE_ENV", "dashboard_command", "generation_line", "load_search",
+           "open_search", "optimize", "resolve_storage", "spawn_workers", "summary"]
