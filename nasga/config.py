@@ -143,6 +143,8 @@ def strategy_config(cfg: dict[str, Any]) -> dict[str, Any]:
 
     overrides = dict(cfg.get("strategy", {}))
     preset = overrides.pop("preset", cfg["study"]["task"])
+    if overrides.get("max_evaluations") == 0:  # TOML has no null: 0 = train every reappearance
+        overrides["max_evaluations"] = None
     if preset not in ("unet", "genetic-cnn") or preset != cfg["study"]["task"]:
         raise NasgaInputError(
             "strategy.preset", f"must match study.task {cfg['study']['task']!r}, got {preset!r}"

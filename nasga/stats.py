@@ -34,12 +34,10 @@ class GenerationStats:
 
 
 def trial_generation(trial: FrozenTrial, population_size: int | None = None) -> int | None:
-    """A trial's generation: the GA's attr, else ``number // population_size`` if given."""
+    """A trial's generation: the GA's ``ga_generation``, else ``number // population_size``."""
     if "ga_generation" in trial.user_attrs:
         return int(trial.user_attrs["ga_generation"])
-    for key, value in trial.system_attrs.items():
-        if key.endswith(":generation"):
-            return int(value)
+    # Other samplers' own generations (NSGA-II's, CMA-ES's) are not nasga's: use blocks.
     if population_size:
         return trial.number // population_size
     return None

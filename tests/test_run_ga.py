@@ -1,0 +1,142 @@
+"""End-to-end: scripts/run_ga.py as a subprocess on each task's default data (tiny budgets)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "run_ga.py"
+
+TINY = {
+    "genetic-cnn": """
+[study]
+name = "tiny-gcnn"
+task = "genetic-cnn"
+seed = 0
+[space]
+stages = [3, 4]
+[strategy]
+population = 4
+generations = 2
+[task]
+epochs = 1
+max_train = 200
+""",
+    "unet": """
+[study]
+name = "tiny-unet"
+task = "unet"
+seed = 0
+[space]
+depth = 4
+channels = [8, 16, 32]
+[strategy]
+population = 4
+generations = 2
+[task]
+image_size = 32
+epochs = 1
+max_train = 16
+max_val = 8
+""",
+}
+
+
+def run_ga(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def tiny_config(tmp_path: Path, task: str, **replace: str) -> Path:
+    text = TINY[task]
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    path = tmp_path / f"{task}.toml"
+    path.write_text(text)
+    return path
+
+
+def load(tmp_path: Path, name: str) -> optuna.Study:
+    return optuna.load_study(study_name=name, storage=f"sqlite:///{tmp_path / 'runs.db'}")
+
+
+@pytest.mark.parametrize("task", ["genetic-cnn", "unet"])
+def test_run_ga_end_to_end(tmp_path: Path, task: str) -> None:
+    cfg = tiny_config(tmp_path, task)
+    proc = run_ga("--study", str(cfg), "--storage", f"sqlite:///{tmp_path / 'runs.db'}",
+                  "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "gen   2: max" in proc.stdout and "best genome:" in proc.stdout
+    assert "optuna-dashboard sqlite:///" in proc.stdout
+    study = load(tmp_path, f"tiny-{'gcnn' if task == 'genetic-cnn' else 'unet'}")
+    complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    assert len(complete) == 4 * 3
+    assert sorted({t.user_attrs["ga_generation"] for t in complete}) == [0, 1, 2]
+    trained = [t for t in complete if t.user_attrs["trained"]]
+    for t in trained:
+        assert t.user_attrs["macs"] > 0 and t.user_attrs["params"] > 0
+        assert ("val_accuracy" in t.user_attrs) if task == "genetic-cnn" else ("l_gen" in t.user_attrs)
+    keys = [t.user_attrs["key"] for t in complete]
+    if task == "unet":  # max_evaluations = 1: one training per distinct genome
+        assert len(trained) == len(set(keys))
+        assert sum(t.user_attrs["cached"] for t in complete) == len(keys) - len(set(keys))
+    else:  # paper 004: every reappearance is trained again
+        assert len(trained) == len(complete)
+    assert study.user_attrs["nasga_config"]["strategy"]["population"] == 4
+
+
+def test_kill_after_generation_1_and_resume(tmp_path: Path) -> None:
+    cfg = tiny_config(tmp_path, "unet", **{"generations = 2": "generations = 4",
+                                           "epochs = 1": "epochs = 2"})
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    args = [sys.executable, str(SCRIPT), "--study", str(cfg), "--storage", db, "--quiet"]
+    proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    deadline = time.time() + 240
+    killed = False
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+        try:
+            study = load(tmp_path, "tiny-unet")
+        except KeyError:
+            continue
+        gens = [t.user_attrs.get("ga_generation") for t in study.trials
+                if t.state == TrialState.COMPLETE]
+        if gens.count(1) >= 4:
+            os.killpg(proc.pid, signal.SIGKILL)
+            killed = True
+            break
+    proc.wait()
+    assert killed, "the run ended before generation 1 completed"
+    before = [t for t in load(tmp_path, "tiny-unet").trials if t.state == TrialState.COMPLETE]
+    assert len(before) < 4 * 5
+    again = run_ga("--study", str(cfg), "--storage", db, "--quiet", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    study = load(tmp_path, "tiny-unet")
+    complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    per_gen = [sum(t.user_attrs["ga_generation"] == g for t in complete) for g in range(5)]
+    assert all(n >= 4 for n in per_gen)
+    trained_keys = [t.user_attrs["key"] for t in complete if t.user_attrs["trained"]]
+    assert len(trained_keys) == len(set(trained_keys))  # no genome trained twice
+
+
+@pytest.mark.parametrize("sampler", ["random", "tpe", "gp", "nsga2", "qmc", "cmaes"])
+def test_builtin_sampler_runs_into_its_own_study(tmp_path: Path, sampler: str) -> None:
+    cfg = tiny_config(tmp_path, "genetic-cnn", **{"generations = 2": "generations = 1",
+                                                  "max_train = 200": "max_train = 60"})
+    proc = run_ga("--study", str(cfg), "--storage", f"sqlite:///{tmp_path / 'runs.db'}",
+                  "--sampler", sampler, "--study-name", f"tiny-{sampler}", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    study = load(tmp_path, f"tiny-{sampler}")
+    complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    assert len(complete) == 8
+    assert study.user_attrs["nasga_config"]["study"]["sampler"] == sampler
