@@ -1,41 +1,111 @@
-"""Tasks turn a genome into measurements and a fitness (DESIGN.md, "Tasks")."""
+"""Tasks turn a genome into measurements and a fitness (DESIGN.md, "Tasks").
+
+* ``"genetic-cnn"`` → :class:`~nasga.tasks.classification.ClassificationTask` (paper 004):
+  train a Genetic CNN, fitness = validation accuracy.
+* ``"unet"`` → :class:`~nasga.tasks.translation.TranslationTask` (paper 000): pix2pix
+  mini-training, fitness = ``1 / (L_Gen + γ·GMACs)`` (eq. 7).
+* ``"synthetic"`` → :class:`~nasga.tasks.synthetic.SyntheticTask`: no training, for tests.
+
+The torch-based task modules are imported lazily, so importing :mod:`nasga.tasks` stays cheap.
+"""
 
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space, UNetSpace
 from nasga.tasks.base import Evaluation, EvaluationError, Task
+from nasga.tasks.synthetic import SyntheticTask
 
-__all__ = ["Evaluation", "EvaluationError", "Task", "build_task", "task_class"]
+if TYPE_CHECKING:
+    from nasga.tasks.classification import ClassificationTask
+    from nasga.tasks.translation import TranslationTask
+
+TASK_NAMES = ("genetic-cnn", "unet", "synthetic")
+
+__all__ = [
+    "TASK_NAMES",
+    "ClassificationTask",
+    "Evaluation",
+    "EvaluationError",
+    "SyntheticTask",
+    "Task",
+    "TranslationTask",
+    "build_task",
+    "task_class",
+]
 
 
-def task_class(space: Space) -> type:
-    """The task class of a space: classification for Genetic CNN, translation for U-Net."""
-    if isinstance(space, GeneticCNNSpace):
+def __getattr__(name: str) -> Any:
+    """Lazy access to the torch-based task classes."""
+    if name == "ClassificationTask":
         from nasga.tasks.classification import ClassificationTask
 
         return ClassificationTask
-    if isinstance(space, UNetSpace):
+    if name == "TranslationTask":
         from nasga.tasks.translation import TranslationTask
 
         return TranslationTask
-    raise NasgaInputError("space", f"no task for {space!r}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def task_class(task: str | Space) -> type:
+    """The task class for a task name, or the default task of a space.
+
+    Args:
+        task: ``"genetic-cnn"``, ``"unet"``, ``"synthetic"``, or a space (Genetic CNN →
+            classification, U-Net → translation).
+
+    Raises:
+        NasgaInputError: An unknown name or space.
+    """
+    if isinstance(task, GeneticCNNSpace):
+        task = "genetic-cnn"
+    elif isinstance(task, UNetSpace):
+        task = "unet"
+    if task == "genetic-cnn":
+        from nasga.tasks.classification import ClassificationTask
+
+        return ClassificationTask
+    if task == "unet":
+        from nasga.tasks.translation import TranslationTask
+
+        return TranslationTask
+    if task == "synthetic":
+        return SyntheticTask
+    raise NasgaInputError("task", f"must be one of {', '.join(TASK_NAMES)}, got {task!r}")
 
 
 def build_task(space: Space, config: dict[str, Any]) -> Task:
-    """The task of ``space`` with the ``[task]`` settings of a study config.
+    """The task for ``space`` from a study config's ``[task]`` table.
+
+    Args:
+        space: The genome space.
+        config: Keyword settings of the task's constructor. An optional ``"task"`` key picks the
+            task by name (default: the space's own task); ``task.config()`` round-trips.
+
+    Returns:
+        The constructed task.
 
     Raises:
-        NasgaInputError: An unknown key (named as ``task.KEY``) or a bad value.
+        NasgaInputError: An unknown task name or key (named ``task.KEY``), a task that does not
+            fit the space, or a bad value (named ``task.FIELD``).
     """
-    cls = task_class(space)
-    known = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "space")]
-    for key in config:
+    if not isinstance(config, dict):
+        raise NasgaInputError("task", f"must be a table of settings, got {config!r}")
+    settings = dict(config)
+    name = settings.pop("task", None) or space.name
+    cls = task_class(name)
+    if name != "synthetic" and name != space.name:
+        raise NasgaInputError("task.task", f"the {name!r} task needs a {name} space, got {space!r}")
+    params = inspect.signature(cls.__init__).parameters
+    known = [p for p in params if p not in ("self", "space")]
+    for key in settings:
         if key not in known:
             raise NasgaInputError(f"task.{key}", f"unknown key; known: {', '.join(known)}")
     try:
-        return cls(space, **config)
+        return cls(space, **settings)
     except NasgaInputError as exc:
-        raise NasgaInputError(f"task.{exc.field}", str(exc).split(": ", 1)[1]) from None
+        field = exc.field if exc.field.startswith("task.") else f"task.{exc.field}"
+        raise NasgaInputError(field, str(exc).split(": ", 1)[1]) from None

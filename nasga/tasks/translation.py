@@ -1,0 +1,347 @@
+"""U-Net translation task: pix2pix mini-training, fitness ``1 / (L_Gen + γ·p(q))`` (paper 000).
+
+An evaluation (paper 000 §3.3–3.4, Alg. 1 lines 3–5) builds the genome's
+:class:`~nasga.models.UNetGenerator` and pix2pix's 70×70 PatchGAN, counts the generator's MACs
+per image with thop, trains both for a few *mini-epochs* on the mini training subset exactly as
+pix2pix does (Adam 2e-4, β1 0.5; D: vanilla GAN loss, halved; G: GAN loss + λ·L1, λ = 100),
+then measures on the mini validation subset, with both networks in eval mode:
+
+* ``l_gan`` — eq. 6, the generator's adversarial loss against the trained discriminator, in the
+  form pix2pix's generator minimises: ``E[BCEWithLogits(D(x, G(x)), real)] = E[−log D(x, G(x))]``
+  (mean over images and patches). Eq. 6's literal ``E[log(1 − D(G(x)))]`` is ≤ 0 and would let
+  ``L_Gen`` approach 0 or go negative; it is kept as ``l_gan_eq6`` for reference only.
+* ``l1`` — eq. 2, mean ``|y − G(x)|`` on [-1, 1] images (pix2pix's ``L1Loss``).
+* ``l_gen = l_gan + λ·l1`` — eq. 8.
+* ``psnr`` (dB) and ``ssim`` — scikit-image metrics on images mapped to [0, 1].
+
+Fitness (eq. 7): ``f(q) = 1 / (l_gen + γ·p(q))`` with ``p(q) = macs / 1e9``, the generator's true
+MACs per image at ``image_size``, **in GMACs** (1 MAC = one multiply-accumulate ≈ 2 FLOPs).
+:meth:`TranslationTask.fitness` reads only the stored measurements and ``self.gamma``, so a
+study can be re-scored with another γ without retraining.
+
+Relation to the paper's γ: its ``γ ∈ {0.1, 0.01, 0.001}`` multiplies Table 1's "FLOPs" in G,
+which are MACs in the old thop 0.1.1 convention (``paper_macs``: transposed convolutions
+counted 4× too high; pix2pix's unet_256 = 18.15 G vs 6.05 G true MACs at 256×256, so
+``paper_macs ≈ 3 × macs`` for U-Nets). Paper γ therefore corresponds to ``≈ 3·γ`` on our
+GMACs, at 256×256 — 16× the pixels of a 64×64 image, whose MACs are 16× smaller again.
+
+Default γ = 40 for the default CPU study (built-in photos grey2colour at 64×64,
+``UNetSpace(depth=6, channels=(16, 32, 64, 128))``, 5 mini-epochs of 64 training crops, 32
+validation crops, ndf 32). Measured on 10 random genomes (``random.Random(0)``), 2 seeds each:
+
+* L_Gen 18.7–36.7 (mean 28.2, s.d. across genomes 5.6; λ·L1 ≈ 18–34 dominates, l_gan ≈ 1–2.7);
+  seed-to-seed noise: mean |ΔL_Gen| 2.1 between two seeds of one genome;
+* generator cost 0.012–0.229 GMACs per image (mean 0.063; the space spans 0.004 for all-16
+  without skips to 0.288 for all-128 with every skip).
+
+γ = 40 makes ``γ·p(q)`` 0.5–9.2 (mean 2.5): ≈ 9 % of the mean L_Gen for a genome of mean
+cost, up to ≈ 50 % for the costliest sampled genome. Cost thus breaks near-ties and charges
+40 L_Gen per GMAC (0.1 GMACs must buy ≈ 0.04 of L1), while the best-quality sampled genome
+(L_Gen 18.7 at 0.23 GMACs) still outranks the cheapest ones (L_Gen ≈ 26–33 at 0.013). With
+γ = 20 the ranking hardly moved from γ = 0; at γ = 75 cost dominated it. For comparison, the
+paper's γ = 0.1 adds 0.1 × 18.15 ≈ 1.8 to pix2pix's unet_256 on cityscapes. γ = 0 searches on
+quality alone.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from nasga.data import PHOTO_TASKS, PairedImages, load_aligned_folder, load_photo_pairs
+from nasga.data._checks import check_int, check_optional_int
+from nasga.flops import measure
+from nasga.models import PatchGANDiscriminator, UNetGenerator
+from nasga.spaces import NasgaInputError, UNetGenome, UNetSpace
+from nasga.tasks import _torch as T
+from nasga.tasks.base import Evaluation
+
+DATASETS = ("photos", "aligned")
+DIRECTIONS = ("AtoB", "BtoA")
+GRID_FILE = "validation_grid.png"
+DEFAULT_GAMMA = 40.0
+
+
+def _number(field: str, value: object, *, low: float = 0.0, strict: bool = False,
+            high: float | None = None) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise NasgaInputError(field, f"must be a finite number, got {value!r}")
+    if value < low or (strict and value == low) or (high is not None and value >= high):
+        bound = f"> {low}" if strict else f">= {low}"
+        bound += "" if high is None else f" and < {high}"
+        raise NasgaInputError(field, f"must be {bound}, got {value!r}")
+    return float(value)
+
+
+class TranslationTask:
+    """pix2pix mini-training of U-Net genomes; fitness = ``1 / (L_Gen + γ·GMACs)`` (paper 000).
+
+    Args:
+        space: The U-Net space; ``image_size`` must be divisible by ``2^space.depth``.
+        dataset: ``"photos"`` (built-in scikit-image photo pairs, no download) or
+            ``"aligned"`` (a pix2pix A|B folder such as facades, under ``data_root``).
+        data_root: The aligned folder (holding ``train/`` and ``val/``); required for aligned.
+        direction: Aligned folders: ``"BtoA"`` (facades: labels → photo) or ``"AtoB"``.
+        photo_task: Built-in photos: ``"grey2colour"`` or ``"edges2photo"``.
+        image_size: Side of the square images; MACs are counted at this size.
+        epochs: Mini-epochs over the mini training subset.
+        batch_size: Minibatch size.
+        lr: Adam learning rate of G and D (pix2pix: 2e-4).
+        beta1: Adam β1 (pix2pix: 0.5).
+        lam: λ, the L1 weight in G's loss and in ``L_Gen`` (eq. 3, 8; paper: 100).
+        gamma: γ, the cost weight per GMAC in the fitness (eq. 7; see the module docstring).
+        ndf: Filters of the PatchGAN's first layer (pix2pix: 64).
+        max_train: Mini training subset size (photos: crops drawn; aligned: first N pairs).
+        max_val: Mini validation subset size.
+        data_seed: Seed of the built-in photo crops (fixed, so every genome sees the same data).
+        device: ``"auto"`` (CUDA if present, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        grid_images: Validation examples in the saved PNG grid (0: no grid).
+
+    Raises:
+        NasgaInputError: On a bad setting (the message names the field).
+    """
+
+    name = "unet"
+
+    def __init__(
+        self,
+        space: UNetSpace,
+        *,
+        dataset: str = "photos",
+        data_root: str | Path | None = None,
+        direction: str = "BtoA",
+        photo_task: str = "grey2colour",
+        image_size: int = 64,
+        epochs: int = 5,
+        batch_size: int = 8,
+        lr: float = 2e-4,
+        beta1: float = 0.5,
+        lam: float = 100.0,
+        gamma: float = DEFAULT_GAMMA,
+        ndf: int = 32,
+        max_train: int | None = 64,
+        max_val: int | None = 32,
+        data_seed: int = 0,
+        device: str = "auto",
+        grid_images: int = 4,
+    ) -> None:
+        if not isinstance(space, UNetSpace):
+            raise NasgaInputError("space", f"the unet task needs a UNetSpace, got {space!r}")
+        if dataset not in DATASETS:
+            raise NasgaInputError("dataset", f"must be one of {DATASETS}, got {dataset!r}")
+        if dataset == "aligned" and data_root is None:
+            raise NasgaInputError("data_root", "the aligned dataset needs its folder (train/, val/)")
+        if data_root is not None and not isinstance(data_root, (str, Path)):
+            raise NasgaInputError("data_root", f"must be a path, got {data_root!r}")
+        if direction not in DIRECTIONS:
+            raise NasgaInputError("direction", f"must be one of {DIRECTIONS}, got {direction!r}")
+        if photo_task not in PHOTO_TASKS:
+            raise NasgaInputError("photo_task", f"must be one of {PHOTO_TASKS}, got {photo_task!r}")
+        self.space = space
+        self.image_size = check_int("image_size", image_size, minimum=1)
+        space.check_image_size(self.image_size)
+        self.dataset = dataset
+        self.data_root = None if data_root is None else str(data_root)
+        self.direction = direction
+        self.photo_task = photo_task
+        self.epochs = check_int("epochs", epochs, minimum=1)
+        self.batch_size = check_int("batch_size", batch_size, minimum=1)
+        self.lr = _number("lr", lr, strict=True)
+        self.beta1 = _number("beta1", beta1, high=1.0)
+        self.lam = _number("lam", lam)
+        self.gamma = _number("gamma", gamma)
+        self.ndf = check_int("ndf", ndf, minimum=1)
+        self.max_train = check_optional_int("max_train", max_train)
+        self.max_val = check_optional_int("max_val", max_val)
+        if dataset == "photos" and (self.max_train is None or self.max_val is None):
+            raise NasgaInputError("max_train" if self.max_train is None else "max_val",
+                                  "the photos dataset draws crops: give a number, not None")
+        self.data_seed = check_int("data_seed", data_seed, minimum=0)
+        self.device = T.check_device(device)
+        self.grid_images = check_int("grid_images", grid_images, minimum=0)
+        self._on_device: tuple[str, tuple[torch.Tensor, ...]] | None = None
+
+    # --- data --------------------------------------------------------------------------------
+    def data(self) -> PairedImages:
+        """The mini train/validation subsets (loaded once per process by :mod:`nasga.data`)."""
+        if self.dataset == "photos":
+            assert self.max_train is not None and self.max_val is not None
+            return load_photo_pairs(image_size=self.image_size, task=self.photo_task,
+                                    n_train=self.max_train, n_val=self.max_val,
+                                    seed=self.data_seed)
+        assert self.data_root is not None
+        return load_aligned_folder(self.data_root, image_size=self.image_size,
+                                   direction=self.direction, max_train=self.max_train,
+                                   max_val=self.max_val)
+
+    def _tensors(self, data: PairedImages, device: torch.device) -> tuple[torch.Tensor, ...]:
+        if self._on_device is None or self._on_device[0] != str(device):
+            tensors = (data.a_train, data.b_train, data.a_val, data.b_val)
+            self._on_device = (str(device), tuple(t.to(device) for t in tensors))
+        return self._on_device[1]
+
+    # --- evaluation --------------------------------------------------------------------------
+    def evaluate(self, genome: UNetGenome, *, seed: int, workdir: Path) -> Evaluation:
+        """Build, count MACs, mini-train G and D, mini-validate, save a validation grid.
+
+        Raises:
+            NasgaInputError: The genome is not from this task's space.
+            EvaluationError: A loss became NaN/inf, or CUDA ran out of memory.
+        """
+        self.space.to_vector(genome)  # validates that the genome belongs to the space
+        device = T.resolve_device(self.device)
+        data = self.data()
+        gen = T.seed_everything(seed)
+        g_net = UNetGenerator(genome, input_nc=data.input_channels, output_nc=data.output_channels)
+        d_net = PatchGANDiscriminator(data.input_channels + data.output_channels, ndf=self.ndf)
+        cost = measure(g_net, (data.input_channels, self.image_size, self.image_size))
+        with T.oom_as_evaluation_error(device):
+            a_tr, b_tr, a_va, b_va = self._tensors(data, device)
+            g_net, d_net = g_net.to(device), d_net.to(device)
+            d_loss, g_loss, seconds = self._train(g_net, d_net, a_tr, b_tr, device, gen)
+            val, fake = self._validate(g_net, d_net, a_va, b_va, device)
+        files: list[Path] = []
+        if self.grid_images:
+            k = self.grid_images
+            files.append(T.write_grid(Path(workdir) / GRID_FILE, [a_va[:k], fake[:k], b_va[:k]]))
+        n_images = self.epochs * len(a_tr)
+        return Evaluation({
+            **val,
+            "macs": cost.macs,
+            "conv_macs": cost.conv_macs,
+            "paper_macs": cost.paper_macs,
+            "params": cost.params,
+            "train_d_loss": d_loss,
+            "train_g_loss": g_loss,
+            "train_seconds": seconds,
+            "images_per_second": n_images / seconds if seconds > 0 else float("nan"),
+            "epochs": self.epochs,
+            "n_train": int(len(a_tr)),
+            "n_val": int(len(a_va)),
+            "image_size": self.image_size,
+            "device": str(device),
+        }, files)
+
+    def _train(self, g_net: nn.Module, d_net: nn.Module, a: torch.Tensor, b: torch.Tensor,
+               device: torch.device, gen: torch.Generator) -> tuple[float, float, float]:
+        """pix2pix's ``optimize_parameters`` for every minibatch; returns D, G loss and seconds."""
+        opt_g = torch.optim.Adam(g_net.parameters(), lr=self.lr, betas=(self.beta1, 0.999))
+        opt_d = torch.optim.Adam(d_net.parameters(), lr=self.lr, betas=(self.beta1, 0.999))
+        bce, l1 = nn.BCEWithLogitsLoss(), nn.L1Loss()
+        dtype = T.amp_dtype(device)
+        scaler = T.grad_scaler(device, dtype)
+        monitor = T.LossMonitor("discriminator loss", "generator loss")
+        g_net.train()
+        d_net.train()
+        n = len(a)
+        T.synchronize(device)
+        start = time.perf_counter()
+        for epoch in range(self.epochs):
+            order = torch.randperm(n, generator=gen).to(device)
+            for i in range(0, n, self.batch_size):
+                idx = order[i : i + self.batch_size]
+                x, y = a[idx], b[idx]
+                with T.autocast(device, dtype):
+                    fake = g_net(x)
+                # D: real pairs → 1, fake pairs → 0, loss halved (pix2pix backward_D).
+                d_net.requires_grad_(True)
+                with T.autocast(device, dtype):
+                    p_fake = d_net(torch.cat([x, fake.detach()], 1))
+                    p_real = d_net(torch.cat([x, y], 1))
+                    loss_d = 0.5 * (bce(p_fake, torch.zeros_like(p_fake))
+                                    + bce(p_real, torch.ones_like(p_real)))
+                opt_d.zero_grad(set_to_none=True)
+                scaler.scale(loss_d).backward()
+                scaler.step(opt_d)
+                # G: fool D, plus λ·L1 (pix2pix backward_G); D is frozen.
+                d_net.requires_grad_(False)
+                with T.autocast(device, dtype):
+                    p_fake = d_net(torch.cat([x, fake], 1))
+                    loss_g = bce(p_fake, torch.ones_like(p_fake)) + self.lam * l1(fake, y)
+                opt_g.zero_grad(set_to_none=True)
+                scaler.scale(loss_g).backward()
+                scaler.step(opt_g)
+                scaler.update()
+                monitor.add(loss_d, loss_g)
+            d_mean, g_mean = monitor.end_epoch(epoch)
+        T.synchronize(device)
+        d_net.requires_grad_(True)
+        return d_mean, g_mean, time.perf_counter() - start
+
+    @torch.no_grad()
+    def _validate(self, g_net: nn.Module, d_net: nn.Module, a: torch.Tensor, b: torch.Tensor,
+                  device: torch.device) -> tuple[dict[str, float], torch.Tensor]:
+        """Eq. 6–8 losses, PSNR and SSIM on the mini validation subset (eval mode)."""
+        g_net.eval()
+        d_net.eval()
+        dtype = T.amp_dtype(device)
+        fakes, gan, gan_eq6, l1 = [], 0.0, 0.0, 0.0
+        for i in range(0, len(a), self.batch_size):
+            x, y = a[i : i + self.batch_size], b[i : i + self.batch_size]
+            with T.autocast(device, dtype):
+                fake = g_net(x)
+                logits = d_net(torch.cat([x, fake], 1))
+            fake, logits = fake.float(), logits.float()
+            per_image = logits.flatten(1)
+            gan += float(nn.functional.softplus(-per_image).mean(1).sum())   # −log D
+            gan_eq6 += float((-nn.functional.softplus(per_image)).mean(1).sum())  # log(1 − D)
+            l1 += float((fake - y).abs().flatten(1).mean(1).sum())
+            fakes.append(fake)
+        fake = torch.cat(fakes)
+        n = len(a)
+        l_gan = T.check_finite(gan / n, "validation adversarial loss")
+        l_1 = T.check_finite(l1 / n, "validation L1 loss")
+        psnr, ssim = image_quality(fake, b)
+        return {
+            "l_gen": l_gan + self.lam * l_1,
+            "l_gan": l_gan,
+            "l1": l_1,
+            "l_gan_eq6": gan_eq6 / n,
+            "psnr": psnr,
+            "ssim": ssim,
+        }, fake
+
+    # --- fitness and settings ----------------------------------------------------------------
+    def cost_penalty(self, measurements: dict[str, Any]) -> float:
+        """``γ·p(q)``: γ times the generator's GMACs per image (eq. 7)."""
+        return self.gamma * float(measurements["macs"]) / 1e9
+
+    def fitness(self, measurements: dict[str, Any]) -> float:
+        """Eq. 7: ``1 / (l_gen + γ·macs/1e9)``, from stored measurements and ``self.gamma``."""
+        return 1.0 / (float(measurements["l_gen"]) + self.cost_penalty(measurements))
+
+    def config(self) -> dict[str, Any]:
+        """Settings that define the task; ``build_task(space, config())`` rebuilds it."""
+        return {
+            "task": self.name, "dataset": self.dataset, "data_root": self.data_root,
+            "direction": self.direction, "photo_task": self.photo_task,
+            "image_size": self.image_size, "epochs": self.epochs, "batch_size": self.batch_size,
+            "lr": self.lr, "beta1": self.beta1, "lam": self.lam, "gamma": self.gamma,
+            "ndf": self.ndf, "max_train": self.max_train, "max_val": self.max_val,
+            "data_seed": self.data_seed, "device": self.device, "grid_images": self.grid_images,
+        }
+
+
+def image_quality(fake: torch.Tensor, real: torch.Tensor) -> tuple[float, float]:
+    """Mean PSNR (dB) and SSIM over a batch of [-1, 1] images, measured on [0, 1].
+
+    SSIM uses scikit-image's 7×7 window (smaller, odd, for images under 7 pixels).
+    """
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    x = ((fake.detach().float().cpu().clamp(-1, 1) + 1) / 2).numpy().astype(np.float64)
+    y = ((real.detach().float().cpu().clamp(-1, 1) + 1) / 2).numpy().astype(np.float64)
+    side = min(x.shape[-2:])
+    win = min(7, side if side % 2 else side - 1)
+    psnr, ssim = [], []
+    for p, t in zip(x, y):
+        mse = float(np.mean((p - t) ** 2))
+        psnr.append(100.0 if mse == 0 else peak_signal_noise_ratio(t, p, data_range=1.0))
+        ssim.append(structural_similarity(t, p, data_range=1.0, channel_axis=0, win_size=win))
+    return float(np.mean(psnr)), float(np.mean(ssim))
