@@ -202,8 +202,30 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_train_best(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train-best", help="train a study's best genome on the full training "
+                                          "split and save its weights")
+    p.add_argument("--storage", required=True, metavar="URL", help="the study's storage")
+    p.add_argument("--study-name", required=True, help="the study")
+    p.add_argument("--out", default="best-model", help="output folder (default: best-model)")
+    p.add_argument("--epochs", type=int, default=None, help="epochs (default: the study's)")
+    p.add_argument("--seed", type=int, default=None, help="seed (default: the study's)")
+    p.set_defaults(func=_cmd_train_best)
+
+
+def _cmd_train_best(args: argparse.Namespace) -> int:
+    from nasga.export import train_best
+
+    record = train_best(args.storage, args.study_name, out_dir=args.out, epochs=args.epochs,
+                        seed=args.seed)
+    shown = {k: v for k, v in record["final"]["measurements"].items() if isinstance(v, float)}
+    print(f"trained {record['genome']}: " + ", ".join(f"{k} {v:.4g}" for k, v in shown.items()))
+    print(f"wrote {args.out}/model.pt and {args.out}/genome.json")
+    return 0
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _add_describe, _add_run, _add_worker, _add_export,
+    _add_describe, _add_run, _add_worker, _add_export, _add_train_best,
 ]
 
 

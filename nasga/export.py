@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import optuna
@@ -38,3 +39,40 @@ def best_genome_record(storage_url: str, study_name: str) -> dict[str, Any]:
         "measurements": measurements,
         CONFIG_ATTR: cfg,
     }
+
+
+def train_best(storage_url: str, study_name: str, *, out_dir: str | Path,
+               epochs: int | None = None, seed: int | None = None) -> dict[str, Any]:
+    """Train a study's best genome on the entire training split and save it.
+
+    Paper 000 Alg. 1's output: the searched architecture "after fine-tuning using the entire
+    training set". Writes ``model.pt`` (``torch.save`` of the state_dict; load it with
+    ``torch.load(path, weights_only=True)``), ``genome.json`` (the export record plus the final
+    measurements) and the task's files (e.g. the validation grid) into ``out_dir``.
+    """
+    import json
+
+    import torch
+
+    from nasga.config import build_space, validate
+    from nasga.tasks import build_task
+
+    record = best_genome_record(storage_url, study_name)
+    cfg = validate(record[CONFIG_ATTR])
+    task_cfg = {**cfg["task"], "max_train": None}
+    if epochs is not None:
+        if epochs < 1:
+            raise NasgaInputError("epochs", f"must be >= 1, got {epochs}")
+        task_cfg["epochs"] = epochs
+    space = build_space(cfg)
+    task = build_task(space, task_cfg)
+    genome = space.parse(record["genome"])
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    evaluation = task.evaluate(genome, seed=int(cfg["study"]["seed"] if seed is None else seed),
+                               workdir=out)
+    torch.save(evaluation.model.state_dict(), out / "model.pt")
+    record["final"] = {"task": task.config(), "measurements": evaluation.measurements}
+    (out / "genome.json").write_text(json.dumps(record, indent=2, default=str) + "\n",
+                                     encoding="utf-8")
+    return record

@@ -190,8 +190,17 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
 
 
 def spawn_workers(search: Search, n: int) -> list[subprocess.Popen]:
-    """Start ``n`` ``nasga worker`` processes on the study (URL passed in the environment)."""
-    env = {**os.environ, STORAGE_ENV: search.storage_url}
+    """Start ``n`` ``nasga worker`` processes on the study (URL passed in the environment).
+
+    The machine's cores are shared: each worker (and this process) gets ``cores / (n + 1)``
+    torch threads unless ``OMP_NUM_THREADS`` is set.
+    """
+    threads = max(1, (os.cpu_count() or 1) // (n + 1))
+    env = {"OMP_NUM_THREADS": str(threads), **os.environ, STORAGE_ENV: search.storage_url}
+    if "OMP_NUM_THREADS" not in os.environ:
+        import torch
+
+        torch.set_num_threads(threads)
     cmd = [sys.executable, "-m", "nasga.cli", "worker", "--study-name",
            search.cfg["study"]["name"], "--quiet"]
     return [subprocess.Popen(cmd, env=env) for _ in range(n)]

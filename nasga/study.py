@@ -113,7 +113,9 @@ def open_storage(url: str, *, heartbeat: bool = True) -> BaseStorage:
             heartbeat_stale_trial_callback=_retry_callback(),
         )
     try:
-        return RDBStorage(url, **kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return RDBStorage(url, **kwargs)
     except Exception as exc:  # sqlalchemy OperationalError, ArgumentError...
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         reason = redact(reason).replace(url, redact(url))

@@ -25,10 +25,13 @@ class Evaluation:
             metrics, seconds, device...), stored as trial user attrs. Fitness is computed from
             them by :meth:`Task.fitness`, so another fitness setting (γ) can reuse them.
         files: Files to attach to the trial through Optuna's artifact store (e.g. a PNG grid).
+        model: The trained network (the generator for translation), for ``nasga train-best``;
+            never stored in the study.
     """
 
     measurements: dict[str, Any]
     files: list[Path] = field(default_factory=list)
+    model: Any = None
 
 
 @runtime_checkable

@@ -214,7 +214,7 @@ class ClassificationTask:
             "n_train": int(len(y_tr)),
             "n_val": int(len(y_va)),
             "device": str(device),
-        })
+        }, model=model)
 
     def build(self, genome: GeneticCNNGenome, data: ClassificationData) -> nn.Module:
         """The genome's network for ``data``'s image shape and classes (paper 004 §4.1.1)."""

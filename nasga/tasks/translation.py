@@ -226,7 +226,7 @@ class TranslationTask:
             "n_val": int(len(a_va)),
             "image_size": self.image_size,
             "device": str(device),
-        }, files)
+        }, files, model=g_net)
 
     def _train(self, g_net: nn.Module, d_net: nn.Module, a: torch.Tensor, b: torch.Tensor,
                device: torch.device, gen: torch.Generator) -> tuple[float, float, float]:
