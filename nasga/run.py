@@ -196,11 +196,12 @@ def spawn_workers(search: Search, n: int) -> list[subprocess.Popen]:
     torch threads unless ``OMP_NUM_THREADS`` is set.
     """
     threads = max(1, (os.cpu_count() or 1) // (n + 1))
-    env = {"OMP_NUM_THREADS": str(threads), **os.environ, STORAGE_ENV: search.storage_url}
     if "OMP_NUM_THREADS" not in os.environ:
         import torch
 
+        os.environ["OMP_NUM_THREADS"] = str(threads)  # the tasks then keep this count
         torch.set_num_threads(threads)
+    env = {**os.environ, STORAGE_ENV: search.storage_url}
     cmd = [sys.executable, "-m", "nasga.cli", "worker", "--study-name",
            search.cfg["study"]["name"], "--quiet"]
     return [subprocess.Popen(cmd, env=env) for _ in range(n)]
