@@ -43,7 +43,7 @@ def default_storage(study_name: str, *, workers: int = 1, root: Path = Path("stu
     """SQLite under ``studies/`` for one process; a journal file there for several."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", study_name)
     if workers > 1:
-        return f"journal:///{(root / f'{safe}.log').resolve()}"
+        return f"journal:///{root / f'{safe}.log'}"
     return f"sqlite:///{root / f'{safe}.db'}"
 
 
@@ -63,10 +63,11 @@ def storage_kind(url: str) -> str:
 
 
 def journal_path(url: str) -> Path:
-    """File of a journal storage URL."""
+    """File of a journal storage URL: like SQLite, ``journal:///rel.log``, ``journal:////abs.log``."""
+    if url.startswith("journal:///"):
+        return Path(url[len("journal:///"):])
     if url.startswith("journal:"):
-        rest = url[len("journal:"):]
-        return Path(rest[2:] if rest.startswith("///") else rest.lstrip("/") if rest.startswith("//") else rest)
+        return Path(url[len("journal:"):])
     return Path(url)
 
 

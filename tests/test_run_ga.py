@@ -140,3 +140,21 @@ def test_builtin_sampler_runs_into_its_own_study(tmp_path: Path, sampler: str) -
     complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
     assert len(complete) == 8
     assert study.user_attrs["nasga_config"]["study"]["sampler"] == sampler
+
+
+def test_workers_flag_uses_a_journal_file(tmp_path: Path) -> None:
+    cfg = tiny_config(tmp_path, "genetic-cnn", **{"max_train = 200": "max_train = 60"})
+    proc = run_ga("--study", str(cfg), "--workers", "2", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    journal = tmp_path / "studies" / "tiny-gcnn.log"
+    assert journal.exists()
+    assert f"optuna-dashboard {journal}" in proc.stdout
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    study = optuna.load_study(study_name="tiny-gcnn",
+                              storage=JournalStorage(JournalFileBackend(str(journal))))
+    complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    per_gen = [sum(t.user_attrs["ga_generation"] == g for t in complete) for g in range(3)]
+    assert all(n >= 4 for n in per_gen)
+    assert not [t for t in study.trials if t.state == TrialState.RUNNING]
