@@ -36,13 +36,45 @@ def evaluation_seed(seed: int, key: str, index: int) -> int:
     return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
 
 
+class TrainingIndex:
+    """COMPLETE training trials per genome key, updated incrementally (O(new trials) per call).
+
+    Trials below the watermark are finished and indexed; trials at or above it are re-read on
+    each update because another worker may still be running them.
+    """
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, list[FrozenTrial]] = {}
+        self._watermark = 0
+        self._study_id: int | None = None
+
+    def update(self, trials: list[FrozenTrial], study_id: int) -> None:
+        if study_id != self._study_id:
+            self.__init__()  # type: ignore[misc]
+            self._study_id = study_id
+        pending = False
+        for t in trials[self._watermark:]:
+            if not t.state.is_finished():
+                pending = True
+                continue
+            if (t.state == TrialState.COMPLETE and t.user_attrs.get("trained")
+                    and "key" in t.user_attrs):
+                known = self._by_key.setdefault(t.user_attrs["key"], [])
+                if all(k.number != t.number for k in known):
+                    known.append(t)
+            if not pending:
+                self._watermark = t.number + 1
+
+    def trainings(self, key: str) -> list[FrozenTrial]:
+        """COMPLETE trials that trained genome ``key``."""
+        return list(self._by_key.get(key, []))
+
+
 def trainings_of(trials: list[FrozenTrial], key: str) -> list[FrozenTrial]:
-    """COMPLETE trials that trained genome ``key``."""
-    return [
-        t for t in trials
-        if t.state == TrialState.COMPLETE and t.user_attrs.get("key") == key
-        and t.user_attrs.get("trained")
-    ]
+    """COMPLETE trials that trained genome ``key`` (a one-off scan)."""
+    index = TrainingIndex()
+    index.update(trials, 0)
+    return index.trainings(key)
 
 
 class Objective:
@@ -75,6 +107,7 @@ class Objective:
         self.artifact_store = artifact_store
         self.on_trained = on_trained
         self.trainings = 0
+        self._index = TrainingIndex()
 
     def genome_of(self, trial: optuna.Trial) -> Genome:
         """Suggest every gene of the space and decode the genome."""
@@ -89,7 +122,8 @@ class Objective:
         key = genome.key
         trial.set_user_attr("genome", genome.to_string())
         trial.set_user_attr("key", key)
-        done = trainings_of(trial.study.get_trials(deepcopy=False), key)
+        self._index.update(trial.study.get_trials(deepcopy=False), trial.study._study_id)
+        done = self._index.trainings(key)
         previous = [float(t.user_attrs["fitness_raw"]) for t in done]
         if self.max_evaluations is not None and len(done) >= self.max_evaluations:
             return self._from_cache(trial, done, previous)

@@ -132,6 +132,33 @@ class GeneticSampler(BaseGASampler):
         population = sorted(self.get_population(study, generation - 1), key=lambda t: t.number)
         return population[: self.population_size]
 
+    def get_trial_generation(self, study: Study, trial: FrozenTrial) -> int:
+        """``BaseGASampler``'s rule, scanning only the newest trials.
+
+        The base class reads every COMPLETE trial for each new trial (O(n²) over a study);
+        generations grow with trial numbers, so the scan stops after ``2 × population``
+        consecutive COMPLETE trials older than the newest generation seen.
+        """
+        key = self._get_generation_key()
+        generation = trial.system_attrs.get(key, None)
+        if generation is not None:
+            return generation
+        trials = study._get_trials(deepcopy=False, states=[TrialState.COMPLETE], use_cache=True)
+        max_generation, count, older = 0, 0, 0
+        for t in reversed(trials):
+            g = t.system_attrs.get(key, -1)
+            if g < max_generation:
+                older += 1
+                if older > 2 * (self.population_size or 1):
+                    break
+            elif g > max_generation:
+                max_generation, count, older = g, 1, 0
+            else:
+                count += 1
+        generation = max_generation + (count >= (self.population_size or 1))
+        study._storage.set_trial_system_attr(trial._trial_id, key, generation)
+        return generation
+
     def get_parent_population(self, study: Study, generation: int) -> list[FrozenTrial]:
         """Like ``BaseGASampler``'s, but keeps order and multiplicity of the cached parents.
 
@@ -204,12 +231,18 @@ class GeneticSampler(BaseGASampler):
     def _claim_slot(self, study: Study, trial: FrozenTrial, generation: int, n_slots: int) -> int:
         slot_key = f"{type(self).__name__}:slot"
         held = set()
-        count = 0
-        for t in study._get_trials(deepcopy=False, use_cache=False):
+        count, older = 0, 0
+        for t in reversed(study._get_trials(deepcopy=False, use_cache=False)):
             if t._trial_id == trial._trial_id:
                 continue
-            if t.system_attrs.get(self._get_generation_key()) != generation:
+            g = t.system_attrs.get(self._get_generation_key())
+            if g is not None and g < generation:
+                older += 1
+                if older > 2 * n_slots:  # generations grow with trial numbers
+                    break
+            if g != generation:
                 continue
+            older = 0
             count += 1
             if t.state in _LIVE and slot_key in t.system_attrs:
                 held.add(t.system_attrs[slot_key])
