@@ -2,7 +2,9 @@
 
 A config has four tables::
 
-    [study]     name, task ("unet" | "genetic-cnn"), sampler, seed, storage (optional)
+    [study]     name, task ("unet" | "genetic-cnn"), sampler, seed, storage (optional),
+                heartbeat_interval, grace_period (seconds; a dead worker's trial is failed and
+                retried after grace_period)
     [space]     unet: depth, channels  |  genetic-cnn: stages
     [strategy]  the preset's numbers (population, generations, probabilities, max_evaluations)
     [task]      the task's settings (dataset, epochs, image_size, gamma, device, ...)
@@ -29,7 +31,8 @@ else:  # pragma: no cover
 TASKS = ("unet", "genetic-cnn")
 SAMPLERS = ("ga", "random", "tpe", "gp", "nsga2", "qmc", "cmaes")
 _TABLES = ("study", "space", "strategy", "task")
-_STUDY_KEYS = {"name": str, "task": str, "sampler": str, "seed": int, "storage": str}
+_STUDY_KEYS = {"name": str, "task": str, "sampler": str, "seed": int, "storage": str,
+               "heartbeat_interval": int, "grace_period": int}
 _SPACE_KEYS = {"unet": {"depth": int, "channels": list}, "genetic-cnn": {"stages": list}}
 STUDIES_DIR = Path("studies")
 
@@ -95,6 +98,13 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
     study.setdefault("name", task)
     study.setdefault("sampler", "ga")
     study.setdefault("seed", 0)
+    study.setdefault("heartbeat_interval", 10)
+    study.setdefault("grace_period", 30)
+    if study["heartbeat_interval"] < 1 or study["grace_period"] <= study["heartbeat_interval"]:
+        raise NasgaInputError(
+            "study.grace_period", "heartbeats need heartbeat_interval >= 1 and grace_period > "
+            f"heartbeat_interval, got {study['heartbeat_interval']} and {study['grace_period']}"
+        )
     if study["sampler"] not in SAMPLERS:
         raise NasgaInputError(
             "study.sampler", f"must be one of {', '.join(SAMPLERS)}, got {study['sampler']!r}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from nasga.spaces import Genome, Space
 from nasga.tasks.base import Task
 
 _RESERVED = {"genome", "key", "trained", "cached", "n_evaluations", "fitness_raw", "fail_reason",
-             "eval_seed"}
+             "eval_seed", "training"}
 
 
 def evaluation_seed(seed: int, key: str, index: int) -> int:
@@ -88,6 +89,9 @@ class Objective:
         seed: Base seed; each training's seed derives from it, the key and the repeat index.
         artifact_store: Optuna artifact store for the task's files (e.g. sample grids).
         on_trained: Called after each training with the trial number (progress reporting).
+        twin_timeout: Seconds to wait for another worker's RUNNING training of the same genome
+            before training it here too (a dead worker's trial is failed by the storage's
+            heartbeat sooner than this).
     """
 
     def __init__(
@@ -99,6 +103,7 @@ class Objective:
         seed: int = 0,
         artifact_store: Any | None = None,
         on_trained: Callable[[int], None] | None = None,
+        twin_timeout: float = 120.0,
     ) -> None:
         self.space = space
         self.task = task
@@ -108,6 +113,7 @@ class Objective:
         self.on_trained = on_trained
         self.trainings = 0
         self._index = TrainingIndex()
+        self.twin_timeout = twin_timeout
 
     def genome_of(self, trial: optuna.Trial) -> Genome:
         """Suggest every gene of the space and decode the genome."""
@@ -122,12 +128,32 @@ class Objective:
         key = genome.key
         trial.set_user_attr("genome", genome.to_string())
         trial.set_user_attr("key", key)
-        self._index.update(trial.study.get_trials(deepcopy=False), trial.study._study_id)
-        done = self._index.trainings(key)
+        done = self._trainings(trial, key)
+        if self.max_evaluations is not None and len(done) < self.max_evaluations:
+            # Another worker may be training this genome right now: wait for it (paper's cache
+            # policy holds across workers) rather than train a duplicate.
+            trial.set_user_attr("training", True)
+            deadline = time.monotonic() + self.twin_timeout
+            while self._running_twin(trial, key) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            done = self._trainings(trial, key)
         previous = [float(t.user_attrs["fitness_raw"]) for t in done]
         if self.max_evaluations is not None and len(done) >= self.max_evaluations:
             return self._from_cache(trial, done, previous)
         return self._train(trial, genome, key, previous)
+
+    def _trainings(self, trial: optuna.Trial, key: str) -> list[FrozenTrial]:
+        self._index.update(trial.study.get_trials(deepcopy=False), trial.study._study_id)
+        return self._index.trainings(key)
+
+    @staticmethod
+    def _running_twin(trial: optuna.Trial, key: str) -> bool:
+        """An older RUNNING trial of the same genome that is training it."""
+        for t in trial.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            if (t.number < trial.number and t.user_attrs.get("key") == key
+                    and t.user_attrs.get("training")):
+                return True
+        return False
 
     def _from_cache(self, trial: optuna.Trial, done: list[FrozenTrial],
                     previous: list[float]) -> float:

@@ -29,7 +29,8 @@ from nasga.study import (
 )
 
 # Settings that may change between runs of one study; anything else must match.
-_MUTABLE = {("study", "storage"), ("strategy", "generations"), ("task", "device")}
+_MUTABLE = {("study", "storage"), ("strategy", "generations"), ("task", "device"),
+            ("study", "heartbeat_interval"), ("study", "grace_period")}
 STORAGE_ENV = "NASGA_STORAGE"
 
 
@@ -106,7 +107,8 @@ def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
     """Create or resume the study of ``cfg`` (validated) in ``storage_url``."""
     from optuna.artifacts import FileSystemArtifactStore
 
-    storage = open_storage(storage_url)
+    storage = open_storage(storage_url, heartbeat_interval=cfg["study"]["heartbeat_interval"],
+                           grace_period=cfg["study"]["grace_period"])
     name = cfg["study"]["name"]
     exists = study_exists(storage, name)
     if exists:
@@ -179,14 +181,47 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
             study.stop()
 
     try:
-        while not search.done():
-            search.study.optimize(search.objective, n_trials=search.remaining(),
-                                  callbacks=[callback], gc_after_trial=True)
-            if state["fails"] >= limit:
-                raise RuntimeError(f"{state['fails']} trials failed in a row; last reason: "
-                                   f"{state['reason']}")
+        while True:
+            if not search.done():
+                search.study.optimize(search.objective, n_trials=search.remaining(),
+                                      callbacks=[callback], gc_after_trial=True)
+                if state["fails"] >= limit:
+                    raise RuntimeError(f"{state['fails']} trials failed in a row; last reason: "
+                                       f"{state['reason']}")
+                continue
+            if not settle(search, callback):
+                break
     finally:
         bar.close()
+
+
+def settle(search: Search, callback: Callable[[optuna.Study, FrozenTrial], None]) -> bool:
+    """After the last generation: run retries, wait out other workers' RUNNING trials.
+
+    On storages with heartbeats a dead worker's RUNNING trial is failed after the grace period
+    and enqueued again (WAITING) by ``RetryHeartbeatStaleTrialCallback``; this runs such retries
+    so no evaluation is lost. Returns whether there is still something to wait for.
+    """
+    import time
+    import warnings
+
+    from optuna.storages import fail_stale_trials
+    from optuna.storages._heartbeat import is_heartbeat_enabled
+
+    study = search.study
+    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    if waiting:
+        study.optimize(search.objective, n_trials=len(waiting), callbacks=[callback])
+        return True
+    if not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        return False
+    if not is_heartbeat_enabled(study._storage):
+        return False  # journal storage: a RUNNING trial may be alive; nothing to tell
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        fail_stale_trials(study)
+    time.sleep(0.5)
+    return True
 
 
 def spawn_workers(search: Search, n: int) -> list[subprocess.Popen]:
@@ -244,7 +279,7 @@ def load_search(storage_url: str, study_name: str) -> Search:
     """Re-open an existing nasga study with its own stored configuration (workers, export)."""
     from nasga.config import validate
 
-    storage = open_storage(storage_url)
+    storage = open_storage(storage_url, heartbeat=False)
     cfg = validate(load_study_config(storage, study_name))
     return open_search(cfg, storage_url=storage_url, create=False)
 

@@ -77,7 +77,8 @@ def sqlite_path(url: str) -> Path | None:
     return Path(rest) if rest and rest != ":memory:" else None
 
 
-def open_storage(url: str, *, heartbeat: bool = True) -> BaseStorage:
+def open_storage(url: str, *, heartbeat: bool = True, heartbeat_interval: int = HEARTBEAT_INTERVAL,
+                 grace_period: int = GRACE_PERIOD) -> BaseStorage:
     """An Optuna storage for ``url``; errors name the storage and never show a password.
 
     RDB storages get heartbeats (``heartbeat_interval``/``grace_period``) and
@@ -109,8 +110,8 @@ def open_storage(url: str, *, heartbeat: bool = True) -> BaseStorage:
                                    "pool_pre_ping": True}
     if heartbeat:
         kwargs.update(
-            heartbeat_interval=HEARTBEAT_INTERVAL,
-            grace_period=GRACE_PERIOD,
+            heartbeat_interval=heartbeat_interval,
+            grace_period=grace_period,
             heartbeat_stale_trial_callback=_retry_callback(),
         )
     try:

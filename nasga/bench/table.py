@@ -1,0 +1,268 @@
+"""A tabular benchmark of a small Genetic-CNN space, like NAS-Bench-101 (issue 6).
+
+Every canonical key (:attr:`~nasga.spaces.GeneticCNNGenome.key`: isomorphic genomes share one)
+of ``GeneticCNNSpace((3, 4))`` — 512 bit strings, 186 keys — was trained with the real
+:class:`~nasga.tasks.classification.ClassificationTask` on scikit-learn's digits, three times
+with different training seeds. ``scripts/make_bench_table.py`` regenerates the table; it ships
+as ``nasga/bench/<name>.npz`` (plain arrays, no pickle).
+
+:class:`TabularTask` (task ``"genetic-cnn-bench"``) answers an evaluation by looking the genome's
+key up and returning one of its recorded repeats, chosen with ``random.Random(seed)``: the noise
+of a real training, in microseconds. The objective still counts each lookup as a training.
+
+This module imports numpy but never torch.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nasga.spaces import GeneticCNNGenome, GeneticCNNSpace, NasgaInputError
+from nasga.tasks.base import Evaluation
+
+BENCH_DIR = Path(__file__).resolve().parent
+DEFAULT_TABLE = "genetic_cnn_34_digits"
+BENCH_STAGES = (3, 4)
+# Per-repeat measurements (n_keys × n_repeats) and per-key ones (n_keys).
+REPEAT_FIELDS = ("val_accuracy", "val_loss", "train_loss", "train_seconds")
+KEY_FIELDS = ("macs", "params")
+
+
+def table_path(table: str | Path) -> Path:
+    """The file of a table: a shipped name (``genetic_cnn_34_digits``) or a path to an ``.npz``."""
+    p = Path(table)
+    if p.suffix == ".npz":
+        return p
+    return BENCH_DIR / f"{table}.npz"
+
+
+def canonical_genomes(space: GeneticCNNSpace) -> dict[str, GeneticCNNGenome]:
+    """Every canonical key of ``space`` with its representative genome, in enumeration order.
+
+    The representative is the first bit string (counting ``000…`` upwards, first bit most
+    significant) that decodes to the key. Enumerates all ``2^L`` strings: keep ``L`` small.
+    """
+    if space.n_bits > 20:
+        raise NasgaInputError("space", f"{space!r} has 2^{space.n_bits} genomes; too many to tabulate")
+    out: dict[str, GeneticCNNGenome] = {}
+    for bits in itertools.product((0, 1), repeat=space.n_bits):
+        genome = space.genome(bits)
+        out.setdefault(genome.key, genome)
+    return out
+
+
+@dataclass(frozen=True)
+class TableSpread:
+    """How far apart the table's genomes are, and how noisy one training is.
+
+    Attributes:
+        best: Highest mean validation accuracy over repeats (the optimum used for regret).
+        median: Median of the keys' mean accuracies.
+        worst: Lowest mean accuracy.
+        repeat_noise: Mean over keys of the standard deviation across repeats (ddof=1).
+        n_keys: Canonical keys in the table.
+        n_repeats: Trainings per key.
+        n_genomes: Bit strings of the space (``2^L``).
+    """
+
+    best: float
+    median: float
+    worst: float
+    repeat_noise: float
+    n_keys: int
+    n_repeats: int
+    n_genomes: int
+
+    def line(self) -> str:
+        """One human-readable line."""
+        return (f"{self.n_keys} keys ({self.n_genomes} genomes) x {self.n_repeats} repeats: mean "
+                f"val accuracy best {self.best:.4f}, median {self.median:.4f}, worst "
+                f"{self.worst:.4f}; repeat noise (mean std) {self.repeat_noise:.4f}")
+
+
+@dataclass(frozen=True)
+class BenchTable:
+    """The recorded trainings of every canonical key of a space.
+
+    Attributes:
+        stages: Stage sizes of the space.
+        keys: Canonical keys, one row each.
+        genomes: The representative genome string of each row (the one that was trained).
+        repeats: ``REPEAT_FIELDS`` → array ``(n_keys, n_repeats)``.
+        per_key: ``KEY_FIELDS`` → array ``(n_keys,)``.
+        meta: How the table was made (task settings, seeds, versions).
+    """
+
+    stages: tuple[int, ...]
+    keys: tuple[str, ...]
+    genomes: tuple[str, ...]
+    repeats: dict[str, np.ndarray]
+    per_key: dict[str, np.ndarray]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.keys)
+        if len(self.genomes) != n or len(set(self.keys)) != n:
+            raise NasgaInputError("table", "keys must be unique, with one genome per key")
+        for name in REPEAT_FIELDS:
+            if self.repeats[name].ndim != 2 or self.repeats[name].shape[0] != n:
+                raise NasgaInputError("table", f"{name} must have shape (n_keys, n_repeats)")
+        for name in KEY_FIELDS:
+            if self.per_key[name].shape != (n,):
+                raise NasgaInputError("table", f"{name} must have shape (n_keys,)")
+        object.__setattr__(self, "_row", {k: i for i, k in enumerate(self.keys)})
+
+    # --- access ------------------------------------------------------------------------------
+    @property
+    def space(self) -> GeneticCNNSpace:
+        """The space the table covers."""
+        return GeneticCNNSpace(self.stages)
+
+    @property
+    def n_keys(self) -> int:
+        return len(self.keys)
+
+    @property
+    def n_repeats(self) -> int:
+        return int(self.repeats["val_accuracy"].shape[1])
+
+    def row(self, key: str) -> int:
+        """Row of a canonical key.
+
+        Raises:
+            NasgaInputError: The key is not in the table.
+        """
+        try:
+            return self._row[key]  # type: ignore[attr-defined]
+        except KeyError:
+            raise NasgaInputError("genome", f"key {key!r} is not in the benchmark table") from None
+
+    def mean_accuracy(self) -> np.ndarray:
+        """Mean validation accuracy over repeats, per key."""
+        return self.repeats["val_accuracy"].mean(axis=1)
+
+    def mean_of(self, key: str) -> float:
+        """A key's mean validation accuracy (its noiseless fitness)."""
+        return float(self.mean_accuracy()[self.row(key)])
+
+    def optimum(self) -> float:
+        """Best mean accuracy over repeats: regret is measured from it."""
+        return float(self.mean_accuracy().max())
+
+    def optimum_key(self) -> str:
+        """The key with the best mean accuracy (lowest row on ties)."""
+        return self.keys[int(np.argmax(self.mean_accuracy()))]
+
+    def spread(self) -> TableSpread:
+        """Best, median and worst mean accuracy, and the repeat noise."""
+        acc = self.repeats["val_accuracy"]
+        means = acc.mean(axis=1)
+        noise = float(acc.std(axis=1, ddof=1).mean()) if acc.shape[1] > 1 else 0.0
+        return TableSpread(float(means.max()), float(np.median(means)), float(means.min()),
+                           noise, self.n_keys, self.n_repeats, self.space.size)
+
+    # --- files -------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the table as a compressed ``.npz`` (no pickled objects)."""
+        p = Path(path)
+        arrays = {f"r_{k}": v.astype(np.float32) for k, v in self.repeats.items()}
+        arrays.update({f"k_{k}": v.astype(np.int64) for k, v in self.per_key.items()})
+        np.savez_compressed(
+            p, keys=np.array(self.keys), genomes=np.array(self.genomes),
+            stages=np.array(self.stages, dtype=np.int64), meta=np.array(json.dumps(self.meta)),
+            **arrays,
+        )
+        return p
+
+    @classmethod
+    def load(cls, table: str | Path = DEFAULT_TABLE) -> BenchTable:
+        """Read a shipped table by name, or an ``.npz`` path (cached per file).
+
+        Raises:
+            NasgaInputError: The file is missing or malformed (the message says how to make it).
+        """
+        return _load(str(table_path(table).resolve()))
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> BenchTable:
+    p = Path(path)
+    if not p.is_file():
+        raise NasgaInputError("task.table", f"no benchmark table {str(p)!r}; generate it with "
+                              "python scripts/make_bench_table.py")
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            return BenchTable(
+                stages=tuple(int(s) for s in z["stages"]),
+                keys=tuple(str(k) for k in z["keys"]),
+                genomes=tuple(str(g) for g in z["genomes"]),
+                repeats={k: z[f"r_{k}"].astype(np.float64) for k in REPEAT_FIELDS},
+                per_key={k: z[f"k_{k}"] for k in KEY_FIELDS},
+                meta=json.loads(str(z["meta"])),
+            )
+    except (KeyError, ValueError, OSError) as exc:
+        raise NasgaInputError("task.table", f"{p} is not a benchmark table: {exc}") from None
+
+
+class TabularTask:
+    """Task ``"genetic-cnn-bench"``: answer evaluations from a :class:`BenchTable`.
+
+    Args:
+        space: A Genetic CNN space with the table's stages.
+        table: A shipped table name or a path to an ``.npz`` (default: the (3,4) digits table).
+
+    Raises:
+        NasgaInputError: Missing table, or a space other than the table's.
+    """
+
+    name = "genetic-cnn-bench"
+
+    def __init__(self, space: GeneticCNNSpace, *, table: str = DEFAULT_TABLE) -> None:
+        if not isinstance(table, (str, Path)):
+            raise NasgaInputError("table", f"must be a table name or .npz path, got {table!r}")
+        self.bench = BenchTable.load(table)
+        if not isinstance(space, GeneticCNNSpace) or space.stages != self.bench.stages:
+            raise NasgaInputError(
+                "space", f"the benchmark table covers GeneticCNNSpace(stages={self.bench.stages}),"
+                f" got {space!r}; set space.stages = {list(self.bench.stages)}")
+        self.space = space
+        self.table = str(table)
+        self.calls = 0
+
+    def evaluate(self, genome: GeneticCNNGenome, *, seed: int, workdir: Path) -> Evaluation:
+        """One recorded training of the genome's key, the repeat chosen by ``Random(seed)``."""
+        self.space.to_vector(genome)
+        self.calls += 1
+        i = self.bench.row(genome.key)
+        r = random.Random(seed).randrange(self.bench.n_repeats)
+        out: dict[str, Any] = {k: float(v[i, r]) for k, v in self.bench.repeats.items()}
+        out.update({k: int(v[i]) for k, v in self.bench.per_key.items()})
+        out["bench_repeat"] = r
+        return Evaluation(out)
+
+    def fitness(self, measurements: dict[str, Any]) -> float:
+        """Validation accuracy, as the genetic-cnn task."""
+        return float(measurements["val_accuracy"])
+
+    def optimum(self) -> float:
+        """The table's best mean accuracy over repeats."""
+        return self.bench.optimum()
+
+    def true_fitness(self, key: str) -> float:
+        """A key's mean accuracy over its repeats (noiseless; for regret)."""
+        return self.bench.mean_of(key)
+
+    def config(self) -> dict[str, Any]:
+        return {"task": self.name, "table": self.table}
+
+
+__all__ = ["BENCH_STAGES", "DEFAULT_TABLE", "BenchTable", "TableSpread", "TabularTask",
+           "canonical_genomes", "table_path"]

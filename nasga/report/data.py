@@ -1,0 +1,437 @@
+"""Pure data behind the report's tables and figures (no plotting library imported here).
+
+Every function reads a study (or a genome) and returns plain numbers, so the figures in
+:mod:`nasga.report.figures` are thin and the numbers are testable without drawing:
+
+* :func:`generation_table` — paper 004 Table 1 (and Fig. 3) rows;
+* :func:`lineage_pairs` — parent vs child fitness by operator (paper 004 Fig. 4);
+* :func:`cost_points`, :func:`pareto_front`, :func:`iso_fitness_lines` — validation loss vs
+  MACs of U-Net genomes with the fitness ``1 / (L_Gen + γ·GMACs)`` of paper 000 eq. 7;
+* :func:`unet_layout` — encoder/decoder boxes and skips of a U-Net genome (paper 000 Fig. 5);
+* :func:`stage_layouts` — a Genetic-CNN genome's stages as DAGs (paper 004 Fig. 1 and 5).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from nasga.spaces import GeneticCNNGenome, Space, UNetGenome
+from nasga.stats import GenerationStats, generation_stats
+from nasga.study import CONFIG_ATTR
+
+# --- study-level helpers -----------------------------------------------------------------------
+
+
+def study_config(study: optuna.Study) -> dict[str, Any] | None:
+    """The resolved nasga config a study stored when it was created (``None`` if none)."""
+    cfg = study.user_attrs.get(CONFIG_ATTR)
+    return cfg if isinstance(cfg, dict) else None
+
+
+def study_space(study: optuna.Study) -> Space | None:
+    """The genome space of a nasga study (``None`` without a stored config)."""
+    cfg = study_config(study)
+    if cfg is None:
+        return None
+    from nasga.config import build_space
+
+    return build_space(cfg)
+
+
+def complete_trials(study: optuna.Study) -> list[FrozenTrial]:
+    """COMPLETE trials with a finite value, in trial-number order."""
+    return [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            if t.value is not None and math.isfinite(t.value)]
+
+
+def best_trial(study: optuna.Study) -> FrozenTrial | None:
+    """The best COMPLETE trial by nasga's rule: highest value, earliest on ties."""
+    trials = complete_trials(study)
+    return max(trials, key=lambda t: (t.value, -t.number)) if trials else None
+
+
+def generation_table(study: optuna.Study, *, population_size: int | None = None
+                     ) -> list[GenerationStats]:
+    """Rows of paper 004 Table 1 (Gen, Max, Min, Avg, Med, Std-D, best structure).
+
+    Reuses :func:`nasga.stats.generation_stats`. Trials of samplers without generations
+    (the baselines) are grouped into blocks of ``population_size``, by default the study's
+    configured population.
+    """
+    if population_size is None:
+        cfg = study_config(study)
+        if cfg is not None and cfg.get("study", {}).get("sampler", "ga") != "ga":
+            population_size = int(cfg.get("strategy", {}).get("population", 0)) or None
+    return generation_stats(study, population_size=population_size)
+
+
+# --- paper 004 Fig. 4: parents vs children ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineagePair:
+    """One child and its parent(s) (paper 004 Fig. 4).
+
+    Attributes:
+        child: The child's trial number.
+        generation: The child's generation.
+        operator: ``"crossover"``, ``"mutation"``, ``"copy"`` or ``"elite"`` (``ga_operator``).
+        parents: Parent trial numbers (``ga_parents``), in the sampler's order.
+        parent_values: The parents' fitness, in the same order.
+        child_value: The child's fitness.
+        genome: The child's genome string.
+    """
+
+    child: int
+    generation: int
+    operator: str
+    parents: tuple[int, ...]
+    parent_values: tuple[float, ...]
+    child_value: float
+    genome: str
+
+    @property
+    def parent_mean(self) -> float:
+        """Mean fitness of the parents (the x axis of the Fig. 4 style scatter)."""
+        return statistics.fmean(self.parent_values)
+
+
+def _trial_fitness(trial: FrozenTrial, attr: str | None) -> float | None:
+    value = trial.value if attr is None else trial.user_attrs.get(attr)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def lineage_pairs(study: optuna.Study, *, attr: str | None = None) -> list[LineagePair]:
+    """Parent → child fitness pairs from the lineage user attrs, oldest child first.
+
+    A COMPLETE trial with ``ga_parents`` becomes a pair when all of its parents are COMPLETE
+    with a finite fitness. Trials without parents (the random initial population, enqueued
+    or baseline trials) are left out.
+
+    Args:
+        study: A study run by :class:`~nasga.sampler.GeneticSampler`.
+        attr: A user attr to compare (e.g. ``"fitness_raw"``: one training's fitness) instead
+            of the trial value (the mean over the genome's trainings, what the GA selects on).
+    """
+    by_number = {t.number: t for t in complete_trials(study)}
+    pairs = []
+    for t in by_number.values():
+        parents = t.user_attrs.get("ga_parents") or []
+        child_value = _trial_fitness(t, attr)
+        if not parents or child_value is None:
+            continue
+        values = [_trial_fitness(by_number[p], attr) if p in by_number else None
+                  for p in parents]
+        if any(v is None for v in values):
+            continue
+        pairs.append(LineagePair(
+            child=t.number,
+            generation=int(t.user_attrs.get("ga_generation", -1)),
+            operator=str(t.user_attrs.get("ga_operator", "unknown")),
+            parents=tuple(int(p) for p in parents),
+            parent_values=tuple(float(v) for v in values),  # type: ignore[arg-type]
+            child_value=child_value,
+            genome=str(t.user_attrs.get("genome", "")),
+        ))
+    return sorted(pairs, key=lambda p: p.child)
+
+
+# --- paper 000: validation loss vs MACs, Pareto front, iso-fitness lines -------------------------
+
+
+@dataclass(frozen=True)
+class CostPoint:
+    """One trained genome in the loss–cost plane.
+
+    Attributes:
+        key: Canonical genome key.
+        genome: Genome string.
+        l_gen: Validation ``L_Gen`` (paper 000 eq. 8), mean over the genome's trainings.
+        macs: Generator MACs per image.
+        fitness: Mean stored fitness (``fitness_raw``) over the trainings.
+        trials: Numbers of the trials that trained it.
+        generation: Generation of its first training (``None`` without ``ga_generation``).
+    """
+
+    key: str
+    genome: str
+    l_gen: float
+    macs: float
+    fitness: float
+    trials: tuple[int, ...]
+    generation: int | None
+
+    @property
+    def gmacs(self) -> float:
+        """MACs in G, the unit of ``p(q)`` in the fitness (paper 000 eq. 7)."""
+        return self.macs / 1e9
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def cost_points(study: optuna.Study) -> list[CostPoint]:
+    """Every trained genome with ``l_gen`` and ``macs``, one point per key, by first training.
+
+    Repeated trainings of a key are averaged (DESIGN.md: the fitness is the mean over a key's
+    trainings); cached trials add nothing (they repeat a training's measurements).
+    """
+    groups: dict[str, list[FrozenTrial]] = {}
+    for t in complete_trials(study):
+        a = t.user_attrs
+        if a.get("trained") and _finite(a.get("l_gen")) and _finite(a.get("macs")):
+            groups.setdefault(str(a.get("key", a.get("genome", t.number))), []).append(t)
+    points = []
+    for key, trials in groups.items():
+        fit = [float(t.user_attrs.get("fitness_raw", t.value)) for t in trials]
+        gen = trials[0].user_attrs.get("ga_generation")
+        points.append(CostPoint(
+            key=key,
+            genome=str(trials[0].user_attrs.get("genome", key)),
+            l_gen=statistics.fmean(float(t.user_attrs["l_gen"]) for t in trials),
+            macs=statistics.fmean(float(t.user_attrs["macs"]) for t in trials),
+            fitness=statistics.fmean(fit),
+            trials=tuple(t.number for t in trials),
+            generation=None if gen is None else int(gen),
+        ))
+    return sorted(points, key=lambda p: p.trials[0])
+
+
+def pareto_front(points: list[CostPoint]) -> list[CostPoint]:
+    """Points no other point dominates in (min ``l_gen``, min ``macs``), by increasing MACs.
+
+    ``a`` dominates ``b`` when it is no worse in both and better in one; equal points both stay.
+    """
+    front = [p for p in points
+             if not any(q.l_gen <= p.l_gen and q.macs <= p.macs
+                        and (q.l_gen < p.l_gen or q.macs < p.macs) for q in points)]
+    return sorted(front, key=lambda p: (p.macs, p.l_gen, p.trials[0]))
+
+
+@dataclass(frozen=True)
+class IsoFitnessLine:
+    """The set ``1 / (L_Gen + γ·GMACs) = fitness``: the line ``L_Gen = 1/fitness − γ·GMACs``.
+
+    Attributes:
+        fitness: The fitness level.
+        gamma: γ, cost weight per GMAC (paper 000 eq. 7).
+        gmacs: Segment ends on the GMACs axis (from 0 to the plot's extent or ``L_Gen = 0``).
+        l_gen: ``L_Gen`` at those ends.
+    """
+
+    fitness: float
+    gamma: float
+    gmacs: tuple[float, float]
+    l_gen: tuple[float, float]
+
+    @property
+    def intercept(self) -> float:
+        """``L_Gen`` at zero cost: ``1 / fitness``."""
+        return 1.0 / self.fitness
+
+
+def point_fitness(point: CostPoint, gamma: float) -> float:
+    """Paper 000 eq. 7 for a point: ``1 / (l_gen + γ·GMACs)``."""
+    return 1.0 / (point.l_gen + gamma * point.gmacs)
+
+
+def iso_fitness_lines(points: list[CostPoint], gamma: float, *,
+                      levels: list[float] | None = None, max_gmacs: float | None = None
+                      ) -> list[IsoFitnessLine]:
+    """Lines of constant fitness ``1 / (L_Gen + γ·GMACs)`` across the loss–MACs plane.
+
+    Args:
+        points: The plotted genomes (they set the default levels and extent).
+        gamma: γ of the study.
+        levels: Fitness levels; default: the best, median and worst fitness of ``points``
+            under eq. 7 (distinct values, highest first).
+        max_gmacs: Right end of the lines; default 1.1 × the largest GMACs of ``points``.
+    """
+    if levels is None:
+        values = sorted({point_fitness(p, gamma) for p in points}, reverse=True)
+        if not values:
+            return []
+        levels = sorted({values[0], statistics.median(values), values[-1]}, reverse=True)
+    x_end = max_gmacs if max_gmacs is not None else 1.1 * max((p.gmacs for p in points),
+                                                              default=1.0)
+    lines = []
+    for f in levels:
+        if not (f > 0 and math.isfinite(f)):
+            continue
+        c = 1.0 / f
+        x1 = min(x_end, c / gamma) if gamma > 0 else x_end
+        lines.append(IsoFitnessLine(fitness=f, gamma=gamma, gmacs=(0.0, x1),
+                                    l_gen=(c, c - gamma * x1)))
+    return lines
+
+
+# --- paper 000 Fig. 5: U-Net layout ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerBox:
+    """One convolution (encoder) or transposed convolution (decoder) of a U-Net.
+
+    Attributes:
+        role: ``"encoder"`` or ``"decoder"``.
+        index: Layer index, 0 = outermost (the decoder layer ``i`` mirrors encoder layer ``i``).
+        in_channels: Input channels (a decoder's include a kept skip's concatenation).
+        out_channels: Output channels.
+        size: Side of the output feature map (``None`` without an image size).
+    """
+
+    role: str
+    index: int
+    in_channels: int
+    out_channels: int
+    size: int | None
+
+
+@dataclass(frozen=True)
+class SkipLink:
+    """Skip bit ``index``: encoder output ``index`` concatenated onto decoder layer ``index``'s input.
+
+    Attributes:
+        index: Skip bit (0 = outermost, largest feature map).
+        kept: The bit is 1 (drawn solid) or 0 (removed: drawn dashed).
+        channels: Channels the skip carries (encoder layer ``index``'s output).
+    """
+
+    index: int
+    kept: bool
+    channels: int
+
+
+@dataclass(frozen=True)
+class UNetLayout:
+    """A U-Net generator as boxes with channel numbers (paper 000 Fig. 5)."""
+
+    genome: str
+    encoder: tuple[LayerBox, ...]
+    decoder: tuple[LayerBox, ...]
+    skips: tuple[SkipLink, ...]
+
+
+def unet_layout(genome: UNetGenome, *, input_nc: int = 3, output_nc: int = 3,
+                image_size: int | None = None) -> UNetLayout:
+    """Per-layer input/output channels of :class:`~nasga.models.UNetGenerator` for ``genome``.
+
+    Encoder layer ``i``: ``in = input_nc`` (``i = 0``) or ``c[i-1]``, ``out = c[i]``. Decoder
+    layer ``i``: ``in = c[i] · (1 + skip[i])`` (the innermost: ``c[D-1]``), ``out = c[i-1]``
+    (``i = 0``: ``output_nc``). The pix2pix datasets here are RGB → RGB, hence the defaults.
+    """
+    c, s, depth = genome.channels, genome.skips, genome.depth
+    encoder, decoder = [], []
+    for i in range(depth):
+        size = image_size // 2 ** (i + 1) if image_size else None
+        encoder.append(LayerBox("encoder", i, input_nc if i == 0 else c[i - 1], c[i], size))
+        d_in = c[i] if i == depth - 1 else c[i] * (1 + s[i])
+        d_size = image_size // 2 ** i if image_size else None
+        decoder.append(LayerBox("decoder", i, d_in, output_nc if i == 0 else c[i - 1], d_size))
+    skips = tuple(SkipLink(i, bool(b), c[i]) for i, b in enumerate(s))
+    return UNetLayout(genome.to_string(), tuple(encoder), tuple(decoder), skips)
+
+
+# --- paper 004 Fig. 1 / Fig. 5: stage DAGs ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DagNode:
+    """A node of a drawn stage.
+
+    Attributes:
+        name: The paper's label: stage letter + number, ``A0`` the default input node,
+            ``A1..AK`` the ordinary nodes, ``A{K+1}`` the default output node.
+        kind: ``"input"``, ``"output"``, ``"ordinary"``, ``"isolated"`` (dropped, §3.1.1) or
+            ``"single"`` (an all-zero stage: one convolution, §3.1.1).
+        x: Column (longest path from the default input node).
+        y: Row within the column.
+    """
+
+    name: str
+    kind: str
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class DagEdge:
+    """A drawn edge: ``kind`` is ``"encoded"`` (a 1 bit), ``"input"`` or ``"output"`` (default)."""
+
+    source: str
+    target: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class StageLayout:
+    """One stage of a Genetic-CNN genome as a DAG with its default nodes (paper 004 Fig. 1)."""
+
+    stage: int
+    bits: str
+    n_nodes: int
+    is_empty: bool
+    nodes: tuple[DagNode, ...]
+    edges: tuple[DagEdge, ...]
+
+
+def _letter(stage: int) -> str:
+    return chr(ord("A") + stage - 1) if stage <= 26 else f"S{stage}_"
+
+
+def stage_layouts(genome: GeneticCNNGenome) -> list[StageLayout]:
+    """Each stage's DAG with default input/output nodes and edges, laid out left to right.
+
+    Ordinary nodes sit in the column of their longest path from the default input node; the
+    default output node follows the last column; isolated nodes go on a row below (they are
+    dropped, §3.1.1). An all-zero stage is one ``"single"`` convolution node.
+    """
+    strings = genome.to_string().split("|")
+    result = []
+    for s, (graph, bits) in enumerate(zip(genome.graphs, strings), start=1):
+        L, k = _letter(s), graph.n_nodes
+        active = set(graph.active_nodes)
+        isolated = [n for n in range(1, k + 1) if n not in active]
+        nodes: list[DagNode] = []
+        edges: list[DagEdge] = []
+        if graph.is_empty:
+            nodes.append(DagNode(f"{L}0", "single", 0.0, 0.0))
+            last_x = 0.0
+        else:
+            level: dict[int, int] = {}
+            for n in graph.active_nodes:  # edges point forward: numeric order is topological
+                level[n] = 1 + max((level[p] for p in graph.predecessors(n)), default=0)
+            last_x = float(max(level.values()) + 1)
+            nodes.append(DagNode(f"{L}0", "input", 0.0, 0.0))
+            for col in sorted(set(level.values())):
+                members = [n for n in graph.active_nodes if level[n] == col]
+                for j, n in enumerate(members):
+                    nodes.append(DagNode(f"{L}{n}", "ordinary", float(col),
+                                         (len(members) - 1) / 2 - j))
+            nodes.append(DagNode(f"{L}{k + 1}", "output", last_x, 0.0))
+            edges += [DagEdge(f"{L}0", f"{L}{n}", "input") for n in graph.sources]
+            edges += [DagEdge(f"{L}{i}", f"{L}{j}", "encoded") for i, j in sorted(graph.edges)]
+            edges += [DagEdge(f"{L}{n}", f"{L}{k + 1}", "output") for n in graph.sinks]
+        bottom = min(n.y for n in nodes) - 1.0
+        for m, n in enumerate(isolated):
+            x = last_x * (m + 1) / (len(isolated) + 1) if last_x else float(m)
+            nodes.append(DagNode(f"{L}{n}", "isolated", x, bottom))
+        result.append(StageLayout(s, bits, k, graph.is_empty, tuple(nodes), tuple(edges)))
+    return result
+
+
+__all__ = [
+    "CostPoint", "DagEdge", "DagNode", "IsoFitnessLine", "LayerBox", "LineagePair", "SkipLink",
+    "StageLayout", "UNetLayout", "best_trial", "complete_trials", "cost_points",
+    "generation_table", "iso_fitness_lines", "lineage_pairs", "pareto_front", "point_fitness",
+    "stage_layouts", "study_config", "study_space", "unet_layout",
+]
