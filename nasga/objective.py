@@ -37,6 +37,44 @@ def evaluation_seed(seed: int, key: str, index: int) -> int:
     return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
 
 
+def _fail_stale_trials(study: optuna.Study) -> None:
+    """Fail RUNNING trials whose worker died (RDB storages with heartbeats only).
+
+    Optuna fails trials whose heartbeat stopped. A worker killed while its trial was still being
+    sampled never started that heartbeat, so Optuna would leave the trial RUNNING forever: such
+    a trial (no params yet) older than the grace period is failed here too, and re-enqueued by
+    the storage's retry callback when it carried enqueued params.
+    """
+    import datetime
+    import warnings
+
+    from optuna.storages import fail_stale_trials
+    from optuna.storages._heartbeat import is_heartbeat_enabled
+
+    storage = study._storage
+    if not is_heartbeat_enabled(storage):
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        fail_stale_trials(study)
+    backend = getattr(storage, "_backend", storage)  # Optuna wraps RDB storages in a cache
+    grace = float(getattr(backend, "grace_period", None) or 2 * backend.heartbeat_interval)
+    now = datetime.datetime.now()
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if t.params or t.datetime_start is None:
+            continue
+        if (now - t.datetime_start).total_seconds() <= grace:
+            continue
+        try:
+            if not storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL):
+                continue
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue
+        callback = backend.get_failed_trial_callback()
+        if callback is not None and t.system_attrs.get("fixed_params"):
+            callback(study, study._storage.get_trial(t._trial_id))
+
+
 class TrainingIndex:
     """COMPLETE training trials per genome key, updated incrementally (O(new trials) per call).
 
@@ -135,6 +173,7 @@ class Objective:
             trial.set_user_attr("training", True)
             deadline = time.monotonic() + self.twin_timeout
             while self._running_twin(trial, key) and time.monotonic() < deadline:
+                _fail_stale_trials(trial.study)  # the twin's worker may be dead
                 time.sleep(0.2)
             done = self._trainings(trial, key)
         previous = [float(t.user_attrs["fitness_raw"]) for t in done]

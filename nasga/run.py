@@ -203,10 +203,10 @@ def settle(search: Search, callback: Callable[[optuna.Study, FrozenTrial], None]
     so no evaluation is lost. Returns whether there is still something to wait for.
     """
     import time
-    import warnings
 
-    from optuna.storages import fail_stale_trials
     from optuna.storages._heartbeat import is_heartbeat_enabled
+
+    from nasga.objective import _fail_stale_trials
 
     study = search.study
     waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
@@ -217,9 +217,7 @@ def settle(search: Search, callback: Callable[[optuna.Study, FrozenTrial], None]
         return False
     if not is_heartbeat_enabled(study._storage):
         return False  # journal storage: a RUNNING trial may be alive; nothing to tell
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        fail_stale_trials(study)
+    _fail_stale_trials(study)
     time.sleep(0.5)
     return True
 

@@ -100,3 +100,22 @@ def test_builtin_samplers_drive_the_same_objective(name: str, space_fn) -> None:
     for t in complete:
         assert set(t.params) == set(space.param_names)
         assert space.parse(t.user_attrs["genome"]) == space.from_params(t.params)
+
+
+def test_never_sampled_running_trial_of_a_dead_worker_is_failed(tmp_path) -> None:
+    import datetime
+
+    from nasga.objective import _fail_stale_trials
+    from nasga.study import open_storage
+
+    storage = open_storage(f"sqlite:///{tmp_path / 'hb.db'}", heartbeat_interval=1, grace_period=2)
+    study = optuna.create_study(storage=storage, direction="maximize")
+    old = datetime.datetime.now() - datetime.timedelta(seconds=10)
+    dead = optuna.trial.create_trial(state=TrialState.RUNNING)
+    dead.datetime_start = old
+    study.add_trial(dead)
+    fresh = optuna.trial.create_trial(state=TrialState.RUNNING)  # a live worker still sampling
+    study.add_trial(fresh)
+    _fail_stale_trials(study)
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    assert states == [TrialState.FAIL, TrialState.RUNNING]

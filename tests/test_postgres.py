@@ -76,8 +76,9 @@ def test_killed_worker_trial_is_failed_and_retried(pg_url: str) -> None:
     procs = _workers(pg_url, "pg-kill", 3)
     study = search.study
     deadline = time.time() + 60
-    while time.time() < deadline:  # wait until every worker is mid-trial
-        if len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))) >= 3:
+    while time.time() < deadline:  # wait until every worker is training a genome
+        running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        if sum("genome" in t.user_attrs for t in running) >= 3:
             break
         time.sleep(0.1)
     procs[0].send_signal(signal.SIGKILL)
@@ -88,10 +89,12 @@ def test_killed_worker_trial_is_failed_and_retried(pg_url: str) -> None:
     trials = optuna.load_study(study_name="pg-kill", storage=study._storage).trials
     assert not [t for t in trials if t.state == TrialState.RUNNING]
     failed = [t for t in trials if t.state == TrialState.FAIL]
-    assert len(failed) == 1  # the killed worker's trial, failed by the heartbeat
+    summary = [(t.number, t.state.name, t.user_attrs.get("genome"), t.system_attrs.get("failed_trial"))
+               for t in trials]
+    assert len(failed) == 1, summary  # the killed worker's trial, failed by the heartbeat
     redone = [t for t in trials if t.state == TrialState.COMPLETE and t.number > failed[0].number
               and t.params == failed[0].params]
-    assert redone
+    assert redone, summary
     assert _complete_generations(optuna.load_study(study_name="pg-kill", storage=study._storage),
                                  6) == [0, 1, 2]
     trainings = Counter(t.user_attrs["key"] for t in trials
