@@ -10,9 +10,10 @@ optuna-dashboard shows. No plotting library is imported here.
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass, field
 
-from nasga.report.data import StageLayout, UNetLayout
+from nasga.report.layout import StageLayout, UNetLayout
 
 INPUT_COLOUR = "#d62728"  # paper 004 Fig. 1: default input node and its edges in red
 OUTPUT_COLOUR = "#2ca02c"  # ... default output node and its edges in green
@@ -108,7 +109,8 @@ class Drawing:
                 ys += [it.cy - it.r, it.cy + it.r]
             else:
                 half = 0.045 * len(it.text) * it.size / 11
-                lo = it.x - (0 if it.anchor == "start" else 2 * half if it.anchor == "end" else half)
+                shift = {"start": 0.0, "end": 2 * half}.get(it.anchor, half)
+                lo = it.x - shift
                 xs += [lo, lo + 2 * half]
                 ys += [it.y - 0.15, it.y + 0.15]
         if not xs:
@@ -184,31 +186,57 @@ def _shorten(x0: float, y0: float, x1: float, y1: float, r0: float, r1: float
     return x0 + ux * r0, y0 + uy * r0, x1 - ux * r1, y1 - uy * r1
 
 
+def _clear(points: list[tuple[float, float]], others: list[tuple[float, float]]) -> bool:
+    gap = NODE_R + 0.08
+    return all(math.hypot(px - ox, py - oy) > gap for px, py in points for ox, oy in others)
+
+
+def _bend(x0: float, y0: float, x1: float, y1: float, others: list[tuple[float, float]]
+          ) -> tuple[float, float] | None:
+    """``None`` if the straight edge clears every other node, else a Bézier control point."""
+    def along(cx: float, cy: float) -> list[tuple[float, float]]:
+        ts = [i / 24 for i in range(1, 24)]
+        return [((1 - t) ** 2 * x0 + 2 * t * (1 - t) * cx + t * t * x1,
+                 (1 - t) ** 2 * y0 + 2 * t * (1 - t) * cy + t * t * y1) for t in ts]
+
+    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+    if _clear(along(mx, my), others):
+        return None
+    length = math.hypot(x1 - x0, y1 - y0) or 1.0
+    nx, ny = -(y1 - y0) / length, (x1 - x0) / length  # unit normal (upwards for a rightward edge)
+    for k in (0.9, -0.9, 1.3, -1.3, 1.8, -1.8, 2.4, -2.4):
+        c = (mx + k * nx, my + k * ny)
+        if _clear(along(*c), others):
+            return c
+    return (mx + 2.4 * nx, my + 2.4 * ny)
+
+
 def draw_stage(drawing: Drawing, stage: StageLayout, *, x: float) -> float:
     """Draw one stage's DAG starting at column ``x``; returns its right edge."""
     pos = {n.name: (x + n.x, n.y) for n in stage.nodes}
     kind = {n.name: n.kind for n in stage.nodes}
     right = max(p[0] for p in pos.values())
-    top = max(p[1] for p in pos.values()) + 0.75
+    top = max(p[1] for p in pos.values())
+    for e in stage.edges:
+        (x0, y0), (x1, y1) = pos[e.source], pos[e.target]
+        colour = _EDGE_COLOUR[e.kind]
+        others = [p for n, p in pos.items()
+                  if n not in (e.source, e.target) and kind[n] != "isolated"]
+        bend = _bend(x0, y0, x1, y1, others)
+        if bend is None:
+            drawing.add(Line(*_shorten(x0, y0, x1, y1, NODE_R, NODE_R), colour, arrow=True))
+        else:  # a straight edge would cross another node: bend it around
+            cx, cy = bend
+            a0, b0, _, _ = _shorten(x0, y0, cx, cy, NODE_R, 0)
+            _, _, a1, b1 = _shorten(cx, cy, x1, y1, 0, NODE_R)
+            drawing.add(Curve(a0, b0, cx, cy, a1, b1, colour))
+            top = max(top, (y0 + 2 * cy + y1) / 4)  # the curve's height half-way
+    top += 0.75
     label = stage.bits or "(no bits)"
     drawing.add(Text((x + right) / 2, top, f"Stage {stage.stage}: {label}", size=12, bold=True))
     if stage.is_empty:
         drawing.add(Text((x + right) / 2, top - 0.3, "all zero: one convolution", size=9,
                          color="#555555"))
-    for e in stage.edges:
-        (x0, y0), (x1, y1) = pos[e.source], pos[e.target]
-        colour = _EDGE_COLOUR[e.kind]
-        blocked = any(
-            kind[n] != "isolated" and abs(py - y0) < 1e-9 and x0 < px < x1
-            for n, (px, py) in pos.items()
-        ) and abs(y1 - y0) < 1e-9
-        if blocked:  # a long edge would cross a node on its row: bend it
-            cx, cy = (x0 + x1) / 2, y0 + 0.35 * (x1 - x0)
-            a0, b0, _, _ = _shorten(x0, y0, cx, cy, NODE_R, 0)
-            _, _, a1, b1 = _shorten(cx, cy, x1, y1, 0, NODE_R)
-            drawing.add(Curve(a0, b0, cx, cy, a1, b1, colour))
-        else:
-            drawing.add(Line(*_shorten(x0, y0, x1, y1, NODE_R, NODE_R), colour, arrow=True))
     for n in stage.nodes:
         px, py = pos[n.name]
         drawing.add(Circle(px, py, NODE_R, _NODE_FILL[n.kind],
@@ -257,9 +285,9 @@ def to_svg(drawing: Drawing, *, scale: float = 60.0, title: str = "") -> str:
                       if isinstance(it, (Line, Curve)) and it.arrow})
     out.append("<defs>")
     for i, c in enumerate(colours):
-        out.append(f'<marker id="arrow{i}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-                   f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
-                   f'fill="{c}"/></marker>')
+        out.append(f'<marker id="arrow{i}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" '
+                   f'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+                   f'<path d="M0,0 L10,5 L0,10 z" fill="{c}"/></marker>')
     out.append('</defs><rect width="100%" height="100%" fill="white"/>')
     marker = {c: f' marker-end="url(#arrow{i})"' for i, c in enumerate(colours)}
     for it in drawing.items:

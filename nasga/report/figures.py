@@ -17,7 +17,7 @@ from nasga.report.data import (
     CostPoint, IsoFitnessLine, LineagePair, StageLayout, UNetLayout, pareto_front,
 )
 from nasga.report.drawing import (
-    Circle, Curve, Drawing, Line, Rect, Text, stages_drawing, unet_drawing,
+    Circle, Curve, Drawing, Line, Rect, stages_drawing, unet_drawing,
 )
 from nasga.stats import GenerationStats
 
@@ -25,7 +25,7 @@ TITLES = {
     "table": "Per-generation statistics (paper 004, Table 1)",
     "generations": "Fitness per generation: mean with min/max band (paper 004, Fig. 3)",
     "lineage": "Parent vs child fitness by operator (paper 004, Fig. 4)",
-    "loss_macs": "Validation loss vs MACs with Pareto front and iso-fitness lines (paper 000, eq. 7)",
+    "loss_macs": "Validation loss vs MACs: Pareto front, iso-fitness lines (paper 000, eq. 7)",
     "unet": "Best U-Net vs pix2pix reference (paper 000, Fig. 5)",
     "stages": "Best genome's stages as DAGs (paper 004, Fig. 1 / Fig. 5)",
     "samples": "Validation samples of the best genome: input / output / target",
@@ -210,11 +210,11 @@ def drawing_figure(drawing: Drawing, *, title: str, px_per_unit: float = 62.0) -
     x0, x1, y0, y1 = drawing.bounds()
     fig = go.Figure(go.Scatter(x=[x0, x1], y=[y0, y1], mode="markers",
                                marker={"opacity": 0}, hoverinfo="skip", showlegend=False))
-    width = int(min(1150, max(500, px_per_unit * (x1 - x0))))
-    scale = min(px_per_unit, (width - 40) / (x1 - x0))
+    width = int(min(1150, max(720, px_per_unit * (x1 - x0))))
+    scale = (width - 40) / (x1 - x0)  # the x range fills the width; y follows (scaleanchor)
     fig.update_layout(
         title=title, shapes=shapes, annotations=notes, plot_bgcolor="white", width=width,
-        height=int(max(260, scale * (y1 - y0) + 90)), margin={"l": 20, "r": 20, "t": 60, "b": 20},
+        height=int(scale * (y1 - y0) + 80), margin={"l": 20, "r": 20, "t": 60, "b": 20},
         xaxis={"visible": False, "range": [x0, x1], "fixedrange": True},
         yaxis={"visible": False, "range": [y0, y1], "scaleanchor": "x", "fixedrange": True},
     )
@@ -239,7 +239,7 @@ def unet_figure(best: UNetLayout, reference: UNetLayout | None = None, *,
 def stages_figure(stages: list[StageLayout], *, title: str = TITLES["stages"]) -> go.Figure:
     """Paper 004 Fig. 1/5: each stage as a DAG; default input node and its edges red, default
     output node and its edges green, isolated (dropped) nodes grey."""
-    return drawing_figure(stages_drawing(stages), title=title)
+    return drawing_figure(stages_drawing(stages), title=title, px_per_unit=85.0)
 
 
 def image_figure(png: bytes, *, row_labels: Sequence[str] = ("input", "output", "target"),

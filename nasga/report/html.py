@@ -38,6 +38,7 @@ class Section:
     figure: go.Figure | None = None
     note: str | None = None
     caption: str | None = None
+    static: bool = False  # a drawing: no zoom, no mode bar
 
 
 @dataclass
@@ -128,9 +129,9 @@ def build_report(study: optuna.Study, *, artifact_store: Any | None = None) -> R
     elif isinstance(genome, GeneticCNNGenome):
         layouts = D.stage_layouts(genome)
         add(Section("fig-stages", "Fig. 1 / 5: the best genome's stages",
-                    F.stages_figure(layouts), caption=f"best genome {genome} (trial "
-                    f"{best.number}); red: default input node, green: default output node, grey: "
-                    "isolated nodes (dropped)"))
+                    F.stages_figure(layouts), static=True,
+                    caption=f"best genome {genome} (trial {best.number}); red: default input "
+                            "node, green: default output node, grey: isolated nodes (dropped)"))
         report.attachments[art.ARCHITECTURE_FILE] = to_svg(
             stages_drawing(layouts, title=f"{genome}  (trial {best.number})"),
             title=str(genome)).encode()
@@ -169,8 +170,8 @@ def _unet_sections(report: Report, study: optuna.Study, cfg: dict[str, Any], spa
     report.sections.append(Section(
         "fig-architecture", "Fig. 5: architecture", F.unet_figure(
             best_layout, ref_layout, best_title=best_title, reference_title=ref_title),
-        caption="boxes: input → output channels of each convolution; solid lines: kept skip "
-                "connections, dashed: removed ones."))
+        static=True, caption="boxes: input → output channels of each convolution; solid "
+                             "lines: kept skip connections, dashed: removed ones."))
     report.attachments[art.ARCHITECTURE_FILE] = to_svg(
         unet_drawing(best_layout, ref_layout, best_title=best_title, reference_title=ref_title),
         title=str(genome)).encode()
@@ -180,10 +181,11 @@ def _samples_section(report: Report, study: optuna.Study, best: optuna.trial.Fro
                      store: Any | None) -> None:
     heading = "Sample images of the best genome"
     found = art.find_artifact(study, best, art.GRID_FILE) if best is not None else None
-    if found is None or store is None:
-        report.sections.append(Section("fig-samples", heading, note=(
-            "The best trial has no sample grid (the classification task saves none)."
-            if found is None else "No artifact store to read the sample grid from.")))
+    if best is None or found is None or store is None:
+        note = ("No COMPLETE trial yet." if best is None else
+                "The best trial has no sample grid (the classification task saves none)."
+                if found is None else "No artifact store to read the sample grid from.")
+        report.sections.append(Section("fig-samples", heading, note=note))
         return
     try:
         png = art.read_artifact(store, found)
@@ -268,8 +270,9 @@ def render_html(report: Report) -> str:
     for s in report.sections:
         parts.append(f'<section id="section-{s.id}"><h2>{html.escape(s.heading)}</h2>')
         if s.figure is not None:
-            parts.append(pio.to_html(s.figure, full_html=False, div_id=s.id, config=config,
-                                     include_plotlyjs=not js_included))
+            parts.append(pio.to_html(
+                s.figure, full_html=False, div_id=s.id, include_plotlyjs=not js_included,
+                config={**config, "displayModeBar": False} if s.static else config))
             js_included = True
         if s.caption:
             parts.append(f'<p class="caption">{html.escape(s.caption)}</p>')
