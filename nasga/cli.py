@@ -224,8 +224,80 @@ def _cmd_train_best(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="write a study's tables and figures as one HTML file "
+                                      "(papers' Table 1, Fig. 3/4/5) and attach the best "
+                                      "genome's figures to its trial")
+    p.add_argument("--storage", required=True, metavar="URL", help="the study's storage")
+    p.add_argument("--study-name", required=True, help="the study")
+    p.add_argument("--out", default="report.html", help="output HTML file (default: report.html)")
+    p.add_argument("--no-attach", action="store_true",
+                   help="do not attach the architecture figure and sample grid to the best trial")
+    p.set_defaults(func=_cmd_report)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from nasga.report import write_report
+
+    path = write_report(args.storage, args.study_name, args.out, attach=not args.no_attach,
+                        log=print)
+    print(f"wrote {path}")
+    return 0
+
+
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare", help="compare samplers on equal training budgets over several seeds",
+        description="One study per (sampler, seed) in one storage; each stops at --budget "
+                    "trainings (cached trials are free). Writes compare.csv and compare.html to "
+                    "--out. Re-running continues the studies.")
+    p.add_argument("--task", default=None, choices=["genetic-cnn-bench", "genetic-cnn", "unet"],
+                   help="genetic-cnn-bench: the shipped tabular benchmark (seconds per run); "
+                        "genetic-cnn / unet: real trainings with the task's default study")
+    p.add_argument("--study", dest="study_file", default=None, metavar="FILE",
+                   help="study config (TOML) instead of --task")
+    p.add_argument("--set", dest="settings", action="append", default=[], metavar="TABLE.KEY=VALUE",
+                   help="override a config value (JSON value), e.g. --set task.epochs=1 "
+                        "--set space.stages=[3,4]; repeatable")
+    p.add_argument("--samplers", default="ga,random,tpe", metavar="LIST",
+                   help="comma-separated: ga,ga-unet,random,tpe,gp,nsga2,qmc,cmaes "
+                        "(ga-unet: the U-Net preset's breeding on a Genetic-CNN space)")
+    p.add_argument("--budget", type=int, default=50, help="trainings per run (default 50)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds 0..S-1 per sampler (default 3)")
+    p.add_argument("--max-evaluations", type=int, default=1,
+                   help="trainings per genome before the cache answers, for every sampler "
+                        "(default 1; 0: every proposal trains)")
+    p.add_argument("--storage", default=None, metavar="URL",
+                   help="default sqlite:///OUT/compare.db; journal:///FILE.log or postgresql:// "
+                        "for --workers > 1; 'memory' for no storage (fast, not resumable)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes running (sampler, seed) studies in parallel (default 1)")
+    p.add_argument("--out", default="compare-out", metavar="DIR",
+                   help="folder for compare.csv, compare.html and the default storage")
+    p.add_argument("--prefix", default="compare", help="study names: PREFIX-TASK-SAMPLER-sSEED")
+    p.set_defaults(func=_cmd_compare)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import optuna
+
+    from nasga.compare import compare, config_for
+    from nasga.compare_report import markdown_table, summarize
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    cfg = config_for(task=args.task, study_file=args.study_file, settings=args.settings)
+    cmp = compare(cfg, samplers=[s.strip() for s in args.samplers.split(",") if s.strip()],
+                  seeds=args.seeds, budget=args.budget, out_dir=args.out,
+                  max_evaluations=args.max_evaluations or None, storage=args.storage,
+                  workers=args.workers, prefix=args.prefix)
+    print(markdown_table(summarize(cmp), regret=cmp.optimum is not None))
+    print(f"wrote {cmp.csv_path} and {cmp.html_path}")
+    return 0
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _add_describe, _add_run, _add_worker, _add_export, _add_train_best,
+    _add_describe, _add_run, _add_worker, _add_export, _add_train_best, _add_report,
+    _add_compare,
 ]
 
 
@@ -242,6 +314,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``nasga`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # nasga prints its own progress
     try:
         return int(args.func(args) or 0)
     except NasgaInputError as exc:
