@@ -24,6 +24,7 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from nasga.heartbeat import TrialHeartbeat, fail_stale_trials
 from nasga.spaces import Genome, Space
 from nasga.tasks.base import Task
 
@@ -35,44 +36,6 @@ def evaluation_seed(seed: int, key: str, index: int) -> int:
     """Seed of the ``index``-th training of genome ``key``: repeats differ, reruns agree."""
     digest = hashlib.sha256(f"{seed}:{key}:{index}".encode()).digest()
     return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
-
-
-def _fail_stale_trials(study: optuna.Study) -> None:
-    """Fail RUNNING trials whose worker died (RDB storages with heartbeats only).
-
-    Optuna fails trials whose heartbeat stopped. A worker killed while its trial was still being
-    sampled never started that heartbeat, so Optuna would leave the trial RUNNING forever: such
-    a trial (no params yet) older than the grace period is failed here too, and re-enqueued by
-    the storage's retry callback when it carried enqueued params.
-    """
-    import datetime
-    import warnings
-
-    from optuna.storages import fail_stale_trials
-    from optuna.storages._heartbeat import is_heartbeat_enabled
-
-    storage = study._storage
-    if not is_heartbeat_enabled(storage):
-        return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        fail_stale_trials(study)
-    backend = getattr(storage, "_backend", storage)  # Optuna wraps RDB storages in a cache
-    grace = float(getattr(backend, "grace_period", None) or 2 * backend.heartbeat_interval)
-    now = datetime.datetime.now()
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if t.params or t.datetime_start is None:
-            continue
-        if (now - t.datetime_start).total_seconds() <= grace:
-            continue
-        try:
-            if not storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL):
-                continue
-        except optuna.exceptions.UpdateFinishedTrialError:
-            continue
-        callback = backend.get_failed_trial_callback()
-        if callback is not None and t.system_attrs.get("fixed_params"):
-            callback(study, study._storage.get_trial(t._trial_id))
 
 
 class TrainingIndex:
@@ -130,6 +93,8 @@ class Objective:
         twin_timeout: Seconds to wait for another worker's RUNNING training of the same genome
             before training it here too (a dead worker's trial is failed by the storage's
             heartbeat sooner than this).
+        heartbeat_interval: Journal storages: seconds between this trial's beats.
+        grace_period: Journal storages: seconds without a beat before a trial is stale.
     """
 
     def __init__(
@@ -142,6 +107,8 @@ class Objective:
         artifact_store: Any | None = None,
         on_trained: Callable[[int], None] | None = None,
         twin_timeout: float = 120.0,
+        heartbeat_interval: float = 10.0,
+        grace_period: float = 30.0,
     ) -> None:
         self.space = space
         self.task = task
@@ -152,6 +119,8 @@ class Objective:
         self.trainings = 0
         self._index = TrainingIndex()
         self.twin_timeout = twin_timeout
+        self.heartbeat_interval = heartbeat_interval
+        self.grace_period = grace_period
 
     def genome_of(self, trial: optuna.Trial) -> Genome:
         """Suggest every gene of the space and decode the genome."""
@@ -162,6 +131,10 @@ class Objective:
         return self.space.from_params(params)
 
     def __call__(self, trial: optuna.Trial) -> float:
+        with TrialHeartbeat(trial.study, trial._trial_id, self.heartbeat_interval):
+            return self._evaluate(trial)
+
+    def _evaluate(self, trial: optuna.Trial) -> float:
         genome = self.genome_of(trial)
         key = genome.key
         trial.set_user_attr("genome", genome.to_string())
@@ -173,7 +146,7 @@ class Objective:
             trial.set_user_attr("training", True)
             deadline = time.monotonic() + self.twin_timeout
             while self._running_twin(trial, key) and time.monotonic() < deadline:
-                _fail_stale_trials(trial.study)  # the twin's worker may be dead
+                fail_stale_trials(trial.study, grace_period=self.grace_period)  # dead twin?
                 time.sleep(0.2)
             done = self._trainings(trial, key)
         previous = [float(t.user_attrs["fitness_raw"]) for t in done]

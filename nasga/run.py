@@ -137,7 +137,9 @@ def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
     objective = Objective(space=space, task=task, max_evaluations=strategy.max_evaluations,
                           seed=int(cfg["study"]["seed"]),
                           artifact_store=FileSystemArtifactStore(str(store_dir)),
-                          on_trained=on_trained)
+                          on_trained=on_trained,
+                          heartbeat_interval=cfg["study"]["heartbeat_interval"],
+                          grace_period=cfg["study"]["grace_period"])
     return Search(cfg, storage_url, study, space, strategy, objective)
 
 
@@ -198,15 +200,14 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
 def settle(search: Search, callback: Callable[[optuna.Study, FrozenTrial], None]) -> bool:
     """After the last generation: run retries, wait out other workers' RUNNING trials.
 
-    On storages with heartbeats a dead worker's RUNNING trial is failed after the grace period
-    and enqueued again (WAITING) by ``RetryHeartbeatStaleTrialCallback``; this runs such retries
-    so no evaluation is lost. Returns whether there is still something to wait for.
+    A dead worker's RUNNING trial is failed after the grace period (Optuna's heartbeats, or
+    :mod:`nasga.heartbeat` on journal storages) and enqueued again (WAITING) by
+    ``RetryHeartbeatStaleTrialCallback``; this runs such retries so no evaluation is lost.
+    Returns whether there is still something to wait for.
     """
     import time
 
-    from optuna.storages._heartbeat import is_heartbeat_enabled
-
-    from nasga.objective import _fail_stale_trials
+    from nasga.heartbeat import fail_stale_trials
 
     study = search.study
     waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
@@ -215,9 +216,7 @@ def settle(search: Search, callback: Callable[[optuna.Study, FrozenTrial], None]
         return True
     if not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         return False
-    if not is_heartbeat_enabled(study._storage):
-        return False  # journal storage: a RUNNING trial may be alive; nothing to tell
-    _fail_stale_trials(study)
+    fail_stale_trials(study, grace_period=search.objective.grace_period)
     time.sleep(0.5)
     return True
 

@@ -19,12 +19,9 @@ import optuna
 import warnings
 
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.storages.journal import JournalFileBackend
 
+from nasga.heartbeat import _retry_callback
 from nasga.spaces import NasgaInputError
 
 CONFIG_ATTR = "nasga_config"
@@ -122,12 +119,6 @@ def open_storage(url: str, *, heartbeat: bool = True, heartbeat_interval: int = 
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         reason = redact(reason).replace(url, redact(url))
         raise NasgaInputError("storage", f"cannot open {redact(url)!r}: {reason[:200]}") from None
-
-
-def _retry_callback() -> Any:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # experimental-class warning
-        return RetryHeartbeatStaleTrialCallback(max_retry=3)
 
 
 def study_exists(storage: BaseStorage, name: str) -> bool:

@@ -105,7 +105,7 @@ def test_builtin_samplers_drive_the_same_objective(name: str, space_fn) -> None:
 def test_never_sampled_running_trial_of_a_dead_worker_is_failed(tmp_path) -> None:
     import datetime
 
-    from nasga.objective import _fail_stale_trials
+    from nasga.heartbeat import fail_stale_trials
     from nasga.study import open_storage
 
     storage = open_storage(f"sqlite:///{tmp_path / 'hb.db'}", heartbeat_interval=1, grace_period=2)
@@ -116,6 +116,6 @@ def test_never_sampled_running_trial_of_a_dead_worker_is_failed(tmp_path) -> Non
     study.add_trial(dead)
     fresh = optuna.trial.create_trial(state=TrialState.RUNNING)  # a live worker still sampling
     study.add_trial(fresh)
-    _fail_stale_trials(study)
+    fail_stale_trials(study)
     states = [t.state for t in study.get_trials(deepcopy=False)]
     assert states == [TrialState.FAIL, TrialState.RUNNING]

@@ -70,7 +70,15 @@ def test_three_workers_share_one_study(pg_url: str) -> None:
     assert search.done()
 
 
-def test_killed_worker_trial_is_failed_and_retried(pg_url: str) -> None:
+@pytest.fixture(params=["postgresql", "journal"])
+def kill_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "journal":  # nasga's own heartbeat (Optuna's journal has none)
+        return f"journal:///{tmp_path / 'kill.log'}"
+    return request.getfixturevalue("pg_url")
+
+
+def test_killed_worker_trial_is_failed_and_retried(kill_url: str) -> None:
+    pg_url = kill_url
     search = open_search(_config("pg-kill", sleep=1.0, population=6, generations=2),
                          storage_url=pg_url)
     procs = _workers(pg_url, "pg-kill", 3)
