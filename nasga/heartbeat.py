@@ -82,8 +82,12 @@ def _fail(study: optuna.Study, trial: FrozenTrial, *, retry: bool) -> None:
         return
     if retry:
         backend = getattr(study._storage, "_backend", study._storage)
-        callback = (backend.get_failed_trial_callback() if is_heartbeat_enabled(study._storage)
-                    else _retry_callback())
+        if is_heartbeat_enabled(study._storage):
+            getter = (getattr(backend, "get_heartbeat_stale_trial_callback", None)
+                      or backend.get_failed_trial_callback)  # optuna < 4.9
+            callback = getter()
+        else:
+            callback = _retry_callback()
         if callback is not None:
             callback(study, study._storage.get_trial(trial._trial_id))
 

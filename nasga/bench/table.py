@@ -224,6 +224,7 @@ class TabularTask:
     """
 
     name = "genetic-cnn-bench"
+    space_name = "genetic-cnn"
 
     def __init__(self, space: GeneticCNNSpace, *, table: str = DEFAULT_TABLE) -> None:
         if not isinstance(table, (str, Path)):

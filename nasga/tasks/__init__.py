@@ -5,6 +5,8 @@
 * ``"unet"`` → :class:`~nasga.tasks.translation.TranslationTask` (paper 000): pix2pix
   mini-training, fitness = ``1 / (L_Gen + γ·GMACs)`` (eq. 7).
 * ``"synthetic"`` → :class:`~nasga.tasks.synthetic.SyntheticTask`: no training, for tests.
+* ``"genetic-cnn-bench"`` → :class:`~nasga.bench.table.TabularTask`: recorded trainings of a
+  small Genetic-CNN space looked up in a shipped table (tabular benchmark).
 
 The torch-based task modules are imported lazily, so importing :mod:`nasga.tasks` stays cheap.
 """
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
     from nasga.tasks.classification import ClassificationTask
     from nasga.tasks.translation import TranslationTask
 
-TASK_NAMES = ("genetic-cnn", "unet", "synthetic")
+TASK_NAMES = ("genetic-cnn", "unet", "synthetic", "genetic-cnn-bench")
 
 __all__ = [
     "TASK_NAMES",
@@ -74,6 +76,10 @@ def task_class(task: str | Space) -> type:
         return TranslationTask
     if task == "synthetic":
         return SyntheticTask
+    if task == "genetic-cnn-bench":
+        from nasga.bench.table import TabularTask
+
+        return TabularTask
     raise NasgaInputError("task", f"must be one of {', '.join(TASK_NAMES)}, got {task!r}")
 
 
@@ -97,8 +103,9 @@ def build_task(space: Space, config: dict[str, Any]) -> Task:
     settings = dict(config)
     name = settings.pop("task", None) or space.name
     cls = task_class(name)
-    if name != "synthetic" and name != space.name:
-        raise NasgaInputError("task.task", f"the {name!r} task needs a {name} space, got {space!r}")
+    needs = getattr(cls, "space_name", name)  # a task over another task's space says so
+    if name != "synthetic" and needs != space.name:
+        raise NasgaInputError("task.task", f"the {name!r} task needs a {needs} space, got {space!r}")
     params = inspect.signature(cls.__init__).parameters
     known = [p for p in params if p not in ("self", "space")]
     for key in settings:
