@@ -1,0 +1,183 @@
+"""Files of a sampler comparison: the per-training CSV, summaries and a self-contained HTML.
+
+Values at a budget ``b`` carry the best-so-far forward: a run that stopped before ``b``
+trainings (space exhausted, trial cap) keeps its last incumbent. Mean ± standard error
+(``std(ddof=1) / √n``) across seeds.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nasga.compare import Comparison, RunResult
+
+CSV_COLUMNS = ("task", "sampler", "seed", "study", "training", "trial", "fitness", "best_fitness",
+               "incumbent", "regret")
+
+
+def write_csv(path: str | Path, cmp: Comparison) -> Path:
+    """One row per (sampler, seed, training index)."""
+    p = Path(path)
+    with p.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(CSV_COLUMNS)
+        for r in cmp.results:
+            for row in r.curve:
+                regret = "" if math.isnan(row["regret"]) else f"{row['regret']:.6g}"
+                writer.writerow([cmp.task, r.sampler, r.seed, r.study_name, row["training"],
+                                 row["trial"], f"{row['fitness']:.6g}",
+                                 f"{row['best_fitness']:.6g}", row["incumbent"], regret])
+    return p
+
+
+def curve_matrix(results: list[RunResult], column: str, budget: int) -> np.ndarray:
+    """``(runs, budget)`` values after trainings ``1..budget``, carried forward; NaN before the first."""
+    out = np.full((len(results), budget), np.nan)
+    for i, r in enumerate(results):
+        last = math.nan
+        values = {row["training"]: row[column] for row in r.curve}
+        for b in range(1, budget + 1):
+            last = values.get(b, last)
+            out[i, b - 1] = last
+    return out
+
+
+def mean_se(values: np.ndarray) -> tuple[float, float]:
+    """Mean and standard error of the finite values (s.e. NaN for fewer than two)."""
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return math.nan, math.nan
+    se = float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else math.nan
+    return float(v.mean()), se
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One sampler at one budget."""
+
+    sampler: str
+    budget: int
+    n_seeds: int
+    best: tuple[float, float]
+    regret: tuple[float, float]
+    reached: int
+    wall_seconds: float
+    trials: float
+    stops: str
+
+
+def summarize(cmp: Comparison, budgets: list[int] | None = None) -> list[SummaryRow]:
+    """Mean ± s.e. of best-found fitness and regret per sampler at each budget."""
+    rows = []
+    for b in budgets or [cmp.budget]:
+        for s in cmp.samplers:
+            runs = [r for r in cmp.results if r.sampler == s]
+            reasons: dict[str, int] = {}
+            for r in runs:
+                reasons[r.stop_reason] = reasons.get(r.stop_reason, 0) + 1
+            rows.append(SummaryRow(
+                s, b, len(runs), mean_se(curve_matrix(runs, "best_fitness", b)[:, -1]),
+                mean_se(curve_matrix(runs, "regret", b)[:, -1]),
+                sum(r.trainings >= b for r in runs),
+                float(np.mean([r.wall_seconds for r in runs])),
+                float(np.mean([r.trials for r in runs])),
+                ", ".join(f"{k} {v}" for k, v in sorted(reasons.items()))))
+    return rows
+
+
+def _pm(pair: tuple[float, float], digits: int = 4) -> str:
+    m, se = pair
+    if math.isnan(m):
+        return "–"
+    return f"{m:.{digits}f} ± {se:.{digits}f}" if not math.isnan(se) else f"{m:.{digits}f}"
+
+
+def _figure(cmp: Comparison, column: str, title: str) -> str:
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+              "#7f7f7f", "#bcbd22", "#17becf"]
+    x = np.arange(1, cmp.budget + 1)
+    for k, s in enumerate(cmp.samplers):
+        m = curve_matrix([r for r in cmp.results if r.sampler == s], column, cmp.budget)
+        stats = [mean_se(m[:, j]) for j in range(cmp.budget)]
+        mean = np.array([a for a, _ in stats])
+        se = np.nan_to_num(np.array([b for _, b in stats]))
+        color = colors[k % len(colors)]
+        fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]),
+                                 y=np.concatenate([mean + se, (mean - se)[::-1]]),
+                                 fill="toself", fillcolor=color, opacity=0.2, line={"width": 0},
+                                 hoverinfo="skip", showlegend=False, legendgroup=s))
+        fig.add_trace(go.Scatter(x=x, y=mean, name=f"{s} (n={m.shape[0]})", legendgroup=s,
+                                 line={"color": color}))
+    fig.update_layout(title=title, xaxis_title="trainings", yaxis_title=column.replace("_", " "),
+                      template="plotly_white", height=480)
+    return fig.to_html(include_plotlyjs=False, full_html=False)
+
+
+def write_html(path: str | Path, cmp: Comparison, budgets: list[int] | None = None) -> Path:
+    """A self-contained page (plotly.js inlined, works offline): curves ± s.e. and a table."""
+    from plotly.offline import get_plotlyjs
+
+    regret = cmp.optimum is not None
+    parts = [_figure(cmp, "best_fitness", "Best-so-far fitness (mean ± s.e. across seeds)")]
+    if regret:
+        parts.append(_figure(cmp, "regret", f"Regret vs the table optimum {cmp.optimum:.4f} "
+                                            "(mean ± s.e. across seeds)"))
+    head = ("<tr><th>sampler</th><th>budget</th><th>seeds</th><th>best fitness</th>"
+            + ("<th>regret</th>" if regret else "")
+            + "<th>runs reaching budget</th><th>wall s / run</th><th>trials / run</th>"
+            "<th>stopped by</th></tr>")
+    body = "".join(
+        f"<tr><td>{html.escape(r.sampler)}</td><td>{r.budget}</td><td>{r.n_seeds}</td>"
+        f"<td>{_pm(r.best)}</td>" + (f"<td>{_pm(r.regret)}</td>" if regret else "")
+        + f"<td>{r.reached}</td><td>{r.wall_seconds:.2f}</td><td>{r.trials:.0f}</td>"
+        f"<td>{html.escape(r.stops)}</td></tr>"
+        for r in summarize(cmp, budgets))
+    me = "every proposal trains" if cmp.max_evaluations is None else str(cmp.max_evaluations)
+    page = f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>nasga compare: {html.escape(cmp.task)}</title>
+<script type="text/javascript">{get_plotlyjs()}</script>
+<style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}</style></head><body>
+<h1>Sampler comparison on {html.escape(cmp.task)}</h1>
+<p>Budget {cmp.budget} trainings per run (cached trials are free); max_evaluations {me};
+mean ± standard error across seeds. The incumbent is the genome with the best mean observed
+fitness so far{"; regret = table optimum − its mean accuracy over the table's repeats" if regret else ""}.</p>
+{''.join(parts)}
+<h2>Final values</h2><table>{head}{body}</table>
+</body></html>
+"""
+    p = Path(path)
+    p.write_text(page, encoding="utf-8")
+    return p
+
+
+def markdown_table(rows: list[SummaryRow], *, regret: bool = True) -> str:
+    """Samplers as rows, budgets as columns: mean regret (or best fitness) ± s.e."""
+    budgets = list(dict.fromkeys(r.budget for r in rows))
+    samplers = list(dict.fromkeys(r.sampler for r in rows))
+    by = {(r.sampler, r.budget): r for r in rows}
+    what = "regret" if regret else "best fitness"
+    lines = ["| sampler | seeds | " + " | ".join(f"{what} @ {b}" for b in budgets)
+             + " | wall s / run |",
+             "|---|---:|" + "---:|" * len(budgets) + "---:|"]
+    for s in samplers:
+        cells = [_pm(by[(s, b)].regret if regret else by[(s, b)].best) for b in budgets]
+        last = by[(s, budgets[-1])]
+        lines.append(f"| {s} | {last.n_seeds} | " + " | ".join(cells)
+                     + f" | {last.wall_seconds:.2f} |")
+    return "\n".join(lines)
+
+
+__all__ = ["CSV_COLUMNS", "SummaryRow", "curve_matrix", "markdown_table", "mean_se", "summarize",
+           "write_csv", "write_html"]

@@ -1,0 +1,99 @@
+"""The shipped tabular benchmark: key scheme, lookups of recorded values only, the builder."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import numpy as np
+import pytest
+
+from nasga.bench import BENCH_STAGES, DEFAULT_TABLE, BenchTable, TabularTask, canonical_genomes
+from nasga.bench.build import all_jobs, assemble, parts_dir, read_done, run_shard
+from nasga.spaces import GeneticCNNSpace, NasgaInputError
+from nasga.tasks import TASK_NAMES, build_task
+
+
+@pytest.fixture(scope="module")
+def table() -> BenchTable:
+    return BenchTable.load(DEFAULT_TABLE)
+
+
+def test_table_covers_every_canonical_key_of_the_space(table: BenchTable) -> None:
+    space = GeneticCNNSpace(BENCH_STAGES)
+    reps = canonical_genomes(space)
+    assert table.stages == BENCH_STAGES
+    assert table.n_keys == len(reps) == 186  # 6 stage-1 classes x 31 stage-2 classes
+    assert set(table.keys) == set(reps)
+    assert table.n_repeats == 3
+    for bits in itertools.product((0, 1), repeat=space.n_bits):  # all 512 genomes
+        table.row(space.genome(bits).key)
+    for key, text in zip(table.keys, table.genomes):
+        assert space.parse(text).key == key
+
+
+def test_table_values_are_plausible(table: BenchTable) -> None:
+    acc = table.repeats["val_accuracy"]
+    assert acc.shape == (186, 3)
+    assert np.all((acc > 0.1) & (acc <= 1.0))
+    assert np.all(table.per_key["macs"] > 0) and np.all(table.per_key["params"] > 0)
+    spread = table.spread()
+    assert spread.worst <= spread.median <= spread.best == table.optimum()
+    assert 0 < spread.repeat_noise < 0.1
+    assert table.mean_of(table.optimum_key()) == table.optimum()
+    assert table.meta["settings"]["repeats"] == 3
+
+
+def test_lookup_returns_only_recorded_values(table: BenchTable) -> None:
+    space = GeneticCNNSpace(BENCH_STAGES)
+    task = build_task(space, {"task": "genetic-cnn-bench"})
+    assert isinstance(task, TabularTask) and "genetic-cnn-bench" in TASK_NAMES
+    rng = random.Random(0)
+    seen_repeats = set()
+    for n in range(300):
+        genome = space.random_genome(rng)
+        m = task.evaluate(genome, seed=n, workdir=None).measurements  # type: ignore[arg-type]
+        row, r = table.row(genome.key), m["bench_repeat"]
+        seen_repeats.add(r)
+        assert m["val_accuracy"] == table.repeats["val_accuracy"][row, r]
+        assert m["val_accuracy"] in set(table.repeats["val_accuracy"][row])
+        assert m["macs"] == table.per_key["macs"][row]
+        assert task.fitness(m) == m["val_accuracy"]
+        again = task.evaluate(genome, seed=n, workdir=None).measurements  # type: ignore[arg-type]
+        assert again == m  # the same seed gives the same repeat
+    assert seen_repeats == {0, 1, 2}
+    assert task.optimum() == table.optimum()
+    assert task.config() == {"task": "genetic-cnn-bench", "table": DEFAULT_TABLE}
+
+
+def test_bad_space_or_table_names_the_field() -> None:
+    with pytest.raises(NasgaInputError, match="task.space"):
+        build_task(GeneticCNNSpace((3, 4, 5)), {"task": "genetic-cnn-bench"})
+    with pytest.raises(NasgaInputError, match="task.table"):
+        build_task(GeneticCNNSpace((3, 4)), {"task": "genetic-cnn-bench", "table": "nope"})
+    with pytest.raises(NasgaInputError, match="task.task"):
+        from nasga.spaces import UNetSpace
+
+        build_task(UNetSpace(4, (8, 16)), {"task": "genetic-cnn-bench"})
+
+
+def test_builder_is_resumable_and_assembles_a_table(tmp_path) -> None:
+    out = tmp_path / "tiny.npz"
+    settings = {"stages": [3], "repeats": 2,
+                "task": {"epochs": 1, "max_train": 100, "device": "cpu"}}
+    jobs = all_jobs(GeneticCNNSpace((3,)), 2)
+    assert len(jobs) == 12
+    run_shard(out, settings=settings, shard=0, n_shards=2, log=lambda line: None)
+    assert len(read_done(out)) == 6
+    with pytest.raises(NasgaInputError, match="not finished"):
+        assemble(out, settings=settings)
+    with pytest.raises(NasgaInputError, match="settings"):
+        run_shard(out, settings={**settings, "repeats": 3}, log=lambda line: None)
+    assert run_shard(out, settings=settings, log=lambda line: None) == 6  # only the rest
+    table = assemble(out, settings=settings)
+    assert table.n_keys == 6 and table.n_repeats == 2
+    loaded = BenchTable.load(out)
+    assert loaded.keys == table.keys
+    np.testing.assert_allclose(loaded.repeats["val_accuracy"], table.repeats["val_accuracy"],
+                               rtol=1e-6)
+    assert parts_dir(out).is_dir()

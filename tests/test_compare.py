@@ -1,0 +1,163 @@
+"""``nasga compare``: equal training budgets, one study per (sampler, seed), CSV + HTML."""
+
+from __future__ import annotations
+
+import csv
+import random
+import time
+
+import optuna
+import pytest
+
+from nasga.cli import main
+from nasga.compare import (
+    BinaryUNetStrategy, RunSpec, compare, config_for, make_compare_sampler, run_one, task_config,
+)
+from nasga.compare_report import markdown_table, summarize
+from nasga.spaces import GeneticCNNSpace, NasgaInputError, UNetSpace
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+ALL = ["ga", "ga-unet", "random", "tpe", "gp", "nsga2", "qmc", "cmaes"]
+
+
+def _rows(path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_bench_comparison_three_seeds_is_fast_and_writes_csv_and_html(tmp_path) -> None:
+    start = time.perf_counter()  # in-process storage; SQLite costs ~0.1 s per trial here
+    cmp = compare(task_config("genetic-cnn-bench"), samplers=ALL, seeds=3, budget=12,
+                  out_dir=tmp_path, storage="memory", log=lambda line: None)
+    assert time.perf_counter() - start < 30
+    rows = _rows(cmp.csv_path)
+    keys = [(r["sampler"], r["seed"], r["training"]) for r in rows]
+    assert len(keys) == len(set(keys))  # one row per (sampler, seed, training index)
+    for res in cmp.results:
+        trainings = [int(r["training"]) for r in rows
+                     if r["sampler"] == res.sampler and int(r["seed"]) == res.seed]
+        assert trainings == list(range(1, min(12, res.trainings) + 1))
+        assert res.stop_reason in ("budget", "trial-cap")
+    assert {r["sampler"] for r in rows} == set(ALL)
+    assert all(r["regret"] != "" and float(r["regret"]) >= 0 for r in rows)
+    page = cmp.html_path.read_text(encoding="utf-8")
+    assert "Plotly" in page and "<script src=" not in page and "ga-unet" in page  # offline
+    table = markdown_table(summarize(cmp, [5, 12]))
+    assert "regret @ 12" in table and "| tpe | 3 |" in table
+
+
+def _bench_spec(tmp_path, *, budget: int, trial_cap_factor: int = 20) -> RunSpec:
+    return RunSpec(task_config("genetic-cnn-bench"), "random", 0, budget, 1,
+                   f"sqlite:///{tmp_path / 'acct.db'}", trial_cap_factor=trial_cap_factor)
+
+
+def test_cached_proposals_do_not_spend_budget(tmp_path) -> None:
+    spec = _bench_spec(tmp_path, budget=2)
+    space = GeneticCNNSpace((3, 4))
+    a, b = space.random_genome(random.Random(1)), space.random_genome(random.Random(2))
+    assert a.key != b.key
+    study = optuna.create_study(study_name=spec.study_name, storage=spec.storage,
+                                direction="maximize")
+    for genome in (a, a, a, b):  # the same genome proposed three times, then another
+        study.enqueue_trial(space.to_params(genome))
+    result = run_one(spec)
+    assert result.trainings == 2 and result.trials == 4 and result.stop_reason == "budget"
+    trials = optuna.load_study(study_name=spec.study_name, storage=spec.storage).trials
+    assert [t.user_attrs["trained"] for t in trials] == [True, False, False, True]
+    assert [t.user_attrs["cached"] for t in trials] == [False, True, True, False]
+    assert [row["trial"] for row in result.curve] == [0, 3]
+
+
+def test_a_sampler_stuck_on_cached_genomes_stops_at_the_trial_cap(tmp_path) -> None:
+    spec = _bench_spec(tmp_path, budget=3, trial_cap_factor=2)  # at most 6 trials
+    space = GeneticCNNSpace((3, 4))
+    study = optuna.create_study(study_name=spec.study_name, storage=spec.storage,
+                                direction="maximize")
+    for _ in range(10):
+        study.enqueue_trial(space.to_params(space.genome([1] * space.n_bits)))
+    result = run_one(spec)
+    assert (result.trainings, result.trials, result.stop_reason) == (1, 6, "trial-cap")
+
+
+def test_rerun_continues_the_studies(tmp_path) -> None:
+    cfg = task_config("genetic-cnn-bench")
+    first = compare(cfg, samplers=["ga", "tpe"], seeds=2, budget=5, out_dir=tmp_path,
+                    log=lambda line: None)
+    second = compare(cfg, samplers=["ga", "tpe"], seeds=2, budget=9, out_dir=tmp_path,
+                     log=lambda line: None)
+    # one storage (default: SQLite in --out); names group per task and sampler in the dashboard
+    names = {s.study_name for s in optuna.get_all_study_summaries(
+        f"sqlite:///{tmp_path / 'compare.db'}")}
+    assert names == {f"compare-genetic-cnn-bench-{s}-s{i}" for s in ("ga", "tpe") for i in (0, 1)}
+    for r1, r2 in zip(first.results, second.results):
+        assert r2.trainings == 9 and r2.curve[:5] == r1.curve
+        assert r2.trials >= r1.trials
+    with pytest.raises(NasgaInputError, match="study_name"):
+        compare(cfg, samplers=["ga"], seeds=1, budget=9, out_dir=tmp_path, max_evaluations=2,
+                log=lambda line: None)
+
+
+def test_memory_storage_with_two_workers(tmp_path) -> None:
+    cmp = compare(task_config("genetic-cnn-bench"), samplers=["random", "ga-unet"], seeds=2,
+                  budget=6, out_dir=tmp_path, storage="memory", workers=2, log=lambda line: None)
+    assert sorted((r.sampler, r.seed) for r in cmp.results) == [
+        ("ga-unet", 0), ("ga-unet", 1), ("random", 0), ("random", 1)]
+    assert all(len(r.curve) == 6 for r in cmp.results)
+    with pytest.raises(NasgaInputError, match="storage"):
+        compare(task_config("genetic-cnn-bench"), samplers=["random"], seeds=1, budget=2,
+                out_dir=tmp_path, workers=2, log=lambda line: None)  # SQLite, two processes
+
+
+def test_real_tiny_task_two_samplers_two_seeds(tmp_path) -> None:
+    cfg = config_for(task="genetic-cnn", settings=[
+        "space.stages=[3,4]", "task.epochs=1", "task.max_train=300"])
+    cmp = compare(cfg, samplers=["ga", "random"], seeds=2, budget=3, out_dir=tmp_path,
+                  log=lambda line: None)
+    assert cmp.optimum is None
+    assert [(r.sampler, r.seed, r.trainings) for r in cmp.results] == [
+        ("ga", 0, 3), ("ga", 1, 3), ("random", 0, 3), ("random", 1, 3)]
+    rows = _rows(cmp.csv_path)
+    assert len(rows) == 12 and all(r["regret"] == "" for r in rows)
+    assert all(0 <= float(r["best_fitness"]) <= 1 for r in rows)
+    assert cmp.html_path.exists()
+
+
+def test_unet_preset_breeding_on_a_binary_space() -> None:
+    space = GeneticCNNSpace((3, 4))
+    rng = random.Random(0)
+    parents = [space.to_vector(space.random_genome(rng)) for _ in range(8)]
+    fitness = [0.5 + i / 100 for i in range(8)]
+    kids = BinaryUNetStrategy(population=8).breed(parents, fitness, space=space, rng=rng)
+    assert len(kids) == 8 and kids[0].operator == "elite" and kids[0].genes == parents[7]
+    assert {k.operator for k in kids} <= {"elite", "copy", "crossover", "mutation"}
+    assert all(len(k.genes) == 9 and set(k.genes) <= {0, 1} for k in kids)
+    for k in kids:
+        if k.operator == "mutation":
+            assert k.genes != parents[k.parents[0]]  # a random piece always flips
+    with pytest.raises(NasgaInputError, match="samplers"):
+        make_compare_sampler("ga-unet", space=UNetSpace(4, (8, 16)), strategy=None, seed=0)
+
+
+def test_cli_compare_and_bad_input(tmp_path, capsys) -> None:
+    rc = main(["compare", "--task", "genetic-cnn-bench", "--samplers", "ga,random",
+               "--seeds", "2", "--budget", "4", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert rc == 0 and "| ga | 2 |" in out and (tmp_path / "compare.html").exists()
+    assert len(_rows(tmp_path / "compare.csv")) == 16
+    assert main(["compare", "--samplers", "ga,sa", "--out", str(tmp_path)]) == 2
+    assert "samplers" in capsys.readouterr().err
+    assert main(["compare", "--set", "task.epochs", "--out", str(tmp_path)]) == 2
+    assert "set" in capsys.readouterr().err
+    assert main(["compare", "--budget", "0", "--out", str(tmp_path)]) == 2
+    assert "budget" in capsys.readouterr().err
+
+
+def test_a_task_that_always_fails_stops_with_its_reason(monkeypatch) -> None:
+    from nasga.bench.table import TabularTask
+
+    def boom(self, genome, *, seed, workdir):  # noqa: ANN001, ANN202
+        raise ValueError("boom")
+
+    monkeypatch.setattr(TabularTask, "evaluate", boom)
+    with pytest.raises(RuntimeError, match="failed in a row; last reason: ValueError: boom"):
+        run_one(RunSpec(task_config("genetic-cnn-bench"), "random", 0, 5, 1, "memory"))
