@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import optuna
 
 from nasga.objective import Objective
@@ -11,6 +13,9 @@ from nasga.strategies import get_strategy
 from nasga.tasks.synthetic import SyntheticTask
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+# Real datasets live beside the checkout (never copied into the repo); tests skip without them.
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def small_gcnn() -> GeneticCNNSpace:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-import socket
 from pathlib import Path
 
 import numpy as np
@@ -18,25 +17,14 @@ from nasga.data import (
     load_digits_data,
 )
 from nasga.spaces._errors import NasgaInputError
+from tests.helpers import SHARED_DATA
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 CIFAR_DIR = SHARED_DATA / "cifar10" / "cifar-10-batches-py"
 
 needs_cifar = pytest.mark.skipif(
     not (CIFAR_DIR / "data_batch_1").is_file(),
     reason=f"CIFAR-10 batches not found at {CIFAR_DIR} (shared data folder absent)",
 )
-
-
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make any attempt to open a network connection fail loudly."""
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("network access attempted")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 def _write_batch(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import numpy as np
@@ -20,25 +19,14 @@ from nasga.data import (
 )
 from nasga.data.translation import _photo
 from nasga.spaces._errors import NasgaInputError
+from tests.helpers import SHARED_DATA
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 FACADES_DIR = SHARED_DATA / "facades"
 
 needs_facades = pytest.mark.skipif(
     not (FACADES_DIR / "train").is_dir(),
     reason=f"facades not found at {FACADES_DIR} (shared data folder absent)",
 )
-
-
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make any attempt to open a network connection fail loudly."""
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("network access attempted")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 def _pair_image(path: Path, width: int = 32, height: int = 16, seed: int = 0) -> None:
