@@ -47,13 +47,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--samplers", default=",".join(COMPARE_SAMPLERS))
     p.add_argument("--budgets", default="50,100,300", help="trainings at which to report")
     p.add_argument("--seeds", type=int, default=50, help="seeds per sampler (default 50)")
-    p.add_argument("--sampler-seeds", default="gp=20", metavar="NAME=S,...",
-                   help="fewer seeds for slow samplers (default gp=20: ~1 min per run)")
+    p.add_argument("--sampler-seeds", default="gp=10", metavar="NAME=S,...",
+                   help="fewer seeds for slow samplers (default gp=10: 0.5-2.5 min per run)")
     p.add_argument("--max-evaluations", type=int, default=3,
                    help="trainings per genome before the cache answers, every sampler "
                         "(default 3 = the table's repeats: 186 keys x 1 < 300)")
     p.add_argument("--trial-cap-factor", type=int, default=20,
                    help="a run stops at this many trials per budget unit (default 20)")
+    p.add_argument("--sampler-cap", default="gp=2", metavar="NAME=F,...",
+                   help="a lower trial cap for slow samplers that get stuck on cached genomes "
+                        "(default gp=2: GP refits on every cached trial, ~0.2 s each)")
     p.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     p.add_argument("--storage", default=MEMORY,
                    help="memory (default: fast; finished samplers are kept in OUT/runs/, so a "
@@ -64,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     budgets = sorted({int(b) for b in args.budgets.split(",")})
     samplers = [s.strip() for s in args.samplers.split(",") if s.strip()]
     fewer = _seed_overrides(args.sampler_seeds)
+    caps = _seed_overrides(args.sampler_cap)
     cfg = task_config("genetic-cnn-bench")
     from nasga.tasks import build_task
     from nasga.config import build_space
@@ -76,8 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     (out / "runs").mkdir(parents=True, exist_ok=True)
     for name in samplers:
         seeds = min(args.seeds, fewer.get(name, args.seeds))
+        cap = caps.get(name, args.trial_cap_factor)
         settings = {"seeds": seeds, "budget": budgets[-1], "max_evaluations": args.max_evaluations,
-                    "trial_cap_factor": args.trial_cap_factor}
+                    "trial_cap_factor": cap}
         saved = out / "runs" / f"{name}.json"  # finished samplers are kept: a rerun continues
         t0 = time.perf_counter()
         if saved.exists() and json.loads(saved.read_text())["settings"] == settings:
@@ -85,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             runs = compare(cfg, samplers=[name], seeds=seeds, budget=budgets[-1], out_dir=out,
                            max_evaluations=args.max_evaluations or None, storage=args.storage,
-                           workers=args.workers, trial_cap_factor=args.trial_cap_factor,
+                           workers=args.workers, trial_cap_factor=cap,
                            write=False, log=lambda line: None).results
             saved.write_text(json.dumps({"settings": settings,
                                          "runs": [dataclasses.asdict(r) for r in runs]}))
@@ -112,13 +117,19 @@ def main(argv: list[str] | None = None) -> int:
     if reduced:
         print("fewer seeds (too slow for all): "
               + ", ".join(f"{s} {n}" for s, n in reduced.items()))
+    lower = {s: c for s, c in caps.items() if s in samplers and c != args.trial_cap_factor}
+    print(f"trial cap: {args.trial_cap_factor} x budget"
+          + "".join(f", {s} {c} x budget" for s, c in lower.items()))
     capped = sorted({r.sampler for r in results if r.stop_reason != "budget"})
     if capped:
         print("runs that stopped before the largest budget (value carried forward): "
               + ", ".join(f"{s} {sum(r.sampler == s and r.stop_reason != 'budget' for r in results)}"
                           for s in capped))
     print(f"command: python scripts/bench_compare.py {shlex.join(sys.argv[1:])}".rstrip())
-    print(f"wall time: {wall / 60:.1f} min; wrote {out / 'compare.csv'} and {out / 'compare.html'}")
+    busy = sum(r.wall_seconds for r in results) / 60
+    print(f"wall time: {wall / 60:.1f} min this invocation; the runs took {busy:.1f} min in all "
+          f"(~{busy / args.workers:.1f} min with {args.workers} workers); wrote "
+          f"{out / 'compare.csv'} and {out / 'compare.html'}")
     return 0
 
 
