@@ -252,8 +252,8 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
                     "trainings (cached trials are free). Writes compare.csv and compare.html to "
                     "--out. Re-running continues the studies.")
     p.add_argument("--task", default=None, choices=["genetic-cnn-bench", "genetic-cnn", "unet"],
-                   help="genetic-cnn-bench: the shipped tabular benchmark (seconds per run); "
-                        "genetic-cnn / unet: real trainings with the task's default study")
+                   help="genetic-cnn-bench (default): the shipped tabular benchmark (seconds "
+                        "per run); genetic-cnn / unet: real trainings with the task's default study")
     p.add_argument("--study", dest="study_file", default=None, metavar="FILE",
                    help="study config (TOML) instead of --task")
     p.add_argument("--set", dest="settings", action="append", default=[], metavar="TABLE.KEY=VALUE",
