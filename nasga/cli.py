@@ -122,6 +122,7 @@ def config_from_args(args: argparse.Namespace) -> dict:
         storage=None, population=args.population, generations=args.generations,
         max_evaluations=args.max_evaluations, gamma=args.gamma, data_root=args.data_root,
         image_size=args.image_size, device=args.device,
+        reuse_from=getattr(args, "reuse_from", None),
     )
 
 
@@ -131,6 +132,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
                                    "continues the study where it stopped.")
     add_search_flags(p)
     p.add_argument("--study-name", default=None, help="study name (default: the config's)")
+    p.add_argument("--reuse-from", action="append", default=None, metavar="STUDY",
+                   help="reuse the trainings of this study in the same storage (the same search "
+                        "at another γ: no genome is trained twice); repeatable")
     p.add_argument("--workers", type=int, default=1,
                    help="local processes working on the study (journal storage by default)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

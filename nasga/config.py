@@ -4,7 +4,8 @@ A config has four tables::
 
     [study]     name, task ("unet" | "genetic-cnn"), sampler, seed, storage (optional),
                 heartbeat_interval, grace_period (seconds; a dead worker's trial is failed and
-                retried after grace_period)
+                retried after grace_period), reuse_from (names of studies in the same storage
+                whose trainings are reused: the same search at another γ)
     [space]     unet: depth, channels  |  genetic-cnn: stages
     [strategy]  the preset's numbers (population, generations, probabilities, max_evaluations)
     [task]      the task's settings (dataset, epochs, image_size, gamma, device, ...)
@@ -32,7 +33,7 @@ TASKS = ("unet", "genetic-cnn")
 SAMPLERS = ("ga", "random", "tpe", "gp", "nsga2", "qmc", "cmaes")
 _TABLES = ("study", "space", "strategy", "task")
 _STUDY_KEYS = {"name": str, "task": str, "sampler": str, "seed": int, "storage": str,
-               "heartbeat_interval": int, "grace_period": int}
+               "heartbeat_interval": int, "grace_period": int, "reuse_from": list}
 _SPACE_KEYS = {"unet": {"depth": int, "channels": list}, "genetic-cnn": {"stages": list}}
 STUDIES_DIR = Path("studies")
 
@@ -105,6 +106,10 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
             "study.grace_period", "heartbeats need heartbeat_interval >= 1 and grace_period > "
             f"heartbeat_interval, got {study['heartbeat_interval']} and {study['grace_period']}"
         )
+    for other in study.get("reuse_from", []):
+        if not isinstance(other, str) or not other or other == study["name"]:
+            raise NasgaInputError("study.reuse_from", "entries must be names of other studies, "
+                                  f"got {other!r}")
     if study["sampler"] not in SAMPLERS:
         raise NasgaInputError(
             "study.sampler", f"must be one of {', '.join(SAMPLERS)}, got {study['sampler']!r}"
@@ -180,7 +185,8 @@ def apply_overrides(cfg: dict[str, Any], **flags: Any) -> dict[str, Any]:
     """Command-line flags on top of a config, re-validated. ``None`` values are ignored.
 
     Flags: ``study_name``, ``sampler``, ``seed``, ``storage``, ``population``,
-    ``generations``, ``max_evaluations``, ``gamma``, ``data_root``, ``image_size``, ``device``.
+    ``generations``, ``max_evaluations``, ``gamma``, ``data_root``, ``image_size``, ``device``,
+    ``reuse_from``.
     """
     out = copy.deepcopy(cfg)
     table_of = {
@@ -189,7 +195,7 @@ def apply_overrides(cfg: dict[str, Any], **flags: Any) -> dict[str, Any]:
         "population": ("strategy", "population"), "generations": ("strategy", "generations"),
         "max_evaluations": ("strategy", "max_evaluations"), "gamma": ("task", "gamma"),
         "data_root": ("task", "data_root"), "image_size": ("task", "image_size"),
-        "device": ("task", "device"),
+        "device": ("task", "device"), "reuse_from": ("study", "reuse_from"),
     }
     for flag, value in flags.items():
         if value is None:

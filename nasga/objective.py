@@ -9,6 +9,13 @@ value is always the mean fitness over all of the key's trainings.
 User attrs of a trial: ``genome``, ``key``, ``trained``, ``cached``, ``n_evaluations``, and for a
 training its raw measurements plus ``fitness_raw``; a failed evaluation records
 ``fail_reason`` and the trial is FAILED (it never enters a GA population).
+
+Raw measurements can be shared between studies whose tasks differ only in fitness settings
+(the U-Net γ): with ``measurements_from`` (a :class:`MeasurementPool` over other studies), a
+genome that one of them already trained is not trained again; the trial copies that training's
+measurements, recomputes ``fitness_raw`` with this study's task, and records ``reused_from``
+(``trained`` stays False: no training ran). Such a trial is a *measurement* of the key exactly
+like a training (:func:`is_measurement`).
 """
 
 from __future__ import annotations
@@ -29,7 +36,16 @@ from nasga.spaces import Genome, Space
 from nasga.tasks.base import Task
 
 _RESERVED = {"genome", "key", "trained", "cached", "n_evaluations", "fitness_raw", "fail_reason",
-             "eval_seed", "training"}
+             "eval_seed", "training", "reused_from"}
+
+
+def is_measurement(attrs: dict[str, Any]) -> bool:
+    """Whether a COMPLETE trial's user attrs hold one measurement of its genome.
+
+    True for a trial that trained (``trained``) or copied another study's training
+    (``reused_from``); False for cache answers, which repeat a measurement.
+    """
+    return bool(attrs.get("trained") or attrs.get("reused_from")) and "key" in attrs
 
 
 def evaluation_seed(seed: int, key: str, index: int) -> int:
@@ -45,22 +61,23 @@ class TrainingIndex:
     each update because another worker may still be running them.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, trained_only: bool = False) -> None:
         self._by_key: dict[str, list[FrozenTrial]] = {}
         self._watermark = 0
         self._study_id: int | None = None
+        self._counts = (lambda a: bool(a.get("trained")) and "key" in a) if trained_only \
+            else is_measurement
 
     def update(self, trials: list[FrozenTrial], study_id: int) -> None:
         if study_id != self._study_id:
-            self.__init__()  # type: ignore[misc]
+            self._by_key, self._watermark = {}, 0
             self._study_id = study_id
         pending = False
         for t in trials[self._watermark:]:
             if not t.state.is_finished():
                 pending = True
                 continue
-            if (t.state == TrialState.COMPLETE and t.user_attrs.get("trained")
-                    and "key" in t.user_attrs):
+            if t.state == TrialState.COMPLETE and self._counts(t.user_attrs):
                 known = self._by_key.setdefault(t.user_attrs["key"], [])
                 if all(k.number != t.number for k in known):
                     known.append(t)
@@ -68,12 +85,47 @@ class TrainingIndex:
                 self._watermark = t.number + 1
 
     def trainings(self, key: str) -> list[FrozenTrial]:
-        """COMPLETE trials that trained genome ``key``."""
+        """COMPLETE trials that measured genome ``key`` (trained, or reused a training)."""
         return list(self._by_key.get(key, []))
 
 
+class MeasurementPool:
+    """Trainings of other studies that a study may reuse instead of training (no retraining).
+
+    Only trials that actually trained count (never another study's own reuses, so a chain of
+    studies cannot offer one training twice); two trainings with the same ``eval_seed`` are the
+    same experiment and are offered once.
+
+    Args:
+        studies: Studies whose tasks measure exactly like this one's (same task, space and task
+            settings except the fitness-only ones); :func:`nasga.run.open_search` checks it.
+    """
+
+    def __init__(self, studies: list[optuna.Study]) -> None:
+        self.studies = list(studies)
+        self._indexes = [TrainingIndex(trained_only=True) for _ in self.studies]
+        self._names: dict[int, str] = {}
+
+    def trainings(self, key: str) -> list[FrozenTrial]:
+        """The other studies' trainings of ``key``, study by study, oldest first."""
+        out, seeds = [], set()
+        for study, index in zip(self.studies, self._indexes):
+            index.update(study.get_trials(deepcopy=False), study._study_id)
+            for t in sorted(index.trainings(key), key=lambda t: t.number):
+                seed = t.user_attrs.get("eval_seed")
+                if seed is None or seed not in seeds:
+                    seeds.add(seed)
+                    out.append(t)
+                    self._names[t._trial_id] = study.study_name
+        return out
+
+    def source(self, trial: FrozenTrial) -> str:
+        """``study:trial`` of a training returned by :meth:`trainings` (``reused_from``)."""
+        return f"{self._names.get(trial._trial_id, '?')}:{trial.number}"
+
+
 def trainings_of(trials: list[FrozenTrial], key: str) -> list[FrozenTrial]:
-    """COMPLETE trials that trained genome ``key`` (a one-off scan)."""
+    """COMPLETE trials that measured genome ``key`` (a one-off scan)."""
     index = TrainingIndex()
     index.update(trials, 0)
     return index.trainings(key)
@@ -95,6 +147,8 @@ class Objective:
             heartbeat sooner than this).
         heartbeat_interval: Journal storages: seconds between this trial's beats.
         grace_period: Journal storages: seconds without a beat before a trial is stale.
+        measurements_from: Other studies' trainings to reuse before training (e.g. the same
+            U-Net search at another γ); ``None`` trains everything here.
     """
 
     def __init__(
@@ -109,6 +163,7 @@ class Objective:
         twin_timeout: float = 120.0,
         heartbeat_interval: float = 10.0,
         grace_period: float = 30.0,
+        measurements_from: MeasurementPool | None = None,
     ) -> None:
         self.space = space
         self.task = task
@@ -121,6 +176,8 @@ class Objective:
         self.twin_timeout = twin_timeout
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = grace_period
+        self.measurements_from = measurements_from
+        self.reused = 0
 
     def genome_of(self, trial: optuna.Trial) -> Genome:
         """Suggest every gene of the space and decode the genome."""
@@ -152,7 +209,28 @@ class Objective:
         previous = [float(t.user_attrs["fitness_raw"]) for t in done]
         if self.max_evaluations is not None and len(done) >= self.max_evaluations:
             return self._from_cache(trial, done, previous)
+        if self.measurements_from is not None:
+            used = {t.user_attrs.get("eval_seed") for t in done}
+            for source in self.measurements_from.trainings(key):
+                if source.user_attrs.get("eval_seed") not in used:
+                    return self._reuse(trial, source, previous)
         return self._train(trial, genome, key, previous)
+
+    def _reuse(self, trial: optuna.Trial, source: FrozenTrial, previous: list[float]) -> float:
+        """Copy another study's training; the fitness is recomputed with this task."""
+        measurements = {k: v for k, v in source.user_attrs.items()
+                        if k not in _RESERVED and not k.startswith("ga_")}
+        fitness = float(self.task.fitness(measurements))
+        for name, value in measurements.items():
+            trial.set_user_attr(name, value)
+        trial.set_user_attr("eval_seed", source.user_attrs.get("eval_seed"))
+        trial.set_user_attr("reused_from", self.measurements_from.source(source))  # type: ignore[union-attr]
+        trial.set_user_attr("fitness_raw", fitness)
+        trial.set_user_attr("trained", False)
+        trial.set_user_attr("cached", True)
+        trial.set_user_attr("n_evaluations", len(previous) + 1)
+        self.reused += 1
+        return (sum(previous) + fitness) / (len(previous) + 1)
 
     def _trainings(self, trial: optuna.Trial, key: str) -> list[FrozenTrial]:
         self._index.update(trial.study.get_trials(deepcopy=False), trial.study._study_id)

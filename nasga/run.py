@@ -20,7 +20,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from nasga.baselines import make_sampler
 from nasga.config import build_space, build_strategy
-from nasga.objective import Objective
+from nasga.objective import MeasurementPool, Objective
 from nasga.spaces import NasgaInputError, Space
 from nasga.stats import GenerationStats, generation_stats
 from nasga.study import (
@@ -30,7 +30,7 @@ from nasga.study import (
 
 # Settings that may change between runs of one study; anything else must match.
 _MUTABLE = {("study", "storage"), ("strategy", "generations"), ("task", "device"),
-            ("study", "heartbeat_interval"), ("study", "grace_period")}
+            ("study", "heartbeat_interval"), ("study", "grace_period"), ("study", "reuse_from")}
 STORAGE_ENV = "NASGA_STORAGE"
 
 
@@ -123,6 +123,7 @@ def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
     from nasga.tasks import build_task
 
     task = build_task(space, cfg["task"])
+    pool = _measurement_pool(storage, cfg, task)
     if exists:
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
     else:
@@ -139,8 +140,44 @@ def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
                           artifact_store=FileSystemArtifactStore(str(store_dir)),
                           on_trained=on_trained,
                           heartbeat_interval=cfg["study"]["heartbeat_interval"],
-                          grace_period=cfg["study"]["grace_period"])
+                          grace_period=cfg["study"]["grace_period"],
+                          measurements_from=pool)
     return Search(cfg, storage_url, study, space, strategy, objective)
+
+
+def _measurement_pool(storage: Any, cfg: dict[str, Any], task: Any) -> MeasurementPool | None:
+    """The ``[study] reuse_from`` studies, checked to measure exactly like this task.
+
+    Raises:
+        NasgaInputError: A named study is missing or its task measures differently (another
+            dataset, image size, epochs... anything but the task's ``fitness_settings``).
+    """
+    names = cfg["study"].get("reuse_from", [])
+    if not names:
+        return None
+    from nasga.config import validate
+    from nasga.tasks import build_task
+
+    free = set(getattr(task, "fitness_settings", ())) | {"device"}
+    mine = {k: v for k, v in task.config().items() if k not in free}
+    studies = []
+    for name in names:
+        if not study_exists(storage, name):
+            raise NasgaInputError("study.reuse_from", f"no study named {name!r} in this storage")
+        other = validate(load_study_config(storage, name))
+        theirs = {k: v for k, v in build_task(build_space(other), other["task"]).config().items()
+                  if k not in free}
+        if (other["study"]["task"] != cfg["study"]["task"]
+                or repr(build_space(other)) != repr(build_space(cfg))):
+            raise NasgaInputError("study.reuse_from", f"study {name!r} searches another space")
+        diff = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
+        if diff:
+            raise NasgaInputError(
+                "study.reuse_from", f"study {name!r} measures differently (task."
+                f"{diff[0]}: {theirs.get(diff[0])!r} there, {mine.get(diff[0])!r} here); only "
+                f"{', '.join(sorted(free))} may differ")
+        studies.append(optuna.load_study(study_name=name, storage=storage))
+    return MeasurementPool(studies)
 
 
 def generation_line(row: GenerationStats) -> str:

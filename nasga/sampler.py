@@ -14,7 +14,7 @@ Per generation ``g``:
 Each new trial claims the lowest child slot of its generation not held by a running or
 completed trial, so a failed trial's child is proposed again. The GA selects on each genome's
 *mean* fitness over all its trainings (paper 004 §3.2.4), read from the objective's user attrs
-(``key``, ``trained``, ``fitness_raw``); a study whose trials lack them falls back to values.
+(``key``, ``fitness_raw`` of each measurement: a training or a reused one); a study whose trials lack them falls back to values.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from optuna.samplers import BaseGASampler, BaseSampler, RandomSampler
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from nasga.objective import is_measurement
 from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space
 from nasga.strategies import Offspring, get_strategy
 
@@ -257,7 +258,7 @@ def key_fitness(study: Study) -> dict[str, float]:
     sums: dict[str, list[float]] = defaultdict(list)
     for t in study._get_trials(deepcopy=False, states=(TrialState.COMPLETE,), use_cache=True):
         attrs = t.user_attrs
-        if attrs.get("trained") and "key" in attrs and "fitness_raw" in attrs:
+        if is_measurement(attrs) and "fitness_raw" in attrs:
             value = float(attrs["fitness_raw"])
             if math.isfinite(value):
                 sums[attrs["key"]].append(value)

@@ -6,7 +6,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from nasga.objective import Objective, evaluation_seed
+from nasga.objective import MeasurementPool, Objective, evaluation_seed
 from nasga.tasks.synthetic import SyntheticTask
 from tests.helpers import small_gcnn, small_unet
 
@@ -119,3 +119,71 @@ def test_never_sampled_running_trial_of_a_dead_worker_is_failed(tmp_path) -> Non
     fail_stale_trials(study)
     states = [t.state for t in study.get_trials(deepcopy=False)]
     assert states == [TrialState.FAIL, TrialState.RUNNING]
+
+
+class _WeightedTask(SyntheticTask):
+    """Fitness = score - weight·macs: ``weight`` changes only the fitness (like the U-Net γ)."""
+
+    fitness_settings = ("weight",)
+
+    def __init__(self, space, *, weight: float) -> None:
+        super().__init__(space, noise=0.1)
+        self.weight = weight
+
+    def fitness(self, measurements) -> float:
+        return float(measurements["score"]) + 1.0 - self.weight * float(measurements["macs"])
+
+
+def _run(space, task, genomes: list[str], *, max_evaluations, pool=None, name: str = "s",
+         storage=None) -> optuna.Study:
+    study = optuna.create_study(direction="maximize", study_name=name, storage=storage)
+    for text in genomes:
+        study.enqueue_trial(space.to_params(space.parse(text)))
+    objective = Objective(space=space, task=task, max_evaluations=max_evaluations, seed=3,
+                          measurements_from=pool)
+    study.optimize(objective, n_trials=len(genomes))
+    return study
+
+
+def test_reuse_copies_another_studys_training_and_recomputes_fitness() -> None:
+    space = small_gcnn()
+    storage = optuna.storages.InMemoryStorage()
+    low = _WeightedTask(space, weight=0.0)
+    a = _run(space, low, ["1-01|0-01-111", "0-00|1-11-000"], max_evaluations=1, name="a",
+             storage=storage)
+    high = _WeightedTask(space, weight=0.05)
+    pool = MeasurementPool([a])
+    b = _run(space, high, ["1-01|0-01-111", "1-11|1-11-111", "1-01|0-01-111"],
+             max_evaluations=1, pool=pool, name="b", storage=storage)
+    assert high.calls == 1  # only the genome that study a never trained
+    reused, fresh, cached = b.trials
+    source = a.trials[0]
+    assert reused.user_attrs["reused_from"] == f"a:{source.number}"
+    assert not reused.user_attrs["trained"] and reused.user_attrs["cached"]
+    assert reused.user_attrs["score"] == source.user_attrs["score"]
+    expected = source.user_attrs["score"] + 1.0 - 0.05 * source.user_attrs["macs"]
+    assert reused.value == pytest.approx(expected)
+    assert reused.value != pytest.approx(source.value)  # this study's fitness, not a's
+    assert fresh.user_attrs["trained"]
+    assert cached.value == reused.value and "reused_from" not in cached.user_attrs
+
+
+def test_reuse_fills_repeats_then_trains_the_rest() -> None:
+    space = small_gcnn()
+    storage = optuna.storages.InMemoryStorage()
+    a = _run(space, _WeightedTask(space, weight=0.0), ["1-01|0-01-111"] * 2,
+             max_evaluations=None, name="a", storage=storage)
+    task = _WeightedTask(space, weight=0.01)
+    b = _run(space, task, ["1-01|0-01-111"] * 4, max_evaluations=3, pool=MeasurementPool([a]),
+             name="b", storage=storage)
+    kinds = [("reused" if "reused_from" in t.user_attrs else
+              "trained" if t.user_attrs["trained"] else "cached") for t in b.trials]
+    assert kinds == ["reused", "reused", "trained", "cached"]
+    assert task.calls == 1
+    seeds = [t.user_attrs["eval_seed"] for t in b.trials[:3]]
+    assert len(set(seeds)) == 3  # two of a's trainings, one new repeat
+    # a chain does not offer a training twice: c sees a's two trainings and b's one
+    c = _run(space, _WeightedTask(space, weight=0.02), ["1-01|0-01-111"] * 3,
+             max_evaluations=None, pool=MeasurementPool([b, a]), name="c", storage=storage)
+    assert all("reused_from" in t.user_attrs for t in c.trials)
+    assert len({t.user_attrs["eval_seed"] for t in c.trials}) == 3

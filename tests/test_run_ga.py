@@ -158,3 +158,39 @@ def test_workers_flag_uses_a_journal_file(tmp_path: Path) -> None:
     per_gen = [sum(t.user_attrs["ga_generation"] == g for t in complete) for g in range(3)]
     assert all(n >= 4 for n in per_gen)
     assert not [t for t in study.trials if t.state == TrialState.RUNNING]
+
+
+def test_reuse_from_another_gamma_trains_no_genome_twice(tmp_path: Path) -> None:
+    cfg = tiny_config(tmp_path, "unet", **{"generations = 2": "generations = 1"})
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    first = run_ga("--study", str(cfg), "--storage", db, "--quiet", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    second = run_ga("--study", str(cfg), "--storage", db, "--quiet", "--gamma", "400",
+                    "--study-name", "tiny-unet-g400", "--reuse-from", "tiny-unet", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr[-3000:]
+    a, b = load(tmp_path, "tiny-unet"), load(tmp_path, "tiny-unet-g400")
+    trained_a = {t.user_attrs["key"] for t in a.trials if t.user_attrs.get("trained")}
+    reused = [t for t in b.trials if "reused_from" in t.user_attrs]
+    assert reused, "generation 0 is the same random genomes (same seed): they must be reused"
+    for t in reused:
+        assert t.user_attrs["key"] in trained_a
+        expected = 1.0 / (t.user_attrs["l_gen"] + 400.0 * t.user_attrs["macs"] / 1e9)
+        assert t.value == pytest.approx(expected)
+    for t in b.trials:  # nothing that a trained is trained again in b
+        if t.user_attrs.get("trained"):
+            assert t.user_attrs["key"] not in trained_a
+
+
+def test_reuse_from_a_study_that_measures_differently_is_rejected(tmp_path: Path) -> None:
+    cfg = tiny_config(tmp_path, "unet", **{"generations = 2": "generations = 0"})
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    assert run_ga("--study", str(cfg), "--storage", db, "--quiet", cwd=tmp_path).returncode == 0
+    other = tiny_config(tmp_path, "unet", **{"epochs = 1": "epochs = 2",
+                                             'name = "tiny-unet"': 'name = "other"'})
+    for extra, fragment in ((["--reuse-from", "tiny-unet"], "task.epochs: 1 there, 2 here"),
+                            (["--reuse-from", "nope"], "no study named 'nope'")):
+        proc = run_ga("--study", str(other), "--storage", db, "--quiet", *extra, cwd=tmp_path)
+        assert proc.returncode != 0
+        assert "study.reuse_from" in proc.stderr and fragment in proc.stderr, proc.stderr[-2000:]
+        assert proc.stderr.strip().count("\n") == 0  # one line, no traceback
+    assert optuna.get_all_study_names(db) == ["tiny-unet"]  # nothing half-written

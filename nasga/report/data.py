@@ -22,6 +22,7 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from nasga.objective import is_measurement
 from nasga.report.layout import (
     DagEdge, DagNode, LayerBox, SkipLink, StageLayout, UNetLayout, stage_layouts, unet_layout,
 )
@@ -192,7 +193,7 @@ def cost_points(study: optuna.Study) -> list[CostPoint]:
     groups: dict[str, list[FrozenTrial]] = {}
     for t in complete_trials(study):
         a = t.user_attrs
-        if a.get("trained") and _finite(a.get("l_gen")) and _finite(a.get("macs")):
+        if is_measurement(a) and _finite(a.get("l_gen")) and _finite(a.get("macs")):
             groups.setdefault(str(a.get("key", a.get("genome", t.number))), []).append(t)
     points = []
     for key, trials in groups.items():

@@ -308,6 +308,10 @@ class TranslationTask:
         }, fake
 
     # --- fitness and settings ----------------------------------------------------------------
+    #: Settings that change only the fitness, not what a training measures: studies that differ
+    #: only in these reuse each other's trainings (``[study] reuse_from``).
+    fitness_settings = ("gamma",)
+
     def cost_penalty(self, measurements: dict[str, Any]) -> float:
         """``γ·p(q)``: γ times the generator's GMACs per image (eq. 7)."""
         return self.gamma * float(measurements["macs"]) / 1e9
