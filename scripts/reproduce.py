@@ -1,0 +1,414 @@
+#!/usr/bin/env python
+"""Reproduce both papers' claims at CPU scale: ``python scripts/reproduce.py [--quick]``.
+
+Rows (README, "Reproduction"):
+
+1. Paper 004 Table 1 protocol (Genetic CNN on digits): N=20, T=50, pC=qC=0.2, pM=0.8,
+   qM=0.05, stages (3,4,5), every reappearance re-trained and averaged (§3.2.4).
+2. GA vs random search at an equal number of trainings (§4.1.3), several seeds.
+3. Dense (all-ones) vs the searched genome (§4.1.4), both re-trained with fresh seeds.
+4. Paper 000 Table 1 shape: U-Net search on facades 64×64 at three γ (cost-heavy to
+   quality-heavy; the later studies reuse the earlier ones' trainings, ``[study] reuse_from``),
+   each best genome and pix2pix's layout trained with the same final budget.
+5. Transfer (paper 000 §4.2): the middle-γ genome and pix2pix's layout on the built-in photo
+   task, never searched there, same budget.
+6. What the searched U-Nets look like (paper 000 §4.3).
+
+Everything lives under ``--out`` (studies in journal files, final trainings in
+``finals.json``), so a rerun continues where it stopped and retrains nothing. Writes
+``reproduction.md`` (the README section) and ``results.json``; ``--quick`` runs a miniature of
+every row in a few minutes (exercised by ``tests/test_reproduce.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import optuna  # noqa: E402
+from optuna.trial import TrialState  # noqa: E402
+
+from nasga.compare import compare  # noqa: E402
+from nasga.config import apply_overrides, build_space, default_config, tomllib  # noqa: E402
+from nasga.objective import is_measurement  # noqa: E402
+from nasga.run import open_search, optimize, spawn_workers  # noqa: E402
+from nasga.spaces import NasgaInputError  # noqa: E402
+from nasga.stats import generation_stats  # noqa: E402
+from nasga.tasks import build_task  # noqa: E402
+
+FACADES = ROOT.parent / "shared" / "data" / "facades"
+
+# Every number of both modes. "full" is the README's run; "quick" a miniature of every row.
+PLANS: dict[str, dict[str, Any]] = {
+    "full": {
+        "gcnn": {"stages": [3, 4, 5], "population": 20, "generations": 50, "task": {}},
+        "compare": {"seeds": 3, "budget": 120},
+        "dense_repeats": 5,
+        "unet": {"space": {"depth": 6, "channels": [16, 32, 64, 128]}, "population": 16,
+                 "generations": 10, "task": {"epochs": 5, "max_train": 100, "max_val": 50}},
+        "gammas": [4.0, 40.0, 400.0],
+        "final": {"epochs": 10, "seeds": [0, 1], "max_train": None, "max_val": None},
+        "transfer": {"photo_task": "grey2colour", "max_train": 400, "max_val": 100},
+    },
+    "quick": {
+        "gcnn": {"stages": [3, 4], "population": 6, "generations": 3,
+                 "task": {"epochs": 5, "max_train": 600}},
+        "compare": {"seeds": 2, "budget": 12},
+        "dense_repeats": 2,
+        "unet": {"space": {"depth": 4, "channels": [8, 16, 32]}, "population": 4,
+                 "generations": 2, "task": {"image_size": 32, "epochs": 1, "max_train": 16,
+                                            "max_val": 8}},
+        "gammas": [4.0, 40.0, 400.0],
+        "final": {"epochs": 1, "seeds": [0], "max_train": 32, "max_val": 16},
+        "transfer": {"photo_task": "grey2colour", "max_train": 32, "max_val": 16},
+    },
+}
+
+
+def _mean_se(values: list[float]) -> tuple[float, float]:
+    se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else math.nan
+    return statistics.fmean(values), se
+
+
+def _fmt(values: list[float], digits: int = 4) -> str:
+    mean, se = _mean_se(values)
+    return f"{mean:.{digits}f}" + ("" if math.isnan(se) else f" ± {se:.{digits}f}")
+
+
+class Finals:
+    """Final trainings (a genome, a task config, a seed), kept in ``finals.json``: none twice."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.done: dict[str, dict[str, Any]] = (
+            json.loads(path.read_text()) if path.exists() else {})
+
+    def train(self, cfg: dict[str, Any], genome: str, seed: int) -> dict[str, Any]:
+        label = json.dumps([cfg["study"]["task"], cfg["space"], cfg["task"], genome, seed],
+                           sort_keys=True)
+        if label not in self.done:
+            import tempfile
+
+            space = build_space(cfg)
+            task = build_task(space, cfg["task"])
+            t0 = time.perf_counter()
+            with tempfile.TemporaryDirectory() as tmp:
+                ev = task.evaluate(space.parse(genome), seed=seed, workdir=Path(tmp))
+            m = {k: v for k, v in ev.measurements.items() if isinstance(v, (int, float, str))}
+            self.done[label] = {**m, "fitness": task.fitness(ev.measurements),
+                                "seconds": time.perf_counter() - t0}
+            self.path.write_text(json.dumps(self.done, indent=1))
+        return self.done[label]
+
+
+def run_search(cfg: dict[str, Any], url: str, workers: int) -> optuna.Study:
+    """Create or resume the study of ``cfg`` and run it to its last generation."""
+    search = open_search(cfg, storage_url=url)
+    helpers = spawn_workers(search, workers - 1) if workers > 1 else []
+    try:
+        optimize(search, progress=False, log=lambda line: None)
+    finally:
+        for w in helpers:
+            w.wait()
+    return search.study
+
+
+def ranked(study: optuna.Study) -> list[tuple[str, float, int]]:
+    """Genomes by mean fitness over their measurements, best first: (genome, mean, count)."""
+    per: dict[str, list[float]] = {}
+    names: dict[str, str] = {}
+    for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        if is_measurement(t.user_attrs):
+            per.setdefault(t.user_attrs["key"], []).append(float(t.user_attrs["fitness_raw"]))
+            names.setdefault(t.user_attrs["key"], t.user_attrs["genome"])
+    order = sorted(per, key=lambda k: -statistics.fmean(per[k]))
+    return [(names[k], statistics.fmean(per[k]), len(per[k])) for k in order]
+
+
+# --- rows 1-3: Genetic CNN (paper 004) ---------------------------------------------------------
+def gcnn_config(plan: dict[str, Any], mode: str) -> dict[str, Any]:
+    p = plan["gcnn"]
+    cfg = default_config("genetic-cnn")
+    cfg["space"]["stages"] = p["stages"]
+    cfg["task"].update(p["task"])
+    cfg["strategy"].update({"pc": 0.2, "qc": 0.2, "pm": 0.8, "qm": 0.05, "max_evaluations": None})
+    return apply_overrides(cfg, study_name="repro-gcnn-table1" + ("-quick" if mode == "quick" else ""),
+                           population=p["population"], generations=p["generations"])
+
+
+def rows_genetic_cnn(plan: dict[str, Any], mode: str, out: Path, workers: int,
+                     finals: Finals, res: dict[str, Any]) -> None:
+    cfg = gcnn_config(plan, mode)
+    study = run_search(cfg, f"journal:///{out / 'genetic-cnn.log'}", workers)
+    table = [r.as_dict() for r in generation_stats(study)]
+    trainings = sum(bool(t.user_attrs.get("trained")) for t in study.trials)
+    res["table1"] = {"rows": table, "trainings": trainings, "seconds": study_seconds(study),
+                     "config": cfg}
+    c = plan["compare"]
+    cmp = compare(cfg, samplers=["ga", "random"], seeds=c["seeds"], budget=c["budget"],
+                  out_dir=out / "ga-vs-random", max_evaluations=None,
+                  storage=f"journal:///{out / 'ga-vs-random.log'}", workers=workers,
+                  prefix="repro" + ("-quick" if mode == "quick" else ""), log=lambda line: None)
+    res["ga_vs_random"] = {
+        r.sampler + f"-s{r.seed}": {"best": r.curve[-1]["best_fitness"] if r.curve else math.nan,
+                                     "incumbent": r.curve[-1]["incumbent"] if r.curve else "",
+                                     "trainings": r.trainings, "sampler": r.sampler}
+        for r in cmp.results}
+    res["ga_vs_random_seconds"] = sum(r.wall_seconds for r in cmp.results) / workers
+    searched = ranked(study)[0][0]
+    space = build_space(cfg)
+    dense = space.genome([1] * len(space.param_names)).to_string()
+    seeds = [10_000 + i for i in range(plan["dense_repeats"])]
+    res["dense"] = {name: {"genome": g, "acc": [finals.train(cfg, g, s)["val_accuracy"]
+                                                 for s in seeds]}
+                    for name, g in (("dense", dense), ("searched", searched))}
+    res["dense_seconds"] = sum(finals.train(cfg, v["genome"], s)["seconds"]
+                               for v in res["dense"].values() for s in seeds)
+
+
+# --- rows 4-6: U-Net (paper 000) ----------------------------------------------------------------
+def unet_config(plan: dict[str, Any], mode: str, gamma: float, facades: Path,
+                reuse: list[str]) -> dict[str, Any]:
+    p = plan["unet"]
+    cfg = tomllib.loads((ROOT / "studies" / "unet-facades.toml").read_text())
+    cfg["space"] = dict(p["space"])
+    cfg["task"].update({**p["task"], "data_root": str(facades), "gamma": gamma})
+    cfg["study"]["reuse_from"] = reuse
+    name = f"repro-unet-g{gamma:g}" + ("-quick" if mode == "quick" else "")
+    return apply_overrides(cfg, study_name=name, population=p["population"],
+                           generations=p["generations"])
+
+
+def final_config(cfg: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+    """The final-training budget on facades: the whole split (or the plan's cap), more epochs."""
+    f = plan["final"]
+    out = json.loads(json.dumps(cfg))
+    out["task"].update({"epochs": f["epochs"], "max_train": f.get("max_train"),
+                        "max_val": f.get("max_val")})
+    out["study"].pop("reuse_from", None)
+    return out
+
+
+def photo_config(cfg: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+    """The same final budget on the built-in photo task (transfer, paper 000 §4.2)."""
+    t = plan["transfer"]
+    out = final_config(cfg, plan)
+    keep = {k: out["task"][k] for k in ("image_size", "epochs", "gamma")}
+    out["task"] = {**keep, "dataset": "photos", "photo_task": t["photo_task"],
+                   "max_train": t["max_train"], "max_val": t["max_val"]}
+    return out
+
+
+def rows_unet(plan: dict[str, Any], mode: str, out: Path, workers: int, facades: Path,
+              finals: Finals, res: dict[str, Any]) -> None:
+    url = f"journal:///{out / 'unet.log'}"
+    order = sorted(plan["gammas"], key=lambda g: abs(math.log(g / plan["gammas"][1])))
+    res["unet"] = {}
+    done: list[str] = []
+    for gamma in order:  # the middle γ first; the others reuse its trainings
+        cfg = unet_config(plan, mode, gamma, facades, list(done))
+        study = run_search(cfg, url, workers)
+        done.append(cfg["study"]["name"])
+        trials = [t for t in study.trials if t.state == TrialState.COMPLETE]
+        genome, fitness, _ = ranked(study)[0]
+        res["unet"][f"{gamma:g}"] = {
+            "study": cfg["study"]["name"], "best": genome, "fitness": fitness,
+            "trials": len(trials), "trainings": sum(bool(t.user_attrs.get("trained")) for t in trials),
+            "reused": sum("reused_from" in t.user_attrs for t in trials),
+            "top": [g for g, _, _ in ranked(study)[:5]], "seconds": study_seconds(study),
+            "config": cfg}
+    base = unet_config(plan, mode, plan["gammas"][1], facades, [])
+    reference = build_space(base).reference_genome().to_string()
+    genomes = {"pix2pix layout": reference}
+    genomes.update({f"best at γ={g:g}": res["unet"][f"{g:g}"]["best"] for g in plan["gammas"]})
+    res["facades_final"] = _finals(finals, final_config(base, plan), genomes, plan)
+    res["facades_final_seconds"] = sum(sum(r["seconds"]) for r in res["facades_final"].values())
+    photo = photo_config(base, plan)
+    middle = res["unet"][f"{plan['gammas'][1]:g}"]["best"]
+    res["transfer"] = _finals(finals, photo, {"pix2pix layout": reference,
+                                              f"best at γ={plan['gammas'][1]:g}": middle}, plan)
+    res["transfer_seconds"] = sum(sum(r["seconds"]) for r in res["transfer"].values())
+
+
+def _finals(finals: Finals, cfg: dict[str, Any], genomes: dict[str, str],
+            plan: dict[str, Any]) -> dict[str, Any]:
+    rows = {}
+    for name, genome in genomes.items():
+        runs = [finals.train(cfg, genome, s) for s in plan["final"]["seeds"]]
+        rows[name] = {"genome": genome, **{k: [float(r[k]) for r in runs]
+                                           for k in ("macs", "params", "l1", "psnr", "ssim",
+                                                     "l_gen", "seconds")}}
+    return rows
+
+
+# --- row 6 and the README section ------------------------------------------------------------
+def observations(res: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+    """Where the top genomes of the three γ searches keep skips and put channels (§4.3)."""
+    from nasga.spaces import UNetSpace
+
+    p = plan["unet"]["space"]
+    space = UNetSpace(p["depth"], tuple(p["channels"]))
+    tops = [space.parse(g) for row in res["unet"].values() for g in row["top"]]
+    depth = space.depth
+    return {
+        "n": len(tops),
+        "skip_kept": [sum(g.skips[i] for g in tops) / len(tops) for i in range(depth - 1)],
+        "mean_channels": [statistics.fmean(g.channels[i] for g in tops) for i in range(depth)],
+        "widest_at": [sum(g.channels.index(max(g.channels)) == i for g in tops) / len(tops)
+                      for i in range(depth)],
+    }
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def study_seconds(study: optuna.Study) -> float:
+    """Wall time of a study from its trials' timestamps (first start to last completion), so a
+    resumed or shared study reports its own duration, not this invocation's."""
+    done = [t for t in study.get_trials(deepcopy=False) if t.datetime_complete and t.datetime_start]
+    if not done:
+        return 0.0
+    return (max(t.datetime_complete for t in done)
+            - min(t.datetime_start for t in done)).total_seconds()
+
+
+def markdown(res: dict[str, Any], plan: dict[str, Any], command: str) -> str:
+    t1 = res["table1"]
+    rows = t1["rows"]
+    last = rows[-1]["generation"]
+    shown = [r for r in rows if r["generation"] in {0, 1, 2, 3, 5, last} or
+             r["generation"] % 10 == 0]
+    g = plan["gcnn"]
+    lines = [
+        f"All of it: `{command}` on this machine (2 cores, no GPU); the parts took "
+        f"{_minutes(res['seconds'])} of wall time in all. Each part's time below is its own "
+        "(the studies' trial timestamps, the runs' and trainings' clocks), so it holds across "
+        "resumed invocations.",
+        "",
+        f"**1. Genetic CNN, paper 004 Table 1 protocol** — digits, stages {tuple(g['stages'])}, "
+        f"N={g['population']}, T={g['generations']}, pC=qC=0.2, pM=0.8, qM=0.05, every "
+        f"reappearance re-trained and averaged; {t1['trainings']} trainings in "
+        f"{_minutes(t1['seconds'])}. Values are validation accuracy (each individual's mean over "
+        "its trainings).",
+        "",
+        "| Gen | Max | Min | Avg | Med | Std | best structure |",
+        "|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    lines += [f"| {r['generation']} | {r['max']:.4f} | {r['min']:.4f} | {r['mean']:.4f} | "
+              f"{r['median']:.4f} | {r['std']:.4f} | `{r['best_genome']}` |" for r in shown]
+    first = rows[0]
+    lines += ["", f"Mean {first['mean']:.4f} → {rows[-1]['mean']:.4f} and median "
+              f"{first['median']:.4f} → {rows[-1]['median']:.4f} from generation 0 to {last}: "
+              f"{'both rise' if rows[-1]['mean'] > first['mean'] and rows[-1]['median'] > first['median'] else 'they do not both rise'}"
+              f" (paper 004: both rise); the spread (Std) goes {first['std']:.4f} → "
+              f"{rows[-1]['std']:.4f}.", ""]
+    c = plan["compare"]
+    per: dict[str, list[float]] = {}
+    for r in res["ga_vs_random"].values():
+        per.setdefault(r["sampler"], []).append(r["best"])
+    lines += [f"**2. GA vs random search, equal budget** (§4.1.3) — the same task and space, "
+              f"{c['budget']} trainings per run, {c['seeds']} seeds, every proposal trained; best "
+              f"mean validation accuracy found ({_minutes(res['ga_vs_random_seconds'])}, two runs at a "
+              "time):", "",
+              "| sampler | best found, mean ± s.e. | per seed |", "|---|---:|---|"]
+    lines += [f"| {s} | {_fmt(v)} | {', '.join(f'{x:.4f}' for x in v)} |" for s, v in per.items()]
+    d = res["dense"]
+    lines += ["", f"**3. Dense vs searched** (§4.1.4) — each re-trained {plan['dense_repeats']} "
+              f"times with fresh seeds ({_minutes(res['dense_seconds'])}):", "",
+              "| genome | validation accuracy, mean ± s.e. |", "|---|---:|"]
+    lines += [f"| {name}: `{v['genome']}` | {_fmt(v['acc'])} |" for name, v in d.items()]
+    u = plan["unet"]
+    size = next(iter(res["unet"].values()))["config"]["task"]["image_size"]
+    lines += ["", f"**4. U-Net search on facades** (paper 000 Table 1 shape) — {size}×{size} "
+              "label→photo, "
+              f"depth {u['space']['depth']}, channels {u['space']['channels']}, K={u['population']}, "
+              f"T={u['generations']}, {u['task'].get('epochs')} mini-epochs on "
+              f"{u['task'].get('max_train')} training pairs; fitness 1/(L_Gen + γ·GMACs). Searches:",
+              "", "| γ | trials | trainings | reused from the other γ | time | best genome |",
+              "|---:|---:|---:|---:|---:|---|"]
+    for gamma, r in res["unet"].items():
+        lines.append(f"| {gamma} | {r['trials']} | {r['trainings']} | {r['reused']} | "
+                     f"{_minutes(r['seconds'])} | `{r['best']}` |")
+    f = plan["final"]
+    lines += ["", f"Final training, every genome the same budget ({f['epochs']} epochs on the whole "
+              f"training split, validated on the whole val split, seeds {f['seeds']}; "
+              f"{_minutes(res['facades_final_seconds'])}):", ""]
+    lines += _final_table(res["facades_final"])
+    lines += ["", f"**5. Transfer** (§4.2) — the γ={plan['gammas'][1]:g} genome, searched on facades, "
+              "trained on the built-in photo task (grey→colour, never searched there) against "
+              f"pix2pix's layout, same budget ({_minutes(res['transfer_seconds'])}):", ""]
+    lines += _final_table(res["transfer"])
+    o = res["observations"]
+    skips = ", ".join(f"{x:.0%}" for x in o["skip_kept"])
+    chans = ", ".join(f"{x:.0f}" for x in o["mean_channels"])
+    widest = ", ".join(f"{x:.0%}" for x in o["widest_at"])
+    lines += ["", f"**6. What the searched U-Nets look like** (§4.3) — the top 5 genomes of each γ "
+              f"({o['n']} in all), levels outermost first: skip kept {skips}; mean channels "
+              f"{chans}; widest layer at each level {widest}.", ""]
+    return "\n".join(lines)
+
+
+def _final_table(rows: dict[str, Any]) -> list[str]:
+    out = ["| genome | MMACs | params (MB) | val L1 | PSNR dB | SSIM | train s |",
+           "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, r in rows.items():
+        out.append(
+            f"| {name}: `{r['genome']}` | {statistics.fmean(r['macs']) / 1e6:,.1f} | "
+            f"{statistics.fmean(r['params']) * 4 / 2**20:.2f} | {_fmt(r['l1'])} | "
+            f"{_fmt(r['psnr'], 2)} | {_fmt(r['ssim'], 3)} | {statistics.fmean(r['seconds']):.0f} |")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="a miniature of every row (minutes)")
+    ap.add_argument("--out", default=None, help="folder (default repro-out, repro-quick)")
+    ap.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    ap.add_argument("--facades", default=str(FACADES), help="pix2pix facades folder")
+    args = ap.parse_args(argv)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    mode = "quick" if args.quick else "full"
+    plan = PLANS[mode]
+    out = Path(args.out or ("repro-quick" if args.quick else "repro-out")).resolve()
+    facades = Path(args.facades)
+    try:
+        if not (facades / "train").is_dir():
+            raise NasgaInputError("facades", f"no pix2pix aligned folder (train/, val/) at "
+                                  f"{str(facades)!r}")
+        if args.workers < 1:
+            raise NasgaInputError("workers", f"must be >= 1, got {args.workers}")
+    except NasgaInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+    finals = Finals(out / "finals.json")
+    res: dict[str, Any] = {"mode": mode}
+    t0 = time.perf_counter()
+    rows_genetic_cnn(plan, mode, out, args.workers, finals, res)
+    print(f"rows 1-3 done ({_minutes(time.perf_counter() - t0)})", flush=True)
+    rows_unet(plan, mode, out, args.workers, facades, finals, res)
+    res["observations"] = observations(res, plan)
+    res["seconds"] = (res["table1"]["seconds"] + res["ga_vs_random_seconds"] + res["dense_seconds"]
+                      + sum(r["seconds"] for r in res["unet"].values())
+                      + res["facades_final_seconds"] + res["transfer_seconds"])
+    command = "python scripts/reproduce.py" + (" --quick" if args.quick else "")
+    text = markdown(res, plan, command)
+    (out / "results.json").write_text(json.dumps(res, indent=1, default=str))
+    (out / "reproduction.md").write_text(text + "\n")
+    print(text)
+    print(f"wrote {out / 'reproduction.md'} and {out / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
