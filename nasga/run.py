@@ -163,7 +163,8 @@ def _measurement_pool(storage: Any, cfg: dict[str, Any], task: Any) -> Measureme
     studies = []
     for name in names:
         if not study_exists(storage, name):
-            raise NasgaInputError("study.reuse_from", f"no study named {name!r} in this storage")
+            raise NasgaInputError("study.reuse_from", f"no study named {name!r} in this storage "
+                                  "(a study to reuse must be in the same --storage)")
         other = validate(load_study_config(storage, name))
         theirs = {k: v for k, v in build_task(build_space(other), other["task"]).config().items()
                   if k not in free}

@@ -112,13 +112,19 @@ class Finals:
 
 def run_search(cfg: dict[str, Any], url: str, workers: int) -> optuna.Study:
     """Create or resume the study of ``cfg`` and run it to its last generation."""
+    import torch
+
+    threads = torch.get_num_threads()
     search = open_search(cfg, storage_url=url)
     helpers = spawn_workers(search, workers - 1) if workers > 1 else []
+    if helpers:
+        torch.set_num_threads(max(1, threads // workers))  # the cores are shared while searching
     try:
         optimize(search, progress=False, log=lambda line: None)
     finally:
         for w in helpers:
             w.wait()
+        torch.set_num_threads(threads)  # the final trainings run here alone: every core
     return search.study
 
 
