@@ -47,8 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--samplers", default=",".join(COMPARE_SAMPLERS))
     p.add_argument("--budgets", default="50,100,300", help="trainings at which to report")
     p.add_argument("--seeds", type=int, default=50, help="seeds per sampler (default 50)")
-    p.add_argument("--sampler-seeds", default="gp=10", metavar="NAME=S,...",
-                   help="fewer seeds for slow samplers (default gp=10: 0.5-2.5 min per run)")
+    p.add_argument("--sampler-seeds", default="", metavar="NAME=S,...",
+                   help="fewer seeds for slow samplers, e.g. gp=10 (GP: ~1 min per run)")
     p.add_argument("--max-evaluations", type=int, default=3,
                    help="trainings per genome before the cache answers, every sampler "
                         "(default 3 = the table's repeats: 186 keys x 1 < 300)")
