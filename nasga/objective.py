@@ -104,10 +104,9 @@ class MeasurementPool:
     def __init__(self, studies: list[optuna.Study]) -> None:
         self.studies = list(studies)
         self._indexes = [TrainingIndex(trained_only=True) for _ in self.studies]
-        self._names: dict[int, str] = {}
 
-    def trainings(self, key: str) -> list[FrozenTrial]:
-        """The other studies' trainings of ``key``, study by study, oldest first."""
+    def trainings(self, key: str) -> list[tuple[str, FrozenTrial]]:
+        """(study name, trial) of the other studies' trainings of ``key``, oldest first."""
         out, seeds = [], set()
         for study, index in zip(self.studies, self._indexes):
             index.update(study.get_trials(deepcopy=False), study._study_id)
@@ -115,20 +114,8 @@ class MeasurementPool:
                 seed = t.user_attrs.get("eval_seed")
                 if seed is None or seed not in seeds:
                     seeds.add(seed)
-                    out.append(t)
-                    self._names[t._trial_id] = study.study_name
+                    out.append((study.study_name, t))
         return out
-
-    def source(self, trial: FrozenTrial) -> str:
-        """``study:trial`` of a training returned by :meth:`trainings` (``reused_from``)."""
-        return f"{self._names.get(trial._trial_id, '?')}:{trial.number}"
-
-
-def trainings_of(trials: list[FrozenTrial], key: str) -> list[FrozenTrial]:
-    """COMPLETE trials that measured genome ``key`` (a one-off scan)."""
-    index = TrainingIndex()
-    index.update(trials, 0)
-    return index.trainings(key)
 
 
 class Objective:
@@ -177,7 +164,6 @@ class Objective:
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = grace_period
         self.measurements_from = measurements_from
-        self.reused = 0
 
     def genome_of(self, trial: optuna.Trial) -> Genome:
         """Suggest every gene of the space and decode the genome."""
@@ -211,12 +197,13 @@ class Objective:
             return self._from_cache(trial, done, previous)
         if self.measurements_from is not None:
             used = {t.user_attrs.get("eval_seed") for t in done}
-            for source in self.measurements_from.trainings(key):
+            for name, source in self.measurements_from.trainings(key):
                 if source.user_attrs.get("eval_seed") not in used:
-                    return self._reuse(trial, source, previous)
+                    return self._reuse(trial, f"{name}:{source.number}", source, previous)
         return self._train(trial, genome, key, previous)
 
-    def _reuse(self, trial: optuna.Trial, source: FrozenTrial, previous: list[float]) -> float:
+    def _reuse(self, trial: optuna.Trial, origin: str, source: FrozenTrial,
+               previous: list[float]) -> float:
         """Copy another study's training; the fitness is recomputed with this task."""
         measurements = {k: v for k, v in source.user_attrs.items()
                         if k not in _RESERVED and not k.startswith("ga_")}
@@ -224,12 +211,11 @@ class Objective:
         for name, value in measurements.items():
             trial.set_user_attr(name, value)
         trial.set_user_attr("eval_seed", source.user_attrs.get("eval_seed"))
-        trial.set_user_attr("reused_from", self.measurements_from.source(source))  # type: ignore[union-attr]
+        trial.set_user_attr("reused_from", origin)
         trial.set_user_attr("fitness_raw", fitness)
         trial.set_user_attr("trained", False)
         trial.set_user_attr("cached", True)
         trial.set_user_attr("n_evaluations", len(previous) + 1)
-        self.reused += 1
         return (sum(previous) + fitness) / (len(previous) + 1)
 
     def _trainings(self, trial: optuna.Trial, key: str) -> list[FrozenTrial]:

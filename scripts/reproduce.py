@@ -41,6 +41,7 @@ from nasga.compare import compare  # noqa: E402
 from nasga.config import apply_overrides, build_space, default_config, tomllib  # noqa: E402
 from nasga.objective import is_measurement  # noqa: E402
 from nasga.run import open_search, optimize, spawn_workers  # noqa: E402
+from nasga.sampler import key_fitness  # noqa: E402
 from nasga.spaces import NasgaInputError  # noqa: E402
 from nasga.stats import generation_stats  # noqa: E402
 from nasga.tasks import build_task  # noqa: E402
@@ -129,15 +130,16 @@ def run_search(cfg: dict[str, Any], url: str, workers: int) -> optuna.Study:
 
 
 def ranked(study: optuna.Study) -> list[tuple[str, float, int]]:
-    """Genomes by mean fitness over their measurements, best first: (genome, mean, count)."""
-    per: dict[str, list[float]] = {}
+    """Genomes by mean fitness over their measurements (the GA's own), best first:
+    (genome, mean, measurements)."""
+    means = key_fitness(study)
     names: dict[str, str] = {}
+    counts: dict[str, int] = {}
     for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         if is_measurement(t.user_attrs):
-            per.setdefault(t.user_attrs["key"], []).append(float(t.user_attrs["fitness_raw"]))
             names.setdefault(t.user_attrs["key"], t.user_attrs["genome"])
-    order = sorted(per, key=lambda k: -statistics.fmean(per[k]))
-    return [(names[k], statistics.fmean(per[k]), len(per[k])) for k in order]
+            counts[t.user_attrs["key"]] = counts.get(t.user_attrs["key"], 0) + 1
+    return [(names[k], means[k], counts[k]) for k in sorted(means, key=lambda k: -means[k])]
 
 
 # --- rows 1-3: Genetic CNN (paper 004) ---------------------------------------------------------
