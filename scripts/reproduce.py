@@ -34,10 +34,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
 import optuna  # noqa: E402
 from optuna.trial import TrialState  # noqa: E402
 
 from nasga.compare import compare  # noqa: E402
+from nasga.compare_report import mean_se  # noqa: E402
 from nasga.config import apply_overrides, build_space, default_config, tomllib  # noqa: E402
 from nasga.objective import is_measurement  # noqa: E402
 from nasga.run import open_search, optimize, spawn_workers  # noqa: E402
@@ -75,13 +77,8 @@ PLANS: dict[str, dict[str, Any]] = {
 }
 
 
-def _mean_se(values: list[float]) -> tuple[float, float]:
-    se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else math.nan
-    return statistics.fmean(values), se
-
-
 def _fmt(values: list[float], digits: int = 4) -> str:
-    mean, se = _mean_se(values)
+    mean, se = mean_se(np.asarray(values, dtype=float))
     return f"{mean:.{digits}f}" + ("" if math.isnan(se) else f" ± {se:.{digits}f}")
 
 
