@@ -50,7 +50,8 @@ class UNetBlock(nn.Module):
         self.skip = bool(skip) and not outermost
         # A conv carries a bias exactly when no BatchNorm follows it: the first and the innermost
         # encoder convs, and the output transposed conv. This gives unet_256's 54,414,531
-        # parameters (DESIGN.md); pix2pix's PyTorch port drops the two encoder biases (-576).
+        # parameters (docs/design.md, "The two genomes"); pix2pix's PyTorch port drops the two
+        # encoder biases (-576).
         downconv = nn.Conv2d(
             input_nc, inner_nc, kernel_size=4, stride=2, padding=1, bias=outermost or innermost
         )

@@ -187,7 +187,8 @@ def _finite(value: Any) -> bool:
 def cost_points(study: optuna.Study) -> list[CostPoint]:
     """Every trained genome with ``l_gen`` and ``macs``, one point per key, by first training.
 
-    Repeated trainings of a key are averaged (DESIGN.md: the fitness is the mean over a key's
+    Repeated trainings of a key are averaged (docs/design.md, "Evaluations, repeats and the
+    cache": the fitness is the mean over a key's
     trainings); cached trials add nothing (they repeat a training's measurements).
     """
     groups: dict[str, list[FrozenTrial]] = {}

@@ -1,4 +1,4 @@
-"""Tasks turn a genome into measurements and a fitness (DESIGN.md, "Tasks").
+"""Tasks turn a genome into measurements and a fitness (docs/design.md, "Tasks").
 
 * ``"genetic-cnn"`` → :class:`~nasga.tasks.classification.ClassificationTask` (paper 004):
   train a Genetic CNN, fitness = validation accuracy.

@@ -3,7 +3,8 @@
 Nothing here knows about genomes. The tasks (:mod:`nasga.tasks.classification`,
 :mod:`nasga.tasks.translation`) use these helpers so that every evaluation
 
-* runs on the requested device (``"auto"``: CUDA when present, else CPU; DESIGN.md "Tasks"),
+* runs on the requested device (``"auto"``: CUDA when present, else CPU; docs/design.md,
+  "Tasks"),
   with every CPU core in use (unless ``OMP_NUM_THREADS`` says otherwise);
 * is reproducible for a seed (torch, NumPy and :mod:`random` seeded from one integer);
 * uses mixed precision on CUDA only (bfloat16 where supported, else float16 with a scaler);

@@ -36,7 +36,7 @@ class Evaluation:
 
 @runtime_checkable
 class Task(Protocol):
-    """A genome-to-measurement task (DESIGN.md, "Tasks")."""
+    """A genome-to-measurement task (docs/design.md, "Tasks")."""
 
     name: str
     space: Space
