@@ -12,7 +12,8 @@ from nasga.spaces import NasgaInputError, Space
 SAMPLER_NAMES = ("ga", "random", "tpe", "gp", "nsga2", "qmc", "cmaes")
 
 
-def make_sampler(name: str, *, space: Space, strategy: Any, seed: int) -> optuna.samplers.BaseSampler:
+def make_sampler(name: str, *, space: Space, strategy: Any, seed: int,
+                 grace_period: float | None = None) -> optuna.samplers.BaseSampler:
     """The sampler called ``name``, seeded, over ``space``'s distributions.
 
     ``ga`` is nasga's :class:`~nasga.sampler.GeneticSampler` with ``strategy``; NSGA-II gets the
@@ -25,7 +26,8 @@ def make_sampler(name: str, *, space: Space, strategy: Any, seed: int) -> optuna
         if name == "ga":
             from nasga.sampler import GeneticSampler
 
-            return GeneticSampler(space=space, strategy=strategy, seed=seed)
+            return GeneticSampler(space=space, strategy=strategy, seed=seed,
+                                  grace_period=grace_period)
         if name == "random":
             return optuna.samplers.RandomSampler(seed=seed)
         if name == "tpe":

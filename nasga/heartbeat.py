@@ -80,7 +80,7 @@ def _fail(study: optuna.Study, trial: FrozenTrial, *, retry: bool) -> None:
             return
     except optuna.exceptions.UpdateFinishedTrialError:
         return
-    if retry:
+    if retry and not getattr(study.sampler, "retries_failed_trials", False):
         backend = getattr(study._storage, "_backend", study._storage)
         if is_heartbeat_enabled(study._storage):
             getter = (getattr(backend, "get_heartbeat_stale_trial_callback", None)

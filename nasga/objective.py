@@ -136,6 +136,8 @@ class Objective:
         grace_period: Journal storages: seconds without a beat before a trial is stale.
         measurements_from: Other studies' trainings to reuse before training (e.g. the same
             U-Net search at another γ); ``None`` trains everything here.
+        last_generation: The search's last GA generation: a trial that a worker claimed
+            beyond it (several workers racing at the end) is pruned before training.
     """
 
     def __init__(
@@ -151,6 +153,7 @@ class Objective:
         heartbeat_interval: float = 10.0,
         grace_period: float = 30.0,
         measurements_from: MeasurementPool | None = None,
+        last_generation: int | None = None,
     ) -> None:
         self.space = space
         self.task = task
@@ -164,6 +167,7 @@ class Objective:
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = grace_period
         self.measurements_from = measurements_from
+        self.last_generation = last_generation
 
     def genome_of(self, trial: optuna.Trial) -> Genome:
         """Suggest every gene of the space and decode the genome."""
@@ -179,6 +183,11 @@ class Objective:
 
     def _evaluate(self, trial: optuna.Trial) -> float:
         genome = self.genome_of(trial)
+        generation = trial.user_attrs.get("ga_generation")
+        if (self.last_generation is not None and generation is not None
+                and generation > self.last_generation):
+            raise optuna.TrialPruned(f"generation {generation} is beyond the search's last "
+                                     f"({self.last_generation})")
         key = genome.key
         trial.set_user_attr("genome", genome.to_string())
         trial.set_user_attr("key", key)

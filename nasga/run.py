@@ -63,12 +63,24 @@ class Search:
     def complete_per_generation(self) -> dict[int, int]:
         return {row.generation: row.n for row in self.stats()}
 
+    def generation_finished(self, generation: int) -> bool:
+        """GA: every child settled (COMPLETE or out of attempts); else ``population`` COMPLETE."""
+        if self.is_ga:
+            return self.study.sampler.settled(self.study, generation)  # type: ignore[attr-defined]
+        return self.complete_per_generation().get(generation, 0) >= self.population
+
     def done(self) -> bool:
-        """Every generation ``0..T`` holds ``population`` COMPLETE trials."""
+        """Every generation ``0..T`` is finished."""
+        if self.is_ga:
+            return self.generation_finished(self.generations)
         counts = self.complete_per_generation()
         return all(counts.get(g, 0) >= self.population for g in range(self.generations + 1))
 
     def remaining(self) -> int:
+        if self.is_ga:
+            done, total = self.study.sampler.progress(  # type: ignore[attr-defined]
+                self.study, self.generations)
+            return total - done
         counts = self.complete_per_generation()
         return sum(max(0, self.population - counts.get(g, 0)) for g in range(self.generations + 1))
 
@@ -107,8 +119,9 @@ def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
     """Create or resume the study of ``cfg`` (validated) in ``storage_url``."""
     from optuna.artifacts import FileSystemArtifactStore
 
+    is_ga = cfg["study"]["sampler"] == "ga"
     storage = open_storage(storage_url, heartbeat_interval=cfg["study"]["heartbeat_interval"],
-                           grace_period=cfg["study"]["grace_period"])
+                           grace_period=cfg["study"]["grace_period"], retry_stale=not is_ga)
     name = cfg["study"]["name"]
     exists = study_exists(storage, name)
     if exists:
@@ -119,7 +132,8 @@ def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
     space = build_space(cfg)
     strategy = build_strategy(cfg)
     sampler = make_sampler(cfg["study"]["sampler"], space=space, strategy=strategy,
-                           seed=int(cfg["study"]["seed"]))
+                           seed=int(cfg["study"]["seed"]),
+                           grace_period=cfg["study"]["grace_period"])
     from nasga.tasks import build_task
 
     task = build_task(space, cfg["task"])
@@ -141,7 +155,8 @@ def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
                           on_trained=on_trained,
                           heartbeat_interval=cfg["study"]["heartbeat_interval"],
                           grace_period=cfg["study"]["grace_period"],
-                          measurements_from=pool)
+                          measurements_from=pool,
+                          last_generation=strategy.generations if is_ga else None)
     return Search(cfg, storage_url, study, space, strategy, objective)
 
 
@@ -198,7 +213,7 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
 
     limit = max_failures_in_a_row or max(3, search.population)
     total = search.population * (search.generations + 1)
-    reported = {g for g, n in search.complete_per_generation().items() if n >= search.population}
+    reported = {row.generation for row in search.stats() if search.generation_finished(row.generation)}
     bar = tqdm(total=total, initial=total - search.remaining(), unit="eval", disable=not progress,
                dynamic_ncols=True)
     state = {"fails": 0, "reason": ""}
@@ -214,7 +229,7 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
         bar.n = total - search.remaining()
         bar.refresh()
         for row in search.stats():
-            if row.generation not in reported and row.n >= search.population:
+            if row.generation not in reported and search.generation_finished(row.generation):
                 reported.add(row.generation)
                 (bar.write if progress else log)(generation_line(row))
         if search.done():

@@ -1,54 +1,75 @@
 """``GeneticSampler``: the papers' genetic algorithms as an Optuna sampler.
 
-Generation numbers, parent populations and each generation's bred offspring live in the
-study's storage (``BaseGASampler``'s generation attrs plus study system attrs), so a run resumes
-by running again and any number of workers sharing the storage breed one population.
-
-Per generation ``g``:
+Per generation ``g`` (docs/design.md, "The sampler: claims, generations, retries"):
 
 * ``g = 0``: ``population`` random genomes from the space (paper 004 §3.2.1, paper 000 §3.2);
-* ``g > 0``: the parents are the previous generation's COMPLETE trials; the strategy (a preset's
-  ``breed``: paper 004 Alg. 1 or paper 000 Alg. 1) turns them into ``population`` children, each
-  with the operator that made it and its parents' trial numbers (lineage).
+* ``g > 0``: the parents are generation ``g-1``'s COMPLETE children with a full genome; the
+  strategy (a preset's ``breed``: paper 004 Alg. 1 or paper 000 Alg. 1) turns them into
+  ``population`` children, each with the operator that made it and its parents' trial numbers.
 
-Each new trial claims the lowest child slot of its generation not held by a running or
-completed trial, so a failed trial's child is proposed again. The GA selects on each genome's
-*mean* fitness over all its trainings (paper 004 §3.2.4), read from the objective's user attrs
-(``key``, ``fitness_raw`` of each measurement: a training or a reused one); a study whose trials lack them falls back to values.
+Each child is claimed exactly once through :mod:`nasga.claims` (tickets ranked by trial number),
+by any number of threads, processes and machines; a failed or pruned child is retried up to
+``max_attempts`` times in all, then counts as failed. Breeding reads finished data only, so
+workers that breed the same generation concurrently breed the same children.
+
+Selection uses each genome's *mean* fitness over its measurements (paper 004 §3.2.4), read from
+the objective's user attrs (``key``, ``fitness_raw``), else the trial values, always adjusted to
+the study's direction (minimize: the negated value). Non-finite values are clipped to the finite
+extremes (``+inf`` ties with the best, ``-inf`` with the worst). Paper 004's roulette weighs
+``f − f_min``; paper 000's weighs ``f/Σf`` and needs ``f >= 0``, so when any value is negative
+all are shifted by the minimum first (the worst then gets weight 0, as in paper 004).
 """
 
 from __future__ import annotations
 
+import bisect
+import logging
 import math
 import random
-import secrets
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from optuna.distributions import BaseDistribution
-from optuna.samplers import BaseGASampler, BaseSampler, RandomSampler
+from optuna.samplers import BaseSampler, RandomSampler
+from optuna.samplers._lazy_random_state import LazyRandomState
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from nasga.claims import (
+    TICKET_KEY, WORK_KEY, Ledger, Round, may_take_ticket, trial_list,
+)
 from nasga.objective import is_measurement
 from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space
 from nasga.strategies import Offspring, get_strategy
 
-_LIVE = (TrialState.RUNNING, TrialState.COMPLETE, TrialState.WAITING)
+_logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
 
 
-class GeneticSampler(BaseGASampler):
+class GeneticSampler(BaseSampler):
     """Breeds genomes of ``space`` with a strategy preset's DEAP operators.
 
     Args:
         space: The genome space whose Optuna distributions the objective suggests.
         strategy: A strategy from :mod:`nasga.strategies` (default: the space's preset).
         seed: Seed of every random choice; with one worker, the same seed gives the same
-            genomes in the same order. ``None``: a random seed, stored in the study so that
-            all workers share it.
+            genomes in the same order. ``None``: a random seed, stored in the study's first
+            ticket so that all workers share it.
         independent_sampler: Samples parameters outside the space (default: random).
+        max_attempts: Evaluations of a child that fails (exception, NaN, pruned) before it
+            counts as failed for selection.
+        grace_period: Seconds without a heartbeat before a journal-storage trial of a dead
+            worker is failed while this sampler waits for it (RDB storages use their own
+            heartbeat settings); ``None``: only RDB heartbeats.
     """
+
+    OFFSPRING_KEY = "nasga:offspring:"
+    """Study system attr prefix holding each generation's children (for inspection)."""
+    retries_failed_trials = True
+    """Failed children are retried by the sampler: storages must not re-enqueue them."""
 
     def __init__(
         self,
@@ -57,15 +78,39 @@ class GeneticSampler(BaseGASampler):
         strategy: Any | None = None,
         seed: int | None = None,
         independent_sampler: BaseSampler | None = None,
+        max_attempts: int = MAX_ATTEMPTS,
+        grace_period: float | None = None,
     ) -> None:
+        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+            raise NasgaInputError("max_attempts", f"must be an integer >= 1, got {max_attempts!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise NasgaInputError("seed", f"must be an integer or None, got {seed!r}")
         if strategy is None:
             strategy = get_strategy("genetic-cnn" if isinstance(space, GeneticCNNSpace) else "unet")
-        super().__init__(population_size=strategy.population)
+        self._independent = independent_sampler or RandomSampler(seed=seed)
+        self._rng = LazyRandomState(seed)
         self._space = space
         self._strategy = strategy
         self._seed = seed
-        self._independent = independent_sampler or RandomSampler(seed=seed)
-        self._offspring_cache: dict[int, list[dict[str, Any]]] = {}
+        self._max_attempts = max_attempts
+        self._grace_period = grace_period
+        self._poll = 0.05
+        self._init_caches()
+
+    def _init_caches(self) -> None:
+        self._lock = threading.RLock()
+        self._ledgers: dict[tuple[int, int], Ledger] = {}
+        self._offspring: dict[tuple[int, int, int], list[dict[str, Any]]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for name in ("_lock", "_ledgers", "_offspring"):
+            del state[name]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_caches()
 
     @property
     def space(self) -> Space:
@@ -77,43 +122,47 @@ class GeneticSampler(BaseGASampler):
         """The breeding strategy."""
         return self._strategy
 
+    @property
+    def population_size(self) -> int:
+        """Children per generation."""
+        return int(self._strategy.population)
+
     # --- BaseSampler -----------------------------------------------------------------------
     def reseed_rng(self) -> None:
+        self._rng.rng.seed()
+        self._seed = None
         self._independent.reseed_rng()
+
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        self._take_ticket(study, trial)
+        self._independent.before_trial(study, trial)
+
+    def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState,
+                    values: Sequence[float] | None) -> None:
+        self._independent.after_trial(study, trial, state, values)
 
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
-        return self._space.distributions
+        return dict(self._space.distributions)
 
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
         if not search_space:
             return {}
-        if study._is_multi_objective() or study.direction != StudyDirection.MAXIMIZE:
-            raise NasgaInputError(
-                "direction", "GeneticSampler maximizes one fitness; create the study with "
-                f"direction='maximize', got {study.directions}"
-            )
-        generation = self.get_trial_generation(study, trial)
-        offspring = self._offspring(study, generation)
-        slot_key = f"{type(self).__name__}:slot"
-        if slot_key in trial.system_attrs:  # a retry of a dead worker's trial keeps its child
-            slot = int(trial.system_attrs[slot_key])
-        elif "fixed_params" in trial.system_attrs:  # enqueued by hand: not one of the children
-            study._storage.set_trial_user_attr(trial._trial_id, "ga_generation", generation)
-            study._storage.set_trial_user_attr(trial._trial_id, "ga_operator", "enqueued")
-            return {}
-        else:
-            slot = self._claim_slot(study, trial, generation, len(offspring))
-        child = offspring[slot]
+        if study._is_multi_objective():
+            raise ValueError(f"GeneticSampler optimizes one objective, got {study.directions}")
+        if TICKET_KEY not in trial.system_attrs and not self._take_ticket(study, trial):
+            return {}  # enqueued, a retry copy or another sampler's: not a child
+        rnd, slot = self._claim(study, trial)
+        child = self._children(study, rnd.generation)[slot]
         storage = study._storage
-        storage.set_trial_user_attr(trial._trial_id, "ga_generation", generation)
+        storage.set_trial_user_attr(trial._trial_id, "ga_generation", rnd.generation)
         storage.set_trial_user_attr(trial._trial_id, "ga_operator", child["operator"])
         storage.set_trial_user_attr(trial._trial_id, "ga_parents", child["parents"])
-        genome = self._space.genome(child["genes"])
-        return self._space.to_params(genome)
+        params = self._space.to_params(self._space.genome(child["genes"]))
+        return {k: v for k, v in params.items() if k in search_space}
 
     def sample_independent(
         self,
@@ -124,137 +173,184 @@ class GeneticSampler(BaseGASampler):
     ) -> Any:
         return self._independent.sample_independent(study, trial, param_name, param_distribution)
 
-    # --- BaseGASampler ---------------------------------------------------------------------
-    def select_parent(self, study: Study, generation: int) -> list[FrozenTrial]:
-        """The previous generation's COMPLETE trials (first ``population`` by number).
+    # --- claims ----------------------------------------------------------------------------
+    def _take_ticket(self, study: Study, trial: FrozenTrial) -> bool:
+        """Mark a fresh trial as a ticket holder (the value: the base seed it proposes)."""
+        if TICKET_KEY in trial.system_attrs:
+            return True
+        if not may_take_ticket(trial):
+            return False
+        with self._lock:
+            proposal = self._seed if self._seed is not None else int(self._rng.rng.randint(2**31))
+        study._storage.set_trial_system_attr(trial._trial_id, TICKET_KEY, proposal)
+        trial.system_attrs[TICKET_KEY] = proposal  # this frozen copy is reused by Optuna
+        return True
 
-        Selection proper (roulette, elitism) happens in the strategy's ``breed``.
-        """
-        population = sorted(self.get_population(study, generation - 1), key=lambda t: t.number)
-        return population[: self.population_size]
+    def ledger(self, study: Study) -> Ledger:
+        """This study's tickets and rounds (one cache per study and storage)."""
+        key = (id(study._storage), study._study_id)
+        with self._lock:
+            if key not in self._ledgers:
+                self._ledgers[key] = Ledger(self.population_size, self._max_attempts)
+            return self._ledgers[key]
 
-    def get_trial_generation(self, study: Study, trial: FrozenTrial) -> int:
-        """``BaseGASampler``'s rule, scanning only the newest trials.
+    def settled(self, study: Study, generation: int) -> bool:
+        """Whether every child of ``generation`` is COMPLETE or out of attempts."""
+        trials = trial_list(study._storage.get_all_trials(study._study_id, deepcopy=False))
+        ledger = self.ledger(study)
+        with self._lock:
+            ledger.scan(trials, len(trials))
+            return ledger.settled(generation, trials)
 
-        The base class reads every COMPLETE trial for each new trial (O(n²) over a study);
-        generations grow with trial numbers, so the scan stops after ``2 × population``
-        consecutive COMPLETE trials older than the newest generation seen.
-        """
-        key = self._get_generation_key()
-        generation = trial.system_attrs.get(key, None)
-        if generation is not None:
-            return generation
-        trials = study._get_trials(deepcopy=False, states=[TrialState.COMPLETE], use_cache=True)
-        max_generation, count, older = 0, 0, 0
-        for t in reversed(trials):
-            g = t.system_attrs.get(key, -1)
-            if g < max_generation:
-                older += 1
-                if older > 2 * (self.population_size or 1):
+    def progress(self, study: Study, last_generation: int) -> tuple[int, int]:
+        """(settled children, all children) of generations ``0..last_generation``."""
+        trials = trial_list(study._storage.get_all_trials(study._study_id, deepcopy=False))
+        ledger = self.ledger(study)
+        with self._lock:
+            ledger.scan(trials, len(trials))
+            ledger.settled(last_generation, trials)  # schedules every round it can
+            done = 0
+            for rnd in ledger.rounds:
+                if rnd.generation > last_generation:
                     break
-            elif g > max_generation:
-                max_generation, count, older = g, 1, 0
-            else:
-                count += 1
-        generation = max_generation + (count >= (self.population_size or 1))
-        study._storage.set_trial_system_attr(trial._trial_id, key, generation)
-        return generation
+                for t in ledger.attempts(rnd, trials):
+                    if t is not None and (t.state == TrialState.COMPLETE or (
+                            t.state.is_finished() and rnd.index + 1 >= self._max_attempts)):
+                        done += 1
+        return done, self.population_size * (last_generation + 1)
 
-    def get_parent_population(self, study: Study, generation: int) -> list[FrozenTrial]:
-        """Like ``BaseGASampler``'s, but keeps order and multiplicity of the cached parents.
+    def _claim(self, study: Study, trial: FrozenTrial) -> tuple[Round, int]:
+        """This ticket's work item, waiting for earlier trials where the order needs them."""
+        ledger = self.ledger(study)
+        waited, warned = 0.0, False
+        while True:
+            trials = trial_list(study._storage.get_all_trials(study._study_id, deepcopy=False))
+            with self._lock:
+                found = None
+                if ledger.scan(trials, trial.number):
+                    found = ledger.work_item(bisect.bisect_left(ledger.tickets, trial.number),
+                                             trials)
+            if found is not None:
+                rnd, slot = found
+                if ledger.base_seed is None:  # this trial holds the study's first ticket
+                    ledger.base_seed = int(trial.system_attrs[TICKET_KEY])
+                study._storage.set_trial_system_attr(
+                    trial._trial_id, WORK_KEY, [rnd.generation, rnd.index, slot])
+                return found
+            if waited > 30 and not warned:
+                _logger.warning("GeneticSampler: trial %d waits for earlier trials of its "
+                                "generation to finish", trial.number)
+                warned = True
+            self._fail_stale(study)
+            pause = min(0.5, self._poll * (1 + waited))
+            time.sleep(pause)
+            waited += pause
 
-        The base class rebuilds the cached population through a ``set`` of trial ids, which
-        would collapse an individual that roulette selection picked several times.
-        """
-        if generation == 0:
-            return []
-        key = self._get_parent_cache_key_prefix() + str(generation)
-        cached = study._storage.get_study_system_attrs(study._study_id).get(key)
-        if cached is None:
-            parents = self.select_parent(study, generation)
-            study._storage.set_study_system_attr(
-                study._study_id, key, [t._trial_id for t in parents]
-            )
-            return parents
-        by_id = {t._trial_id: t for t in study._get_trials(deepcopy=False, use_cache=True)}
-        return [by_id[i] for i in cached]
+    def _fail_stale(self, study: Study) -> None:
+        from nasga.heartbeat import fail_stale_trials
+
+        fail_stale_trials(study, grace_period=self._grace_period)
 
     # --- breeding --------------------------------------------------------------------------
-    def _base_seed(self, study: Study) -> int:
-        if self._seed is not None:
-            return self._seed
-        key = f"{type(self).__name__}:seed"
-        attrs = study._storage.get_study_system_attrs(study._study_id)
-        if key not in attrs:
-            study._storage.set_study_system_attr(study._study_id, key, secrets.randbits(31))
-            attrs = study._storage.get_study_system_attrs(study._study_id)
-        return int(attrs[key])
+    def _children(self, study: Study, generation: int) -> list[dict[str, Any]]:
+        """The children of ``generation`` (bred once per process; all processes agree)."""
+        key = (id(study._storage), study._study_id, generation)
+        with self._lock:
+            if key in self._offspring:
+                return self._offspring[key]
+        trials = trial_list(study._storage.get_all_trials(study._study_id, deepcopy=False))
+        ledger = self.ledger(study)
+        with self._lock:
+            children = self._breed(study, generation, ledger, trials)
+            self._offspring[key] = children
+        study._storage.set_study_system_attr(
+            study._study_id, f"{self.OFFSPRING_KEY}{generation}", children)
+        return children
 
-    def _rng(self, study: Study, generation: int) -> random.Random:
-        return random.Random(f"nasga:{self._base_seed(study)}:{generation}")
-
-    def _offspring(self, study: Study, generation: int) -> list[dict[str, Any]]:
-        if generation in self._offspring_cache:
-            return self._offspring_cache[generation]
-        key = f"{type(self).__name__}:offspring:{generation}"
-        stored = study._storage.get_study_system_attrs(study._study_id).get(key)
-        if stored is None:
-            study._storage.set_study_system_attr(
-                study._study_id, key, self._breed(study, generation)
-            )
-            stored = study._storage.get_study_system_attrs(study._study_id)[key]
-        self._offspring_cache[generation] = stored
-        return stored
-
-    def _breed(self, study: Study, generation: int) -> list[dict[str, Any]]:
-        rng = self._rng(study, generation)
-        if generation == 0:
+    def _breed(self, study: Study, generation: int, ledger: Ledger,
+               trials: list[FrozenTrial]) -> list[dict[str, Any]]:
+        rng = random.Random(f"nasga:{ledger.base_seed}:{generation}")
+        parents = self._parents(ledger, generation - 1, trials) if generation > 0 else []
+        if not parents:  # generation 0, or a generation none of whose children completed
             return [
                 {"genes": self._space.to_vector(self._space.random_genome(rng)),
                  "operator": "random", "parents": []}
-                for _ in range(self.population_size or 0)
+                for _ in range(self.population_size)
             ]
-        parents = self.get_parent_population(study, generation)
-        if not parents:
-            raise RuntimeError(f"generation {generation - 1} has no COMPLETE trial to breed from")
-        fitness = key_fitness(study)
+        fitness = ledger_fitness(ledger, generation - 1, trials, self._space, study.direction)
         genes = [self._space.to_vector(self._space.from_params(t.params)) for t in parents]
-        values = [fitness.get(t.user_attrs.get("key"), t.value) for t in parents]
+        values = [fitness.get(genome_key(t, self._space), _signed(t.value, study.direction))
+                  for t in parents]
         children: Sequence[Offspring] = self._strategy.breed(
-            genes, [float(v) for v in values], space=self._space, rng=rng
-        )
+            genes, selection_values(values, nonnegative=self._strategy.name == "unet"),
+            space=self._space, rng=rng)
         return [
             {"genes": list(c.genes), "operator": c.operator,
              "parents": [parents[i].number for i in c.parents]}
             for c in children
         ]
 
-    def _claim_slot(self, study: Study, trial: FrozenTrial, generation: int, n_slots: int) -> int:
-        slot_key = f"{type(self).__name__}:slot"
-        held = set()
-        count, older = 0, 0
-        for t in reversed(study._get_trials(deepcopy=False, use_cache=False)):
-            if t._trial_id == trial._trial_id:
+    def _parents(self, ledger: Ledger, generation: int, trials: list[FrozenTrial]
+                 ) -> list[FrozenTrial]:
+        """Generation ``generation``'s COMPLETE children with a full genome, by slot."""
+        complete = ledger.complete_trials(generation, trials)
+        names = set(self._space.distributions)
+        return [complete[s] for s in sorted(complete) if names <= set(complete[s].params)]
+
+
+def _signed(value: float | None, direction: StudyDirection) -> float:
+    v = math.nan if value is None else float(value)
+    return -v if direction == StudyDirection.MINIMIZE else v
+
+
+def genome_key(trial: FrozenTrial, space: Space) -> str:
+    """The canonical key of a trial's genome (the objective's ``key`` attr, else decoded)."""
+    key = trial.user_attrs.get("key")
+    return str(key) if key is not None else space.from_params(trial.params).key
+
+
+def selection_values(values: Sequence[float], *, nonnegative: bool) -> list[float]:
+    """Direction-adjusted values made fit for roulette selection (the documented rule).
+
+    Non-finite values are clipped to the finite extremes (all non-finite: all equal). With
+    ``nonnegative`` (paper 000's ``f/Σf``), values are shifted by the minimum when any is < 0.
+    """
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return [0.0] * len(values)
+    low, high = min(finite), max(finite)
+    out = [v if math.isfinite(v) else (high if v > 0 else low) for v in values]
+    if nonnegative and low < 0:
+        out = [v - low for v in out]
+    return out
+
+
+def ledger_fitness(ledger: Ledger, generation: int, trials: list[FrozenTrial], space: Space,
+                   direction: StudyDirection) -> dict[str, float]:
+    """Mean direction-adjusted fitness per genome key over the children of generations
+    ``<= generation`` (paper 004 §3.2.4): finished data only, so every worker agrees."""
+    names = set(space.distributions)
+    sums: dict[str, list[float]] = defaultdict(list)
+    for g in range(generation + 1):
+        for t in ledger.complete_trials(g, trials).values():
+            if not names <= set(t.params):
                 continue
-            g = t.system_attrs.get(self._get_generation_key())
-            if g is not None and g < generation:
-                older += 1
-                if older > 2 * n_slots:  # generations grow with trial numbers
-                    break
-            if g != generation:
+            attrs = t.user_attrs
+            if "fitness_raw" in attrs:
+                if not is_measurement(attrs):
+                    continue  # a cache answer repeats a measurement
+                value = _signed(attrs["fitness_raw"], direction)
+            elif attrs.get("cached"):
                 continue
-            older = 0
-            count += 1
-            if t.state in _LIVE and slot_key in t.system_attrs:
-                held.add(t.system_attrs[slot_key])
-        free = [s for s in range(n_slots) if s not in held]
-        slot = free[0] if free else count % n_slots
-        study._storage.set_trial_system_attr(trial._trial_id, slot_key, slot)
-        return slot
+            else:
+                value = _signed(t.value, direction)
+            if math.isfinite(value):
+                sums[genome_key(t, space)].append(value)
+    return {k: sum(v) / len(v) for k, v in sums.items()}
 
 
 def key_fitness(study: Study) -> dict[str, float]:
-    """Mean fitness of each genome key over all its trainings (paper 004 §3.2.4)."""
+    """Mean fitness of each genome key over all its trainings in a study (paper 004 §3.2.4)."""
     sums: dict[str, list[float]] = defaultdict(list)
     for t in study._get_trials(deepcopy=False, states=(TrialState.COMPLETE,), use_cache=True):
         attrs = t.user_attrs

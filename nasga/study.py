@@ -75,12 +75,13 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def open_storage(url: str, *, heartbeat: bool = True, heartbeat_interval: int = HEARTBEAT_INTERVAL,
-                 grace_period: int = GRACE_PERIOD) -> BaseStorage:
+                 grace_period: int = GRACE_PERIOD, retry_stale: bool = True) -> BaseStorage:
     """An Optuna storage for ``url``; errors name the storage and never show a password.
 
     RDB storages get heartbeats (``heartbeat_interval``/``grace_period``) and
     :class:`~optuna.storages.RetryHeartbeatStaleTrialCallback`, so a trial of a killed worker is failed
-    and enqueued again for a live worker.
+    and enqueued again for a live worker (``retry_stale``; off for samplers that retry failed
+    trials themselves, such as :class:`~nasga.sampler.GeneticSampler`).
 
     Raises:
         NasgaInputError: Unknown scheme, missing driver, or unreachable/unusable database.
@@ -109,7 +110,7 @@ def open_storage(url: str, *, heartbeat: bool = True, heartbeat_interval: int = 
         kwargs.update(
             heartbeat_interval=heartbeat_interval,
             grace_period=grace_period,
-            heartbeat_stale_trial_callback=_retry_callback(),
+            heartbeat_stale_trial_callback=_retry_callback() if retry_stale else None,
         )
     try:
         with warnings.catch_warnings():

@@ -68,17 +68,6 @@ def test_lineage_attrs() -> None:
         assert t.user_attrs["genome"] == max(prev, key=lambda p: p.value).user_attrs["genome"]
 
 
-def test_parent_population_keeps_multiplicity() -> None:
-    study, objective = ga_study(small_gcnn(), preset="genetic-cnn", seed=0, population=4)
-    study.optimize(objective, n_trials=4)
-    sampler: GeneticSampler = study.sampler  # type: ignore[assignment]
-    ids = [t._trial_id for t in study.trials]
-    key = sampler._get_parent_cache_key_prefix() + "1"
-    study._storage.set_study_system_attr(study._study_id, key, [ids[2], ids[2], ids[0], ids[2]])
-    parents = sampler.get_parent_population(study, 1)
-    assert [p.number for p in parents] == [2, 2, 0, 2]
-
-
 def test_failed_trials_are_retried_and_never_parents() -> None:
     space = small_gcnn()
 

@@ -1,0 +1,180 @@
+"""Exactly-once child claims for generational samplers, on any Optuna storage.
+
+Every Optuna storage assigns trial numbers atomically, so all workers (threads, processes,
+machines) agree on the order of trials. A *fresh* trial (not enqueued, not a retry copy) takes a
+**ticket** when it starts: a system attr written by its own worker in ``before_trial``. Its
+ticket index is its rank among ticket-holding trials by trial number, which every worker
+computes alike once every lower-numbered trial is classified (docs/design.md, "The sampler:
+claims, generations, retries").
+
+Tickets map onto **work items** ``(generation, round, slot)`` in a fixed order:
+
+* generation ``g`` round 0: slots ``0..P-1``;
+* round ``r`` (``1 <= r < max_attempts``): only the slots whose round ``r-1`` attempt failed
+  (FAIL or PRUNED), known once every attempt of round ``r-1`` has finished;
+* then generation ``g+1`` round 0, once generation ``g`` is *settled* (every slot COMPLETE or
+  out of attempts).
+
+A ticket whose work item depends on unfinished trials waits. Hence each child is evaluated
+exactly once (retries aside) whatever the number of workers, and a worker that finds nothing to
+claim waits instead of training a duplicate.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from optuna.trial import FrozenTrial, TrialState
+
+TICKET_KEY = "nasga:ticket"
+"""System attr of a fresh trial: the base seed it proposes (the first ticket's is the study's)."""
+WORK_KEY = "nasga:work"
+"""System attr of a ticket's trial: its work item ``[generation, round, slot]``."""
+RETRY_COPY_KEY = "failed_trial"
+"""Optuna's retry callbacks copy a failed trial's system attrs and add this key."""
+CLAIM_TIMEOUT = 60.0
+"""Seconds after which a fresh trial that never took its ticket counts as ticketless."""
+
+_FAILED = (TrialState.FAIL, TrialState.PRUNED)
+
+
+def ticket_status(trial: FrozenTrial, now: datetime.datetime | None = None) -> bool | None:
+    """Whether ``trial`` holds a ticket: True, False, or None while that is not known yet.
+
+    A trial created fresh is RUNNING with no params until its worker writes the ticket in
+    ``before_trial`` (milliseconds later). Enqueued trials (``fixed_params``), retry copies,
+    trials with params but no ticket (another sampler's) and finished trials without a ticket
+    are ticketless for good. A fresh trial still unmarked after :data:`CLAIM_TIMEOUT` seconds
+    (its worker died or never asked the sampler) is ticketless too; its own worker refuses to
+    take a ticket that late (:func:`may_take_ticket`).
+    """
+    attrs = trial.system_attrs
+    if RETRY_COPY_KEY in attrs:
+        return False
+    if TICKET_KEY in attrs:
+        return True
+    if "fixed_params" in attrs or trial.params or trial.state != TrialState.RUNNING:
+        return False
+    start = trial.datetime_start
+    now = now or datetime.datetime.now()
+    if start is not None and (now - start).total_seconds() > CLAIM_TIMEOUT:
+        return False
+    return None
+
+
+def may_take_ticket(trial: FrozenTrial) -> bool:
+    """Whether a trial may still take a ticket: fresh, unmarked, and young enough.
+
+    The margin (half the timeout) keeps every worker's view consistent under clock skew.
+    """
+    attrs = trial.system_attrs
+    if TICKET_KEY in attrs or RETRY_COPY_KEY in attrs or "fixed_params" in attrs or trial.params:
+        return False
+    start = trial.datetime_start
+    if start is None:
+        return False
+    age = (datetime.datetime.now() - start).total_seconds()
+    return age < CLAIM_TIMEOUT / 2
+
+
+@dataclass
+class Round:
+    """One round of a generation: the slots it (re)tries and its first ticket index."""
+
+    generation: int
+    index: int
+    slots: list[int]
+    first_ticket: int
+
+
+@dataclass
+class Ledger:
+    """One study's tickets and schedule of rounds, as far as they are known (cached per study).
+
+    Everything recorded here is final: classifications and finished states never change.
+    """
+
+    population: int
+    max_attempts: int
+    scanned: int = 0
+    tickets: list[int] = field(default_factory=list)  # trial numbers, in ticket order
+    base_seed: int | None = None
+    rounds: list[Round] = field(default_factory=list)
+
+    def scan(self, trials: list[FrozenTrial], upto: int) -> bool:
+        """Classify trials numbered below ``upto``; False while one of them is not known yet."""
+        now = datetime.datetime.now()
+        while self.scanned < upto:
+            status = ticket_status(trials[self.scanned], now)
+            if status is None:
+                return False
+            if status:
+                t = trials[self.scanned]
+                if not self.tickets:
+                    self.base_seed = int(t.system_attrs[TICKET_KEY])
+                self.tickets.append(t.number)
+            self.scanned += 1
+        return True
+
+    def __post_init__(self) -> None:
+        self.rounds.append(Round(0, 0, list(range(self.population)), 0))
+
+    def work_item(self, ticket: int, trials: list[FrozenTrial]) -> tuple[Round, int] | None:
+        """The round and slot of ``ticket``, or None while earlier attempts are unfinished."""
+        while True:
+            last = self.rounds[-1]
+            offset = ticket - last.first_ticket
+            if 0 <= offset < len(last.slots):
+                return last, last.slots[offset]
+            if not self._extend(trials):
+                return None
+
+    def settled(self, generation: int, trials: list[FrozenTrial]) -> bool:
+        """Whether every slot of ``generation`` is COMPLETE or out of attempts."""
+        while self.rounds[-1].generation <= generation:
+            if not self._extend(trials):
+                return False
+        return True
+
+    def complete_trials(self, generation: int, trials: list[FrozenTrial]) -> dict[int, FrozenTrial]:
+        """The COMPLETE trial of each slot of ``generation`` so far (a settled generation's
+        missing slots failed every attempt)."""
+        complete: dict[int, FrozenTrial] = {}
+        for rnd in self.rounds:
+            if rnd.generation != generation:
+                continue
+            for slot, t in zip(rnd.slots, self.attempts(rnd, trials)):
+                if t is not None and t.state == TrialState.COMPLETE:
+                    complete[slot] = t
+        return complete
+
+    def attempts(self, rnd: Round, trials: list[FrozenTrial]) -> list[FrozenTrial | None]:
+        """The trials holding ``rnd``'s tickets, slot by slot (None: ticket not taken yet)."""
+        out: list[FrozenTrial | None] = []
+        for i in range(len(rnd.slots)):
+            k = rnd.first_ticket + i
+            out.append(trials[self.tickets[k]] if k < len(self.tickets) else None)
+        return out
+
+    def _extend(self, trials: list[FrozenTrial]) -> bool:
+        """Schedule the round after the last one, if the last one has finished."""
+        last = self.rounds[-1]
+        attempts = self.attempts(last, trials)
+        if any(t is None or not t.state.is_finished() for t in attempts):
+            return False
+        first = last.first_ticket + len(last.slots)
+        failed = [s for s, t in zip(last.slots, attempts) if t is not None and t.state in _FAILED]
+        if failed and last.index + 1 < self.max_attempts:
+            self.rounds.append(Round(last.generation, last.index + 1, failed, first))
+        else:
+            self.rounds.append(Round(last.generation + 1, 0, list(range(self.population)), first))
+        return True
+
+
+def trial_list(trials: list[FrozenTrial]) -> list[FrozenTrial]:
+    """Trials indexed by number (storages return them in number order; checked)."""
+    for i, t in enumerate(trials):
+        if t.number != i:
+            return sorted(trials, key=lambda t: t.number)
+    return trials
