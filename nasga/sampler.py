@@ -12,9 +12,9 @@ by any number of threads, processes and machines; a failed or pruned child is re
 ``max_attempts`` times in all, then counts as failed. Breeding reads finished data only, so
 workers that breed the same generation concurrently breed the same children.
 
-Selection uses each genome's *mean* fitness over its measurements (paper 004 §3.2.4), read from
-the objective's user attrs (``key``, ``fitness_raw``), else the trial values, always adjusted to
-the study's direction (minimize: the negated value). Non-finite values are clipped to the finite
+Selection uses each genome's *mean* fitness over its trainings (paper 004 §3.2.4): the value of
+its latest trial for nasga's objective (which returns that mean), else the mean of its trials'
+values, always adjusted to the study's direction (minimize: the negated value). Non-finite values are clipped to the finite
 extremes (``+inf`` ties with the best, ``-inf`` with the worst). Paper 004's roulette weighs
 ``f − f_min``; paper 000's weighs ``f/Σf`` and needs ``f >= 0``, so when any value is negative
 all are shifted by the minimum first (the worst then gets weight 0, as in paper 004).
@@ -157,10 +157,11 @@ class GeneticSampler(BaseSampler):
             return {}  # enqueued, a retry copy or another sampler's: not a child
         rnd, slot = self._claim(study, trial)
         child = self._children(study, rnd.generation)[slot]
-        storage = study._storage
-        storage.set_trial_user_attr(trial._trial_id, "ga_generation", rnd.generation)
-        storage.set_trial_user_attr(trial._trial_id, "ga_operator", child["operator"])
-        storage.set_trial_user_attr(trial._trial_id, "ga_parents", child["parents"])
+        lineage = {"ga_generation": rnd.generation, "ga_operator": child["operator"],
+                   "ga_parents": child["parents"]}
+        for name, value in lineage.items():
+            study._storage.set_trial_user_attr(trial._trial_id, name, value)
+            trial.user_attrs[name] = value  # Optuna's cached copy, seen by trial.user_attrs
         params = self._space.to_params(self._space.genome(child["genes"]))
         return {k: v for k, v in params.items() if k in search_space}
 
@@ -327,26 +328,29 @@ def selection_values(values: Sequence[float], *, nonnegative: bool) -> list[floa
 
 def ledger_fitness(ledger: Ledger, generation: int, trials: list[FrozenTrial], space: Space,
                    direction: StudyDirection) -> dict[str, float]:
-    """Mean direction-adjusted fitness per genome key over the children of generations
-    ``<= generation`` (paper 004 §3.2.4): finished data only, so every worker agrees."""
+    """Direction-adjusted mean fitness per genome key over the children of generations
+    ``<= generation`` (paper 004 §3.2.4): finished data only, so every worker agrees.
+
+    nasga's objective returns the mean over all of a key's trainings (``n_evaluations`` attr),
+    so its latest trial's value is the key's mean; for other objectives the values of the key's
+    trials are averaged.
+    """
     names = set(space.distributions)
+    latest: dict[str, FrozenTrial] = {}
     sums: dict[str, list[float]] = defaultdict(list)
     for g in range(generation + 1):
         for t in ledger.complete_trials(g, trials).values():
             if not names <= set(t.params):
                 continue
-            attrs = t.user_attrs
-            if "fitness_raw" in attrs:
-                if not is_measurement(attrs):
-                    continue  # a cache answer repeats a measurement
-                value = _signed(attrs["fitness_raw"], direction)
-            elif attrs.get("cached"):
-                continue
+            key = genome_key(t, space)
+            if "n_evaluations" in t.user_attrs:
+                if key not in latest or latest[key].number < t.number:
+                    latest[key] = t
             else:
-                value = _signed(t.value, direction)
-            if math.isfinite(value):
-                sums[genome_key(t, space)].append(value)
-    return {k: sum(v) / len(v) for k, v in sums.items()}
+                sums[key].append(_signed(t.value, direction))
+    out = {k: sum(v) / len(v) for k, v in sums.items()}
+    out.update({k: _signed(t.value, direction) for k, t in latest.items()})
+    return out
 
 
 def key_fitness(study: Study) -> dict[str, float]:

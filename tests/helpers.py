@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import optuna
+from optuna.trial import TrialState
 
+from nasga.claims import WORK_KEY
 from nasga.objective import Objective
 from nasga.sampler import GeneticSampler
 from nasga.spaces import GeneticCNNSpace, UNetSpace
@@ -36,3 +39,23 @@ def ga_study(space, *, preset: str, seed: int = 0, population: int = 10, storage
     objective = Objective(space=space, task=task or SyntheticTask(space),
                           max_evaluations=max_evaluations, seed=seed)
     return study, objective
+
+
+def _work_items(study: optuna.Study) -> list[tuple[int, int, int]]:
+    return [tuple(t.system_attrs[WORK_KEY]) for t in study.get_trials(deepcopy=False)
+            if WORK_KEY in t.system_attrs]
+
+
+def assert_each_child_once(study: optuna.Study, population: int, generations: int) -> None:
+    """Every (generation, slot) up to ``generations`` has exactly one COMPLETE trial and no
+    work item was handed out twice."""
+    items = _work_items(study)
+    assert len(items) == len(set(items)), Counter(items).most_common(3)
+    complete = Counter()
+    for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        if WORK_KEY in t.system_attrs:
+            g, _, slot = t.system_attrs[WORK_KEY]
+            complete[(g, slot)] += 1
+    for g in range(generations + 1):
+        for s in range(population):
+            assert complete[(g, s)] == 1, (g, s, complete[(g, s)])

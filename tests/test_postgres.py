@@ -18,20 +18,8 @@ from optuna.trial import TrialState
 
 from nasga.config import validate
 from nasga.run import open_search
-from tests.postgres import postgres_server, unavailable_reason
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    with tempfile.TemporaryDirectory() as d:
-        os.chmod(d, 0o755)  # the server runs as `nobody` when we are root
-        with postgres_server(Path(d) / "pg") as url:
-            yield url
 
 
 def _config(name: str, *, sleep: float, population: int = 6, generations: int = 3) -> dict:

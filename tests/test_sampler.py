@@ -90,13 +90,3 @@ def test_failed_trials_are_retried_and_never_parents() -> None:
     assert retried
     for t in study.trials:
         assert failed[0].number not in t.user_attrs.get("ga_parents", [])
-
-
-def test_requires_maximize() -> None:
-    from nasga.objective import Objective
-    from nasga.spaces import NasgaInputError
-
-    space = small_gcnn()
-    study = optuna.create_study(sampler=GeneticSampler(space=space, seed=0))
-    with pytest.raises(NasgaInputError, match="direction"):
-        study.optimize(Objective(space=space, task=SyntheticTask(space)), n_trials=1)
