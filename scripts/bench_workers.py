@@ -5,8 +5,11 @@ The objective is the synthetic task with a fixed duration (``--sleep`` seconds p
 no CPU use), so the figure measures nasga + Optuna + storage overhead and coordination, not
 training. Storages: Optuna's journal file (one machine) and PostgreSQL (a throwaway local
 server from Debian's postgresql-15, started and stopped here; or ``--postgres URL``).
-Throughput is counted from the first trial's start to the last trial's completion, as stored,
-so process start-up (importing torch) is excluded. Speed-up is relative to W = 1 in this run.
+Throughput is children evaluated per second, counted from the first trial's start to the last
+trial's completion, as stored, so process start-up (importing torch) is excluded; speed-up is
+relative to W = 1 in this run. ``surplus`` counts COMPLETE trials beyond one per child (a child
+evaluated twice); ``pruned`` counts trials that workers claimed beyond the last generation and
+stopped before evaluating.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 import optuna  # noqa: E402
 from optuna.trial import TrialState  # noqa: E402
 
+from nasga.claims import WORK_KEY  # noqa: E402
 from nasga.config import validate  # noqa: E402
 from nasga.run import open_search  # noqa: E402
 
@@ -50,11 +54,13 @@ def measure(url: str, name: str, workers: int, args: argparse.Namespace) -> dict
         p.wait(timeout=1800)
     trials = optuna.load_study(study_name=name, storage=search.study._storage).trials
     done = [t for t in trials if t.state == TrialState.COMPLETE]
+    children = {tuple(t.system_attrs[WORK_KEY][::2]) for t in done if WORK_KEY in t.system_attrs}
     start = min(t.datetime_start for t in done)
     end = max(t.datetime_complete for t in done)
     seconds = (end - start).total_seconds()
-    return {"workers": workers, "trials": len(done), "seconds": seconds,
-            "trials_per_s": len(done) / seconds, "ok": search.done()}
+    return {"workers": workers, "children": len(children), "surplus": len(done) - len(children),
+            "pruned": sum(t.state == TrialState.PRUNED for t in trials), "seconds": seconds,
+            "per_s": len(children) / seconds, "ok": search.done()}
 
 
 def main() -> int:
@@ -71,8 +77,8 @@ def main() -> int:
     print(f"synthetic objective: {args.sleep:.2f} s per evaluation, population "
           f"{args.population}, generations 0..{args.generations} "
           f"({args.population * (args.generations + 1)} evaluations), {os.cpu_count()} cores")
-    print(f"{'storage':<11} {'W':>2} {'trials':>6} {'seconds':>8} {'trials/s':>9} {'speed-up':>8}"
-          f" {'ideal':>6}")
+    print(f"{'storage':<11} {'W':>2} {'children':>8} {'surplus':>7} {'pruned':>6} {'seconds':>8} "
+          f"{'children/s':>10} {'speed-up':>8} {'ideal':>6}")
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)
         for kind in args.storages.split(","):
@@ -91,10 +97,11 @@ def main() -> int:
                        else postgres_server(Path(tmp) / "pg"))
                 with ctx as url:
                     rows = [measure(url, f"workers-{w}-{time.time_ns()}", w, args) for w in counts]
-            base = rows[0]["trials_per_s"]
+            base = rows[0]["per_s"]
             for r in rows:
-                print(f"{kind:<11} {r['workers']:>2} {r['trials']:>6} {r['seconds']:>8.1f} "
-                      f"{r['trials_per_s']:>9.2f} {r['trials_per_s'] / base:>7.2f}x "
+                print(f"{kind:<11} {r['workers']:>2} {r['children']:>8} {r['surplus']:>7} "
+                      f"{r['pruned']:>6} {r['seconds']:>8.1f} {r['per_s']:>10.2f} "
+                      f"{r['per_s'] / base:>7.2f}x "
                       f"{r['workers']:>5}x" + ("" if r["ok"] else "  (incomplete)"))
     return 0
 
