@@ -39,7 +39,7 @@ from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from nasga.claims import (
-    TICKET_KEY, WORK_KEY, Ledger, Round, may_take_ticket, trial_list,
+    RETRY_COPY_KEY, TICKET_KEY, WORK_KEY, Ledger, Round, may_take_ticket, trial_list,
 )
 from nasga.objective import is_measurement
 from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space
@@ -153,7 +153,7 @@ class GeneticSampler(BaseSampler):
             return {}
         if study._is_multi_objective():
             raise ValueError(f"GeneticSampler optimizes one objective, got {study.directions}")
-        if TICKET_KEY not in trial.system_attrs and not self._take_ticket(study, trial):
+        if not self._take_ticket(study, trial):
             return {}  # enqueued, a retry copy or another sampler's: not a child
         rnd, slot = self._claim(study, trial)
         child = self._children(study, rnd.generation)[slot]
@@ -177,6 +177,8 @@ class GeneticSampler(BaseSampler):
     # --- claims ----------------------------------------------------------------------------
     def _take_ticket(self, study: Study, trial: FrozenTrial) -> bool:
         """Mark a fresh trial as a ticket holder (the value: the base seed it proposes)."""
+        if RETRY_COPY_KEY in trial.system_attrs:
+            return False  # a retry callback's copy carries its original's ticket: not a child
         if TICKET_KEY in trial.system_attrs:
             return True
         if not may_take_ticket(trial):

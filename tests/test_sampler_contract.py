@@ -265,3 +265,31 @@ def test_unet_space_param_names_are_suggested() -> None:
     study = optuna.create_study(direction="maximize", sampler=GeneticSampler(space=space, seed=0))
     study.optimize(Objective(space=space, task=SyntheticTask(space)), n_trials=3)
     assert set(study.trials[0].params) == set(space.distributions)
+
+
+def test_a_retry_callbacks_copy_is_not_a_second_child() -> None:
+    """Optuna's retry callbacks copy a failed child's attrs (ticket included)."""
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
+
+    space = small_gcnn()
+    study = optuna.create_study(direction="maximize", sampler=_sampler(space, "genetic-cnn"))
+    objective = Objective(space=space, task=SyntheticTask(space))
+
+    def f(trial: optuna.Trial) -> float:
+        value = objective(trial)
+        if trial.number == 1:
+            raise RuntimeError("boom")
+        return value
+
+    study.optimize(f, n_trials=2, catch=(RuntimeError,))
+    with pytest.warns(optuna.exceptions.ExperimentalWarning):
+        callback = RetryHeartbeatStaleTrialCallback()
+    callback(study, study.trials[1])  # as a storage's callback would
+    study.optimize(f, n_trials=12, catch=(RuntimeError,))
+    copy = study.trials[2]
+    assert copy.system_attrs["failed_trial"] == 1 and copy.params == study.trials[1].params
+    children = [t for t in study.trials if WORK_KEY in t.system_attrs and "failed_trial" not in
+                t.system_attrs]
+    items = [tuple(t.system_attrs[WORK_KEY]) for t in children]
+    assert len(items) == len(set(items))
+    assert (0, 1, 1) in items  # the sampler's own retry of slot 1
