@@ -1,6 +1,6 @@
 """The objective every sampler drives: trial → genome → cache or task → attrs.
 
-One trial is one proposal (DESIGN.md, "Evaluations, repeats and the cache"). The objective
+One trial is one proposal (docs/design.md, "Evaluations, repeats and the cache"). The objective
 looks up the COMPLETE trials of the same canonical key in the study. While the key has fewer
 than ``max_evaluations`` trainings it trains again (paper 004 §3.2.4 re-evaluates and averages);
 otherwise the trial completes at once with the stored mean and ``cached=True``. The returned
