@@ -77,12 +77,16 @@ def _cmd_describe(args: argparse.Namespace) -> int:
 
 
 def add_search_flags(p: argparse.ArgumentParser) -> None:
-    """Flags shared by ``run`` and ``compare``: the study config and its overrides."""
+    """Flags of ``run``: the study config and its overrides."""
+    from nasga.config import shipped_studies
+
     p.add_argument("--task", choices=["unet", "genetic-cnn"], default=None,
-                   help="search space and task; its default study is studies/<task>.toml "
-                        "(default: unet)")
+                   help="search space and task; its default study is the shipped "
+                        "studies/<task>.toml (default: unet)")
     p.add_argument("--study", dest="study_file", default=None, metavar="FILE",
-                   help="study config (TOML), e.g. studies/unet-facades.toml")
+                   help="study config (TOML), e.g. studies/unet-facades.toml, or the name of a "
+                        "shipped study where no such file exists (" + ", ".join(shipped_studies())
+                        + ")")
     p.add_argument("--storage", default=None, metavar="URL",
                    help="sqlite:///FILE.db, journal:///FILE.log or postgresql://USER:PASS@HOST/DB "
                         "(default: an SQLite file under studies/, a journal file with --workers)")
@@ -96,29 +100,35 @@ def add_search_flags(p: argparse.ArgumentParser) -> None:
                    help="trainings per genome before it is answered from the cache "
                         "(0: train every reappearance, as paper 004)")
     p.add_argument("--data-root", default=None, metavar="DIR",
-                   help="local dataset folder (facades: pix2pix aligned; cifar10: "
-                        "cifar-10-batches-py)")
+                   help="local dataset folder: a pix2pix aligned folder (train/, val/) for "
+                        "unet, cifar-10-batches-py for genetic-cnn; a study on the built-in "
+                        "photos/digits switches to it (aligned/cifar10)")
     p.add_argument("--image-size", type=int, default=None, help="unet: image height/width")
     p.add_argument("--seed", type=int, default=None, help="one seed for sampler, operators, torch")
     p.add_argument("--device", default=None, help="auto, cpu or cuda")
     p.add_argument("--sampler", default=None,
                    choices=["ga", "random", "tpe", "gp", "nsga2", "qmc", "cmaes"],
                    help="ga (nasga's GeneticSampler) or an Optuna built-in sampler as a baseline")
+    p.add_argument("--set", dest="settings", action="append", default=[],
+                   metavar="TABLE.KEY=VALUE",
+                   help="override a config value (JSON value), e.g. --set task.epochs=1 "
+                        "--set space.channels=[8,16]; repeatable, applied before the flags")
 
 
 def config_from_args(args: argparse.Namespace) -> dict:
-    """The validated config: study file (or the task's default) + flags."""
-    from nasga.config import apply_overrides, default_config, load_config
+    """The validated config: study file (or the task's default) + ``--set``s + flags, validated
+    once (a study that needs ``--data-root`` gets it before validation)."""
+    from nasga.config import apply_overrides, default_raw, load_raw
 
-    if args.study_file:
-        cfg = load_config(args.study_file)
-        if args.task and args.task != cfg["study"]["task"]:
-            raise NasgaInputError("task", f"{args.study_file} is a {cfg['study']['task']!r} "
-                                  f"study, got --task {args.task}")
-    else:
-        cfg = default_config(args.task or "unet")
+    raw = load_raw(args.study_file) if args.study_file else default_raw(args.task or "unet")
+    study = raw.get("study")
+    task = study.get("task", "unet") if isinstance(study, dict) else None
+    if args.study_file and args.task and isinstance(task, str) and args.task != task:
+        raise NasgaInputError("task", f"{args.study_file} is a {task!r} study, got --task "
+                              f"{args.task}")
     return apply_overrides(
-        cfg, study_name=getattr(args, "study_name", None), sampler=args.sampler, seed=args.seed,
+        raw, settings=getattr(args, "settings", ()),
+        study_name=getattr(args, "study_name", None), sampler=args.sampler, seed=args.seed,
         storage=None, population=args.population, generations=args.generations,
         max_evaluations=args.max_evaluations, gamma=args.gamma, data_root=args.data_root,
         image_size=args.image_size, device=args.device,

@@ -36,7 +36,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from nasga.baselines import SAMPLER_NAMES, make_sampler
-from nasga.config import build_space, build_strategy, default_config, validate
+from nasga.config import build_space, build_strategy, default_config, default_raw, validate
 from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space, UNetSpace
 from nasga.strategies import Offspring, UNetStrategy
 
@@ -91,32 +91,26 @@ def config_for(*, task: str | None = None, study_file: str | None = None,
                settings: Sequence[str] = ()) -> dict[str, Any]:
     """The comparison's config: ``--task`` (default the benchmark) or ``--study`` + ``--set``s.
 
-    Each setting is ``TABLE.KEY=VALUE`` with a JSON value (plain text if it is not JSON).
+    Each setting is ``TABLE.KEY=VALUE`` with a JSON value (plain text if it is not JSON),
+    applied to the unvalidated study file, then validated once
+    (:func:`nasga.config.apply_overrides`: ``--set task.data_root=DIR`` switches a built-in
+    dataset to the real one, and a missing folder stops here).
 
     Raises:
         NasgaInputError: Both or a mismatching task/study, a malformed setting, a bad value.
     """
-    from nasga.config import load_config
+    from nasga.config import apply_overrides, load_raw
 
     if study_file:
         if task is not None:
             raise NasgaInputError("task", f"give --task or --study, not both (got {task!r})")
-        cfg = copy.deepcopy(load_config(study_file))
+        cfg = load_raw(study_file)
     else:
         task = task or "genetic-cnn-bench"
-        cfg = _bench_raw() if task == "genetic-cnn-bench" else copy.deepcopy(task_config(task))
-    for item in settings:
-        name, sep, text = item.partition("=")
-        table, dot, key = name.strip().partition(".")
-        if not sep or not dot or table not in cfg or not key:
-            raise NasgaInputError("set", f"expected TABLE.KEY=VALUE with TABLE one of "
-                                  f"{', '.join(cfg)}, got {item!r}")
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError:
-            value = text
-        cfg[table][key] = value
-    return validate(cfg)
+        if task not in COMPARE_TASKS:
+            raise NasgaInputError("task", f"must be one of {', '.join(COMPARE_TASKS)}, got {task!r}")
+        cfg = _bench_raw() if task == "genetic-cnn-bench" else default_raw(task)
+    return apply_overrides(cfg, settings=settings)
 
 
 def task_label(cfg: dict[str, Any]) -> str:

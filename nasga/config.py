@@ -18,7 +18,9 @@ worker or a later run rebuilds exactly the same search.
 from __future__ import annotations
 
 import copy
+import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,10 @@ _STUDY_KEYS = {"name": str, "task": str, "sampler": str, "seed": int, "storage":
                "heartbeat_interval": int, "grace_period": int, "reuse_from": list}
 _SPACE_KEYS = {"unet": {"depth": int, "channels": list}, "genetic-cnn": {"stages": list}}
 STUDIES_DIR = Path("studies")
+# The shipped study files: ``studies/`` of the source tree (a checkout, an editable install); a
+# wheel installs the same files as ``nasga/studies/`` (setup.cfg maps the folder into the package).
+_SOURCE_ROOT = Path(__file__).resolve().parent.parent
+_SOURCE_STUDIES = _SOURCE_ROOT / STUDIES_DIR if (_SOURCE_ROOT / "setup.cfg").is_file() else None
 
 
 def _type_name(t: type) -> str:
@@ -48,30 +54,104 @@ def _check_type(field: str, value: Any, t: type) -> None:
         raise NasgaInputError(field, f"must be {_type_name(t)}, got {value!r}")
 
 
-def default_config(task: str) -> dict[str, Any]:
-    """The built-in default of a task: the config its study file would hold."""
+def shipped_studies() -> list[str]:
+    """Names of the study files shipped with nasga (``studies/*.toml``), sorted."""
+    names = set()
+    if _SOURCE_STUDIES is not None and _SOURCE_STUDIES.is_dir():
+        names.update(p.stem for p in _SOURCE_STUDIES.glob("*.toml"))
+    folder = _packaged_studies()
+    if folder is not None:
+        names.update(p.name[: -len(".toml")] for p in folder.iterdir()
+                     if p.name.endswith(".toml"))
+    return sorted(names)
+
+
+def _packaged_studies() -> Any:
+    """The ``nasga/studies`` folder of an installed package (a Traversable), or None."""
+    from importlib import resources
+
+    try:
+        folder = resources.files("nasga") / "studies"
+    except (ModuleNotFoundError, TypeError):  # pragma: no cover
+        return None
+    return folder if folder.is_dir() else None
+
+
+def _shipped_text(name: str) -> str | None:
+    """The TOML text of the shipped study ``name``: the source tree first (a checkout or an
+    editable install), then the installed package's copy (a wheel)."""
+    if _SOURCE_STUDIES is not None and (_SOURCE_STUDIES / f"{name}.toml").is_file():
+        return (_SOURCE_STUDIES / f"{name}.toml").read_text(encoding="utf-8")
+    folder = _packaged_studies()
+    if folder is not None and (folder / f"{name}.toml").is_file():
+        return (folder / f"{name}.toml").read_text(encoding="utf-8")
+    return None
+
+
+def _shipped_name(path: Path) -> str | None:
+    """The shipped study a missing path names: ``NAME``, ``NAME.toml`` or ``studies/NAME.toml``."""
+    if path.parent not in (Path("."), STUDIES_DIR):
+        return None
+    name = path.name[: -len(".toml")] if path.name.endswith(".toml") else path.name
+    return name if name in shipped_studies() else None
+
+
+def default_raw(task: str) -> dict[str, Any]:
+    """The unvalidated default config of a task: its shipped ``studies/<task>.toml``."""
     if task not in TASKS:
         raise NasgaInputError("study.task", f"must be one of {', '.join(TASKS)}, got {task!r}")
-    path = Path(__file__).resolve().parent.parent / STUDIES_DIR / f"{task}.toml"
-    if path.exists():
-        return load_config(path)
-    return validate({"study": {"name": task, "task": task}})
+    text = _shipped_text(task)
+    if text is None:  # pragma: no cover - every build ships studies/<task>.toml
+        raise NasgaInputError("study.task", f"the default study of {task!r} (studies/{task}.toml) "
+                              "is not installed; reinstall nasga")
+    return _parse(text, f"studies/{task}.toml")
+
+
+def default_config(task: str) -> dict[str, Any]:
+    """The built-in default of a task: the validated config of its shipped study file."""
+    return validate(default_raw(task))
+
+
+def _parse(text: str, label: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise NasgaInputError("study", f"{label}: invalid TOML: {exc}") from None
+
+
+def load_raw(path: str | Path) -> dict[str, Any]:
+    """Read a study file without validating it (overrides go on top, then :func:`validate`).
+
+    ``path`` is a TOML file or, when no such file exists, the name of a shipped study
+    (``unet-facades``, ``unet-facades.toml`` or ``studies/unet-facades.toml``), so an installed
+    nasga starts its shipped studies from any folder.
+
+    Raises:
+        NasgaInputError: Missing or unreadable file, or a TOML syntax error.
+    """
+    p = Path(path)
+    if not p.is_file():
+        name = _shipped_name(p)
+        if name is None:
+            raise NasgaInputError("study", f"no such config file {str(p)!r} (shipped studies: "
+                                  f"{', '.join(shipped_studies())})")
+        text = _shipped_text(name)
+        assert text is not None
+        return _parse(text, f"studies/{name}.toml")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise NasgaInputError("study", f"{p}: invalid TOML: {exc}") from None
+    return _parse(text, str(p))
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
-    """Read and validate a study file.
+    """Read and validate a study file (or a shipped study's name, see :func:`load_raw`).
 
     Raises:
         NasgaInputError: Missing or unreadable file, TOML syntax error, or a bad key/value.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise NasgaInputError("study", f"no such config file {str(p)!r}")
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise NasgaInputError("study", f"{p}: invalid TOML: {exc}") from None
-    return validate(raw)
+    return validate(load_raw(path))
 
 
 def validate(raw: dict[str, Any]) -> dict[str, Any]:
@@ -181,14 +261,54 @@ def build_strategy(cfg: dict[str, Any]) -> Any:
     return get_strategy(numbers.pop("preset"), **numbers)
 
 
-def apply_overrides(cfg: dict[str, Any], **flags: Any) -> dict[str, Any]:
-    """Command-line flags on top of a config, re-validated. ``None`` values are ignored.
+# Per task: the built-in dataset (no folder), the real dataset that ``--data-root`` selects, and
+# the keys only the built-in dataset reads (dropped when switching).
+BUILTIN_DATASETS = {"unet": ("photos", "aligned", ("photo_task",)),
+                    "genetic-cnn": ("digits", "cifar10", ())}
 
-    Flags: ``study_name``, ``sampler``, ``seed``, ``storage``, ``population``,
-    ``generations``, ``max_evaluations``, ``gamma``, ``data_root``, ``image_size``, ``device``,
-    ``reuse_from``.
+
+def apply_settings(cfg: dict[str, Any], settings: Sequence[str]) -> dict[str, Any]:
+    """``TABLE.KEY=VALUE`` settings (JSON values, plain text if not JSON) on a copy of ``cfg``.
+
+    Raises:
+        NasgaInputError: A malformed setting or an unknown table (field ``set``).
     """
     out = copy.deepcopy(cfg)
+    for item in settings:
+        name, sep, text = item.partition("=")
+        table, dot, key = name.strip().partition(".")
+        if not sep or not dot or table not in out or not key:
+            raise NasgaInputError("set", f"expected TABLE.KEY=VALUE with TABLE one of "
+                                  f"{', '.join(out)}, got {item!r}")
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        out[table][key.strip()] = value
+    return out
+
+
+def apply_overrides(cfg: dict[str, Any], *, settings: Sequence[str] = (),
+                    **flags: Any) -> dict[str, Any]:
+    """Command-line overrides on a config (raw TOML or validated), validated once at the end.
+
+    ``settings`` (``--set TABLE.KEY=VALUE``) go first, then the flags; ``None`` flags are
+    ignored. Flags: ``study_name``, ``sampler``, ``seed``, ``storage``, ``population``,
+    ``generations``, ``max_evaluations``, ``gamma``, ``data_root``, ``image_size``, ``device``,
+    ``reuse_from``.
+
+    A ``task.data_root`` means real data: a config on its task's built-in dataset (``photos``,
+    ``digits``, or none given) switches to the real one (``aligned``, ``cifar10``) and drops the
+    keys only the built-in dataset reads (``photo_task``); a built-in dataset chosen with
+    ``--set task.dataset=...`` next to a data root is refused. The data folder is checked
+    (:func:`check_data`) so that a missing one stops before anything is written.
+    """
+    out = copy.deepcopy(cfg)
+    for table in _TABLES:
+        if table in out and not isinstance(out[table], dict):
+            raise NasgaInputError(table, f"must be a table, got {out[table]!r}")
+        out.setdefault(table, {})
+    out = apply_settings(out, settings)
     table_of = {
         "study_name": ("study", "name"), "sampler": ("study", "sampler"),
         "seed": ("study", "seed"), "storage": ("study", "storage"),
@@ -204,6 +324,41 @@ def apply_overrides(cfg: dict[str, Any], **flags: Any) -> dict[str, Any]:
         if flag == "max_evaluations" and value == 0:
             value = None  # 0 on the command line: train every reappearance
         out[table][key] = value
-    if flags.get("gamma") is not None and out["study"]["task"] != "unet":
+    task = out["study"].get("task", "unet")
+    if flags.get("gamma") is not None and task in TASKS and task != "unet":
         raise NasgaInputError("gamma", "only the unet task has a cost weight γ")
-    return validate(out)
+    if (isinstance(task, str) and task in BUILTIN_DATASETS
+            and out["task"].get("task") in (None, task)  # not another task on the space
+            and out["task"].get("data_root") is not None):
+        builtin, real, builtin_only = BUILTIN_DATASETS[task]
+        dataset = out["task"].get("dataset", builtin)
+        if dataset == builtin:
+            if any(s.partition("=")[0].strip() == "task.dataset" for s in settings):
+                raise NasgaInputError(
+                    "task.dataset", f"{builtin!r} is built in and reads no folder, but a data "
+                    f"root was given ({out['task']['data_root']!r}); drop one of them")
+            out["task"]["dataset"] = real
+            for key in builtin_only:
+                out["task"].pop(key, None)
+    resolved = validate(out)
+    check_data(resolved)
+    return resolved
+
+
+def check_data(cfg: dict[str, Any]) -> None:
+    """Check that a validated config's dataset folder is there (before any storage is touched).
+
+    Raises:
+        NasgaInputError: ``task.data_root`` naming the missing folder or file.
+    """
+    from nasga.tasks import build_task
+
+    task = build_task(build_space(cfg), cfg["task"])
+    check = getattr(task, "check_data", None)
+    if check is None:
+        return
+    try:
+        check()
+    except NasgaInputError as exc:
+        field = exc.field if exc.field.startswith("task.") else f"task.{exc.field}"
+        raise NasgaInputError(field, str(exc).split(": ", 1)[1]) from None

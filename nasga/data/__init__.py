@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from nasga.data.classification import (
     ClassificationData,
+    check_cifar10_folder,
     clear_classification_cache,
     load_cifar10_data,
     load_cifar10_test,
@@ -21,6 +22,7 @@ from nasga.data.translation import (
     TRAIN_PHOTOS,
     VAL_PHOTOS,
     PairedImages,
+    check_aligned_folder,
     clear_translation_cache,
     load_aligned_folder,
     load_photo_pairs,
@@ -39,6 +41,8 @@ __all__ = [
     "VAL_PHOTOS",
     "ClassificationData",
     "PairedImages",
+    "check_aligned_folder",
+    "check_cifar10_folder",
     "clear_classification_cache",
     "clear_data_caches",
     "clear_translation_cache",

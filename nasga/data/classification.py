@@ -240,6 +240,21 @@ def _check_arrays(path: Path, data: object, labels: object) -> tuple[np.ndarray,
     return data.reshape(-1, 3, 32, 32), lab
 
 
+def check_cifar10_folder(root: str | Path) -> Path:
+    """The ``cifar-10-batches-py`` folder of ``root``, checked to hold a training batch (no
+    batch is read).
+
+    Raises:
+        NasgaInputError: ``data_root`` naming a missing folder, or one without training batches.
+    """
+    folder = _cifar_folder(root)
+    if not any((folder / n).is_file() for n in CIFAR10_TRAIN_BATCHES):
+        raise NasgaInputError(
+            "data_root", f"no CIFAR-10 training batches (data_batch_1..5) in {folder}"
+        )
+    return folder
+
+
 @functools.lru_cache(maxsize=4)
 def _read_train_batches(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     """Concatenate every ``data_batch_*`` present in ``folder`` (at least one required)."""

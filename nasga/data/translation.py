@@ -157,12 +157,7 @@ def load_aligned_folder(
     image_size = check_int("image_size", image_size, minimum=1, maximum=MAX_IMAGE_SIZE)
     if direction not in DIRECTIONS:
         raise NasgaInputError("direction", f"must be one of {DIRECTIONS}, got {direction!r}")
-    folder = check_folder("data_root", root)
-    for field, split in (("train_split", train_split), ("val_split", val_split)):
-        if not isinstance(split, str) or not split:
-            raise NasgaInputError(field, f"must be a folder name, got {split!r}")
-        if not (folder / split).is_dir():
-            raise NasgaInputError("data_root", f"missing split folder {folder / split}")
+    folder = check_aligned_folder(root, train_split=train_split, val_split=val_split)
     return _aligned_cached(
         folder,
         image_size,
@@ -172,6 +167,22 @@ def load_aligned_folder(
         train_split,
         val_split,
     )
+
+
+def check_aligned_folder(root: str | Path, *, train_split: str = "train",
+                         val_split: str = "val") -> Path:
+    """The resolved aligned folder ``root``, checked to hold its split folders (no image read).
+
+    Raises:
+        NasgaInputError: ``data_root`` naming a missing root or split folder.
+    """
+    folder = check_folder("data_root", root)
+    for field, split in (("train_split", train_split), ("val_split", val_split)):
+        if not isinstance(split, str) or not split:
+            raise NasgaInputError(field, f"must be a folder name, got {split!r}")
+        if not (folder / split).is_dir():
+            raise NasgaInputError("data_root", f"missing split folder {folder / split}")
+    return folder
 
 
 @functools.lru_cache(maxsize=8)

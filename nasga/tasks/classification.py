@@ -31,7 +31,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from nasga.data import ClassificationData, load_cifar10_data, load_digits_data
+from nasga.data import (
+    ClassificationData,
+    check_cifar10_folder,
+    load_cifar10_data,
+    load_digits_data,
+)
 from nasga.data._checks import check_fraction, check_int, check_optional_int
 from nasga.flops import measure
 from nasga.models import GeneticCNN
@@ -157,6 +162,17 @@ class ClassificationTask:
         self._on_device: tuple[str, tuple[torch.Tensor, ...]] | None = None
 
     # --- data --------------------------------------------------------------------------------
+    def check_data(self) -> None:
+        """Check that the CIFAR-10 folder holds a training batch, reading none (the command
+        line calls it before touching storage).
+
+        Raises:
+            NasgaInputError: ``data_root`` naming the missing folder.
+        """
+        if self.dataset == "cifar10":
+            assert self.data_root is not None
+            check_cifar10_folder(self.data_root)
+
     def data(self) -> ClassificationData:
         """The dataset (loaded once per process by :mod:`nasga.data`)."""
         if self.dataset == "digits":

@@ -54,7 +54,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from nasga.data import PHOTO_TASKS, PairedImages, load_aligned_folder, load_photo_pairs
+from nasga.data import (
+    PHOTO_TASKS,
+    PairedImages,
+    check_aligned_folder,
+    load_aligned_folder,
+    load_photo_pairs,
+)
 from nasga.data._checks import check_int, check_optional_int
 from nasga.flops import measure
 from nasga.models import PatchGANDiscriminator, UNetGenerator
@@ -168,6 +174,17 @@ class TranslationTask:
         self._on_device: tuple[str, tuple[torch.Tensor, ...]] | None = None
 
     # --- data --------------------------------------------------------------------------------
+    def check_data(self) -> None:
+        """Check that the aligned folder and its ``train/``, ``val/`` exist, reading no image
+        (the command line calls it before touching storage).
+
+        Raises:
+            NasgaInputError: ``data_root`` naming the missing folder.
+        """
+        if self.dataset == "aligned":
+            assert self.data_root is not None
+            check_aligned_folder(self.data_root)
+
     def data(self) -> PairedImages:
         """The mini train/validation subsets (loaded once per process by :mod:`nasga.data`)."""
         if self.dataset == "photos":
