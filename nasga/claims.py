@@ -97,6 +97,7 @@ class Ledger:
 
     population: int
     max_attempts: int
+    steady: bool = False  # steady-state: no rounds, no barrier (every ticket is one child)
     scanned: int = 0
     tickets: list[int] = field(default_factory=list)  # trial numbers, in ticket order
     base_seed: int | None = None
@@ -122,6 +123,9 @@ class Ledger:
 
     def work_item(self, ticket: int, trials: list[FrozenTrial]) -> tuple[Round, int] | None:
         """The round and slot of ``ticket``, or None while earlier attempts are unfinished."""
+        if self.steady:
+            generation, slot = divmod(ticket, self.population)
+            return Round(generation, 0, [slot], ticket), slot
         while True:
             last = self.rounds[-1]
             offset = ticket - last.first_ticket
@@ -131,11 +135,33 @@ class Ledger:
                 return None
 
     def settled(self, generation: int, trials: list[FrozenTrial]) -> bool:
-        """Whether every slot of ``generation`` is COMPLETE or out of attempts."""
+        """Whether every slot of ``generation`` is COMPLETE or out of attempts (steady-state:
+        every ticket of the generation has finished)."""
+        if self.steady:
+            last = (generation + 1) * self.population
+            return len(self.tickets) >= last and all(
+                trials[n].state.is_finished() for n in self.tickets[:last])
         while self.rounds[-1].generation <= generation:
             if not self._extend(trials):
                 return False
         return True
+
+    def progress(self, last_generation: int, trials: list[FrozenTrial]) -> int:
+        """Settled children of generations ``0..last_generation`` (COMPLETE, or finished and out
+        of attempts; steady-state: finished)."""
+        if self.steady:
+            last = (last_generation + 1) * self.population
+            return sum(trials[n].state.is_finished() for n in self.tickets[:last])
+        self.settled(last_generation, trials)  # schedules every round it can
+        done = 0
+        for rnd in self.rounds:
+            if rnd.generation > last_generation:
+                break
+            for t in self.attempts(rnd, trials):
+                if t is not None and (t.state == TrialState.COMPLETE or (
+                        t.state.is_finished() and rnd.index + 1 >= self.max_attempts)):
+                    done += 1
+        return done
 
     def complete_trials(self, generation: int, trials: list[FrozenTrial]) -> dict[int, FrozenTrial]:
         """The COMPLETE trial of each slot of ``generation`` so far (a settled generation's

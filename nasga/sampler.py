@@ -12,6 +12,14 @@ by any number of threads, processes and machines; a failed or pruned child is re
 ``max_attempts`` times in all, then counts as failed. Breeding reads finished data only, so
 workers that breed the same generation concurrently breed the same children.
 
+``mode="steady-state"`` uses the same operators without a generation barrier: after the first
+``population`` random children, each new trial is one child bred from the ``population`` fittest
+genomes finished so far (each new one replaces the worst, GENITOR-style), so any number of
+workers stays busy.
+``rebreed_after=k`` re-breeds a child whose genome already has ``k`` measurements (the
+objective's ``max_evaluations``) instead of proposing a cache answer (module
+:mod:`nasga.breeding`).
+
 Selection uses each genome's *mean* fitness over its trainings (paper 004 §3.2.4): the value of
 its latest trial for nasga's objective (which returns that mean), else the mean of its trials'
 values, always adjusted to the study's direction (minimize: the negated value). Non-finite values are clipped to the finite
@@ -41,12 +49,17 @@ from optuna.trial import FrozenTrial, TrialState
 from nasga.claims import (
     RETRY_COPY_KEY, TICKET_KEY, WORK_KEY, Ledger, Round, may_take_ticket, trial_list,
 )
+from nasga.breeding import (
+    breed_children, genome_key, has_genome, key_values, measurement_counts, random_children,
+    signed,
+)
 from nasga.objective import is_measurement
 from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space
-from nasga.strategies import Offspring, get_strategy
+from nasga.strategies import get_strategy
 
 _logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
+MODES = ("generational", "steady-state")
 
 
 class GeneticSampler(BaseSampler):
@@ -64,6 +77,10 @@ class GeneticSampler(BaseSampler):
         grace_period: Seconds without a heartbeat before a journal-storage trial of a dead
             worker is failed while this sampler waits for it (RDB storages use their own
             heartbeat settings); ``None``: only RDB heartbeats.
+        mode: ``"generational"`` (the papers' Algorithm 1, a barrier between generations) or
+            ``"steady-state"`` (one child per new trial from the fittest finished genomes).
+        rebreed_after: Re-breed (up to ``breeding.REBREED_TRIES`` times) a child whose genome
+            already has this many measurements; ``None``: keep every child (the papers).
     """
 
     OFFSPRING_KEY = "nasga:offspring:"
@@ -80,7 +97,16 @@ class GeneticSampler(BaseSampler):
         independent_sampler: BaseSampler | None = None,
         max_attempts: int = MAX_ATTEMPTS,
         grace_period: float | None = None,
+        mode: str = "generational",
+        rebreed_after: int | None = None,
     ) -> None:
+        if mode not in MODES:
+            raise NasgaInputError("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
+        if rebreed_after is not None and (isinstance(rebreed_after, bool)
+                                          or not isinstance(rebreed_after, int)
+                                          or rebreed_after < 1):
+            raise NasgaInputError("rebreed_after",
+                                  f"must be an integer >= 1 or None, got {rebreed_after!r}")
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
             raise NasgaInputError("max_attempts", f"must be an integer >= 1, got {max_attempts!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
@@ -94,6 +120,8 @@ class GeneticSampler(BaseSampler):
         self._seed = seed
         self._max_attempts = max_attempts
         self._grace_period = grace_period
+        self._mode = mode
+        self._rebreed_after = rebreed_after
         self._poll = 0.05
         self._init_caches()
 
@@ -121,6 +149,11 @@ class GeneticSampler(BaseSampler):
     def strategy(self) -> Any:
         """The breeding strategy."""
         return self._strategy
+
+    @property
+    def mode(self) -> str:
+        """``"generational"`` or ``"steady-state"``."""
+        return self._mode
 
     @property
     def population_size(self) -> int:
@@ -156,7 +189,10 @@ class GeneticSampler(BaseSampler):
         if not self._take_ticket(study, trial):
             return {}  # enqueued, a retry copy or another sampler's: not a child
         rnd, slot = self._claim(study, trial)
-        child = self._children(study, rnd.generation)[slot]
+        if self._mode == "steady-state" and rnd.generation > 0:
+            child = self._steady_child(study, trial, rnd.first_ticket)
+        else:
+            child = self._children(study, rnd.generation)[slot]
         lineage = {"ga_generation": rnd.generation, "ga_operator": child["operator"],
                    "ga_parents": child["parents"]}
         for name, value in lineage.items():
@@ -194,7 +230,8 @@ class GeneticSampler(BaseSampler):
         key = (id(study._storage), study._study_id)
         with self._lock:
             if key not in self._ledgers:
-                self._ledgers[key] = Ledger(self.population_size, self._max_attempts)
+                self._ledgers[key] = Ledger(self.population_size, self._max_attempts,
+                                            steady=self._mode == "steady-state")
             return self._ledgers[key]
 
     def settled(self, study: Study, generation: int) -> bool:
@@ -211,15 +248,7 @@ class GeneticSampler(BaseSampler):
         ledger = self.ledger(study)
         with self._lock:
             ledger.scan(trials, len(trials))
-            ledger.settled(last_generation, trials)  # schedules every round it can
-            done = 0
-            for rnd in ledger.rounds:
-                if rnd.generation > last_generation:
-                    break
-                for t in ledger.attempts(rnd, trials):
-                    if t is not None and (t.state == TrialState.COMPLETE or (
-                            t.state.is_finished() and rnd.index + 1 >= self._max_attempts)):
-                        done += 1
+            done = ledger.progress(last_generation, trials)
         return done, self.population_size * (last_generation + 1)
 
     def _claim(self, study: Study, trial: FrozenTrial) -> tuple[Round, int]:
@@ -273,86 +302,49 @@ class GeneticSampler(BaseSampler):
     def _breed(self, study: Study, generation: int, ledger: Ledger,
                trials: list[FrozenTrial]) -> list[dict[str, Any]]:
         rng = random.Random(f"nasga:{ledger.base_seed}:{generation}")
-        parents = self._parents(ledger, generation - 1, trials) if generation > 0 else []
-        if not parents:  # generation 0, or a generation none of whose children completed
-            return [
-                {"genes": self._space.to_vector(self._space.random_genome(rng)),
-                 "operator": "random", "parents": []}
-                for _ in range(self.population_size)
-            ]
-        fitness = ledger_fitness(ledger, generation - 1, trials, self._space, study.direction)
-        genes = [self._space.to_vector(self._space.from_params(t.params)) for t in parents]
-        values = [fitness.get(genome_key(t, self._space), _signed(t.value, study.direction))
+        if generation == 0 or self._mode == "steady-state":
+            return random_children(self._space, self.population_size, rng)
+        done = [t for g in range(generation) for t in ledger.complete_trials(g, trials).values()]
+        parents = self._parents(ledger, generation - 1, trials)
+        if not parents:  # none of the previous generation's children completed
+            return random_children(self._space, self.population_size, rng)
+        return self._offspring_of(parents, done, study.direction, rng)
+
+    def _offspring_of(self, parents: list[FrozenTrial], done: list[FrozenTrial],
+                      direction: StudyDirection, rng: random.Random,
+                      n: int | None = None) -> list[dict[str, Any]]:
+        fitness = key_values(done, self._space, direction)
+        values = [fitness.get(genome_key(t, self._space), signed(t.value, direction))
                   for t in parents]
-        children: Sequence[Offspring] = self._strategy.breed(
-            genes, selection_values(values, nonnegative=self._strategy.name == "unet"),
-            space=self._space, rng=rng)
-        return [
-            {"genes": list(c.genes), "operator": c.operator,
-             "parents": [parents[i].number for i in c.parents]}
-            for c in children
-        ]
+        return breed_children(
+            self._strategy, self._space, parents, values, rng,
+            known=measurement_counts(done, self._space), known_after=self._rebreed_after, n=n,
+            keep_elites=self._mode == "generational")
+
+    def _steady_child(self, study: Study, trial: FrozenTrial, ticket: int) -> dict[str, Any]:
+        """Steady-state: one child of the ``population`` fittest genomes finished so far (the
+        worst is replaced, GENITOR-style), bred by the strategy's operators."""
+        trials = trial_list(study._storage.get_all_trials(study._study_id, deepcopy=False))
+        ledger = self.ledger(study)
+        with self._lock:
+            earlier = [trials[n] for n in ledger.tickets[:ticket]]
+        done = [t for t in earlier if t.state == TrialState.COMPLETE]
+        rng = random.Random(f"nasga:{ledger.base_seed}:ticket:{ticket}")
+        fitness = key_values(done, self._space, study.direction)
+        latest = {genome_key(t, self._space): t for t in done if has_genome(t, self._space)}
+        best = sorted(latest, key=lambda k: (-fitness[k], latest[k].number))
+        parents = sorted((latest[k] for k in best[: self.population_size]),
+                         key=lambda t: t.number)
+        if not parents:
+            return random_children(self._space, 1, rng)[0]
+        running = [t for t in earlier if not t.state.is_finished() and has_genome(t, self._space)]
+        return self._offspring_of(parents, done + running, study.direction, rng, n=1)[0]
 
     def _parents(self, ledger: Ledger, generation: int, trials: list[FrozenTrial]
                  ) -> list[FrozenTrial]:
         """Generation ``generation``'s COMPLETE children with a full genome, by slot."""
         complete = ledger.complete_trials(generation, trials)
-        names = set(self._space.distributions)
-        return [complete[s] for s in sorted(complete) if names <= set(complete[s].params)]
-
-
-def _signed(value: float | None, direction: StudyDirection) -> float:
-    v = math.nan if value is None else float(value)
-    return -v if direction == StudyDirection.MINIMIZE else v
-
-
-def genome_key(trial: FrozenTrial, space: Space) -> str:
-    """The canonical key of a trial's genome (the objective's ``key`` attr, else decoded)."""
-    key = trial.user_attrs.get("key")
-    return str(key) if key is not None else space.from_params(trial.params).key
-
-
-def selection_values(values: Sequence[float], *, nonnegative: bool) -> list[float]:
-    """Direction-adjusted values made fit for roulette selection (the documented rule).
-
-    Non-finite values are clipped to the finite extremes (all non-finite: all equal). With
-    ``nonnegative`` (paper 000's ``f/Σf``), values are shifted by the minimum when any is < 0.
-    """
-    finite = [v for v in values if math.isfinite(v)]
-    if not finite:
-        return [0.0] * len(values)
-    low, high = min(finite), max(finite)
-    out = [v if math.isfinite(v) else (high if v > 0 else low) for v in values]
-    if nonnegative and low < 0:
-        out = [v - low for v in out]
-    return out
-
-
-def ledger_fitness(ledger: Ledger, generation: int, trials: list[FrozenTrial], space: Space,
-                   direction: StudyDirection) -> dict[str, float]:
-    """Direction-adjusted mean fitness per genome key over the children of generations
-    ``<= generation`` (paper 004 §3.2.4): finished data only, so every worker agrees.
-
-    nasga's objective returns the mean over all of a key's trainings (``n_evaluations`` attr),
-    so its latest trial's value is the key's mean; for other objectives the values of the key's
-    trials are averaged.
-    """
-    names = set(space.distributions)
-    latest: dict[str, FrozenTrial] = {}
-    sums: dict[str, list[float]] = defaultdict(list)
-    for g in range(generation + 1):
-        for t in ledger.complete_trials(g, trials).values():
-            if not names <= set(t.params):
-                continue
-            key = genome_key(t, space)
-            if "n_evaluations" in t.user_attrs:
-                if key not in latest or latest[key].number < t.number:
-                    latest[key] = t
-            else:
-                sums[key].append(_signed(t.value, direction))
-    out = {k: sum(v) / len(v) for k, v in sums.items()}
-    out.update({k: _signed(t.value, direction) for k, t in latest.items()})
-    return out
+        return [complete[s] for s in sorted(complete) if has_genome(complete[s], self._space)]
 
 
 def key_fitness(study: Study) -> dict[str, float]:
