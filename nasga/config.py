@@ -194,12 +194,40 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
         raise NasgaInputError(
             "study.sampler", f"must be one of {', '.join(SAMPLERS)}, got {study['sampler']!r}"
         )
+    seed = study["seed"]
+    if not 0 <= seed <= MAX_SEED:
+        raise NasgaInputError("study.seed", f"must be in 0..2**32-1 = {MAX_SEED} (NumPy and the "
+                              f"samplers take 32-bit seeds), got {seed}")
     build_space(cfg)
     cfg["strategy"] = strategy_config(cfg)
+    _check_sizes(cfg["strategy"])
     from nasga.tasks import build_task
 
     build_task(build_space(cfg), cfg["task"])  # validates every task key
     return cfg
+
+
+MAX_SEED = 2**32 - 1
+#: Upper bounds of a search's size: a generation is bred in memory and every evaluation is a
+#: storage row, so a typo such as population = 10**9 is refused instead of hanging.
+MAX_POPULATION = 100_000
+MAX_GENERATIONS = 100_000
+MAX_EVALUATIONS_TOTAL = 10_000_000
+
+
+def _check_sizes(strategy: dict[str, Any]) -> None:
+    for key, limit, why in (
+            ("population", MAX_POPULATION, "a generation is bred in memory"),
+            ("generations", MAX_GENERATIONS, "a bound against typos: the papers run 50 and 100")):
+        if strategy[key] > limit:
+            raise NasgaInputError(f"strategy.{key}", f"must be <= {limit:,} ({why}), got "
+                                  f"{strategy[key]:,}")
+    total = strategy["population"] * (strategy["generations"] + 1)
+    if total > MAX_EVALUATIONS_TOTAL:
+        raise NasgaInputError(
+            "strategy.population", f"population × (generations + 1) must be <= "
+            f"{MAX_EVALUATIONS_TOTAL:,} (each evaluation is a trial in storage), got "
+            f"{strategy['population']:,} × {strategy['generations'] + 1:,} = {total:,}")
 
 
 def build_space(cfg: dict[str, Any]) -> Space:
@@ -346,10 +374,13 @@ def apply_overrides(cfg: dict[str, Any], *, settings: Sequence[str] = (),
 
 
 def check_data(cfg: dict[str, Any]) -> None:
-    """Check that a validated config's dataset folder is there (before any storage is touched).
+    """Everything a validated config's run can check before its first trial, before any
+    storage is touched: the task's ``check_data`` (the dataset folder, every file the run
+    reads decoded, the device, the smallest genome fitting in memory).
 
     Raises:
-        NasgaInputError: ``task.data_root`` naming the missing folder or file.
+        NasgaInputError: ``task.FIELD`` naming the setting, the rule and the value (the bad file
+            for ``task.data_root``).
     """
     from nasga.tasks import build_task
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from nasga.spaces import GeneticCNNGenome, GeneticCNNSpace, Genome, Space, UNetGenome, UNetSpace
+from nasga.spaces import (
+    GeneticCNNGenome, GeneticCNNSpace, Genome, NasgaInputError, Space, UNetGenome, UNetSpace,
+)
 
 
 def build_model(space: Space, genome: Genome, *, in_channels: int = 3, n_classes: int = 10,
@@ -22,6 +24,44 @@ def build_model(space: Space, genome: Genome, *, in_channels: int = 3, n_classes
 
     return GeneticCNN(genome, in_channels=in_channels, n_classes=n_classes,
                       filters=filters or PAPER_FILTERS, image_size=image_size)
+
+
+MAX_DESCRIBE_IMAGE_SIZE = 65536
+MAX_CHANNELS = 4096
+
+
+def _positive(field: str, value: object, maximum: int, why: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= maximum:
+        raise NasgaInputError(field, f"must be an integer in 1..{maximum} ({why}), got {value!r}")
+    return value
+
+
+def check_buildable(space: Space, genome: Genome, *, image_size: int, in_channels: int = 3,
+                    n_classes: int = 10, filters: tuple[int, ...] | None = None) -> None:
+    """Refuse, in one line, a genome that decodes but cannot be built or run: sizes out of
+    range, a U-Net too deep for ``image_size``, or a network whose parameters and one image's
+    activations exceed this machine's memory (estimated on PyTorch's meta device).
+
+    Raises:
+        NasgaInputError: Naming the field (``image_size``, ``in_channels``, ``classes``,
+            ``genome``), the rule and the value.
+    """
+    _positive("image_size", image_size, MAX_DESCRIBE_IMAGE_SIZE, "the side of one input image")
+    _positive("in_channels", in_channels, MAX_CHANNELS, "every convolution needs input channels")
+    _positive("classes", n_classes, 10**6, "the classifier needs at least one output")
+    space.to_vector(genome)  # the genome belongs to the space
+    if isinstance(space, UNetSpace):
+        space.check_image_size(image_size)
+    from nasga.models.memory import check_memory, estimate_memory, memory_limit
+
+    est = estimate_memory(lambda: build_model(space, genome, in_channels=in_channels,
+                                              n_classes=n_classes, image_size=image_size,
+                                              filters=filters),
+                          (in_channels, image_size, image_size))
+    check_memory(est.forward_bytes(1), memory_limit("cpu"),
+                 what=f"{genome.to_string()!r} at {image_size}x{image_size} "
+                      f"({est.params:,} parameters, {est.activation_bytes / 1e9:,.1f} GB of "
+                      "activations per image)")
 
 
 def structure(genome: Genome) -> dict[str, Any]:
@@ -50,9 +90,18 @@ def structure(genome: Genome) -> dict[str, Any]:
 
 def describe(space: Space, genome: Genome, *, image_size: int, in_channels: int = 3,
              n_classes: int = 10, filters: tuple[int, ...] | None = None) -> dict[str, Any]:
-    """Everything ``nasga describe --json`` prints about a genome."""
+    """Everything ``nasga describe --json`` prints about a genome.
+
+    The genome × space × image size is validated, and the network's memory estimated without
+    allocating it, before anything is built.
+
+    Raises:
+        NasgaInputError: A bad size or channel count, or a network too large for this machine.
+    """
     from nasga.flops import measure
 
+    check_buildable(space, genome, image_size=image_size, in_channels=in_channels,
+                    n_classes=n_classes, filters=filters)
     model = build_model(space, genome, in_channels=in_channels, n_classes=n_classes,
                         image_size=image_size, filters=filters)
     cost = measure(model, (in_channels, image_size, image_size))

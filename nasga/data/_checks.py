@@ -10,7 +10,18 @@ import numpy as np
 from nasga.spaces._errors import NasgaInputError
 
 
-def check_int(field: str, value: object, *, minimum: int = 1, maximum: int | None = None) -> int:
+#: Upper bounds of a task's sizes: far above any real run (the paper's CIFAR-10 schedule is 240
+#: epochs of 50,000 images at batch 128), low enough that a typo is refused before it runs.
+MAX_EPOCHS = 100_000
+MAX_BATCH_SIZE = 65_536
+MAX_EXAMPLES = 10_000_000
+WHY_EPOCHS = "a bound against typos: the paper trains 240 epochs"
+WHY_BATCH = "a bound against typos: one step holds the whole batch in memory"
+WHY_EXAMPLES = "a bound against typos: more than any dataset nasga loads"
+
+
+def check_int(field: str, value: object, *, minimum: int = 1, maximum: int | None = None,
+              why: str | None = None) -> int:
     """Return ``value`` if it is an integer in ``[minimum, maximum]``.
 
     Args:
@@ -18,6 +29,7 @@ def check_int(field: str, value: object, *, minimum: int = 1, maximum: int | Non
         value: The value to check (``bool`` is rejected).
         minimum: Smallest allowed value.
         maximum: Largest allowed value, or ``None`` for no upper bound.
+        why: The reason for the bounds, said in the message.
 
     Raises:
         NasgaInputError: If the value is not an integer in range.
@@ -25,14 +37,16 @@ def check_int(field: str, value: object, *, minimum: int = 1, maximum: int | Non
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
         raise NasgaInputError(field, f"must be an integer, got {value!r}")
     if value < minimum or (maximum is not None and value > maximum):
-        upper = "" if maximum is None else f" and <= {maximum}"
-        raise NasgaInputError(field, f"must be >= {minimum}{upper}, got {value!r}")
+        upper = "" if maximum is None else f" and <= {maximum:_}".replace("_", ",")
+        reason = f" ({why})" if why else ""
+        raise NasgaInputError(field, f"must be >= {minimum}{upper}{reason}, got {value!r}")
     return int(value)
 
 
-def check_optional_int(field: str, value: object) -> int | None:
+def check_optional_int(field: str, value: object, *, maximum: int | None = None,
+                       why: str | None = None) -> int | None:
     """Return ``None`` or a positive integer (used for ``max_*`` limits)."""
-    return None if value is None else check_int(field, value, minimum=1)
+    return None if value is None else check_int(field, value, minimum=1, maximum=maximum, why=why)
 
 
 def check_fraction(field: str, value: object) -> float:

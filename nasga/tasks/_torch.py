@@ -45,6 +45,25 @@ def _is_cuda_index(device: str) -> bool:
     return head == "cuda" and index.isdigit()
 
 
+def check_device_available(device: str) -> None:
+    """Refuse ``"cuda"``/``"cuda:N"`` on a machine without CUDA, or ``N`` past its GPUs.
+
+    Raises:
+        NasgaInputError: ``device`` naming the setting and what this machine has.
+    """
+    device = check_device(device)
+    if not device.startswith("cuda"):
+        return
+    if not torch.cuda.is_available():
+        raise NasgaInputError("device", f"{device!r} asked for, but CUDA is not available here "
+                                        "(use 'auto' or 'cpu')")
+    _, _, index = device.partition(":")
+    count = torch.cuda.device_count()
+    if index and int(index) >= count:
+        raise NasgaInputError("device", f"{device!r} asked for, but this machine has {count} "
+                                        f"CUDA device(s): cuda:0..cuda:{count - 1}")
+
+
 def resolve_device(device: str) -> torch.device:
     """The :class:`torch.device` for a setting; ``"auto"`` is CUDA when available, else CPU.
 
@@ -53,13 +72,22 @@ def resolve_device(device: str) -> torch.device:
     Raises:
         NasgaInputError: A bad setting, or ``"cuda"`` asked for on a machine without CUDA.
     """
+    resolved = device_of(device)
+    if resolved.type == "cpu":
+        use_all_cores()
+    return resolved
+
+
+def device_of(device: str) -> torch.device:
+    """The :class:`torch.device` a setting names on this machine (no side effects).
+
+    Raises:
+        NasgaInputError: A bad setting, or a CUDA device this machine does not have.
+    """
     device = check_device(device)
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise NasgaInputError("device", f"{device!r} asked for, but CUDA is not available here")
-    if device == "cpu":
-        use_all_cores()
+    check_device_available(device)
     return torch.device(device)
 
 
@@ -185,6 +213,32 @@ def oom_as_evaluation_error(device: torch.device) -> Iterator[None]:
     finally:
         if device.type == "cuda":
             torch.cuda.empty_cache()
+
+
+def check_fits(what: str, networks: Sequence[tuple[object, tuple[int, ...]]], *, batch: int,
+               device: torch.device | str) -> None:
+    """Refuse a training whose networks would not fit in memory, before allocating them.
+
+    Args:
+        what: The genome (or space) named in the message.
+        networks: ``(build, input_shape)`` per network: a zero-argument callable returning the
+            ``nn.Module``, and its (C, H, W) input; estimated on the meta device.
+        batch: Images per training step.
+        device: Where the training runs (its memory is the bound).
+
+    Raises:
+        EvaluationError: The estimate (parameters, gradients, Adam moments, activations and
+            their gradients) exceeds 80 % of the device's memory.
+    """
+    from nasga.models.memory import GB, estimate_memory, memory_limit
+
+    needed = sum(estimate_memory(build, shape).training_bytes(batch)  # type: ignore[arg-type]
+                 for build, shape in networks)
+    limit = memory_limit(device)
+    if needed > limit:
+        raise EvaluationError(
+            f"{what} needs about {needed / GB:,.1f} GB to train at batch {batch}, over the "
+            f"{limit / GB:,.1f} GB {torch.device(device).type} allows (estimated before building)")
 
 
 def synchronize(device: torch.device) -> None:

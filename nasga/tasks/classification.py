@@ -37,12 +37,22 @@ from nasga.data import (
     load_cifar10_data,
     load_digits_data,
 )
-from nasga.data._checks import check_fraction, check_int, check_optional_int
+from nasga.data._checks import (
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    MAX_EXAMPLES,
+    WHY_BATCH,
+    WHY_EPOCHS,
+    WHY_EXAMPLES,
+    check_fraction,
+    check_int,
+    check_optional_int,
+)
 from nasga.flops import measure
 from nasga.models import GeneticCNN
 from nasga.spaces import GeneticCNNGenome, GeneticCNNSpace, NasgaInputError
 from nasga.tasks import _torch as T
-from nasga.tasks.base import Evaluation
+from nasga.tasks.base import Evaluation, EvaluationError
 
 DATASETS = ("digits", "cifar10")
 PAPER_LR_STEPS = (120.0, 60.0, 40.0, 20.0)
@@ -143,35 +153,59 @@ class ClassificationTask:
         self.space = space
         self.dataset = dataset
         self.data_root = None if data_root is None else str(data_root)
-        self.epochs = check_int("epochs", epochs, minimum=1)
+        self.epochs = check_int("epochs", epochs, minimum=1, maximum=MAX_EPOCHS, why=WHY_EPOCHS)
         self.lr = _positive("lr", lr)
         self.lr_steps = steps
         self.lr_decay = _positive("lr_decay", lr_decay)
-        self.batch_size = check_int("batch_size", batch_size, minimum=1)
+        self.batch_size = check_int("batch_size", batch_size, minimum=1, maximum=MAX_BATCH_SIZE,
+                                    why=WHY_BATCH)
         self.momentum = _positive("momentum", momentum, allow_zero=True)
         self.weight_decay = _positive("weight_decay", weight_decay, allow_zero=True)
-        self.filters = tuple(check_int("filters", f, minimum=1) for f in filt)
+        self.filters = tuple(check_int("filters", f, minimum=1, maximum=4096,
+                                       why="a bound against typos: the paper uses 8 to 16")
+                             for f in filt)
         self.dropout = _positive("dropout", dropout, allow_zero=True)
         if self.dropout >= 1:
             raise NasgaInputError("dropout", f"must be in [0, 1), got {dropout!r}")
         self.val_fraction = check_fraction("val_fraction", val_fraction)
-        self.max_train = check_optional_int("max_train", max_train)
-        self.max_val = check_optional_int("max_val", max_val)
+        self.max_train = check_optional_int("max_train", max_train, maximum=MAX_EXAMPLES,
+                                            why=WHY_EXAMPLES)
+        self.max_val = check_optional_int("max_val", max_val, maximum=MAX_EXAMPLES,
+                                          why=WHY_EXAMPLES)
         self.data_seed = check_int("data_seed", data_seed, minimum=0)
         self.device = T.check_device(device)
         self._on_device: tuple[str, tuple[torch.Tensor, ...]] | None = None
 
     # --- data --------------------------------------------------------------------------------
     def check_data(self) -> None:
-        """Check that the CIFAR-10 folder holds a training batch, reading none (the command
-        line calls it before touching storage).
+        """Everything a run can check before its first trial (the command line calls it before
+        touching storage): the device; the CIFAR-10 folder, then every training batch the run
+        reads, unpickled and checked for shapes, dtype and labels (the loaded data are cached,
+        so the first trial does not read them again); and that the space's smallest genome
+        fits in memory at ``batch_size``.
 
         Raises:
-            NasgaInputError: ``data_root`` naming the missing folder.
+            NasgaInputError: ``device``; ``data_root`` naming the missing folder or bad file;
+                ``batch_size`` when not even the smallest genome fits.
         """
+        device = T.device_of(self.device)
         if self.dataset == "cifar10":
             assert self.data_root is not None
             check_cifar10_folder(self.data_root)
+        data = self.data()
+        smallest = self.space.genome([0] * self.space.n_bits)
+        try:
+            self._check_fits(smallest, data, device)
+        except EvaluationError as exc:
+            raise NasgaInputError("batch_size", f"even the smallest genome of the space: {exc}") \
+                from None
+
+    def _check_fits(self, genome: GeneticCNNGenome, data: ClassificationData,
+                    device: torch.device) -> None:
+        T.check_fits(genome.to_string(), [
+            (lambda: self.build(genome, data),
+             (data.in_channels, data.image_size, data.image_size)),
+        ], batch=self.batch_size, device=device)
 
     def data(self) -> ClassificationData:
         """The dataset (loaded once per process by :mod:`nasga.data`)."""
@@ -209,6 +243,7 @@ class ClassificationTask:
         device = T.resolve_device(self.device)
         data = self.data()
         gen = T.seed_everything(seed)
+        self._check_fits(genome, data, device)
         model = self.build(genome, data)
         cost = measure(model, (data.in_channels, data.image_size, data.image_size))
         with T.oom_as_evaluation_error(device):

@@ -61,12 +61,22 @@ from nasga.data import (
     load_aligned_folder,
     load_photo_pairs,
 )
-from nasga.data._checks import check_int, check_optional_int
+from nasga.data._checks import (
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    MAX_EXAMPLES,
+    WHY_BATCH,
+    WHY_EPOCHS,
+    WHY_EXAMPLES,
+    check_int,
+    check_optional_int,
+)
+from nasga.data.translation import MAX_IMAGE_SIZE
 from nasga.flops import measure
 from nasga.models import PatchGANDiscriminator, UNetGenerator
 from nasga.spaces import NasgaInputError, UNetGenome, UNetSpace
 from nasga.tasks import _torch as T
-from nasga.tasks.base import Evaluation
+from nasga.tasks.base import Evaluation, EvaluationError
 
 DATASETS = ("photos", "aligned")
 DIRECTIONS = ("AtoB", "BtoA")
@@ -150,24 +160,31 @@ class TranslationTask:
         if photo_task not in PHOTO_TASKS:
             raise NasgaInputError("photo_task", f"must be one of {PHOTO_TASKS}, got {photo_task!r}")
         self.space = space
-        self.image_size = check_int("image_size", image_size, minimum=1)
+        self.image_size = check_int("image_size", image_size, minimum=1, maximum=MAX_IMAGE_SIZE,
+                                    why="the largest image the loaders resize to")
         space.check_image_size(self.image_size)
         self.dataset = dataset
         self.data_root = None if data_root is None else str(data_root)
         self.direction = direction
         self.photo_task = photo_task
-        self.epochs = check_int("epochs", epochs, minimum=1)
-        self.batch_size = check_int("batch_size", batch_size, minimum=1)
+        self.epochs = check_int("epochs", epochs, minimum=1, maximum=MAX_EPOCHS, why=WHY_EPOCHS)
+        self.batch_size = check_int("batch_size", batch_size, minimum=1, maximum=MAX_BATCH_SIZE,
+                                    why=WHY_BATCH)
         self.lr = _number("lr", lr, strict=True)
         self.beta1 = _number("beta1", beta1, high=1.0)
         self.lam = _number("lam", lam)
         self.gamma = _number("gamma", gamma)
         self.ndf = check_int("ndf", ndf, minimum=1)
-        self.max_train = check_optional_int("max_train", max_train)
-        self.max_val = check_optional_int("max_val", max_val)
+        self.max_train = check_optional_int("max_train", max_train, maximum=MAX_EXAMPLES,
+                                            why=WHY_EXAMPLES)
+        self.max_val = check_optional_int("max_val", max_val, maximum=MAX_EXAMPLES,
+                                          why=WHY_EXAMPLES)
         if dataset == "photos" and (self.max_train is None or self.max_val is None):
             raise NasgaInputError("max_train" if self.max_train is None else "max_val",
                                   "the photos dataset draws crops: give a number, not None")
+        if dataset == "photos" and self.image_size < 8:
+            raise NasgaInputError("image_size", "the photos dataset crops at least 8x8 pixels, "
+                                  f"got {self.image_size}")
         self.data_seed = check_int("data_seed", data_seed, minimum=0)
         self.device = T.check_device(device)
         self.grid_images = check_int("grid_images", grid_images, minimum=0)
@@ -175,15 +192,36 @@ class TranslationTask:
 
     # --- data --------------------------------------------------------------------------------
     def check_data(self) -> None:
-        """Check that the aligned folder and its ``train/``, ``val/`` exist, reading no image
-        (the command line calls it before touching storage).
+        """Everything a run can check before its first trial (the command line calls it before
+        touching storage): the aligned folder and its ``train/``, ``val/``, then every image the
+        run reads, opened and fully decoded as an even-width A|B pair (the decoded pairs are
+        cached, so the first trial does not read them again); the device; and that the space's
+        smallest genome fits in memory at ``image_size`` and ``batch_size``.
 
         Raises:
-            NasgaInputError: ``data_root`` naming the missing folder.
+            NasgaInputError: ``data_root`` naming the missing folder or the bad file;
+                ``device``; ``image_size`` when not even the smallest genome fits.
         """
+        device = T.device_of(self.device)
         if self.dataset == "aligned":
             assert self.data_root is not None
             check_aligned_folder(self.data_root)
+            self.data()
+        smallest = self.space.genome([0] * (2 * self.space.depth - 1))
+        try:
+            self._check_fits(smallest, 3, 3, device)
+        except EvaluationError as exc:
+            raise NasgaInputError("image_size", f"even the smallest genome of the space: {exc}") \
+                from None
+
+    def _check_fits(self, genome: UNetGenome, in_ch: int, out_ch: int,
+                    device: torch.device) -> None:
+        size = self.image_size
+        T.check_fits(genome.to_string(), [
+            (lambda: UNetGenerator(genome, input_nc=in_ch, output_nc=out_ch), (in_ch, size, size)),
+            (lambda: PatchGANDiscriminator(in_ch + out_ch, ndf=self.ndf),
+             (in_ch + out_ch, size, size)),
+        ], batch=self.batch_size, device=device)
 
     def data(self) -> PairedImages:
         """The mini train/validation subsets (loaded once per process by :mod:`nasga.data`)."""
@@ -215,6 +253,7 @@ class TranslationTask:
         device = T.resolve_device(self.device)
         data = self.data()
         gen = T.seed_everything(seed)
+        self._check_fits(genome, data.input_channels, data.output_channels, device)
         g_net = UNetGenerator(genome, input_nc=data.input_channels, output_nc=data.output_channels)
         d_net = PatchGANDiscriminator(data.input_channels + data.output_channels, ndf=self.ndf)
         cost = measure(g_net, (data.input_channels, self.image_size, self.image_size))
