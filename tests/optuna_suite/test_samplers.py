@@ -1,9 +1,12 @@
 # Optuna's own sampler test-suite (tests/samplers_tests/test_samplers.py of optuna 5.0.0,
-# MIT licence, from its source distribution), run against nasga's GeneticSampler.
+# MIT licence, from its source distribution), run against nasga's GeneticSampler and
+# AgingEvolutionSampler.
 #
 # Changes to the original, and nothing else: every parametrisation keeps NSGAIISampler (the
 # yardstick: GeneticSampler must pass everything it passes) and adds GeneticSampler on both of
-# nasga's spaces; the other built-in samplers' cases are dropped (they test Optuna, not nasga).
+# nasga's spaces, and AgingEvolutionSampler on any search space and on GeneticCNNSpace((3, 4))
+# (small populations, so that 10-15 trials reach its mutation phase); the other built-in
+# samplers' cases are dropped (they test Optuna, not nasga).
 # The test cases proper come from the installed `optuna.testing.pytest_samplers`.
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ from optuna.testing.pytest_samplers import RelativeSamplerTestCase
 from optuna.testing.pytest_samplers import SingleOnlySamplerTestCase
 from optuna.trial import Trial
 
+from nasga.aging import AgingEvolutionSampler
 from nasga.sampler import GeneticSampler
 from nasga.spaces import GeneticCNNSpace, UNetSpace
 
@@ -42,6 +46,10 @@ sampler_class_with_seed: dict[str, Callable[[int], BaseSampler]] = {
     "NSGAIISampler": lambda seed: optuna.samplers.NSGAIISampler(seed=seed),
     "GeneticSampler": lambda seed: GeneticSampler(space=GeneticCNNSpace((3, 4)), seed=seed),
     "GeneticSampler-unet": lambda seed: GeneticSampler(space=_UNET, seed=seed),
+    "AgingEvolutionSampler": lambda seed: AgingEvolutionSampler(
+        population=5, sample_size=3, seed=seed),
+    "AgingEvolutionSampler-gcnn": lambda seed: AgingEvolutionSampler(
+        population=5, sample_size=3, space=GeneticCNNSpace((3, 4)), seed=seed),
 }
 param_sampler_with_seed = []
 param_sampler_name_with_seed = []
@@ -87,6 +95,11 @@ class TestBasicSampler(BasicSamplerTestCase):
             optuna.samplers.NSGAIISampler,
             lambda: GeneticSampler(space=GeneticCNNSpace((3, 4))),
             lambda: GeneticSampler(space=_UNET),
+            pytest.param(lambda: AgingEvolutionSampler(population=4, sample_size=2),
+                         id="AgingEvolutionSampler"),
+            pytest.param(lambda: AgingEvolutionSampler(population=4, sample_size=2,
+                                                       space=GeneticCNNSpace((3, 4))),
+                         id="AgingEvolutionSampler-gcnn"),
         ]
     )
     def sampler(self, request: SubRequest) -> Callable[[], BaseSampler]:
@@ -99,6 +112,11 @@ class TestMultiObjectiveSampler(MultiObjectiveSamplerTestCase):
             optuna.samplers.NSGAIISampler,
             lambda: GeneticSampler(space=GeneticCNNSpace((3, 4))),
             lambda: GeneticSampler(space=_UNET),
+            pytest.param(lambda: AgingEvolutionSampler(population=4, sample_size=2),
+                         id="AgingEvolutionSampler"),
+            pytest.param(lambda: AgingEvolutionSampler(population=4, sample_size=2,
+                                                       space=GeneticCNNSpace((3, 4))),
+                         id="AgingEvolutionSampler-gcnn"),
         ]
     )
     def sampler(
@@ -132,6 +150,9 @@ def unset_seed_in_test(request: SubRequest) -> None:
         (optuna.samplers.NSGAIISampler, True, True),
         (lambda: GeneticSampler(space=GeneticCNNSpace((3, 4))), True, True),
         (lambda: GeneticSampler(space=_UNET), True, True),
+        pytest.param(lambda: AgingEvolutionSampler(), True, True, id="AgingEvolutionSampler"),
+        pytest.param(lambda: AgingEvolutionSampler(space=GeneticCNNSpace((3, 4))), True, True,
+                     id="AgingEvolutionSampler-gcnn"),
     ],
 )
 def test_sampler_reseed_rng(

@@ -1,0 +1,398 @@
+"""``AgingEvolutionSampler``: aging (regularized) evolution as an Optuna sampler.
+
+Real et al. 2019, "Regularized Evolution for Image Classifier Architecture Search" (AAAI),
+§2 and Algorithm 1, run asynchronously as in the paper's workers (§2, "Evolutionary
+algorithm"): there is no generation barrier, each new trial breeds from what has finished.
+
+* The first ``population`` trials of this sampler (ranked by trial number) are random models.
+* Every later trial is one cycle of Algorithm 1: the *population* is the ``population`` most
+  recent COMPLETE trials (highest trial numbers among the finished ones; older ones are
+  retired, "aging"); ``sample_size`` of them are drawn uniformly without replacement, the best
+  of the sample (direction-adjusted value) is the parent, and one mutation of it is the child.
+* Mutation changes one thing (§2, "mutations"): on a nasga space one gene with the space's own
+  operator (:func:`~nasga.operators.mut_flip_bit` on one bit of a Genetic-CNN genome,
+  :func:`~nasga.operators.mut_channel_set` on one gene of a U-Net genome); on any other Optuna
+  search space one parameter, drawn uniformly, is resampled from its distribution (int and
+  categorical: another value), the others copied from the parent.
+* A child equal to a COMPLETE or RUNNING trial (same canonical key on a nasga space, same
+  params otherwise) is bred again, up to ``max_rebreeds`` times, so that an objective with a
+  cache trains something new on nearly every trial.
+
+Values are adjusted to the study's direction (minimize: negated); non-finite values are clipped
+to the population's finite extremes (``+inf`` ties with the best, ``-inf`` with the worst).
+Lineage user attrs as :class:`~nasga.sampler.GeneticSampler` writes them: ``ga_operator``
+(``"random"`` or ``"mutation"``), ``ga_parents`` and ``ga_generation`` (rank // population), so
+:mod:`nasga.stats` groups the trials in blocks of ``population``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from optuna.distributions import (
+    BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution,
+)
+from optuna.samplers import BaseSampler, RandomSampler
+from optuna.samplers._lazy_random_state import LazyRandomState
+from optuna.search_space import intersection_search_space
+from optuna.study import Study, StudyDirection
+from optuna.trial import FrozenTrial, TrialState
+
+from nasga.operators import mut_channel_set, mut_flip_bit
+from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space, UNetSpace
+
+_LIVE = (TrialState.COMPLETE, TrialState.RUNNING)
+
+
+def _check_int(field: str, value: Any, minimum: int, rule: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise NasgaInputError(field, f"must be an integer {rule}, got {value!r}")
+
+
+class AgingEvolutionSampler(BaseSampler):
+    """Aging evolution (Real et al. 2019, Algorithm 1) over a nasga space or any search space.
+
+    Args:
+        population: ``P``, the number of most recent COMPLETE trials that form the population;
+            also the number of random trials that start the search (``P >= 2``).
+        sample_size: ``S``, trials drawn for each tournament (``1 <= S <= P``).
+        space: A nasga genome space (mutations use its operators); ``None``: the intersection
+            search space of the study's COMPLETE trials, as Optuna's NSGA-II infers it.
+        seed: Base seed; trial ``n``'s choices use ``random.Random("nasga-aging:<seed>:<n>")``,
+            so one worker with the same seed proposes the same trials. ``None``: a random base
+            seed, stored in the study (:attr:`SEED_KEY`) and read back so workers share it.
+        independent_sampler: Samples parameters outside the space, and the generic random
+            trials (default: ``RandomSampler(seed)``).
+        max_rebreeds: Extra tournaments for a child that equals a COMPLETE or RUNNING trial
+            before it is proposed anyway (``>= 0``).
+
+    Raises:
+        NasgaInputError: A bad argument (names the rule and the value).
+    """
+
+    SEED_KEY = "nasga:aging:seed"
+    """Study system attr: the base seed of a study searched with ``seed=None``."""
+    MEMBER_KEY = "nasga:aging:member"
+    """Trial system attr marking this sampler's trials (value: the base seed used)."""
+    CHILD_KEY = "nasga:aging:child"
+    """Trial system attr: the identity of the proposed child (genome key, or params)."""
+
+    def __init__(
+        self,
+        *,
+        population: int = 20,
+        sample_size: int = 5,
+        space: Space | None = None,
+        seed: int | None = None,
+        independent_sampler: BaseSampler | None = None,
+        max_rebreeds: int = 10,
+    ) -> None:
+        _check_int("population", population, 2, ">= 2")
+        _check_int("sample_size", sample_size, 1, ">= 1")
+        if sample_size > population:
+            raise NasgaInputError(
+                "sample_size", f"must be <= population ({population}), got {sample_size!r}")
+        _check_int("max_rebreeds", max_rebreeds, 0, ">= 0")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise NasgaInputError("seed", f"must be an integer or None, got {seed!r}")
+        if space is not None and not isinstance(space, (GeneticCNNSpace, UNetSpace)):
+            raise NasgaInputError(
+                "space", f"must be a GeneticCNNSpace, a UNetSpace or None, got {space!r}")
+        if independent_sampler is not None and not isinstance(independent_sampler, BaseSampler):
+            raise NasgaInputError("independent_sampler",
+                                  f"must be an Optuna sampler, got {independent_sampler!r}")
+        self._population = population
+        self._sample_size = sample_size
+        self._space = space
+        self._seed = seed
+        self._independent = independent_sampler or RandomSampler(seed=seed)
+        self._max_rebreeds = max_rebreeds
+        self._rng = LazyRandomState(seed)
+        self._lock = threading.RLock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_lock"]  # the sampler keeps no per-study state: everything is in the storage
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
+    @property
+    def population_size(self) -> int:
+        """``P``: population size and number of random trials."""
+        return self._population
+
+    @property
+    def sample_size(self) -> int:
+        """``S``: tournament size."""
+        return self._sample_size
+
+    @property
+    def space(self) -> Space | None:
+        """The nasga genome space, or ``None`` for any Optuna search space."""
+        return self._space
+
+    # --- BaseSampler -----------------------------------------------------------------------
+    def reseed_rng(self) -> None:
+        with self._lock:
+            self._rng.rng.seed()
+            self._seed = None
+        self._independent.reseed_rng()
+
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        if self.MEMBER_KEY not in trial.system_attrs and "fixed_params" not in trial.system_attrs:
+            base = self.base_seed(study)
+            study._storage.set_trial_system_attr(trial._trial_id, self.MEMBER_KEY, base)
+            trial.system_attrs[self.MEMBER_KEY] = base  # Optuna reuses this frozen copy
+        self._independent.before_trial(study, trial)
+
+    def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState,
+                    values: Sequence[float] | None) -> None:
+        self._independent.after_trial(study, trial, state, values)
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        if self._space is not None:
+            return dict(self._space.distributions)
+        trials = study._storage.get_all_trials(study._study_id, deepcopy=False,
+                                               states=(TrialState.COMPLETE,))
+        return {name: dist for name, dist in intersection_search_space(trials).items()
+                if not dist.single()}  # single values go to sample_independent, as in NSGA-II
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        if study._is_multi_objective():
+            raise ValueError(
+                f"AgingEvolutionSampler optimizes one objective, got {study.directions}")
+        if self.MEMBER_KEY not in trial.system_attrs:
+            return {}  # enqueued, or another sampler's trial
+        trials = study._storage.get_all_trials(study._study_id, deepcopy=False)
+        rank = _rank(trials, trial.number, self.MEMBER_KEY)
+        rng = random.Random(f"nasga-aging:{trial.system_attrs[self.MEMBER_KEY]}:{trial.number}")
+        population = self._members(trials, search_space) if search_space else []
+        taken = {self._identity(t, search_space) for t in trials
+                 if t.state in _LIVE and t.number != trial.number}
+        if rank < self._population or not population:
+            child, parents = self._random_child(search_space, rng, taken), []
+        else:
+            values = _adjusted([float(t.value) for t in population],  # type: ignore[arg-type]
+                               study.direction)
+            child, parent = self._bred_child(population, values, search_space, rng, taken)
+            parents = [parent.number]
+        self._record(study, trial, {
+            "ga_operator": "mutation" if parents else "random", "ga_parents": parents,
+            "ga_generation": rank // self._population})
+        if child is not None:
+            study._storage.set_trial_system_attr(trial._trial_id, self.CHILD_KEY,
+                                                 self._child_identity(child))
+        return child or {}
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        return self._independent.sample_independent(study, trial, param_name, param_distribution)
+
+    # --- seeds and bookkeeping -------------------------------------------------------------
+    def base_seed(self, study: Study) -> int:
+        """The base seed of ``study``: the constructor's, else the one stored in the study.
+
+        With ``seed=None`` the first worker to find no :attr:`SEED_KEY` stores a random one;
+        every call reads it back (no cache), so workers that raced to store it agree again from
+        their next trial on. Each trial records the seed it used (:attr:`MEMBER_KEY`).
+        """
+        with self._lock:
+            if self._seed is not None:
+                return self._seed
+        storage = study._storage
+        attrs = storage.get_study_system_attrs(study._study_id)
+        if self.SEED_KEY not in attrs:
+            with self._lock:
+                proposal = int(self._rng.rng.randint(2**31))
+            storage.set_study_system_attr(study._study_id, self.SEED_KEY, proposal)
+            attrs = storage.get_study_system_attrs(study._study_id)
+        return int(attrs[self.SEED_KEY])
+
+    @staticmethod
+    def _record(study: Study, trial: FrozenTrial, attrs: dict[str, Any]) -> None:
+        for name, value in attrs.items():
+            study._storage.set_trial_user_attr(trial._trial_id, name, value)
+            trial.user_attrs[name] = value  # Optuna's cached copy, seen by trial.user_attrs
+
+    def _members(self, trials: list[FrozenTrial], search_space: dict[str, BaseDistribution]
+                 ) -> list[FrozenTrial]:
+        """The population (Algorithm 1): the ``P`` most recent COMPLETE trials with every
+        parameter of the space inside its distribution, oldest first."""
+        out = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None
+               and _inside(t.params, search_space)]
+        out.sort(key=lambda t: t.number)
+        return out[-self._population:]
+
+    def _identity(self, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> Any:
+        """What makes two trials the same model: the genome key, else the space's params."""
+        if self._space is not None:
+            key = trial.user_attrs.get("key") or trial.system_attrs.get(self.CHILD_KEY)
+            if key is None and _inside(trial.params, search_space):
+                key = self._space.from_params(trial.params).key
+            return key
+        if set(search_space) <= set(trial.params):
+            return _params_identity({n: trial.params[n] for n in search_space})
+        return trial.system_attrs.get(self.CHILD_KEY)
+
+    def _child_identity(self, child: dict[str, Any]) -> str:
+        if self._space is not None:
+            return self._space.from_params(child).key
+        return _params_identity(child)
+
+    # --- breeding --------------------------------------------------------------------------
+    def _random_child(self, search_space: dict[str, BaseDistribution], rng: random.Random,
+                      taken: set[Any]) -> dict[str, Any] | None:
+        """A random model (Algorithm 1's initial population); ``None``: the independent
+        sampler draws it (any search space)."""
+        if self._space is None:
+            return None
+        child: dict[str, Any] = {}
+        for _ in range(self._max_rebreeds + 1):
+            child = self._space.to_params(self._space.random_genome(rng))
+            if self._child_identity(child) not in taken:
+                break
+        return {k: v for k, v in child.items() if k in search_space}
+
+    def _bred_child(self, population: list[FrozenTrial], values: list[float],
+                    search_space: dict[str, BaseDistribution], rng: random.Random,
+                    taken: set[Any]) -> tuple[dict[str, Any], FrozenTrial]:
+        """One cycle of Algorithm 1 (tournament of ``S``, mutate the best), re-bred while the
+        child equals a COMPLETE or RUNNING trial, at most ``max_rebreeds`` more times."""
+        for _ in range(self._max_rebreeds + 1):
+            parent = population[tournament(values, self._sample_size, rng)]
+            child = self._mutate(parent.params, search_space, rng)
+            if self._child_identity(child) not in taken:
+                break
+        return child, parent
+
+    def _mutate(self, params: dict[str, Any], search_space: dict[str, BaseDistribution],
+                rng: random.Random) -> dict[str, Any]:
+        """The parent's params with one thing changed (Real et al. 2019, §2)."""
+        if self._space is None:
+            child = {n: params[n] for n in search_space}
+            name = rng.choice(sorted(search_space))
+            child[name] = resample(search_space[name], child[name], rng)
+            return child
+        genes = self._space.to_vector(self._space.from_params(params))
+        mutate_one_gene(self._space, genes, rng)
+        child = self._space.to_params(self._space.genome(genes))
+        return {k: v for k, v in child.items() if k in search_space}
+
+
+# --- pure helpers (tested directly) -----------------------------------------------------------
+def tournament(values: Sequence[float], sample_size: int, rng: random.Random) -> int:
+    """Index of the best of ``min(sample_size, len(values))`` uniformly drawn values (without
+    replacement; ties: the first drawn), Real et al. 2019, Algorithm 1 lines 9-14."""
+    drawn = rng.sample(range(len(values)), min(sample_size, len(values)))
+    return max(drawn, key=lambda i: values[i])
+
+
+def mutate_one_gene(space: Space, genes: list[int], rng: random.Random) -> list[int]:
+    """Change exactly one gene of ``genes`` in place with the space's mutation operator.
+
+    Genetic-CNN: :func:`~nasga.operators.mut_flip_bit` with ``q_M = 1`` on one uniformly drawn
+    bit. U-Net: :func:`~nasga.operators.mut_channel_set` on one uniformly drawn gene (a channel
+    gene moves to another choice, a skip bit flips; channel genes only with >= 2 choices).
+    """
+    if isinstance(space, GeneticCNNSpace):
+        i = rng.randrange(len(genes))
+        mut_flip_bit(genes, qm=1.0, rng=rng, bounds=(i, i + 1))
+        return genes
+    c_start, c_stop = space.channel_bounds
+    s_start, s_stop = space.skip_bounds
+    eligible = list(range(s_start, s_stop))
+    if len(space.choices) >= 2:
+        eligible = list(range(c_start, c_stop)) + eligible
+    if not eligible:
+        return genes
+    g = rng.choice(eligible)
+    channel = c_start <= g < c_stop
+    mut_channel_set(genes, channel_bounds=(g, g + 1) if channel else (c_start, c_start),
+                    n_choices=len(space.choices),
+                    skip_bounds=(s_start, s_start) if channel else (g, g + 1),
+                    qm=1.0, rng=rng, at_least_one=False)
+    return genes
+
+
+def resample(dist: BaseDistribution, current: Any, rng: random.Random) -> Any:
+    """A new value of a parameter drawn from its distribution.
+
+    Discrete distributions (int, stepped float, categorical) with more than one value give a
+    value other than ``current``: uniform over the others, log-uniform for a log int (redrawn
+    until it differs, up to 32 times). Continuous floats: uniform, or log-uniform with ``log``.
+    """
+    if isinstance(dist, CategoricalDistribution):
+        index = dist.to_internal_repr(current) if current in dist.choices else -1
+        others = [i for i in range(len(dist.choices)) if i != index] or [0]
+        return dist.choices[rng.choice(others)]
+    if isinstance(dist, IntDistribution) and dist.log:
+        value = current
+        for _ in range(32):
+            x = math.exp(rng.uniform(math.log(dist.low - 0.5), math.log(dist.high + 0.5)))
+            value = min(max(round(x), dist.low), dist.high)
+            if value != current or dist.low == dist.high:
+                return value
+    step = dist.step if isinstance(dist, (IntDistribution, FloatDistribution)) else None
+    if isinstance(dist, FloatDistribution) and step is None:
+        if dist.log:
+            return min(dist.high, math.exp(rng.uniform(math.log(dist.low), math.log(dist.high))))
+        return min(dist.high, rng.uniform(dist.low, dist.high))
+    assert isinstance(dist, (IntDistribution, FloatDistribution)) and step is not None
+    n = round((dist.high - dist.low) / step) + 1
+    here = round((float(current) - dist.low) / step)
+    others = [k for k in range(n) if k != here] or [0]
+    k = rng.choice(others)
+    if isinstance(dist, IntDistribution):
+        return int(dist.low + k * step)
+    return float(min(dist.high, dist.low + k * step))
+
+
+def _adjusted(values: list[float], direction: StudyDirection) -> list[float]:
+    """Direction-adjusted values, non-finite ones clipped to the finite extremes."""
+    signed = [-v if direction == StudyDirection.MINIMIZE else v for v in values]
+    finite = [v for v in signed if math.isfinite(v)]
+    if not finite:
+        return [0.0] * len(signed)
+    low, high = min(finite), max(finite)
+    return [v if math.isfinite(v) else (high if v > 0 else low) for v in signed]
+
+
+def _rank(trials: list[FrozenTrial], number: int, member_key: str) -> int:
+    """This sampler's trials before trial ``number``: marked ones, and fresh RUNNING trials
+    that another worker has created but not yet marked."""
+    return sum(1 for t in trials if t.number < number and (
+        member_key in t.system_attrs or (
+            t.state == TrialState.RUNNING and not t.params
+            and "fixed_params" not in t.system_attrs)))
+
+
+def _inside(params: dict[str, Any], search_space: dict[str, BaseDistribution]) -> bool:
+    """Whether ``params`` hold every parameter of the space, each inside its distribution."""
+    try:
+        return all(name in params and dist._contains(dist.to_internal_repr(params[name]))
+                   for name, dist in search_space.items())
+    except (ValueError, TypeError):
+        return False
+
+
+def _params_identity(params: dict[str, Any]) -> str:
+    return repr(sorted((name, repr(value)) for name, value in params.items()))
+
+
+__all__ = ["AgingEvolutionSampler", "mutate_one_gene", "resample", "tournament"]

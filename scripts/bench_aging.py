@@ -1,0 +1,89 @@
+"""Aging evolution vs Optuna's TPE and random search (and nasga's GA) on the tabular benchmark.
+
+Mirrors :func:`nasga.compare.run_one`: one in-memory study per (sampler, seed), nasga's
+objective with ``max_evaluations=1`` on task ``genetic-cnn-bench``, stopped at ``budget``
+trainings (cached trials are free), at 20 x budget trials or when every key is trained; regret
+at a training count is ``table optimum - true mean of the incumbent`` from
+:func:`nasga.compare.incumbent_curve`.
+
+    python scripts/bench_aging.py --seeds 20 --budget 100 --at 50 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import optuna
+from optuna.trial import TrialState
+
+from nasga.aging import AgingEvolutionSampler
+from nasga.baselines import make_sampler
+from nasga.compare import incumbent_curve, task_config
+from nasga.config import build_space, build_strategy
+from nasga.objective import Objective
+from nasga.tasks import build_task
+
+
+def sampler_for(name: str, *, space, strategy, seed: int) -> optuna.samplers.BaseSampler:
+    if name.startswith("aging"):  # aging, or aging-P-S
+        parts = name.split("-")[1:]
+        p, s = (int(parts[0]), int(parts[1])) if parts else (int(strategy.population), 5)
+        return AgingEvolutionSampler(population=p, sample_size=s, space=space, seed=seed)
+    return make_sampler(name, space=space, strategy=strategy, seed=seed)
+
+
+def one_run(name: str, seed: int, budget: int) -> tuple[list[dict], int, float]:
+    cfg = task_config("genetic-cnn-bench")
+    space, strategy = build_space(cfg), build_strategy(cfg)
+    task = build_task(space, cfg["task"])
+    sampler = sampler_for(name, space=space, strategy=strategy, seed=seed)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    objective = Objective(space=space, task=task, max_evaluations=1, seed=seed)
+    state = {"trainings": 0}
+
+    def stop(st: optuna.Study, trial) -> None:
+        state["trainings"] += trial.state == TrialState.COMPLETE and bool(
+            trial.user_attrs.get("trained"))
+        if state["trainings"] >= min(budget, task.bench.n_keys):
+            st.stop()
+
+    start = time.perf_counter()
+    study.optimize(objective, n_trials=20 * budget, callbacks=[stop])
+    trials = study.get_trials(deepcopy=False)
+    curve = incumbent_curve(trials, budget=budget, true_fitness=task.true_fitness,
+                            optimum=task.optimum())
+    return curve, len(trials), time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--samplers", nargs="+", default=["aging", "aging-10-3", "tpe", "random", "ga"])
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--budget", type=int, default=100)
+    ap.add_argument("--at", type=int, nargs="+", default=[50, 100])
+    args = ap.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    header = " ".join(f"regret@{a:<4d}" for a in args.at)
+    print(f"{'sampler':12s} {header}  trials/run  s/run  ({args.seeds} seeds, mean ± sem)")
+    for name in args.samplers:
+        regrets: dict[int, list[float]] = {a: [] for a in args.at}
+        n_trials, secs = [], []
+        for seed in range(args.seeds):
+            curve, n, wall = one_run(name, seed, args.budget)
+            for a in args.at:
+                regrets[a].append(curve[min(a, len(curve)) - 1]["regret"])
+            n_trials.append(n)
+            secs.append(wall)
+        cells = []
+        for a in args.at:
+            r = regrets[a]
+            sem = statistics.stdev(r) / len(r) ** 0.5 if len(r) > 1 else 0.0
+            cells.append(f"{statistics.mean(r):.4f}±{sem:.4f}")
+        print(f"{name:12s} {' '.join(cells)}  {statistics.mean(n_trials):10.1f}  "
+              f"{statistics.mean(secs):5.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
