@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from nasga.spaces import NasgaInputError
 
 EXIT_BAD_INPUT = 2
+EXIT_STORAGE_FAULT = 1  # the storage failed (full disk, damaged journal): not bad input
 
 
 def int_list(field: str) -> Callable[[str], tuple[int, ...]]:
@@ -205,6 +206,10 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
 def _cmd_export(args: argparse.Namespace) -> int:
     from nasga.export import best_genome_record
 
+    if args.out != "-":
+        from nasga.report.html import check_out_file
+
+        check_out_file(args.out, example="best.json")
     record = best_genome_record(args.storage, args.study_name)
     text = json.dumps(record, indent=2)
     if args.out == "-":
@@ -255,7 +260,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from nasga.report import write_report
 
     path = write_report(args.storage, args.study_name, args.out, attach=not args.no_attach,
-                        log=print)
+                        log=print, allow_empty=False)
     print(f"wrote {path}")
     return 0
 
@@ -310,9 +315,35 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_repair(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "repair", help="repair a journal file a crash or a full disk left torn",
+        description="Keep every complete record of a journal storage; move the damaged bytes "
+                    "(a torn last line, stray bytes) to FILE.torn-OFFSET. Takes the journal's "
+                    "lock, so it is safe while workers run. SQLite and PostgreSQL need no "
+                    "repair: they roll back a torn write themselves.")
+    p.add_argument("--storage", required=True, metavar="URL", help="journal:///FILE.log")
+    p.set_defaults(func=_cmd_repair)
+
+
+def _cmd_repair(args: argparse.Namespace) -> int:
+    from nasga.journal import repair
+    from nasga.study import journal_path, redact, storage_kind
+
+    if storage_kind(args.storage) != "journal":
+        print(f"{redact(args.storage)}: nothing to repair (only journal files can be torn; "
+              "SQLite and PostgreSQL roll back a torn write)")
+        return 0
+    path = journal_path(args.storage)
+    if not path.is_file():
+        raise NasgaInputError("storage", f"no journal file {str(path)!r} (nothing created)")
+    print(repair(path).line())
+    return 0
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_describe, _add_run, _add_worker, _add_export, _add_train_best, _add_report,
-    _add_compare,
+    _add_compare, _add_repair,
 ]
 
 
@@ -332,11 +363,63 @@ def main(argv: Sequence[str] | None = None) -> int:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # nasga prints its own progress
+    _quiet_storage_faults()
     try:
         return int(args.func(args) or 0)
     except NasgaInputError as exc:
-        print(f"nasga {args.command}: error: {exc}", file=sys.stderr)
+        print(f"nasga {args.command}: error: {_scrub(str(exc), args)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception as exc:  # a storage fault (full disk, damaged journal) is one line, exit 1
+        from nasga.study import LAST_URL, NasgaStorageError, storage_fault
+
+        fault = exc if isinstance(exc, NasgaStorageError) else storage_fault(
+            exc, (LAST_URL or [getattr(args, "storage", None)])[0])
+        if fault is None:
+            raise
+        print(f"nasga {args.command}: error: {_scrub(str(fault), args)}", file=sys.stderr)
+        return EXIT_STORAGE_FAULT
+
+
+class _StorageFaultFilter:
+    """Drops Optuna's traceback of a trial that a storage fault failed (and its "failed with
+    value None" line): the command then prints the fault as one line."""
+
+    def __init__(self) -> None:
+        self.trials: set[str] = set()
+
+    def filter(self, record: object) -> bool:
+        import re
+
+        from nasga.study import storage_fault
+
+        exc = getattr(record, "exc_info", None)
+        msg = record.getMessage() if hasattr(record, "getMessage") else ""
+        number = re.match(r"Trial (\d+) failed", msg)
+        if exc and exc[1] is not None and storage_fault(exc[1], None) is not None:
+            if number:
+                self.trials.add(number.group(1))
+            return False
+        if number and "StorageInternalError" in msg:
+            self.trials.add(number.group(1))
+            return False
+        return not (number and number.group(1) in self.trials)
+
+
+def _quiet_storage_faults() -> None:
+    import logging
+
+    for handler in logging.getLogger("optuna").handlers:
+        if not any(isinstance(f, _StorageFaultFilter) for f in handler.filters):
+            handler.addFilter(_StorageFaultFilter())
+
+
+def _scrub(text: str, args: argparse.Namespace) -> str:
+    """``text`` with the passwords of every storage URL this command knows replaced."""
+    import os
+
+    from nasga.study import LAST_URL, scrub
+
+    return scrub(text, getattr(args, "storage", None), os.environ.get("NASGA_STORAGE"), *LAST_URL)
 
 
 if __name__ == "__main__":

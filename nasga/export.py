@@ -18,7 +18,7 @@ def best_genome_record(storage_url: str, study_name: str) -> dict[str, Any]:
     Raises:
         NasgaInputError: No such study, or no complete trial yet.
     """
-    storage = open_storage(storage_url, heartbeat=False)
+    storage = open_storage(storage_url, heartbeat=False, create=False, readonly=True)
     cfg = load_study_config(storage, study_name)
     study = optuna.load_study(study_name=study_name, storage=storage)
     complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]

@@ -121,7 +121,8 @@ def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
 
     is_ga = cfg["study"]["sampler"] == "ga"
     storage = open_storage(storage_url, heartbeat_interval=cfg["study"]["heartbeat_interval"],
-                           grace_period=cfg["study"]["grace_period"], retry_stale=not is_ga)
+                           grace_period=cfg["study"]["grace_period"], retry_stale=not is_ga,
+                           create=create)
     name = cfg["study"]["name"]
     exists = study_exists(storage, name)
     if exists:
@@ -329,7 +330,7 @@ def load_search(storage_url: str, study_name: str) -> Search:
     """Re-open an existing nasga study with its own stored configuration (workers, export)."""
     from nasga.config import validate
 
-    storage = open_storage(storage_url, heartbeat=False)
+    storage = open_storage(storage_url, heartbeat=False, create=False)  # never creates one
     cfg = validate(load_study_config(storage, study_name))
     return open_search(cfg, storage_url=storage_url, create=False)
 

@@ -11,9 +11,11 @@ A storage URL's password never appears in output or logs: see :func:`redact`.
 
 from __future__ import annotations
 
+import errno
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, unquote_plus
 
 import optuna
 import warnings
@@ -31,9 +33,83 @@ CONNECT_TIMEOUT = 5
 _JOURNAL_SUFFIXES = (".log", ".journal", ".jsonl")
 
 
+# Query-string / libpq keywords whose value is a secret (compared lower-case, percent-decoded).
+_SECRET_KEYS = {"password", "passwd", "pwd", "pass", "sslpassword", "secret", "token",
+                "access_token", "api_key", "apikey"}
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]*")
+_QUERY_PARAM = re.compile(r"([?&;])([^=&#;?]*)=([^&#;]*)")
+_DSN_SECRET = re.compile(
+    r"(?i)(?<![A-Za-z0-9_%])((?:ssl)?pass(?:word|wd)?|pwd)(\s*[=:]\s*)"
+    r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^\s&#;,)'\"]+)")
+
+
+class NasgaStorageError(RuntimeError):
+    """A one-line storage fault (a damaged journal, a full disk): not bad input, exit code 1."""
+
+
+def _userinfo_span(rest: str) -> tuple[int, int] | None:
+    """Where the password of ``user:password@host...`` (after ``//``) is: between the first
+    ``:`` and the LAST ``@`` of the authority (a password may hold ``@``; a query may too)."""
+    first_at = rest.find("@")
+    if first_at < 0:
+        return None
+    q = rest.find("?", first_at)
+    head = rest if q < 0 else rest[:q]
+    at = head.rfind("@")
+    colon = head.find(":", 0, at)
+    return None if colon < 0 else (colon + 1, at)
+
+
+def _redact_url(url: str) -> str:
+    scheme, rest = url.split("://", 1)
+    span = _userinfo_span(rest)
+    if span is not None:
+        rest = rest[:span[0]] + "***" + rest[span[1]:]
+
+    def param(m: re.Match[str]) -> str:
+        key = unquote_plus(m.group(2)).strip().lower()
+        return f"{m.group(1)}{m.group(2)}=***" if key in _SECRET_KEYS else m.group(0)
+
+    return f"{scheme}://{_QUERY_PARAM.sub(param, rest)}"
+
+
 def redact(url: str) -> str:
-    """The URL with its password replaced by ``***``."""
-    return re.sub(r"(://[^:/@]+:)([^@]*)(@)", r"\1***\3", url)
+    """``url`` (or any text holding URLs or ``password=...``) with every password as ``***``.
+
+    Handles ``user:pass@host`` (the password runs from the first ``:`` after ``//`` to the last
+    ``@`` before the host, so it may hold ``@``), an empty user (``://:pass@host``),
+    ``?password=...`` in any case or percent-encoded, and libpq's ``password=...`` keywords.
+    """
+    if not isinstance(url, str):
+        return url
+    text = _URL_IN_TEXT.sub(lambda m: _redact_url(m.group(0)), url)
+    return _DSN_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+
+
+def url_secrets(url: str) -> list[str]:
+    """The password substrings of ``url`` (raw and percent-decoded), longest first."""
+    found: list[str] = []
+    if "://" in url:
+        rest = url.split("://", 1)[1]
+        span = _userinfo_span(rest)
+        if span is not None:
+            found.append(rest[span[0]:span[1]])
+        for m in _QUERY_PARAM.finditer(rest):
+            if unquote_plus(m.group(2)).strip().lower() in _SECRET_KEYS:
+                found.append(m.group(3))
+    found += [unquote_plus(f) for f in found] + [unquote(f) for f in found]
+    return sorted({f for f in found if len(f) >= 3}, key=len, reverse=True)
+
+
+def scrub(text: str, *urls: str | None) -> str:
+    """``text`` with every URL redacted and every password of ``urls`` replaced by ``***``
+    (for messages that echo a driver's error, which may quote a mis-parsed URL)."""
+    text = redact(text)
+    for url in urls:
+        if isinstance(url, str):
+            for secret in url_secrets(url):
+                text = text.replace(secret, "***")
+    return text
 
 
 def default_storage(study_name: str, *, workers: int = 1, root: Path = Path("studies")) -> str:
@@ -52,6 +128,11 @@ def storage_kind(url: str) -> str:
     if scheme == "sqlite":
         return "sqlite"
     if scheme.split("+", 1)[0] in ("postgresql", "postgres"):
+        span = _userinfo_span(url.split("://", 1)[1])
+        if span is not None and "@" in url.split("://", 1)[1][span[0]:span[1]]:
+            raise NasgaInputError(
+                "storage", f"a password holding '@' must be percent-encoded as %40 (the driver "
+                f"would take the rest for the host), got {redact(url)!r}")
         return "postgresql"
     raise NasgaInputError(
         "storage", f"unknown scheme in {redact(url)!r}; use sqlite:///FILE.db, "
@@ -74,8 +155,13 @@ def sqlite_path(url: str) -> Path | None:
     return Path(rest) if rest and rest != ":memory:" else None
 
 
+LAST_URL: list[str] = []  # the URL :func:`open_storage` opened last (for the CLI's fault line)
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
 def open_storage(url: str, *, heartbeat: bool = True, heartbeat_interval: int = HEARTBEAT_INTERVAL,
-                 grace_period: int = GRACE_PERIOD, retry_stale: bool = True) -> BaseStorage:
+                 grace_period: int = GRACE_PERIOD, retry_stale: bool = True,
+                 create: bool = True, readonly: bool = False) -> BaseStorage:
     """An Optuna storage for ``url``; errors name the storage and never show a password.
 
     RDB storages get heartbeats (``heartbeat_interval``/``grace_period``) and
@@ -83,20 +169,38 @@ def open_storage(url: str, *, heartbeat: bool = True, heartbeat_interval: int = 
     and enqueued again for a live worker (``retry_stale``; off for samplers that retry failed
     trials themselves, such as :class:`~nasga.sampler.GeneticSampler`).
 
+    ``create=False``: the storage must exist already (a file is checked before opening: SQLite
+    and journal files are created on open). ``readonly``: the caller never writes, so a torn
+    journal tail is read around, not repaired (see :mod:`nasga.journal`).
+
     Raises:
-        NasgaInputError: Unknown scheme, missing driver, or unreachable/unusable database.
+        NasgaInputError: Unknown scheme, missing driver or file, unreachable/unusable database.
+        NasgaStorageError: A damaged journal, a full disk.
     """
     kind = storage_kind(url)
+    LAST_URL[:] = [url]
     if kind == "journal":
         path = journal_path(url)
         if not path.parent.is_dir():
             raise NasgaInputError("storage", f"folder {str(path.parent)!r} does not exist")
-        return JournalStorage(JournalFileBackend(str(path)))
+        if not create and not path.is_file():
+            raise NasgaInputError("storage", f"no journal file {str(path)!r} (nothing created)")
+        if not path.is_file():
+            return JournalStorage(JournalFileBackend(str(path)))
+        from nasga.journal import prepare
+
+        return JournalStorage(prepare(url, path, readonly=readonly))
     kwargs: dict[str, Any] = {}
     if kind == "sqlite":
         path = sqlite_path(url)
-        if path is not None and not path.resolve().parent.is_dir():
+        if path is None:
+            raise NasgaInputError(
+                "storage", f"SQLite needs a file, e.g. sqlite:///studies/NAME.db (an in-memory "
+                f"database cannot be resumed or shared with workers), got {url!r}")
+        if not path.resolve().parent.is_dir():
             raise NasgaInputError("storage", f"folder {str(path.parent)!r} does not exist")
+        if not create and not path.is_file():
+            raise NasgaInputError("storage", f"no SQLite file {str(path)!r} (nothing created)")
     else:
         try:
             import psycopg2  # noqa: F401
@@ -117,9 +221,65 @@ def open_storage(url: str, *, heartbeat: bool = True, heartbeat_interval: int = 
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return RDBStorage(url, **kwargs)
     except Exception as exc:  # sqlalchemy OperationalError, ArgumentError...
+        fault = storage_fault(exc, url)
+        if fault is not None and _is_full(exc):
+            raise fault from None
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        reason = redact(reason).replace(url, redact(url))
-        raise NasgaInputError("storage", f"cannot open {redact(url)!r}: {reason[:200]}") from None
+        raise NasgaInputError(
+            "storage", f"cannot open {redact(url)!r}: {scrub(reason, url)[:200]}") from None
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop(0)
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        todo += [getattr(e, "orig", None), e.__cause__, e.__context__]
+    return seen
+
+
+def _is_full(exc: BaseException) -> bool:
+    return any(isinstance(e, OSError) and e.errno in _FULL
+               or "disk is full" in str(e) or "No space left" in str(e) for e in _chain(exc))
+
+
+def storage_fault(exc: BaseException, url: str | None) -> NasgaStorageError | None:
+    """One line for a storage failure (full disk, I/O error, database error), or ``None``.
+
+    The line names the storage (password redacted) and the cause, e.g. ``storage:
+    sqlite:///x.db: database or disk is full; free space and rerun the same command: the study
+    resumes, completed trials are kept``.
+    """
+    import sqlite3
+
+    from optuna.exceptions import StorageInternalError
+
+    try:
+        from sqlalchemy.exc import SQLAlchemyError
+    except ImportError:  # pragma: no cover - a dependency of optuna
+        SQLAlchemyError = ()  # type: ignore[assignment,misc]
+    chain = _chain(exc)
+    storage_types = (StorageInternalError, SQLAlchemyError, sqlite3.Error)
+    full = _is_full(exc)
+    if not full and not any(isinstance(e, storage_types) for e in chain):
+        return None
+    if full:
+        hits = [e for e in chain if "disk is full" in str(e)]
+        hits.sort(key=lambda e: not isinstance(e, sqlite3.Error))  # the driver's own words
+        cause = str(hits[0]).strip().splitlines()[0] if hits else "no space left on device"
+    else:
+        root = [e for e in chain if isinstance(e, (sqlite3.Error, OSError))
+                or type(e).__module__.startswith("psycopg")] or chain
+        cause = str(root[0]).strip().splitlines()[0] if str(root[0]).strip() else type(
+            root[0]).__name__
+    cause = scrub(cause.split(" [SQL:")[0], url)[:200]
+    name = redact(url) if url else "storage"
+    hint = ("; free space and rerun the same command: the study resumes, completed trials "
+            "are kept" if full else "")
+    return NasgaStorageError(f"storage: {name}: {cause}{hint}")
 
 
 def study_exists(storage: BaseStorage, name: str) -> bool:

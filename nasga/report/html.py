@@ -8,6 +8,7 @@ grid to the best trial, where optuna-dashboard shows them.
 
 from __future__ import annotations
 
+import errno
 import html
 import inspect
 import logging
@@ -283,8 +284,27 @@ def render_html(report: Report) -> str:
     return "\n".join(parts) + "\n"
 
 
+def check_out_file(out_path: str | Path, field: str = "out", example: str = "report.html"
+                   ) -> Path:
+    """``out_path`` as a file to write: not a folder, in a folder that exists.
+
+    Raises:
+        NasgaInputError: A folder (existing, or written with a trailing ``/``), an empty
+            name, or a missing parent folder.
+    """
+    text = str(out_path)
+    out = Path(out_path)
+    if not text.strip() or text.endswith(("/", "\\")) or out.is_dir():
+        raise NasgaInputError(field, f"must name a file, not a folder, got {text!r} (e.g. "
+                              f"{str(Path(text.strip() or '.') / example)!r})")
+    if not out.parent.is_dir():
+        raise NasgaInputError(field, f"folder {str(out.parent)!r} does not exist")
+    return out
+
+
 def write_report(storage_url: str, study_name: str, out_path: str | Path = "report.html", *,
-                 attach: bool = True, log: Callable[[str], None] | None = None) -> Path:
+                 attach: bool = True, log: Callable[[str], None] | None = None,
+                 allow_empty: bool = True) -> Path:
     """Write the study's report as ONE self-contained HTML file; attach figures to the best trial.
 
     Args:
@@ -299,22 +319,30 @@ def write_report(storage_url: str, study_name: str, out_path: str | Path = "repo
         The written path.
 
     Raises:
-        NasgaInputError: Unknown study, a study without nasga config, or a missing folder.
+        NasgaInputError: Unknown study, a study without nasga config, ``out_path`` a folder
+            or in a missing folder, or (``allow_empty=False``, the CLI) no complete trial yet;
+            all before anything is written.
     """
     from optuna.artifacts import FileSystemArtifactStore
 
-    from nasga.study import artifact_dir, load_study_config, open_storage
+    from nasga.study import NasgaStorageError, artifact_dir, load_study_config, open_storage
 
-    out = Path(out_path)
-    if not out.parent.is_dir():
-        raise NasgaInputError("out", f"folder {str(out.parent)!r} does not exist")
-    storage = open_storage(storage_url, heartbeat=False)
+    out = check_out_file(out_path)
+    storage = open_storage(storage_url, heartbeat=False, create=False, readonly=not attach)
     load_study_config(storage, study_name)  # clear errors for a missing or foreign study
     study = optuna.load_study(study_name=study_name, storage=storage)
+    if not allow_empty and D.best_trial(study) is None:
+        raise NasgaInputError("study_name", f"study {study_name!r} has no complete trial yet; "
+                              "nothing to report (run or resume it first)")
     store_dir = artifact_dir(storage_url)
     store = FileSystemArtifactStore(str(store_dir)) if store_dir.is_dir() else None
     report = build_report(study, artifact_store=store)
-    out.write_text(render_html(report), encoding="utf-8")
+    try:
+        out.write_text(render_html(report), encoding="utf-8")
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise NasgaStorageError(f"storage: cannot write {out}: {exc.strerror}") from None
+        raise NasgaInputError("out", f"cannot write {str(out)!r}: {exc.strerror or exc}") from None
     best = D.best_trial(study)
     if attach and best is not None and report.attachments:
         store_dir.mkdir(parents=True, exist_ok=True)
@@ -325,4 +353,5 @@ def write_report(storage_url: str, study_name: str, out_path: str | Path = "repo
     return out
 
 
-__all__ = ["Report", "Section", "build_report", "render_html", "write_report"]
+__all__ = ["Report", "Section", "build_report", "check_out_file", "render_html",
+           "write_report"]
