@@ -163,9 +163,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     search = open_search(cfg, storage_url=url)
     print(f"study {cfg['study']['name']!r}: task {cfg['study']['task']}, sampler "
           f"{cfg['study']['sampler']}, population {search.population}, generations 0..{search.generations}")
+    from nasga.interrupts import Interrupted, TrialGuard, signal_of, stop_workers
+
+    guard = TrialGuard(search.study)
     workers = spawn_workers(search, args.workers - 1) if args.workers > 1 else []
     try:
         optimize(search, progress=not args.quiet)
+    except KeyboardInterrupt as exc:  # SIGINT or SIGTERM (nasga.interrupts): one line, resumable
+        signum = signal_of(exc)
+        trials = guard.fail_running(signum)
+        raise Interrupted(signum, trials, stop_workers(workers, signum)) from None
     finally:
         for w in workers:
             w.wait()
@@ -190,8 +197,16 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     url = args.storage or os.environ.get(STORAGE_ENV)
     if not url:
         raise NasgaInputError("storage", f"give --storage URL or set ${STORAGE_ENV}")
-    optimize(load_search(url, args.study_name), progress=not args.quiet,
-             log=(lambda line: None) if args.quiet else print)
+    from nasga.interrupts import Interrupted, TrialGuard, signal_of
+
+    search = load_search(url, args.study_name)
+    guard = TrialGuard(search.study)
+    try:
+        optimize(search, progress=not args.quiet,
+                 log=(lambda line: None) if args.quiet else print)
+    except KeyboardInterrupt as exc:  # SIGINT or SIGTERM: the running trial FAILs, resumable
+        signum = signal_of(exc)
+        raise Interrupted(signum, guard.fail_running(signum)) from None
     return 0
 
 
@@ -356,6 +371,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_INTERRUPTIBLE = ("run", "worker")
+
+
+def _run_interruptible(args: argparse.Namespace) -> int:
+    """A search command under :func:`nasga.interrupts.handle_signals`: SIGINT/SIGTERM end it
+    with one line (the running trial marked FAIL) and exit code 130/143."""
+    import os
+
+    from nasga.interrupts import SPAWNED_ENV, Interrupted, handle_signals, interrupted_line
+
+    try:
+        with handle_signals():
+            return int(args.func(args) or 0)
+    except KeyboardInterrupt as exc:
+        if not isinstance(exc, Interrupted):
+            exc = Interrupted(2)
+        if not (args.command == "worker" and os.environ.get(SPAWNED_ENV)):
+            print(interrupted_line(args.command, exc), file=sys.stderr)
+        return exc.exit_code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``nasga`` console script."""
     parser = build_parser()
@@ -365,6 +401,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # nasga prints its own progress
     _quiet_storage_faults()
     try:
+        if args.command in _INTERRUPTIBLE:
+            return _run_interruptible(args)
         return int(args.func(args) or 0)
     except NasgaInputError as exc:
         print(f"nasga {args.command}: error: {_scrub(str(exc), args)}", file=sys.stderr)

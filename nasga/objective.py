@@ -178,8 +178,19 @@ class Objective:
         return self.space.from_params(params)
 
     def __call__(self, trial: optuna.Trial) -> float:
-        with TrialHeartbeat(trial.study, trial._trial_id, self.heartbeat_interval):
-            return self._evaluate(trial)
+        try:
+            with TrialHeartbeat(trial.study, trial._trial_id, self.heartbeat_interval):
+                return self._evaluate(trial)
+        except KeyboardInterrupt as exc:  # Optuna fails the trial and re-raises: say why
+            import signal
+
+            name = signal.Signals(getattr(exc, "signum", signal.SIGINT)).name
+            try:
+                trial.set_user_attr("fail_reason", f"interrupted by {name}; run the command "
+                                    "again to resume")
+            except Exception:  # pragma: no cover - the storage is gone
+                pass
+            raise
 
     def _evaluate(self, trial: optuna.Trial) -> float:
         genome = self.genome_of(trial)

@@ -287,7 +287,9 @@ def spawn_workers(search: Search, n: int) -> list[subprocess.Popen]:
 
         os.environ["OMP_NUM_THREADS"] = str(threads)  # the tasks then keep this count
         torch.set_num_threads(threads)
-    env = {**os.environ, STORAGE_ENV: search.storage_url}
+    from nasga.interrupts import SPAWNED_ENV
+
+    env = {**os.environ, STORAGE_ENV: search.storage_url, SPAWNED_ENV: "1"}
     cmd = [sys.executable, "-m", "nasga.cli", "worker", "--study-name",
            search.cfg["study"]["name"], "--quiet"]
     return [subprocess.Popen(cmd, env=env) for _ in range(n)]
