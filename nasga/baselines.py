@@ -9,15 +9,17 @@ import optuna
 
 from nasga.spaces import NasgaInputError, Space
 
-SAMPLER_NAMES = ("ga", "random", "tpe", "gp", "nsga2", "qmc", "cmaes")
+SAMPLER_NAMES = ("ga", "aging", "random", "tpe", "gp", "nsga2", "qmc", "cmaes")
+"""Every sampler a study may name (``[study] sampler``, ``--sampler``): the one list."""
 
 
 def make_sampler(name: str, *, space: Space, strategy: Any, seed: int,
                  grace_period: float | None = None) -> optuna.samplers.BaseSampler:
     """The sampler called ``name``, seeded, over ``space``'s distributions.
 
-    ``ga`` is nasga's :class:`~nasga.sampler.GeneticSampler` with ``strategy``; NSGA-II gets the
-    same population size; model-based samplers start from ``min(10, population)`` random trials.
+    ``ga`` is nasga's :class:`~nasga.sampler.GeneticSampler` with ``strategy``; ``aging`` is
+    :class:`~nasga.aging.AgingEvolutionSampler` (Real et al. 2019) with the strategy's population
+    and a tournament of a quarter of it; NSGA-II gets the same population size; model-based samplers start from ``min(10, population)`` random trials.
     """
     population = int(strategy.population)
     startup = min(10, population)
@@ -26,8 +28,16 @@ def make_sampler(name: str, *, space: Space, strategy: Any, seed: int,
         if name == "ga":
             from nasga.sampler import GeneticSampler
 
+            rebreed = strategy.max_evaluations if strategy.dedup else None
             return GeneticSampler(space=space, strategy=strategy, seed=seed,
-                                  grace_period=grace_period)
+                                  grace_period=grace_period, mode=strategy.mode,
+                                  rebreed_after=rebreed)
+        if name == "aging":
+            from nasga.aging import AgingEvolutionSampler
+
+            return AgingEvolutionSampler(population=population,
+                                         sample_size=max(1, population // 4), space=space,
+                                         seed=seed)
         if name == "random":
             return optuna.samplers.RandomSampler(seed=seed)
         if name == "tpe":

@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
+from nasga.baselines import SAMPLER_NAMES
 from nasga.spaces import NasgaInputError
 
 EXIT_BAD_INPUT = 2
@@ -109,8 +110,9 @@ def add_search_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=None, help="one seed for sampler, operators, torch")
     p.add_argument("--device", default=None, help="auto, cpu or cuda")
     p.add_argument("--sampler", default=None,
-                   choices=["ga", "random", "tpe", "gp", "nsga2", "qmc", "cmaes"],
-                   help="ga (nasga's GeneticSampler) or an Optuna built-in sampler as a baseline")
+                   choices=list(SAMPLER_NAMES),
+                   help="ga (nasga's GeneticSampler), aging (nasga's aging evolution) or an Optuna "
+                        "built-in sampler as a baseline")
     p.add_argument("--set", dest="settings", action="append", default=[],
                    metavar="TABLE.KEY=VALUE",
                    help="override a config value (JSON value), e.g. --set task.epochs=1 "
@@ -295,7 +297,7 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
                    help="override a config value (JSON value), e.g. --set task.epochs=1 "
                         "--set space.stages=[3,4]; repeatable")
     p.add_argument("--samplers", default="ga,random,tpe", metavar="LIST",
-                   help="comma-separated: ga,ga-unet,random,tpe,gp,nsga2,qmc,cmaes "
+                   help="comma-separated: ga,ga-unet,aging,random,tpe,gp,nsga2,qmc,cmaes "
                         "(ga-unet: the U-Net preset's breeding on a Genetic-CNN space)")
     p.add_argument("--budget", type=int, default=50, help="trainings per run (default 50)")
     p.add_argument("--seeds", type=int, default=3, help="seeds 0..S-1 per sampler (default 3)")

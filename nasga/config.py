@@ -32,7 +32,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 TASKS = ("unet", "genetic-cnn")
-SAMPLERS = ("ga", "random", "tpe", "gp", "nsga2", "qmc", "cmaes")
+from nasga.baselines import SAMPLER_NAMES as SAMPLERS  # noqa: E402
 _TABLES = ("study", "space", "strategy", "task")
 _STUDY_KEYS = {"name": str, "task": str, "sampler": str, "seed": int, "storage": str,
                "heartbeat_interval": int, "grace_period": int, "reuse_from": list}

@@ -101,12 +101,20 @@ def resolve_storage(cfg: dict[str, Any], storage: str | None, *, workers: int = 
 
 
 def _check_compatible(stored: dict[str, Any], cfg: dict[str, Any], name: str) -> None:
+    import dataclasses
+
+    from nasga.strategies import PRESETS
+
+    preset = PRESETS.get(cfg.get("strategy", {}).get("preset", ""))
+    added = dataclasses.asdict(preset) if preset is not None else {}  # settings added later
     for table in ("study", "space", "strategy", "task"):
         keys = set(stored.get(table, {})) | set(cfg.get(table, {}))
         for key in sorted(keys):
             if (table, key) in _MUTABLE:
                 continue
             old, new = stored.get(table, {}).get(key), cfg.get(table, {}).get(key)
+            if table == "strategy" and key not in stored.get(table, {}) and key in added:
+                old = added[key]  # a study stored before the setting existed: its default
             if old != new:
                 raise NasgaInputError(
                     f"{table}.{key}", f"study {name!r} was created with {old!r}, got {new!r}; "

@@ -24,7 +24,10 @@ from nasga.spaces._errors import NasgaInputError
 if TYPE_CHECKING:  # pragma: no cover
     from nasga.spaces import Space
 
+MODES = ("generational", "steady-state")
+
 __all__ = [
+    "MODES",
     "PRESETS",
     "GeneticCNNStrategy",
     "Offspring",
@@ -67,6 +70,8 @@ class _StrategyBase:
     """Shared validation, overrides and breeding-input checks."""
 
     name: ClassVar[str]
+    mode: str
+    dedup: bool
     population: int
     generations: int
     max_evaluations: int | None
@@ -74,10 +79,17 @@ class _StrategyBase:
     _OPTIONAL: ClassVar[tuple[str, ...]] = ()
 
     def _validate_common(self) -> None:
+        if self.mode not in MODES:
+            raise NasgaInputError("mode", f"must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if not isinstance(self.dedup, bool):
+            raise NasgaInputError("dedup", f"must be true or false, got {self.dedup!r}")
         _check_int("population", self.population, 2)
         _check_int("generations", self.generations, 0)
         if self.max_evaluations is not None:
             _check_int("max_evaluations", self.max_evaluations, 1)
+        elif self.dedup:
+            raise NasgaInputError("dedup", "needs max_evaluations >= 1 (with 0, every "
+                                  "reappearance is trained on purpose), got dedup = true")
         for f in self._PROBABILITIES:
             value = getattr(self, f)
             if value is None and f in self._OPTIONAL:
@@ -131,6 +143,10 @@ class GeneticCNNStrategy(_StrategyBase):
         qm: ``q_M``, per-bit flip probability inside a mutation (paper: 0.05).
         max_evaluations: Trainings per genome; ``None`` = train again at every reappearance and
             average (paper 004 §3.2.4).
+        mode: ``"generational"`` (the paper's Algorithm 1) or ``"steady-state"`` (one child per
+            new trial, no generation barrier; see :class:`~nasga.sampler.GeneticSampler`).
+        dedup: Re-breed a child whose genome the cache would answer (it already has
+            ``max_evaluations`` trainings) instead of proposing it; needs ``max_evaluations``.
     """
 
     name: ClassVar[str] = "genetic-cnn"
@@ -143,6 +159,8 @@ class GeneticCNNStrategy(_StrategyBase):
     pm: float = 0.8
     qm: float = 0.05
     max_evaluations: int | None = None
+    mode: str = "generational"
+    dedup: bool = False
 
     def __post_init__(self) -> None:
         self._validate_common()
@@ -214,6 +232,10 @@ class UNetStrategy(_StrategyBase):
             default keeps its wording; set e.g. ``qm=1/15`` (one gene of the paper's 15 on
             average, at least one always) for gentler mutation.
         max_evaluations: Trainings per genome; 1 = train once, reuse the stored fitness.
+        mode: ``"generational"`` (the paper's Algorithm 1) or ``"steady-state"`` (one child per
+            new trial, no generation barrier; see :class:`~nasga.sampler.GeneticSampler`).
+        dedup: Re-breed a child whose genome the cache would answer (it already has
+            ``max_evaluations`` trainings) instead of proposing it; needs ``max_evaluations``.
     """
 
     name: ClassVar[str] = "unet"
@@ -228,6 +250,8 @@ class UNetStrategy(_StrategyBase):
     elitism: int = 1
     qm: float | None = None
     max_evaluations: int | None = 1
+    mode: str = "generational"
+    dedup: bool = False
 
     def __post_init__(self) -> None:
         self._validate_common()

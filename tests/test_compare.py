@@ -161,3 +161,20 @@ def test_a_task_that_always_fails_stops_with_its_reason(monkeypatch) -> None:
     monkeypatch.setattr(TabularTask, "evaluate", boom)
     with pytest.raises(RuntimeError, match="failed in a row; last reason: ValueError: boom"):
         run_one(RunSpec(task_config("genetic-cnn-bench"), "random", 0, 5, 1, "memory"))
+
+
+def test_aging_is_a_named_sampler_of_compare_and_run(tmp_path) -> None:
+    """`aging` is wired through the one list of sampler names (compare, config, CLI)."""
+    import subprocess
+    import sys
+
+    from nasga.baselines import SAMPLER_NAMES
+    from nasga.compare import COMPARE_SAMPLERS
+    from nasga.config import SAMPLERS
+
+    assert "aging" in SAMPLER_NAMES and SAMPLERS is SAMPLER_NAMES and "aging" in COMPARE_SAMPLERS
+    out = subprocess.run([sys.executable, "-m", "nasga.cli", "compare", "--samplers", "aging",
+                          "--budget", "8", "--seeds", "1", "--storage", "memory", "--out",
+                          str(tmp_path / "cmp")], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "| aging | 1 |" in out.stdout
