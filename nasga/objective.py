@@ -32,7 +32,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from nasga.heartbeat import TrialHeartbeat, fail_stale_trials
-from nasga.spaces import Genome, Space
+from nasga.spaces import Genome, NasgaInputError, Space
 from nasga.tasks.base import Task
 
 _RESERVED = {"genome", "key", "trained", "cached", "n_evaluations", "fitness_raw", "fail_reason",
@@ -193,7 +193,11 @@ class Objective:
             raise
 
     def _evaluate(self, trial: optuna.Trial) -> float:
-        genome = self.genome_of(trial)
+        try:
+            genome = self.genome_of(trial)
+        except NasgaInputError as exc:  # e.g. an enqueued genome outside the space: FAIL it
+            trial.set_user_attr("fail_reason", f"genome cannot be built: {exc}"[:500])
+            return math.nan
         generation = trial.user_attrs.get("ga_generation")
         if (self.last_generation is not None and generation is not None
                 and generation > self.last_generation):

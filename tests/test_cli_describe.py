@@ -37,3 +37,54 @@ def test_describe_bad_genome_exits_2() -> None:
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "genome: expected 3 stages" in proc.stderr
     assert proc.stdout == ""
+
+
+UNBUILDABLE = {
+    "no input channels": (["--space", "genetic-cnn", "--genome", "1-01|0-01-111|0-11-010-0111",
+                           "--in-channels", "0"], "in_channels: must be an integer in 1.."),
+    "no classes": (["--space", "genetic-cnn", "--genome", "1-01|0-01-111|0-11-010-0111",
+                    "--classes", "0"], "classes: must be an integer in 1.."),
+    "image size 0 (not the default)": (["--space", "unet", "--genome",
+                                        "64-128-256-512-512-512-512-512|1111111",
+                                        "--image-size", "0"], "image_size: must be an integer"),
+    "unet too deep for the image": (["--space", "unet", "--genome",
+                                     "64-128-256-512-512-512-512-512|1111111",
+                                     "--image-size", "128"], "image_size: must be divisible by"),
+    "terabytes of activations": (["--space", "unet", "--genome",
+                                  "64-128-256-512-512-512-512-512|1111111", "--image-size",
+                                  "65536"], "genome: '64-128-256-512-512-512-512-512|1111111' "
+                                            "at 65536x65536"),
+    "genetic cnn of terabytes": (["--space", "genetic-cnn", "--genome",
+                                  "1-01|0-01-111|0-11-010-0111", "--image-size", "60000"],
+                                 "GB, over the"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNBUILDABLE))
+def test_describe_unbuildable_genome_is_one_line(case: str, capsys: pytest.CaptureFixture[str]
+                                                  ) -> None:
+    args, fragment = UNBUILDABLE[case]
+    assert main(["describe", *args]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and fragment in err, err
+
+
+def test_every_small_genetic_cnn_stage_builds() -> None:
+    """Every DAG of a 2..4-node stage, and 64 of a 5-node stage, decodes (§3.1.1) to a network that runs: no node is left
+    without input (a node without a predecessor reads the default input node)."""
+    import itertools
+
+    import torch
+
+    from nasga.models import GeneticCNN
+    from nasga.spaces import GeneticCNNSpace
+
+    import random
+
+    rng = random.Random(0)
+    for k in (2, 3, 4, 5):
+        space = GeneticCNNSpace((k,))
+        every = list(itertools.product([0, 1], repeat=space.n_bits))
+        for bits in every if len(every) <= 64 else rng.sample(every, 64):
+            model = GeneticCNN(space.genome(bits), in_channels=1, image_size=4, filters=(2,))
+            assert model.eval()(torch.zeros(1, 1, 4, 4)).shape == (1, 10)

@@ -187,3 +187,39 @@ def test_reuse_fills_repeats_then_trains_the_rest() -> None:
              max_evaluations=None, pool=MeasurementPool([b, a]), name="c", storage=storage)
     assert all("reused_from" in t.user_attrs for t in c.trials)
     assert len({t.user_attrs["eval_seed"] for t in c.trials}) == 3
+
+
+def test_enqueued_genome_outside_the_space_fails_its_trial_not_the_run() -> None:
+    space = small_unet()
+    study = optuna.create_study(direction="maximize")
+    params = space.to_params(space.reference_genome())
+    study.enqueue_trial({**params, "ch_0": 99}, skip_if_exists=False)  # no such channel choice
+    with pytest.warns(UserWarning, match="out of range"):
+        study.optimize(Objective(space=space, task=SyntheticTask(space)), n_trials=2)
+    first, second = study.trials
+    assert first.state == TrialState.FAIL
+    assert first.user_attrs["fail_reason"].startswith("genome cannot be built: genome:")
+    assert second.state == TrialState.COMPLETE  # the search went on
+
+
+def test_genome_too_large_for_memory_is_a_failed_trial() -> None:
+    """A network whose estimate exceeds the device's memory fails with a one-line reason
+    before anything is allocated (the classification task, paper's space)."""
+    import nasga.models.memory as memory
+    from nasga.spaces import GeneticCNNSpace
+    from nasga.tasks.classification import ClassificationTask
+
+    space = GeneticCNNSpace((3, 4))
+    task = ClassificationTask(space, epochs=1, max_train=50)
+    study = optuna.create_study(direction="maximize")
+    study.enqueue_trial(space.to_params(space.parse("1-11|1-11-111")))
+    limit = memory.memory_limit
+    memory.memory_limit = lambda device="cpu": 1000
+    try:
+        study.optimize(Objective(space=space, task=task), n_trials=1)
+    finally:
+        memory.memory_limit = limit
+    (trial,) = study.trials
+    assert trial.state == TrialState.FAIL
+    reason = trial.user_attrs["fail_reason"]
+    assert reason.startswith("EvaluationError: 1-11|1-11-111 needs about") and "\n" not in reason
