@@ -98,6 +98,7 @@ def url_secrets(url: str) -> list[str]:
             if unquote_plus(m.group(2)).strip().lower() in _SECRET_KEYS:
                 found.append(m.group(3))
     found += [unquote_plus(f) for f in found] + [unquote(f) for f in found]
+    found += [piece for f in found for piece in f.split("@")]  # a driver splits at an '@'
     return sorted({f for f in found if len(f) >= 3}, key=len, reverse=True)
 
 
