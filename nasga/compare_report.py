@@ -72,6 +72,7 @@ class SummaryRow:
     wall_seconds: float
     trials: float
     stops: str
+    trials_per_training: float = math.nan
 
 
 def summarize(cmp: Comparison, budgets: list[int] | None = None) -> list[SummaryRow]:
@@ -89,7 +90,8 @@ def summarize(cmp: Comparison, budgets: list[int] | None = None) -> list[Summary
                 sum(r.trainings >= b for r in runs),
                 float(np.mean([r.wall_seconds for r in runs])),
                 float(np.mean([r.trials for r in runs])),
-                ", ".join(f"{k} {v}" for k, v in sorted(reasons.items()))))
+                ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())),
+                float(np.mean([r.trials / max(r.trainings, 1) for r in runs]))))
     return rows
 
 
@@ -136,11 +138,13 @@ def write_html(path: str | Path, cmp: Comparison, budgets: list[int] | None = No
     head = ("<tr><th>sampler</th><th>budget</th><th>seeds</th><th>best fitness</th>"
             + ("<th>regret</th>" if regret else "")
             + "<th>runs reaching budget</th><th>wall s / run</th><th>trials / run</th>"
+            + "<th>trials / training</th>"
             "<th>stopped by</th></tr>")
     body = "".join(
         f"<tr><td>{html.escape(r.sampler)}</td><td>{r.budget}</td><td>{r.n_seeds}</td>"
         f"<td>{_pm(r.best)}</td>" + (f"<td>{_pm(r.regret)}</td>" if regret else "")
         + f"<td>{r.reached}</td><td>{r.wall_seconds:.2f}</td><td>{r.trials:.0f}</td>"
+        + f"<td>{r.trials_per_training:.2f}</td>"
         f"<td>{html.escape(r.stops)}</td></tr>"
         for r in summarize(cmp, budgets))
     me = "every proposal trains" if cmp.max_evaluations is None else str(cmp.max_evaluations)
@@ -169,13 +173,13 @@ def markdown_table(rows: list[SummaryRow], *, regret: bool = True) -> str:
     by = {(r.sampler, r.budget): r for r in rows}
     what = "regret" if regret else "best fitness"
     lines = ["| sampler | seeds | " + " | ".join(f"{what} @ {b}" for b in budgets)
-             + " | wall s / run |",
-             "|---|---:|" + "---:|" * len(budgets) + "---:|"]
+             + " | trials / training | wall s / run |",
+             "|---|---:|" + "---:|" * len(budgets) + "---:|---:|"]
     for s in samplers:
         cells = [_pm(by[(s, b)].regret if regret else by[(s, b)].best) for b in budgets]
         last = by[(s, budgets[-1])]
         lines.append(f"| {s} | {last.n_seeds} | " + " | ".join(cells)
-                     + f" | {last.wall_seconds:.2f} |")
+                     + f" | {last.trials_per_training:.2f} | {last.wall_seconds:.2f} |")
     return "\n".join(lines)
 
 

@@ -43,7 +43,12 @@ def test_bench_comparison_three_seeds_is_fast_and_writes_csv_and_html(tmp_path) 
     page = cmp.html_path.read_text(encoding="utf-8")
     assert "Plotly" in page and "<script src=" not in page and "ga-unet" in page  # offline
     table = markdown_table(summarize(cmp, [5, 12]))
-    assert "regret @ 12" in table and "| tpe | 3 |" in table
+    assert "regret @ 12" in table and "| tpe | 3 |" in table and "trials / training" in table
+    for row in summarize(cmp, [12]):  # trials per training: every run's trials / trainings
+        runs = [r for r in cmp.results if r.sampler == row.sampler]
+        assert row.trials_per_training == pytest.approx(
+            sum(r.trials / r.trainings for r in runs) / len(runs))
+        assert row.trials_per_training >= 1.0
 
 
 def _bench_spec(tmp_path, *, budget: int, trial_cap_factor: int = 20) -> RunSpec:
