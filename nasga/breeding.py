@@ -11,17 +11,20 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 
 from nasga.objective import is_measurement
-from nasga.spaces import Space
+from nasga.spaces import Genome, NasgaInputError, Space
 
 REBREED_TRIES = 10
-"""Re-breeds of a child whose genome is already known before it is proposed anyway."""
+"""Re-breeds of a refused child before a random admissible genome takes its place."""
+RANDOM_TRIES = 1000
+"""Random draws for an admissible genome before giving up (budget) or taking a known one."""
 
 
 def signed(value: float | None, direction: StudyDirection) -> float:
@@ -94,61 +97,103 @@ def measurement_counts(trials: Iterable[FrozenTrial], space: Space) -> Counter[s
     return counts
 
 
-def random_children(space: Space, n: int, rng: random.Random) -> list[dict[str, Any]]:
-    """``n`` random genomes (paper 004 §3.2.1, paper 000 §3.2)."""
-    return [{"genes": space.to_vector(space.random_genome(rng)), "operator": "random",
-             "parents": []} for _ in range(n)]
+@dataclass
+class Admission:
+    """Which children may be proposed: within the cost budget, and new where re-breeding is on.
+
+    Attributes:
+        known: Measurements per genome key so far (updated as children are admitted).
+        known_after: A key with this many measurements is known (``None``: no re-breeding).
+        feasible: The hard cost budget (``None``: every genome fits).
+    """
+
+    known: Counter[str] = field(default_factory=Counter)
+    known_after: int | None = None
+    feasible: Callable[[Genome], bool] | None = None
+
+    def fits(self, genome: Genome) -> bool:
+        return self.feasible is None or bool(self.feasible(genome))
+
+    def new(self, genome: Genome) -> bool:
+        return self.known_after is None or self.known[genome.key] < self.known_after
+
+    def admit(self, genome: Genome, operator: str) -> bool:
+        """Within budget, and new unless an elite (carrying the best over is its purpose)."""
+        return self.fits(genome) and (operator == "elite" or self.new(genome))
+
+    def record(self, genome: Genome) -> None:
+        if self.known_after is not None:
+            self.known[genome.key] += self.known_after
+
+
+def random_genome(space: Space, rng: random.Random, admission: Admission | None = None
+                  ) -> Genome:
+    """A random genome within the budget (and new, when one is found in time).
+
+    Raises:
+        NasgaInputError: No genome within the cost budget in :data:`RANDOM_TRIES` draws.
+    """
+    fallback = None
+    for _ in range(RANDOM_TRIES):
+        genome = space.random_genome(rng)
+        if admission is None or admission.admit(genome, "random"):
+            return genome
+        if fallback is None and admission.fits(genome):
+            fallback = genome
+    if fallback is None:
+        raise NasgaInputError("budget", f"no genome of {space!r} fits the cost budget in "
+                              f"{RANDOM_TRIES} random draws; raise max_macs / max_params")
+    return fallback
+
+
+def random_children(space: Space, n: int, rng: random.Random,
+                    admission: Admission | None = None) -> list[dict[str, Any]]:
+    """``n`` random genomes (paper 004 §3.2.1, paper 000 §3.2) within the budget."""
+    out = []
+    for _ in range(n):
+        genome = random_genome(space, rng, admission)
+        if admission is not None:
+            admission.record(genome)
+        out.append({"genes": space.to_vector(genome), "operator": "random", "parents": []})
+    return out
 
 
 def breed_children(strategy: Any, space: Space, parents: list[FrozenTrial],
                    values: Sequence[float], rng: random.Random, *,
-                   known: Counter[str] | None = None, known_after: int | None = None,
-                   n: int | None = None, keep_elites: bool = True) -> list[dict[str, Any]]:
+                   admission: Admission | None = None, n: int | None = None,
+                   keep_elites: bool = True) -> list[dict[str, Any]]:
     """``n`` children (default: a population) of ``parents`` by the strategy's ``breed``.
 
-    With ``known_after``, a child whose genome already has that many measurements in
-    ``known`` (or that another child of this call already is) is re-bred, up to
-    :data:`REBREED_TRIES` times, then replaced by a random genome not known yet (up to as many
-    draws), and kept as bred only when both fail: duplicate elimination as in NNI and NSGA-Net,
-    so a search with a cache keeps training new genomes until the space runs out. Elites are kept as they are: carrying the best genome over is their purpose
-    (steady-state breeding, ``keep_elites=False``, has no elites: survivors stay in the
-    population instead).
+    A child the ``admission`` refuses — over the cost budget, or (re-breeding on) a genome that
+    already has ``known_after`` measurements or that another child of this call already is — is
+    re-bred, up to :data:`REBREED_TRIES` times, then replaced by a random admissible genome:
+    duplicate elimination as in NNI and NSGA-Net (a search with a cache keeps training new
+    genomes until the space runs out), and a hard budget as in GAN Compression's evolution
+    (children over it are never proposed). Elites are kept as they are: carrying the best
+    genome over is their purpose (steady-state breeding, ``keep_elites=False``, has none:
+    survivors stay in the population instead).
     """
     n = strategy.population if n is None else n
+    admission = admission or Admission()
     genes = [space.to_vector(space.from_params(t.params)) for t in parents]
     weights = selection_values(values, nonnegative=strategy.name == "unet")
-    known = Counter(known or ())
     out: list[dict[str, Any]] = []
     pool: list[Any] = []
     for _ in range(n):
-        child = None
+        record = None
         for _attempt in range(REBREED_TRIES + 1):
             if not pool:
                 pool = list(strategy.breed(genes, weights, space=space, rng=rng))
                 if out or not keep_elites:  # a brood's elites lead only the first one
                     pool = [c for c in pool if c.operator != "elite"] or pool
             child = pool.pop(0)
-            key = space.genome(child.genes).key
-            if (known_after is None or child.operator == "elite"
-                    or known[key] < known_after):
+            if admission.admit(space.genome(child.genes), child.operator):
+                record = {"genes": list(child.genes), "operator": child.operator,
+                          "parents": [parents[i].number for i in child.parents]}
                 break
-        assert child is not None
-        record = {"genes": list(child.genes), "operator": child.operator,
-                  "parents": [parents[i].number for i in child.parents]}
-        key = space.genome(child.genes).key
-        if known_after is not None and child.operator != "elite" and known[key] >= known_after:
-            record = _immigrant(space, rng, known, known_after) or record
-            key = space.genome(record["genes"]).key
-        known[key] += known_after or 0
+        if record is None:
+            genome = random_genome(space, rng, admission)
+            record = {"genes": space.to_vector(genome), "operator": "random", "parents": []}
+        admission.record(space.genome(record["genes"]))
         out.append(record)
     return out
-
-
-def _immigrant(space: Space, rng: random.Random, known: Counter[str], known_after: int
-               ) -> dict[str, Any] | None:
-    """A random genome not known yet (a converged population breeds only known ones)."""
-    for _ in range(REBREED_TRIES):
-        genome = space.random_genome(rng)
-        if known[genome.key] < known_after:
-            return {"genes": space.to_vector(genome), "operator": "random", "parents": []}
-    return None

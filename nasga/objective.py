@@ -169,13 +169,16 @@ class Objective:
         self.measurements_from = measurements_from
         self.last_generation = last_generation
 
-    def genome_of(self, trial: optuna.Trial) -> Genome:
-        """Suggest every gene of the space and decode the genome."""
-        params = {
+    def suggest(self, trial: optuna.Trial) -> dict[str, int]:
+        """Suggest every gene of the space (the sampler's errors propagate)."""
+        return {
             name: trial.suggest_int(name, dist.low, dist.high)  # type: ignore[attr-defined]
             for name, dist in self.space.distributions.items()
         }
-        return self.space.from_params(params)
+
+    def genome_of(self, trial: optuna.Trial) -> Genome:
+        """Suggest every gene of the space and decode the genome."""
+        return self.space.from_params(self.suggest(trial))
 
     def __call__(self, trial: optuna.Trial) -> float:
         try:
@@ -193,8 +196,9 @@ class Objective:
             raise
 
     def _evaluate(self, trial: optuna.Trial) -> float:
+        params = self.suggest(trial)
         try:
-            genome = self.genome_of(trial)
+            genome = self.space.from_params(params)
         except NasgaInputError as exc:  # e.g. an enqueued genome outside the space: FAIL it
             trial.set_user_attr("fail_reason", f"genome cannot be built: {exc}"[:500])
             return math.nan

@@ -37,7 +37,7 @@ import random
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from optuna.distributions import BaseDistribution
@@ -50,16 +50,15 @@ from nasga.claims import (
     RETRY_COPY_KEY, TICKET_KEY, WORK_KEY, Ledger, Round, may_take_ticket, trial_list,
 )
 from nasga.breeding import (
-    breed_children, genome_key, has_genome, key_values, measurement_counts, random_children,
-    signed,
+    Admission, breed_children, genome_key, has_genome, key_values, measurement_counts,
+    random_children, signed,
 )
 from nasga.objective import is_measurement
-from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space
-from nasga.strategies import get_strategy
+from nasga.spaces import GeneticCNNSpace, Genome, NasgaInputError, Space
+from nasga.strategies import MODES, get_strategy
 
 _logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
-MODES = ("generational", "steady-state")
 
 
 class GeneticSampler(BaseSampler):
@@ -81,6 +80,8 @@ class GeneticSampler(BaseSampler):
             ``"steady-state"`` (one child per new trial from the fittest finished genomes).
         rebreed_after: Re-breed (up to ``breeding.REBREED_TRIES`` times) a child whose genome
             already has this many measurements; ``None``: keep every child (the papers).
+        feasible: A hard cost budget: children for which it returns False are re-bred and
+            never proposed (e.g. :class:`nasga.budget.CostBudget` over a task's MACs/params).
     """
 
     OFFSPRING_KEY = "nasga:offspring:"
@@ -99,6 +100,7 @@ class GeneticSampler(BaseSampler):
         grace_period: float | None = None,
         mode: str = "generational",
         rebreed_after: int | None = None,
+        feasible: Callable[[Genome], bool] | None = None,
     ) -> None:
         if mode not in MODES:
             raise NasgaInputError("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
@@ -122,6 +124,7 @@ class GeneticSampler(BaseSampler):
         self._grace_period = grace_period
         self._mode = mode
         self._rebreed_after = rebreed_after
+        self._feasible = feasible
         self._poll = 0.05
         self._init_caches()
 
@@ -302,12 +305,12 @@ class GeneticSampler(BaseSampler):
     def _breed(self, study: Study, generation: int, ledger: Ledger,
                trials: list[FrozenTrial]) -> list[dict[str, Any]]:
         rng = random.Random(f"nasga:{ledger.base_seed}:{generation}")
-        if generation == 0 or self._mode == "steady-state":
-            return random_children(self._space, self.population_size, rng)
         done = [t for g in range(generation) for t in ledger.complete_trials(g, trials).values()]
+        if generation == 0 or self._mode == "steady-state":
+            return random_children(self._space, self.population_size, rng, self._admission(done))
         parents = self._parents(ledger, generation - 1, trials)
         if not parents:  # none of the previous generation's children completed
-            return random_children(self._space, self.population_size, rng)
+            return random_children(self._space, self.population_size, rng, self._admission(done))
         return self._offspring_of(parents, done, study.direction, rng)
 
     def _offspring_of(self, parents: list[FrozenTrial], done: list[FrozenTrial],
@@ -317,9 +320,12 @@ class GeneticSampler(BaseSampler):
         values = [fitness.get(genome_key(t, self._space), signed(t.value, direction))
                   for t in parents]
         return breed_children(
-            self._strategy, self._space, parents, values, rng,
-            known=measurement_counts(done, self._space), known_after=self._rebreed_after, n=n,
-            keep_elites=self._mode == "generational")
+            self._strategy, self._space, parents, values, rng, n=n,
+            admission=self._admission(done), keep_elites=self._mode == "generational")
+
+    def _admission(self, done: list[FrozenTrial]) -> Admission:
+        return Admission(measurement_counts(done, self._space), self._rebreed_after,
+                         self._feasible)
 
     def _steady_child(self, study: Study, trial: FrozenTrial, ticket: int) -> dict[str, Any]:
         """Steady-state: one child of the ``population`` fittest genomes finished so far (the
@@ -336,7 +342,7 @@ class GeneticSampler(BaseSampler):
         parents = sorted((latest[k] for k in best[: self.population_size]),
                          key=lambda t: t.number)
         if not parents:
-            return random_children(self._space, 1, rng)[0]
+            return random_children(self._space, 1, rng, self._admission(done))[0]
         running = [t for t in earlier if not t.state.is_finished() and has_genome(t, self._space)]
         return self._offspring_of(parents, done + running, study.direction, rng, n=1)[0]
 

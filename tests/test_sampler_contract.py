@@ -381,3 +381,28 @@ def test_bad_mode_and_rebreed() -> None:
         GeneticSampler(space=small_gcnn(), mode="steady")
     with pytest.raises(NasgaInputError, match="rebreed_after"):
         GeneticSampler(space=small_gcnn(), rebreed_after=0)
+
+
+@pytest.mark.parametrize("preset,space_fn", PRESETS)
+@pytest.mark.parametrize("mode", ["generational", "steady-state"])
+def test_children_over_the_cost_budget_are_never_proposed(preset: str, space_fn,
+                                                          mode: str) -> None:
+    space = space_fn()
+    genes = lambda g: sum(space.to_vector(g))  # noqa: E731 - a stand-in cost: gene sum
+    limit = sorted(genes(space.random_genome(__import__("random").Random(i)))
+                   for i in range(200))[50]  # about a quarter of random genomes fit
+    study = optuna.create_study(direction="maximize", sampler=_sampler(
+        space, preset, population=8, mode=mode, feasible=lambda g: genes(g) <= limit))
+    study.optimize(Objective(space=space, task=SyntheticTask(space)), n_trials=48)
+    assert all(genes(space.from_params(t.params)) <= limit for t in study.trials)
+    assert len({t.user_attrs["key"] for t in study.trials}) > 8
+
+
+def test_a_budget_nothing_fits_is_one_clear_error() -> None:
+    from nasga.spaces import NasgaInputError
+
+    space = small_gcnn()
+    study = optuna.create_study(direction="maximize", sampler=_sampler(
+        space, "genetic-cnn", feasible=lambda g: False))
+    with pytest.raises(NasgaInputError, match="budget"):
+        study.optimize(Objective(space=space, task=SyntheticTask(space)), n_trials=1, catch=())
