@@ -31,6 +31,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from optuna.storages.journal import JournalFileBackend
 from optuna.storages.journal._file import JournalFileSymlinkLock, get_lock_file
@@ -200,6 +201,65 @@ def repair(path: str | Path, *, only_tail: bool = False) -> Repair:
     return Repair(before, aside)
 
 
+def _last_newline_end(f, size: int) -> int:  # type: ignore[no-untyped-def]
+    """The offset just after the last ``\\n`` of the open file ``f`` (0 if none)."""
+    pos = size
+    while pos > 0:
+        start = max(0, pos - 65536)
+        f.seek(start)
+        chunk = f.read(pos - start)
+        i = chunk.rfind(b"\n")
+        if i >= 0:
+            return start + i + 1
+        pos = start
+    return 0
+
+
+class SafeJournalBackend(JournalFileBackend):
+    """Optuna's journal file backend that never appends onto a torn last line.
+
+    Before each append, holding the lock, it checks that the file ends with a newline; if a
+    writer died mid-append or the disk filled up (no append is in flight: we hold the lock), the
+    unterminated tail is moved to ``FILE.torn-N`` first, so the new records stay readable.
+    """
+
+    def __init__(self, file_path: str, notice: Callable[[str], None] | None = None) -> None:
+        super().__init__(file_path)
+        self._notice = notice
+
+    def append_logs(self, logs: list[dict[str, Any]]) -> None:
+        with get_lock_file(self._lock):
+            with open(self._file_path, "r+b") as f:
+                size = f.seek(0, os.SEEK_END)
+                if size:
+                    f.seek(size - 1)
+                if size and f.read(1) != b"\n":
+                    end = _last_newline_end(f, size)
+                    f.seek(end)
+                    tail = f.read(size - end)
+                    aside = _aside_path(Path(self._file_path), end)
+                    try:
+                        with open(aside, "wb") as out:
+                            out.write(tail)
+                            out.flush()
+                            os.fsync(out.fileno())
+                    except OSError:  # e.g. the disk is still full: leave the journal as it is
+                        aside.unlink(missing_ok=True)
+                        raise
+                    f.truncate(end)
+                    f.flush()
+                    os.fsync(f.fileno())
+                    if self._notice is not None:
+                        self._notice(f"journal {self._file_path} was torn at byte {end} "
+                                     f"({len(tail)} bytes after the last complete record, none "
+                                     f"lost); moved the tail to {aside}")
+            text = "\n".join(json.dumps(log, separators=(",", ":")) for log in logs) + "\n"
+            with open(self._file_path, "ab") as f:
+                f.write(text.encode("utf-8"))
+                f.flush()
+                os.fsync(f.fileno())
+
+
 class _TolerantBackend(JournalFileBackend):
     """Reads the complete records before a torn tail instead of raising (read-only use)."""
 
@@ -217,6 +277,10 @@ def refuse_line(s: Scan, url: str) -> str:
             f"{s.path}{TORN_SUFFIX}{s.first_bad} and keep every complete record")
 
 
+def _stderr_notice(line: str) -> None:
+    print(f"storage: {line}", file=sys.stderr)
+
+
 def prepare(url: str, path: Path, *, readonly: bool,
             notice: Callable[[str], None] | None = None) -> JournalFileBackend:
     """The backend for journal ``path``, after checking it for damage.
@@ -230,10 +294,10 @@ def prepare(url: str, path: Path, *, readonly: bool,
     Raises:
         NasgaStorageError: Damage with complete records after it, or a repair that failed.
     """
-    say = notice or (lambda line: print(f"storage: {line}", file=sys.stderr))
+    say = notice or _stderr_notice
     s = scan(path)
     if not s.damaged:
-        return JournalFileBackend(str(path))
+        return JournalFileBackend(str(path)) if readonly else SafeJournalBackend(str(path), say)
     if not s.tail_only:
         raise NasgaStorageError(refuse_line(s, url))
     if readonly:
@@ -247,11 +311,11 @@ def prepare(url: str, path: Path, *, readonly: bool,
     if done.aside is None:
         if done.before.damaged:  # a writer appended after the tail meanwhile
             raise NasgaStorageError(refuse_line(done.before, url))
-        return JournalFileBackend(str(path))  # it was a live writer's line after all
+        return SafeJournalBackend(str(path), say)  # it was a live writer's line after all
     say(f"journal {path} was torn at byte {done.before.first_bad} ({done.before.bad_bytes} bytes "
         f"after the last of {done.before.records} complete records, none lost); moved the tail "
         f"to {done.aside}")
-    return JournalFileBackend(str(path))
+    return SafeJournalBackend(str(path), say)
 
 
-__all__ = ["Repair", "Scan", "TORN_SUFFIX", "prepare", "refuse_line", "repair", "scan"]
+__all__ = ["Repair", "SafeJournalBackend", "Scan", "TORN_SUFFIX", "prepare", "refuse_line", "repair", "scan"]

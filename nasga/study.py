@@ -186,11 +186,11 @@ def open_storage(url: str, *, heartbeat: bool = True, heartbeat_interval: int = 
             raise NasgaInputError("storage", f"folder {str(path.parent)!r} does not exist")
         if not create and not path.is_file():
             raise NasgaInputError("storage", f"no journal file {str(path)!r} (nothing created)")
-        if not path.is_file():
-            return JournalStorage(JournalFileBackend(str(path)))
-        from nasga.journal import prepare
+        from nasga.journal import SafeJournalBackend, prepare
 
-        return JournalStorage(prepare(url, path, readonly=readonly))
+        if not path.is_file():
+            return JournalStorage(SafeJournalBackend(str(path), _notice))
+        return JournalStorage(prepare(url, path, readonly=readonly, notice=_notice))
     kwargs: dict[str, Any] = {}
     if kind == "sqlite":
         path = sqlite_path(url)
@@ -228,6 +228,12 @@ def open_storage(url: str, *, heartbeat: bool = True, heartbeat_interval: int = 
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise NasgaInputError(
             "storage", f"cannot open {redact(url)!r}: {scrub(reason, url)[:200]}") from None
+
+
+def _notice(line: str) -> None:
+    import sys
+
+    print(f"storage: {line}", file=sys.stderr)
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
