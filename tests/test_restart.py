@@ -42,9 +42,23 @@ def _generations(db: Path) -> list[int]:
 
 
 def _complete(db: Path) -> int:
+    # Only read a database the run has created (opening a missing one would create the schema
+    # concurrently with the run: "UNIQUE constraint failed: alembic_version").
+    if not db.exists():
+        return 0
+    import sqlite3
+
+    try:  # read-only look: has the run finished creating the schema and the study?
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            ready = con.execute("SELECT 1 FROM studies WHERE study_name = 'restart'").fetchone()
+            version = con.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        return 0
+    if not ready or not version:
+        return 0
     try:
         study = optuna.load_study(study_name="restart", storage=f"sqlite:///{db}")
-    except KeyError:
+    except (KeyError, optuna.exceptions.StorageInternalError):
         return 0
     return sum(t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False))
 
