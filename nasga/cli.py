@@ -149,10 +149,27 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reuse-from", action="append", default=None, metavar="STUDY",
                    help="reuse the trainings of this study in the same storage (the same search "
                         "at another γ: no genome is trained twice); repeatable")
-    p.add_argument("--workers", type=int, default=1,
-                   help="local processes working on the study (journal storage by default)")
+    _add_device_flags(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
+
+
+def _add_device_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=int, default=1,
+                   help="local processes per device working on the study, this one included "
+                        "(default 1; more than one process in all: journal storage by default)")
+    p.add_argument("--devices", default=None, metavar="LIST",
+                   help="devices the local processes train on, round-robin, e.g. cuda:0,cuda:1 "
+                        "or cpu; overrides task.device for these processes only (default: "
+                        "every visible GPU where task.device is auto or cuda, else task.device)")
+
+
+def _local_plan(args: argparse.Namespace, task_device: str) -> tuple[list, str | None]:
+    """The checked plan of this command's processes and this process's device override."""
+    from nasga.devices import local_plan
+
+    plans, override = local_plan(args.workers, args.devices, task_device)
+    return plans, plans[0].device if override else None
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -160,15 +177,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise NasgaInputError("workers", f"must be >= 1, got {args.workers}")
+    from nasga.devices import check_devices, parse_devices
+
+    if args.devices is not None:
+        check_devices(parse_devices(args.devices))  # bad devices before the config is read
     cfg = config_from_args(args)
-    url = resolve_storage(cfg, args.storage, workers=args.workers)
-    search = open_search(cfg, storage_url=url)
+    plans, device = _local_plan(args, cfg["task"].get("device", "auto"))
+    url = resolve_storage(cfg, args.storage, workers=len(plans))
+    if len(plans) > 1:
+        from nasga.devices import apply_threads
+
+        apply_threads(plans[0])  # before any torch work in this process
+    search = open_search(cfg, storage_url=url, device=device)
     print(f"study {cfg['study']['name']!r}: task {cfg['study']['task']}, sampler "
           f"{cfg['study']['sampler']}, population {search.population}, generations 0..{search.generations}")
+    if len(plans) > 1 or device is not None:
+        from nasga.devices import plan_line
+
+        print(f"workers: {plan_line(plans)}")
     from nasga.interrupts import Interrupted, TrialGuard, signal_of, stop_workers
 
     guard = TrialGuard(search.study)
-    workers = spawn_workers(search, args.workers - 1) if args.workers > 1 else []
+    workers = spawn_workers(search, plans[1:]) if len(plans) > 1 else []
     try:
         optimize(search, progress=not args.quiet)
     except KeyboardInterrupt as exc:  # SIGINT or SIGTERM (nasga.interrupts): one line, resumable
@@ -187,6 +217,7 @@ def _add_worker(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--storage", default=None, metavar="URL",
                    help="the study's storage (default: $NASGA_STORAGE)")
     p.add_argument("--study-name", required=True, help="the study to join")
+    _add_device_flags(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_worker)
 
@@ -199,16 +230,39 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     url = args.storage or os.environ.get(STORAGE_ENV)
     if not url:
         raise NasgaInputError("storage", f"give --storage URL or set ${STORAGE_ENV}")
-    from nasga.interrupts import Interrupted, TrialGuard, signal_of
+    if args.workers < 1:
+        raise NasgaInputError("workers", f"must be >= 1, got {args.workers}")
+    from nasga.devices import DEVICE_ENV, apply_threads, check_devices, parse_devices
 
-    search = load_search(url, args.study_name)
+    if args.devices is None and os.environ.get(DEVICE_ENV):  # spawned by nasga run / worker
+        args.devices = os.environ[DEVICE_ENV]
+    if args.devices is not None:
+        check_devices(parse_devices(args.devices))
+    from nasga.interrupts import Interrupted, TrialGuard, signal_of, stop_workers
+    from nasga.run import spawn_workers
+
+    if args.devices is not None:  # the devices are named: no need for the study's task.device
+        plans, device = _local_plan(args, "auto")
+        search = load_search(url, args.study_name, device=device)
+    else:
+        search = load_search(url, args.study_name)
+        plans, device = _local_plan(args, search.cfg["task"].get("device", "auto"))
+        if device is not None:  # several processes on the default devices
+            search = load_search(url, args.study_name, device=device)
+    if len(plans) > 1:
+        apply_threads(plans[0])
     guard = TrialGuard(search.study)
+    workers = spawn_workers(search, plans[1:]) if len(plans) > 1 else []
     try:
         optimize(search, progress=not args.quiet,
                  log=(lambda line: None) if args.quiet else print)
     except KeyboardInterrupt as exc:  # SIGINT or SIGTERM: the running trial FAILs, resumable
         signum = signal_of(exc)
-        raise Interrupted(signum, guard.fail_running(signum)) from None
+        raise Interrupted(signum, guard.fail_running(signum), stop_workers(workers, signum)) \
+            from None
+    finally:
+        for w in workers:
+            w.wait()
     return 0
 
 

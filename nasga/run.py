@@ -19,6 +19,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from nasga.baselines import make_sampler
+from nasga.devices import DEVICE_ENV, WorkerPlan
 from nasga.config import build_space, build_strategy
 from nasga.objective import MeasurementPool, Objective
 from nasga.spaces import NasgaInputError, Space
@@ -123,8 +124,13 @@ def _check_compatible(stored: dict[str, Any], cfg: dict[str, Any], name: str) ->
 
 
 def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
-                on_trained: Callable[[int], None] | None = None) -> Search:
-    """Create or resume the study of ``cfg`` (validated) in ``storage_url``."""
+                on_trained: Callable[[int], None] | None = None,
+                device: str | None = None) -> Search:
+    """Create or resume the study of ``cfg`` (validated) in ``storage_url``.
+
+    ``device`` (a worker's ``--devices`` entry) overrides ``task.device`` for this process's
+    trainings only; the stored config keeps the study's own setting.
+    """
     from optuna.artifacts import FileSystemArtifactStore
 
     is_ga = cfg["study"]["sampler"] == "ga"
@@ -145,7 +151,7 @@ def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
                            grace_period=cfg["study"]["grace_period"])
     from nasga.tasks import build_task
 
-    task = build_task(space, cfg["task"])
+    task = build_task(space, cfg["task"] if device is None else {**cfg["task"], "device": device})
     pool = _measurement_pool(storage, cfg, task)
     if exists:
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
@@ -158,7 +164,7 @@ def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
     study.set_user_attr(CONFIG_ATTR, stored_cfg)
     store_dir = artifact_dir(storage_url)
     store_dir.mkdir(parents=True, exist_ok=True)
-    objective = Objective(space=space, task=task, max_evaluations=strategy.max_evaluations,
+    objective = _WorkerObjective(space=space, task=task, max_evaluations=strategy.max_evaluations,
                           seed=int(cfg["study"]["seed"]),
                           artifact_store=FileSystemArtifactStore(str(store_dir)),
                           on_trained=on_trained,
@@ -283,24 +289,59 @@ def settle(search: Search, callback: Callable[[optuna.Study, FrozenTrial], None]
     return True
 
 
-def spawn_workers(search: Search, n: int) -> list[subprocess.Popen]:
-    """Start ``n`` ``nasga worker`` processes on the study (URL passed in the environment).
+WORKER_KEY = "nasga:worker"
+"""System attr of a training trial: its process, ``{"pid", "threads"}`` (torch's intra-op
+threads while it trained); the device is the task's ``device`` measurement."""
 
-    The machine's cores are shared: each worker (and this process) gets ``cores / (n + 1)``
-    torch threads unless ``OMP_NUM_THREADS`` is set.
+
+class _WorkerObjective(Objective):
+    """:class:`~nasga.objective.Objective` that records which process trained each trial (a
+    system attr, so cache answers and reusing studies never copy it)."""
+
+    def _train(self, trial: optuna.Trial, *args: Any, **kwargs: Any) -> float:
+        value = super()._train(trial, *args, **kwargs)
+        torch = sys.modules.get("torch")
+        info: dict[str, Any] = {"pid": os.getpid()}
+        if torch is not None:
+            info["threads"] = int(torch.get_num_threads())
+        trial.storage.set_trial_system_attr(trial._trial_id, WORKER_KEY, info)
+        return value
+
+
+def spawn_workers(search: Search, n: int | list[WorkerPlan]) -> list[subprocess.Popen]:
+    """Start ``nasga worker`` processes on the study (URL passed in the environment).
+
+    Args:
+        n: A count (every worker on the study's ``task.device``, each process, this one
+            included, with ``cores / (n + 1)`` torch threads), or one
+            :class:`~nasga.devices.WorkerPlan` per worker: its device (``$NASGA_DEVICE``) and
+            threads (``$OMP_NUM_THREADS``). An ``OMP_NUM_THREADS`` already set wins.
     """
-    threads = max(1, (os.cpu_count() or 1) // (n + 1))
-    if "OMP_NUM_THREADS" not in os.environ:
-        import torch
+    from nasga.devices import cpu_cores
 
-        os.environ["OMP_NUM_THREADS"] = str(threads)  # the tasks then keep this count
-        torch.set_num_threads(threads)
+    if isinstance(n, int):
+        plans = [WorkerPlan("", max(1, cpu_cores() // (n + 1)))] * n
+        if plans:
+            from nasga.devices import apply_threads
+
+            apply_threads(plans[0])  # this process shares the cores too
+    else:
+        plans = list(n)
     from nasga.interrupts import SPAWNED_ENV
 
-    env = {**os.environ, STORAGE_ENV: search.storage_url, SPAWNED_ENV: "1"}
+    explicit = os.environ.get("OMP_NUM_THREADS", "").strip()
     cmd = [sys.executable, "-m", "nasga.cli", "worker", "--study-name",
            search.cfg["study"]["name"], "--quiet"]
-    return [subprocess.Popen(cmd, env=env) for _ in range(n)]
+    procs = []
+    for plan in plans:
+        env = {**os.environ, STORAGE_ENV: search.storage_url, SPAWNED_ENV: "1",
+               "OMP_NUM_THREADS": explicit or str(plan.threads)}
+        if plan.device:
+            env[DEVICE_ENV] = plan.device
+        else:
+            env.pop(DEVICE_ENV, None)
+        procs.append(subprocess.Popen(cmd, env=env))
+    return procs
 
 
 def summary(search: Search) -> str:
@@ -336,14 +377,15 @@ def dashboard_command(url: str) -> str:
     return f"inspect it: optuna-dashboard {target} --artifact-dir {artifact_dir(url)}"
 
 
-def load_search(storage_url: str, study_name: str) -> Search:
-    """Re-open an existing nasga study with its own stored configuration (workers, export)."""
+def load_search(storage_url: str, study_name: str, *, device: str | None = None) -> Search:
+    """Re-open an existing nasga study with its own stored configuration (workers, export);
+    ``device`` overrides ``task.device`` for this process (:func:`open_search`)."""
     from nasga.config import validate
 
     storage = open_storage(storage_url, heartbeat=False, create=False)  # never creates one
     cfg = validate(load_study_config(storage, study_name))
-    return open_search(cfg, storage_url=storage_url, create=False)
+    return open_search(cfg, storage_url=storage_url, create=False, device=device)
 
 
-__all__ = ["Search", "STORAGE_ENV", "dashboard_command", "generation_line", "load_search",
-           "open_search", "optimize", "resolve_storage", "spawn_workers", "summary"]
+__all__ = ["Search", "STORAGE_ENV", "WORKER_KEY", "dashboard_command", "generation_line",
+           "load_search", "open_search", "optimize", "resolve_storage", "spawn_workers", "summary"]

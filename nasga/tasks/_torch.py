@@ -143,6 +143,19 @@ def autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.Abst
     return torch.autocast(device_type=device.type, dtype=dtype)
 
 
+CHANNELS_LAST_ENV = "NASGA_CHANNELS_LAST"
+
+
+def to_device(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """``model`` on ``device``; on CUDA in ``channels_last`` memory format when
+    ``$NASGA_CHANNELS_LAST`` is ``1`` (off by default: for the small networks searched here it
+    is to be measured with ``scripts/bench_gpu.py --channels-last``; on CPU never)."""
+    model = model.to(device)
+    if device.type == "cuda" and os.environ.get(CHANNELS_LAST_ENV, "").strip() == "1":
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    return model
+
+
 def grad_scaler(device: torch.device, dtype: torch.dtype | None) -> torch.amp.GradScaler:
     """A gradient scaler, enabled only for float16 autocast (bfloat16 needs none)."""
     return torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)

@@ -248,7 +248,7 @@ class ClassificationTask:
         cost = measure(model, (data.in_channels, data.image_size, data.image_size))
         with T.oom_as_evaluation_error(device):
             x_tr, y_tr, x_va, y_va = self._tensors(data, device)
-            model = model.to(device)
+            model = T.to_device(model, device)
             train_loss, seconds = self._train(model, x_tr, y_tr, device, gen)
             val_loss, val_acc = self._validate(model, x_va, y_va, device)
         n_images = self.epochs * len(y_tr)
@@ -314,13 +314,15 @@ class ClassificationTask:
         """(mean cross-entropy, accuracy) on the validation split, in eval mode."""
         model.eval()
         dtype = T.amp_dtype(device)
-        loss_sum, correct = 0.0, 0
+        losses, hits = [], []  # per batch, on the device: one host synchronisation at the end
         batch = max(self.batch_size, 256)
         for i in range(0, len(y), batch):
             with T.autocast(device, dtype):
                 logits = model(x[i : i + batch]).float()
-            loss_sum += float(nn.functional.cross_entropy(logits, y[i : i + batch], reduction="sum"))
-            correct += int((logits.argmax(1) == y[i : i + batch]).sum())
+            losses.append(nn.functional.cross_entropy(logits, y[i : i + batch], reduction="sum"))
+            hits.append((logits.argmax(1) == y[i : i + batch]).sum())
+        loss_sum = sum(torch.stack(losses).tolist()) if losses else 0.0  # batch order, as floats
+        correct = int(torch.stack(hits).sum()) if hits else 0
         val_loss = T.check_finite(loss_sum / len(y), "validation loss")
         return val_loss, correct / len(y)
 

@@ -259,7 +259,7 @@ class TranslationTask:
         cost = measure(g_net, (data.input_channels, self.image_size, self.image_size))
         with T.oom_as_evaluation_error(device):
             a_tr, b_tr, a_va, b_va = self._tensors(data, device)
-            g_net, d_net = g_net.to(device), d_net.to(device)
+            g_net, d_net = T.to_device(g_net, device), T.to_device(d_net, device)
             d_loss, g_loss, seconds = self._train(g_net, d_net, a_tr, b_tr, device, gen)
             val, fake = self._validate(g_net, d_net, a_va, b_va, device)
         files: list[Path] = []
@@ -337,7 +337,7 @@ class TranslationTask:
         g_net.eval()
         d_net.eval()
         dtype = T.amp_dtype(device)
-        fakes, gan, gan_eq6, l1 = [], 0.0, 0.0, 0.0
+        fakes, sums = [], []  # per batch, on the device: one host synchronisation at the end
         for i in range(0, len(a), self.batch_size):
             x, y = a[i : i + self.batch_size], b[i : i + self.batch_size]
             with T.autocast(device, dtype):
@@ -345,10 +345,15 @@ class TranslationTask:
                 logits = d_net(torch.cat([x, fake], 1))
             fake, logits = fake.float(), logits.float()
             per_image = logits.flatten(1)
-            gan += float(nn.functional.softplus(-per_image).mean(1).sum())   # −log D
-            gan_eq6 += float((-nn.functional.softplus(per_image)).mean(1).sum())  # log(1 − D)
-            l1 += float((fake - y).abs().flatten(1).mean(1).sum())
+            sums.append(torch.stack([
+                nn.functional.softplus(-per_image).mean(1).sum(),  # −log D
+                (-nn.functional.softplus(per_image)).mean(1).sum(),  # log(1 − D)
+                (fake - y).abs().flatten(1).mean(1).sum(),
+            ]))
             fakes.append(fake)
+        rows = torch.stack(sums).tolist()
+        # summed as Python floats in batch order, exactly as per-batch float() accumulation
+        gan, gan_eq6, l1 = (sum(r[k] for r in rows) for k in range(3))
         fake = torch.cat(fakes)
         n = len(a)
         l_gan = T.check_finite(gan / n, "validation adversarial loss")
