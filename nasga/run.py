@@ -151,7 +151,8 @@ def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
                            grace_period=cfg["study"]["grace_period"])
     from nasga.tasks import build_task
 
-    task = build_task(space, cfg["task"] if device is None else {**cfg["task"], "device": device})
+    task = build_task(space, cfg["task"] if device is None or not _takes_device(space, cfg)
+                      else {**cfg["task"], "device": device})
     pool = _measurement_pool(storage, cfg, task)
     if exists:
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
@@ -173,6 +174,16 @@ def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
                           measurements_from=pool,
                           last_generation=strategy.generations if is_ga else None)
     return Search(cfg, storage_url, study, space, strategy, objective)
+
+
+def _takes_device(space: Space, cfg: dict[str, Any]) -> bool:
+    """Whether the study's task has a ``device`` setting (the training tasks; not synthetic)."""
+    import inspect
+
+    from nasga.tasks import task_class
+
+    cls = task_class(cfg["task"].get("task") or space)
+    return "device" in inspect.signature(cls.__init__).parameters
 
 
 def _measurement_pool(storage: Any, cfg: dict[str, Any], task: Any) -> MeasurementPool | None:

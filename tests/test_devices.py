@@ -165,3 +165,22 @@ def test_run_places_workers_on_their_devices(tmp_path: Path) -> None:
     assert study.user_attrs[CONFIG_ATTR]["task"]["device"] == "auto"  # not the override
     pids = {t.system_attrs[WORKER_KEY]["pid"] for t in trained}
     assert len(pids) == 2, pids  # the spawned worker trained too
+
+
+@pytest.mark.parametrize("task", ["synthetic", None])
+def test_device_override_reaches_only_this_process(tmp_path: Path, task: str | None) -> None:
+    """``open_search(device=...)`` builds this process's task on the device; the stored config
+    keeps ``task.device``; a task without a device setting (synthetic) ignores it."""
+    from nasga.config import validate
+    from nasga.run import open_search
+    from nasga.study import CONFIG_ATTR
+
+    cfg = validate({"study": {"name": "o", "task": "genetic-cnn", "seed": 0},
+                    "space": {"stages": [3, 4]}, "strategy": {"population": 4, "generations": 0},
+                    "task": {"task": task} if task else {"device": "auto"}})
+    search = open_search(cfg, storage_url=f"journal:///{tmp_path / 'o.log'}", device="cpu")
+    if task:
+        assert search.objective.task.name == "synthetic"
+    else:
+        assert search.objective.task.device == "cpu"
+        assert search.study.user_attrs[CONFIG_ATTR]["task"]["device"] == "auto"
