@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import optuna
@@ -14,7 +15,8 @@ SAMPLER_NAMES = ("ga", "aging", "random", "tpe", "gp", "nsga2", "qmc", "cmaes")
 
 
 def make_sampler(name: str, *, space: Space, strategy: Any, seed: int,
-                 grace_period: float | None = None) -> optuna.samplers.BaseSampler:
+                 grace_period: float | None = None,
+                 feasible: Callable[[Any], bool] | None = None) -> optuna.samplers.BaseSampler:
     """The sampler called ``name``, seeded, over ``space``'s distributions.
 
     ``ga`` is nasga's :class:`~nasga.sampler.GeneticSampler` with ``strategy``; ``aging`` is
@@ -31,7 +33,7 @@ def make_sampler(name: str, *, space: Space, strategy: Any, seed: int,
             rebreed = strategy.max_evaluations if strategy.dedup else None
             return GeneticSampler(space=space, strategy=strategy, seed=seed,
                                   grace_period=grace_period, mode=strategy.mode,
-                                  rebreed_after=rebreed)
+                                  rebreed_after=rebreed, feasible=feasible)
         if name == "aging":
             from nasga.aging import AgingEvolutionSampler
 

@@ -36,7 +36,7 @@ from nasga.spaces import Genome, NasgaInputError, Space
 from nasga.tasks.base import Task
 
 _RESERVED = {"genome", "key", "trained", "cached", "n_evaluations", "fitness_raw", "fail_reason",
-             "eval_seed", "training", "reused_from"}
+             "eval_seed", "training", "reused_from", "over_budget"}
 
 
 def is_measurement(attrs: dict[str, Any]) -> bool:
@@ -210,6 +210,10 @@ class Objective:
         key = genome.key
         trial.set_user_attr("genome", genome.to_string())
         trial.set_user_attr("key", key)
+        over = getattr(self.task, "over_budget", lambda g: None)(genome)
+        if over is not None:  # a hard cost budget: never trained
+            trial.set_user_attr("over_budget", over)
+            raise optuna.TrialPruned(f"over the cost budget: {over}")
         done = self._trainings(trial, key)
         if self.max_evaluations is not None and len(done) < self.max_evaluations:
             # Another worker may be training this genome right now: wait for it (paper's cache

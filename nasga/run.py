@@ -71,19 +71,19 @@ class Search:
         return self.complete_per_generation().get(generation, 0) >= self.population
 
     def done(self) -> bool:
-        """Every generation ``0..T`` is finished."""
+        """GA: every generation ``0..T`` finished; other samplers: ``population × (T + 1)``
+        COMPLETE trials (a pruned or failed trial, e.g. over the cost budget, does not count)."""
         if self.is_ga:
             return self.generation_finished(self.generations)
-        counts = self.complete_per_generation()
-        return all(counts.get(g, 0) >= self.population for g in range(self.generations + 1))
+        return self.remaining() == 0
 
     def remaining(self) -> int:
         if self.is_ga:
             done, total = self.study.sampler.progress(  # type: ignore[attr-defined]
                 self.study, self.generations)
             return total - done
-        counts = self.complete_per_generation()
-        return sum(max(0, self.population - counts.get(g, 0)) for g in range(self.generations + 1))
+        complete = len(self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+        return max(0, self.population * (self.generations + 1) - complete)
 
 
 def resolve_storage(cfg: dict[str, Any], storage: str | None, *, workers: int = 1) -> str:
@@ -146,13 +146,15 @@ def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
         raise NasgaInputError("study_name", f"no study named {name!r} in this storage")
     space = build_space(cfg)
     strategy = build_strategy(cfg)
-    sampler = make_sampler(cfg["study"]["sampler"], space=space, strategy=strategy,
-                           seed=int(cfg["study"]["seed"]),
-                           grace_period=cfg["study"]["grace_period"])
     from nasga.tasks import build_task
 
     task = build_task(space, cfg["task"] if device is None or not _takes_device(space, cfg)
                       else {**cfg["task"], "device": device})
+    budget = getattr(task, "budget", None)
+    sampler = make_sampler(cfg["study"]["sampler"], space=space, strategy=strategy,
+                           seed=int(cfg["study"]["seed"]),
+                           grace_period=cfg["study"]["grace_period"],
+                           feasible=(lambda g: task.over_budget(g) is None) if budget else None)
     pool = _measurement_pool(storage, cfg, task)
     if exists:
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)

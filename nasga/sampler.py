@@ -276,10 +276,19 @@ class GeneticSampler(BaseSampler):
                 _logger.warning("GeneticSampler: trial %d waits for earlier trials of its "
                                 "generation to finish", trial.number)
                 warned = True
+            self._beat(study, trial)
             self._fail_stale(study)
             pause = min(0.5, self._poll * (1 + waited))
             time.sleep(pause)
             waited += pause
+
+    @staticmethod
+    def _beat(study: Study, trial: FrozenTrial) -> None:
+        """A waiting ticket has no params yet: its beat says it is alive, not a worker that
+        died while sampling (which :func:`nasga.heartbeat.fail_stale_trials` fails)."""
+        from nasga.heartbeat import HEARTBEAT_ATTR
+
+        study._storage.set_trial_system_attr(trial._trial_id, HEARTBEAT_ATTR, time.time())
 
     def _fail_stale(self, study: Study) -> None:
         from nasga.heartbeat import fail_stale_trials

@@ -192,6 +192,7 @@ def open_storage(url: str, *, heartbeat: bool = True, heartbeat_interval: int = 
             return JournalStorage(SafeJournalBackend(str(path), _notice))
         return JournalStorage(prepare(url, path, readonly=readonly, notice=_notice))
     kwargs: dict[str, Any] = {}
+    engine_url = url
     if kind == "sqlite":
         path = sqlite_path(url)
         if path is None:
@@ -211,6 +212,7 @@ def open_storage(url: str, *, heartbeat: bool = True, heartbeat_interval: int = 
             ) from None
         kwargs["engine_kwargs"] = {"connect_args": {"connect_timeout": CONNECT_TIMEOUT},
                                    "pool_pre_ping": True}
+        engine_url = psycopg2_url(url)
     if heartbeat:
         kwargs.update(
             heartbeat_interval=heartbeat_interval,
@@ -220,14 +222,25 @@ def open_storage(url: str, *, heartbeat: bool = True, heartbeat_interval: int = 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return RDBStorage(url, **kwargs)
+            return RDBStorage(engine_url, **kwargs)
     except Exception as exc:  # sqlalchemy OperationalError, ArgumentError...
         fault = storage_fault(exc, url)
         if fault is not None and _is_full(exc):
             raise fault from None
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise NasgaInputError(
-            "storage", f"cannot open {redact(url)!r}: {scrub(reason, url)[:200]}") from None
+            "storage", f"cannot open {redact(url)!r}: "
+            f"{scrub(reason, engine_url, url)[:200]}") from None
+
+
+def psycopg2_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` through psycopg2, the driver ``nasga[postgres]``
+    installs (SQLAlchemy's default for a bare ``postgresql://`` is psycopg 3, and it knows no
+    ``postgres://``); a URL naming its driver (``postgresql+DRIVER://``) is kept."""
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg2://" + url[len(scheme):]
+    return url
 
 
 def _notice(line: str) -> None:

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _config(name: str, *, sleep: float, population: int = 6, generations: int = 3) -> dict:
     return validate({
         "study": {"name": name, "task": "genetic-cnn", "seed": 0, "heartbeat_interval": 1,
-                  "grace_period": 3},
+                  "grace_period": 6},
         "space": {"stages": [3, 4]},
         "strategy": {"population": population, "generations": generations, "max_evaluations": 1},
         "task": {"task": "synthetic", "sleep": sleep},
@@ -111,3 +111,15 @@ def test_unreachable_postgres_fails_fast_without_password(tmp_path: Path) -> Non
     assert "hunter2" not in proc.stdout + proc.stderr
     assert proc.stderr.count("\n") == 1
     assert elapsed < 30
+
+
+def test_plain_postgresql_urls_use_psycopg2(pg_url: str) -> None:
+    """The README's postgresql:// form (and postgres://) work with nasga[postgres]'s driver."""
+    from nasga.study import open_storage
+
+    for scheme in ("postgresql://", "postgres://"):
+        url = pg_url.replace("postgresql+psycopg2://", scheme)
+        storage = open_storage(url, heartbeat=False)
+        name = f"plain-{scheme[:-3]}"
+        optuna.create_study(study_name=name, storage=storage, load_if_exists=True)
+        assert name in {s.study_name for s in storage.get_all_studies()}

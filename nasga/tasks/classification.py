@@ -48,7 +48,8 @@ from nasga.data._checks import (
     check_int,
     check_optional_int,
 )
-from nasga.flops import measure
+from nasga.budget import BudgetedTask, CostBudget
+from nasga.flops import Cost, measure
 from nasga.models import GeneticCNN
 from nasga.spaces import GeneticCNNGenome, GeneticCNNSpace, NasgaInputError
 from nasga.tasks import _torch as T
@@ -85,7 +86,7 @@ def step_learning_rate(step: int, total: int, lr: float, fractions: Sequence[flo
     return lr * decay ** (len(fractions) - 1)
 
 
-class ClassificationTask:
+class ClassificationTask(BudgetedTask):
     """Train and validate Genetic CNN genomes (paper 004); fitness = validation accuracy.
 
     Args:
@@ -107,6 +108,9 @@ class ClassificationTask:
         max_val: cifar10 only: at most this many validation images.
         data_seed: Seed of the train/validation split (fixed, so every genome sees the same data).
         device: ``"auto"`` (CUDA if present, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        max_macs: Hard budget on the network's MACs per image (:mod:`nasga.budget`): a genome
+            over it is never trained. ``None``: no bound.
+        max_params: Hard budget on the network's parameters. ``None``: no bound.
 
     Raises:
         NasgaInputError: On a bad setting (the message names the field).
@@ -134,6 +138,8 @@ class ClassificationTask:
         max_val: int | None = None,
         data_seed: int = 0,
         device: str = "auto",
+        max_macs: float | None = None,
+        max_params: float | None = None,
     ) -> None:
         if not isinstance(space, GeneticCNNSpace):
             raise NasgaInputError("space", f"the genetic-cnn task needs a GeneticCNNSpace, got {space!r}")
@@ -174,6 +180,7 @@ class ClassificationTask:
                                           why=WHY_EXAMPLES)
         self.data_seed = check_int("data_seed", data_seed, minimum=0)
         self.device = T.check_device(device)
+        self.budget = CostBudget(max_macs, max_params)
         self._on_device: tuple[str, tuple[torch.Tensor, ...]] | None = None
 
     # --- data --------------------------------------------------------------------------------
@@ -267,6 +274,12 @@ class ClassificationTask:
             "device": str(device),
         }, model=model)
 
+    def network_cost(self, genome: GeneticCNNGenome) -> Cost:
+        """The network's MACs per image and parameters on this task's data."""
+        data = self.data()
+        return measure(self.build(genome, data),
+                       (data.in_channels, data.image_size, data.image_size))
+
     def build(self, genome: GeneticCNNGenome, data: ClassificationData) -> nn.Module:
         """The genome's network for ``data``'s image shape and classes (paper 004 §4.1.1)."""
         return GeneticCNN(
@@ -340,5 +353,6 @@ class ClassificationTask:
             "weight_decay": self.weight_decay, "filters": list(self.filters), "dropout": self.dropout,
             "val_fraction": self.val_fraction, "max_train": self.max_train,
             "max_val": self.max_val, "data_seed": self.data_seed, "device": self.device,
+            "max_macs": self.budget.max_macs, "max_params": self.budget.max_params,
         }
 

@@ -72,7 +72,8 @@ from nasga.data._checks import (
     check_optional_int,
 )
 from nasga.data.translation import MAX_IMAGE_SIZE
-from nasga.flops import measure
+from nasga.budget import BudgetedTask, CostBudget
+from nasga.flops import Cost, measure
 from nasga.models import PatchGANDiscriminator, UNetGenerator
 from nasga.spaces import NasgaInputError, UNetGenome, UNetSpace
 from nasga.tasks import _torch as T
@@ -95,7 +96,7 @@ def _number(field: str, value: object, *, low: float = 0.0, strict: bool = False
     return float(value)
 
 
-class TranslationTask:
+class TranslationTask(BudgetedTask):
     """pix2pix mini-training of U-Net genomes; fitness = ``1 / (L_Gen + γ·GMACs)`` (paper 000).
 
     Args:
@@ -112,6 +113,9 @@ class TranslationTask:
         beta1: Adam β1 (pix2pix: 0.5).
         lam: λ, the L1 weight in G's loss and in ``L_Gen`` (eq. 3, 8; paper: 100).
         gamma: γ, the cost weight per GMAC in the fitness (eq. 7; see the module docstring).
+        max_macs: Hard budget on the generator's MACs per image (:mod:`nasga.budget`): a genome
+            over it is never trained. ``None``: no bound.
+        max_params: Hard budget on the generator's parameters. ``None``: no bound.
         ndf: Filters of the PatchGAN's first layer (pix2pix: 64).
         max_train: Mini training subset size (photos: crops drawn; aligned: first N pairs).
         max_val: Mini validation subset size.
@@ -140,6 +144,8 @@ class TranslationTask:
         beta1: float = 0.5,
         lam: float = 100.0,
         gamma: float = DEFAULT_GAMMA,
+        max_macs: float | None = None,
+        max_params: float | None = None,
         ndf: int = 32,
         max_train: int | None = 64,
         max_val: int | None = 32,
@@ -174,6 +180,7 @@ class TranslationTask:
         self.beta1 = _number("beta1", beta1, high=1.0)
         self.lam = _number("lam", lam)
         self.gamma = _number("gamma", gamma)
+        self.budget = CostBudget(max_macs, max_params)
         self.ndf = check_int("ndf", ndf, minimum=1)
         self.max_train = check_optional_int("max_train", max_train, maximum=MAX_EXAMPLES,
                                             why=WHY_EXAMPLES)
@@ -284,6 +291,12 @@ class TranslationTask:
             "device": str(device),
         }, files, model=g_net)
 
+    def network_cost(self, genome: UNetGenome) -> Cost:
+        """The generator's MACs per image and parameters at this task's image size."""
+        data = self.data()
+        g_net = UNetGenerator(genome, input_nc=data.input_channels, output_nc=data.output_channels)
+        return measure(g_net, (data.input_channels, self.image_size, self.image_size))
+
     def _train(self, g_net: nn.Module, d_net: nn.Module, a: torch.Tensor, b: torch.Tensor,
                device: torch.device, gen: torch.Generator) -> tuple[float, float, float]:
         """pix2pix's ``optimize_parameters`` for every minibatch; returns D, G loss and seconds."""
@@ -388,6 +401,7 @@ class TranslationTask:
             "direction": self.direction, "photo_task": self.photo_task,
             "image_size": self.image_size, "epochs": self.epochs, "batch_size": self.batch_size,
             "lr": self.lr, "beta1": self.beta1, "lam": self.lam, "gamma": self.gamma,
+            "max_macs": self.budget.max_macs, "max_params": self.budget.max_params,
             "ndf": self.ndf, "max_train": self.max_train, "max_val": self.max_val,
             "data_seed": self.data_seed, "device": self.device, "grid_images": self.grid_images,
         }
