@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from nasga.baselines import SAMPLER_NAMES
 from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space, UNetSpace
 
 if sys.version_info >= (3, 11):
@@ -32,7 +33,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 TASKS = ("unet", "genetic-cnn")
-from nasga.baselines import SAMPLER_NAMES as SAMPLERS  # noqa: E402
+SAMPLERS = SAMPLER_NAMES
 _TABLES = ("study", "space", "strategy", "task")
 _STUDY_KEYS = {"name": str, "task": str, "sampler": str, "seed": int, "storage": str,
                "heartbeat_interval": int, "grace_period": int, "reuse_from": list}
