@@ -150,6 +150,10 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
                    help="reuse the trainings of this study in the same storage (the same search "
                         "at another γ: no genome is trained twice); repeatable")
     _add_device_flags(p)
+    p.add_argument("--confirm", type=int, default=0, metavar="K",
+                   help="after the run, train the K genomes with the best mean fitness again "
+                        "until each has 3 trainings, so the best genome named is not one lucky "
+                        "training (default 0: off)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
 
@@ -177,6 +181,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise NasgaInputError("workers", f"must be >= 1, got {args.workers}")
+    if args.confirm < 0:
+        raise NasgaInputError("confirm", f"must be >= 0, got {args.confirm}")
     from nasga.devices import check_devices, parse_devices
 
     if args.devices is not None:
@@ -208,6 +214,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     finally:
         for w in workers:
             w.wait()
+    if args.confirm:  # after the workers are gone: this process runs every retraining
+        from nasga.run import confirm
+
+        try:
+            confirm(search, top_k=args.confirm)
+        except KeyboardInterrupt as exc:
+            signum = signal_of(exc)
+            raise Interrupted(signum, guard.fail_running(signum)) from None
     print(summary(search))
     return 0
 

@@ -9,9 +9,11 @@ more (every key of a tabulated space trained ``max_evaluations`` times: ``"exhau
 ``trial_cap_factor × budget`` trials (a sampler that keeps proposing cached genomes:
 ``"trial-cap"``). Re-running continues the existing studies (resumable like ``nasga run``).
 
-After each training, the *incumbent* is the genome key with the best mean observed fitness so
-far (what a user would pick); ``best_fitness`` is that mean, and where the task knows each key's
-noiseless fitness (the tabular benchmark) ``regret = optimum − true fitness of the incumbent``.
+After each training, the *incumbent* is the genome key that :mod:`nasga.best`'s rule names from
+the trainings so far (what ``nasga export`` would return: the best mean observed fitness among
+keys trained at least ``min(3, most trainings of any key)`` times); ``best_fitness`` is that
+mean, and where the task knows each key's noiseless fitness (the tabular benchmark)
+``regret = optimum − true fitness of the incumbent``.
 
 Samplers: nasga's GA with the space's preset (``ga``), the GA with paper 000's breeding scheme
 (``ga-unet``: roulette ``f/Σf``, s1/s2/s3 copy/crossover/mutation, elitism) on a Genetic-CNN
@@ -196,11 +198,16 @@ def incumbent_curve(trials: Sequence[FrozenTrial], *, budget: int,
                     optimum: float | None = None) -> list[dict[str, Any]]:
     """Best-so-far after each of the first ``budget`` trainings (in trial order).
 
-    The incumbent is the key with the best mean ``fitness_raw`` over its trainings so far (ties:
-    the key trained first). ``regret`` is ``optimum − true_fitness(incumbent)`` when both given.
+    The incumbent is the genome :func:`nasga.best.best_genome` would name from the trainings
+    so far (:func:`nasga.best.pick_key`): the best mean ``fitness_raw`` among keys with at
+    least ``min(3, most trainings of any key so far)`` trainings (ties: the key trained first);
+    with ``max_evaluations = 1`` that is the plain best mean. ``regret`` is
+    ``optimum − true_fitness(incumbent)`` when both given: the table mean of the genome the run
+    would return.
     """
+    from nasga.best import pick_key
+
     sums: dict[str, list[float]] = {}
-    order: dict[str, int] = {}
     genomes: dict[str, str] = {}
     rows: list[dict[str, Any]] = []
     for t in sorted((t for t in trials if _trained(t)), key=lambda t: t.number)[:budget]:
@@ -208,9 +215,9 @@ def incumbent_curve(trials: Sequence[FrozenTrial], *, budget: int,
         acc = sums.setdefault(key, [0.0, 0])
         acc[0] += value
         acc[1] += 1
-        order.setdefault(key, len(order))
         genomes.setdefault(key, str(t.user_attrs.get("genome", key)))
-        best = max(sums, key=lambda k: (sums[k][0] / sums[k][1], -order[k]))
+        best = pick_key({k: (s / n, int(n)) for k, (s, n) in sums.items()})
+        assert best is not None
         row = {"training": len(rows) + 1, "trial": t.number, "fitness": value,
                "best_fitness": sums[best][0] / sums[best][1], "incumbent": genomes[best],
                "regret": math.nan}

@@ -156,7 +156,7 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}</style></head><b
 <h1>Sampler comparison on {html.escape(cmp.task)}</h1>
 <p>Budget {cmp.budget} trainings per run (cached trials are free); max_evaluations {me};
 mean ± standard error across seeds. The incumbent is the genome with the best mean observed
-fitness so far{"; regret = table optimum − its mean accuracy over the table's repeats" if regret else ""}.</p>
+fitness so far among those trained at least min(3, most trainings of any genome) times{"; regret = table optimum − its mean accuracy over the table's repeats" if regret else ""}.</p>
 {''.join(parts)}
 <h2>Final values</h2><table>{head}{body}</table>
 </body></html>

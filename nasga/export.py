@@ -6,36 +6,43 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.trial import TrialState
 
 from nasga.spaces import NasgaInputError
 from nasga.study import CONFIG_ATTR, load_study_config, open_storage
 
 
 def best_genome_record(storage_url: str, study_name: str) -> dict[str, Any]:
-    """The best COMPLETE trial's genome with everything needed to rebuild and retrain it.
+    """The best genome (:func:`nasga.best.best_genome`) with everything needed to rebuild and
+    retrain it.
+
+    ``fitness`` is the mean over the genome's ``n_trainings`` measurements, ``confirmed``
+    whether they reach :data:`nasga.best.MIN_TRAININGS`; ``trial`` and ``measurements`` are
+    its latest measurement's.
 
     Raises:
         NasgaInputError: No such study, or no complete trial yet.
     """
+    from nasga.best import best_genome
+
     storage = open_storage(storage_url, heartbeat=False, create=False, readonly=True)
     cfg = load_study_config(storage, study_name)
     study = optuna.load_study(study_name=study_name, storage=storage)
-    complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
-    if not complete:
+    best = best_genome(study)
+    if best is None:
         raise NasgaInputError("study_name", f"study {study_name!r} has no complete trial yet")
-    best = max(complete, key=lambda t: (t.value, -t.number))
-    attrs = dict(best.user_attrs)
+    attrs = dict(best.trial.user_attrs)
     measurements = {k: v for k, v in attrs.items()
                     if k not in ("genome", "key") and not k.startswith("ga_")}
     return {
         "study_name": study_name,
         "space": cfg["study"]["task"],
         "space_config": cfg.get("space", {}),
-        "genome": attrs.get("genome"),
+        "genome": best.genome,
         "key": attrs.get("key"),
-        "fitness": best.value,
-        "trial": best.number,
+        "fitness": best.fitness,
+        "n_trainings": best.n_measurements,
+        "confirmed": best.confirmed,
+        "trial": best.trial.number,
         "measurements": measurements,
         CONFIG_ATTR: cfg,
     }
@@ -43,7 +50,8 @@ def best_genome_record(storage_url: str, study_name: str) -> dict[str, Any]:
 
 def train_best(storage_url: str, study_name: str, *, out_dir: str | Path,
                epochs: int | None = None, seed: int | None = None) -> dict[str, Any]:
-    """Train a study's best genome on the entire training split and save it.
+    """Train a study's best genome (:func:`best_genome_record`) on the entire training split
+    and save it.
 
     Paper 000 Alg. 1's output: the searched architecture "after fine-tuning using the entire
     training set". Writes ``model.pt`` (``torch.save`` of the state_dict; load it with

@@ -8,7 +8,9 @@ value is always the mean fitness over all of the key's trainings.
 
 User attrs of a trial: ``genome``, ``key``, ``trained``, ``cached``, ``n_evaluations``, and for a
 training its raw measurements plus ``fitness_raw``; a failed evaluation records
-``fail_reason`` and the trial is FAILED (it never enters a GA population).
+``fail_reason`` and the trial is FAILED (it never enters a GA population). An enqueued trial
+with the user attr ``confirm_trainings = n`` (:data:`CONFIRM_ATTR`, :func:`nasga.run.confirm`)
+trains while its key has fewer than ``n`` measurements, whatever ``max_evaluations`` says.
 
 Raw measurements can be shared between studies whose tasks differ only in fitness settings
 (the U-Net γ): with ``measurements_from`` (a :class:`MeasurementPool` over other studies), a
@@ -36,7 +38,11 @@ from nasga.spaces import Genome, NasgaInputError, Space
 from nasga.tasks.base import Task
 
 _RESERVED = {"genome", "key", "trained", "cached", "n_evaluations", "fitness_raw", "fail_reason",
-             "eval_seed", "training", "reused_from", "over_budget"}
+             "eval_seed", "training", "reused_from", "over_budget", "confirm_trainings"}
+
+CONFIRM_ATTR = "confirm_trainings"
+"""User attr of an enqueued *confirmation* trial (:func:`nasga.run.confirm`): the genome is
+measured again, whatever ``max_evaluations`` says, until its key has this many measurements."""
 
 
 def is_measurement(attrs: dict[str, Any]) -> bool:
@@ -214,8 +220,12 @@ class Objective:
         if over is not None:  # a hard cost budget: never trained
             trial.set_user_attr("over_budget", over)
             raise optuna.TrialPruned(f"over the cost budget: {over}")
+        limit = self.max_evaluations
+        wanted = trial.user_attrs.get(CONFIRM_ATTR)
+        if isinstance(wanted, int) and not isinstance(wanted, bool) and wanted >= 1:
+            limit = wanted  # a confirmation training (nasga.run.confirm)
         done = self._trainings(trial, key)
-        if self.max_evaluations is not None and len(done) < self.max_evaluations:
+        if limit is not None and len(done) < limit:
             # Another worker may be training this genome right now: wait for it (paper's cache
             # policy holds across workers) rather than train a duplicate.
             trial.set_user_attr("training", True)
@@ -225,7 +235,7 @@ class Objective:
                 time.sleep(0.2)
             done = self._trainings(trial, key)
         previous = [float(t.user_attrs["fitness_raw"]) for t in done]
-        if self.max_evaluations is not None and len(done) >= self.max_evaluations:
+        if limit is not None and len(done) >= limit:
             return self._from_cache(trial, done, previous)
         if self.measurements_from is not None:
             used = {t.user_attrs.get("eval_seed") for t in done}

@@ -21,7 +21,7 @@ from optuna.trial import FrozenTrial, TrialState
 from nasga.baselines import make_sampler
 from nasga.devices import DEVICE_ENV, WorkerPlan
 from nasga.config import build_space, build_strategy
-from nasga.objective import MeasurementPool, Objective
+from nasga.objective import CONFIRM_ATTR, MeasurementPool, Objective
 from nasga.spaces import NasgaInputError, Space
 from nasga.stats import GenerationStats, generation_stats
 from nasga.study import (
@@ -82,7 +82,8 @@ class Search:
             done, total = self.study.sampler.progress(  # type: ignore[attr-defined]
                 self.study, self.generations)
             return total - done
-        complete = len(self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+        trials = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        complete = sum(CONFIRM_ATTR not in t.user_attrs for t in trials)  # confirm(): extra
         return max(0, self.population * (self.generations + 1) - complete)
 
 
@@ -358,26 +359,93 @@ def spawn_workers(search: Search, n: int | list[WorkerPlan]) -> list[subprocess.
 
 
 def summary(search: Search) -> str:
-    """The best genome with its cost and measurements, and the dashboard command."""
+    """The best genome (:func:`nasga.best.best_genome`) with its cost and measurements, and the
+    dashboard command."""
+    from nasga.best import best_genome
+
     complete = [t for t in search.study.trials if t.state == TrialState.COMPLETE]
     lines = []
-    if complete:
-        best = max(complete, key=lambda t: (t.value, -t.number))
-        a = best.user_attrs
-        lines.append(f"best genome: {a.get('genome')}  (trial {best.number}, fitness "
-                     f"{best.value:.6g}, {a.get('n_evaluations', 1)} training(s))")
+    best = best_genome(search.study)
+    if best is not None:
+        a = best.trial.user_attrs
+        lines.append(f"best genome: {best.genome}  (trial {best.trial.number}, fitness "
+                     f"{best.fitness:.6g}, {best.describe()})")
         if "macs" in a:
             lines.append(f"  MACs {float(a['macs']) / 1e6:,.2f} M per image, params "
                          f"{int(a.get('params', 0)):,}")
         shown = {k: v for k, v in a.items() if isinstance(v, (int, float)) and not
                  isinstance(v, bool) and k not in ("macs", "params", "eval_seed", "n_evaluations",
-                                                   "ga_generation")}
+                                                   "ga_generation", CONFIRM_ATTR)}
         lines.append("  " + ", ".join(f"{k} {v:.4g}" for k, v in sorted(shown.items())))
     trained = sum(bool(t.user_attrs.get("trained")) for t in complete)
     lines.append(f"{len(complete)} evaluations, {trained} trainings, "
                  f"{len(complete) - trained} from the cache")
     lines.append(dashboard_command(search.storage_url))
     return "\n".join(lines)
+
+
+def confirm(search: Search, *, top_k: int = 3, trainings: int | None = None,
+            log: Callable[[str], None] = print) -> int:
+    """After a run: measure the ``top_k`` genome keys again until each has ``trainings``.
+
+    Ranks every key by its mean fitness over the search's own measurements
+    (:func:`nasga.best.ranking` with ``search_only``; no threshold, so a genome that is on top
+    after one lucky training is among them), enqueues for each of the top ``top_k`` one trial
+    per missing measurement (all measurements count, earlier confirmations included) with its
+    params and the user attr ``confirm_trainings`` (:data:`~nasga.objective.CONFIRM_ATTR`: the
+    objective trains it whatever ``max_evaluations`` says) and runs them through the study's
+    objective. At most ``top_k × (trainings − 1)`` trainings. The GA sampler leaves enqueued
+    trials alone, and they belong to no generation. Idempotent: the choice ignores earlier
+    confirmations, and a rerun (or a resume after an interruption) counts the measurements and
+    the confirmation trials still WAITING. Afterwards
+    :func:`nasga.best.best_genome` (threshold ``min(trainings, most measurements)``) picks
+    among keys measured ``trainings`` times by their means.
+
+    Args:
+        top_k: Keys to confirm (``0``: nothing).
+        trainings: Measurements each needs (default :data:`nasga.best.MIN_TRAININGS`).
+
+    Returns:
+        The number of confirmation trials run.
+    """
+    from nasga.best import MIN_TRAININGS, ranking
+
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
+        raise NasgaInputError("confirm", f"must be an integer >= 0, got {top_k!r}")
+    trainings = MIN_TRAININGS if trainings is None else trainings
+    if isinstance(trainings, bool) or not isinstance(trainings, int) or trainings < 1:
+        raise NasgaInputError("confirm_trainings", f"must be an integer >= 1, got {trainings!r}")
+    if top_k == 0:
+        return 0
+    study = search.study
+
+    def waiting() -> list[FrozenTrial]:
+        return [t for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+                if CONFIRM_ATTR in t.user_attrs]
+
+    queued: dict[str, int] = {}
+    for t in waiting():
+        key = str(t.user_attrs.get("key"))
+        queued[key] = queued.get(key, 0) + 1
+    trials = study.get_trials(deepcopy=False)
+    genomes = {str(t.user_attrs["key"]): str(t.user_attrs["genome"]) for t in trials
+               if "key" in t.user_attrs and "genome" in t.user_attrs}
+    counts = {key: n for key, _mean, n in ranking(study)}
+    for key, _mean, _n in ranking(study, search_only=True)[:top_k]:
+        params = search.space.to_params(search.space.parse(genomes[key]))
+        for _ in range(trainings - counts[key] - queued.get(key, 0)):
+            study.enqueue_trial(params, user_attrs={CONFIRM_ATTR: trainings, "key": key},
+                                skip_if_exists=False)
+    pending = len(waiting())
+    if pending:
+        log(f"confirm: {pending} more training(s) so the top {top_k} genomes have {trainings} "
+            "each")
+    ran = 0
+    while pending:
+        study.optimize(search.objective, n_trials=pending, gc_after_trial=True)
+        ran += pending
+        pending = len(waiting())  # a stale trial's retry (built-in samplers) comes back WAITING
+    return ran
 
 
 def dashboard_command(url: str) -> str:
@@ -400,5 +468,5 @@ def load_search(storage_url: str, study_name: str, *, device: str | None = None)
     return open_search(cfg, storage_url=storage_url, create=False, device=device)
 
 
-__all__ = ["Search", "STORAGE_ENV", "WORKER_KEY", "dashboard_command", "generation_line",
+__all__ = ["Search", "STORAGE_ENV", "WORKER_KEY", "confirm", "dashboard_command", "generation_line",
            "load_search", "open_search", "optimize", "resolve_storage", "spawn_workers", "summary"]

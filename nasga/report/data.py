@@ -22,6 +22,7 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from nasga.best import BestGenome, best_genome
 from nasga.objective import is_measurement
 from nasga.report.layout import (
     DagEdge, DagNode, LayerBox, SkipLink, StageLayout, UNetLayout, stage_layouts, unet_layout,
@@ -56,9 +57,10 @@ def complete_trials(study: optuna.Study) -> list[FrozenTrial]:
 
 
 def best_trial(study: optuna.Study) -> FrozenTrial | None:
-    """The best COMPLETE trial by nasga's rule: highest value, earliest on ties."""
-    trials = complete_trials(study)
-    return max(trials, key=lambda t: (t.value, -t.number)) if trials else None
+    """The trial of the best genome by nasga's rule (:func:`nasga.best.best_genome`: best mean
+    over genomes with enough trainings): its latest measurement; ``None`` without one."""
+    best = best_genome(study)
+    return None if best is None else best.trial
 
 
 def generation_table(study: optuna.Study, *, population_size: int | None = None
@@ -281,8 +283,8 @@ def iso_fitness_lines(points: list[CostPoint], gamma: float, *,
 
 
 __all__ = [
-    "CostPoint", "DagEdge", "DagNode", "IsoFitnessLine", "LayerBox", "LineagePair", "SkipLink",
-    "StageLayout", "UNetLayout", "best_trial", "complete_trials", "cost_points",
+    "BestGenome", "CostPoint", "DagEdge", "DagNode", "IsoFitnessLine", "LayerBox", "LineagePair", "SkipLink",
+    "StageLayout", "UNetLayout", "best_genome", "best_trial", "complete_trials", "cost_points",
     "generation_table", "iso_fitness_lines", "lineage_pairs", "pareto_front", "point_fitness",
     "stage_layouts", "study_config", "study_space", "unet_layout",
 ]

@@ -62,7 +62,7 @@ def _task_setting(cfg: dict[str, Any], name: str) -> Any:
     return None if param is None or param.default is inspect.Parameter.empty else param.default
 
 
-def _summary(study: optuna.Study, cfg: dict[str, Any], best: optuna.trial.FrozenTrial | None
+def _summary(study: optuna.Study, cfg: dict[str, Any], pick: D.BestGenome | None
              ) -> list[tuple[str, str]]:
     trials = D.complete_trials(study)
     trained = sum(bool(t.user_attrs.get("trained")) for t in trials)
@@ -72,11 +72,12 @@ def _summary(study: optuna.Study, cfg: dict[str, Any], best: optuna.trial.Frozen
             ("population × generations", f"{s.get('population')} × (1 + {s.get('generations')})"),
             ("evaluations", f"{len(trials)} complete ({trained} trainings, "
                             f"{len(trials) - trained} from the cache), {len(study.trials)} trials")]
-    if best is not None:
+    if pick is not None:
+        best = pick.trial
         a = best.user_attrs
-        rows += [("best genome", f"{a.get('genome')} (trial {best.number}, generation "
+        rows += [("best genome", f"{pick.genome} (trial {best.number}, generation "
                                  f"{a.get('ga_generation', '?')})"),
-                 ("best fitness", f"{best.value:.6g} over {a.get('n_evaluations', 1)} training(s)")]
+                 ("best fitness", f"{pick.fitness:.6g}, {pick.describe()}")]
         if "macs" in a:
             rows.append(("cost", f"{float(a['macs']) / 1e6:,.3f} M MACs per image, "
                                  f"{int(a.get('params', 0)):,} parameters"))
@@ -104,8 +105,9 @@ def build_report(study: optuna.Study, *, artifact_store: Any | None = None) -> R
                               "configuration")
     task = cfg["study"]["task"]
     space = D.study_space(study)
-    best = D.best_trial(study)
-    report = Report(f"nasga report: {study.study_name}", _summary(study, cfg, best))
+    pick = D.best_genome(study)
+    best = None if pick is None else pick.trial
+    report = Report(f"nasga report: {study.study_name}", _summary(study, cfg, pick))
     add = report.sections.append
     percent = task == "genetic-cnn"
 
