@@ -365,8 +365,10 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
                    help="override a config value (JSON value), e.g. --set task.epochs=1 "
                         "--set space.stages=[3,4]; repeatable")
     p.add_argument("--samplers", default="ga,random,tpe", metavar="LIST",
-                   help="comma-separated: ga,ga-unet,aging,random,tpe,gp,nsga2,qmc,cmaes "
-                        "(ga-unet: the U-Net preset's breeding on a Genetic-CNN space)")
+                   help="comma-separated: ga,ga-unet,ga-dedup,ga-steady,aging,random,tpe,gp,nsga2,"
+                        "qmc,cmaes (ga-unet: the U-Net preset's breeding on a Genetic-CNN space; "
+                        "ga-dedup/ga-steady: the preset with duplicate elimination, generational "
+                        "or steady-state)")
     p.add_argument("--budget", type=int, default=50, help="trainings per run (default 50)")
     p.add_argument("--seeds", type=int, default=3, help="seeds 0..S-1 per sampler (default 3)")
     p.add_argument("--max-evaluations", type=int, default=1,

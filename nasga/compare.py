@@ -17,8 +17,9 @@ mean, and where the task knows each key's noiseless fitness (the tabular benchma
 
 Samplers: nasga's GA with the space's preset (``ga``), the GA with paper 000's breeding scheme
 (``ga-unet``: roulette ``f/Σf``, s1/s2/s3 copy/crossover/mutation, elitism) on a Genetic-CNN
-space via :class:`BinaryUNetStrategy`, and Optuna's ``random``, ``tpe``, ``gp``, ``nsga2``,
-``qmc``, ``cmaes`` (:func:`nasga.baselines.make_sampler`).
+space via :class:`BinaryUNetStrategy`, the preset with duplicate elimination, generational
+(``ga-dedup``) or steady-state (``ga-steady``), aging evolution (``aging``), and Optuna's
+``random``, ``tpe``, ``gp``, ``nsga2``, ``qmc``, ``cmaes`` (:func:`nasga.baselines.make_sampler`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ from nasga.config import build_space, build_strategy, default_config, default_ra
 from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space, UNetSpace
 from nasga.strategies import Offspring, UNetStrategy
 
-COMPARE_SAMPLERS = ("ga", "ga-unet", *[s for s in SAMPLER_NAMES if s != "ga"])
+GA_VARIANTS = {"ga-dedup": "generational", "ga-steady": "steady-state"}
+"""nasga's GA with duplicate elimination (``rebreed_after = max_evaluations``), by mode."""
+COMPARE_SAMPLERS = ("ga", "ga-unet", *GA_VARIANTS, *[s for s in SAMPLER_NAMES if s != "ga"])
 COMPARE_TASKS = ("genetic-cnn-bench", "genetic-cnn", "unet")
 MEMORY = "memory"  # storage "memory": in-process, fast, not resumable
 COMPARE_ATTR = "nasga_compare"
@@ -120,9 +123,12 @@ def task_label(cfg: dict[str, Any]) -> str:
     return str(cfg["task"].get("task") or cfg["study"]["task"])
 
 
-def make_compare_sampler(name: str, *, space: Space, strategy: Any, seed: int
-                         ) -> optuna.samplers.BaseSampler:
+def make_compare_sampler(name: str, *, space: Space, strategy: Any, seed: int,
+                         max_evaluations: int | None = 1) -> optuna.samplers.BaseSampler:
     """A sampler of :data:`COMPARE_SAMPLERS`, seeded.
+
+    ``ga-dedup`` / ``ga-steady``: the space's preset, generational or steady-state, re-breeding
+    a child whose genome already has ``max_evaluations`` trainings (off when it is ``None``).
 
     Raises:
         NasgaInputError: Unknown name, or ``ga-unet`` on a U-Net space (use ``ga`` there).
@@ -134,6 +140,11 @@ def make_compare_sampler(name: str, *, space: Space, strategy: Any, seed: int
         from nasga.sampler import GeneticSampler
 
         return GeneticSampler(space=space, strategy=BinaryUNetStrategy(), seed=seed)
+    if name in GA_VARIANTS:
+        from nasga.sampler import GeneticSampler
+
+        return GeneticSampler(space=space, strategy=strategy, seed=seed, mode=GA_VARIANTS[name],
+                              rebreed_after=max_evaluations)
     if name not in COMPARE_SAMPLERS:
         raise NasgaInputError("samplers", f"must be among {', '.join(COMPARE_SAMPLERS)}, got {name!r}")
     return make_sampler(name, space=space, strategy=strategy, seed=seed)
@@ -236,7 +247,8 @@ def run_one(spec: RunSpec) -> RunResult:
     space = build_space(cfg)
     strategy = build_strategy(cfg)
     task = build_task(space, cfg["task"])
-    sampler = make_compare_sampler(spec.sampler, space=space, strategy=strategy, seed=spec.seed)
+    sampler = make_compare_sampler(spec.sampler, space=space, strategy=strategy, seed=spec.seed,
+                                   max_evaluations=spec.max_evaluations)
     study = optuna.create_study(study_name=spec.study_name, storage=_storage(spec.storage),
                                 sampler=sampler, direction="maximize", load_if_exists=True)
     stored = study.user_attrs.get(COMPARE_ATTR)
