@@ -16,7 +16,7 @@ those lucky single draws: among many genomes trained once, the maximum of the dr
 upwards, while a genome that survived as an elite has been re-measured and regressed to its
 mean. Requiring a few trainings before a genome may be named best compares means with similar
 error bars; three is the smallest count with a spread to look at and what
-:func:`nasga.run.confirm` (``nasga run --confirm K``) trains the top K keys up to. A study that
+:func:`nasga.confirm.confirm` (``nasga run --confirm K``) trains the top K keys up to. A study that
 trains every key once (``max_evaluations = 1``) has no repeats: the threshold falls to 1, the
 rule is the plain best mean, and the result says ``confirmed=False`` so reports can say so.
 Studies without measurement attrs (hand-built or foreign trials) fall back to the highest trial
@@ -116,7 +116,7 @@ def key_stats(groups: Mapping[str, list[FrozenTrial]]) -> dict[str, tuple[float,
 def ranking(study: optuna.Study, *, search_only: bool = False) -> list[tuple[str, float, int]]:
     """Every measured key as ``(key, mean, measurements)``, best mean first (no threshold).
 
-    ``search_only`` leaves out the confirmation trainings of :func:`nasga.run.confirm` (the
+    ``search_only`` leaves out the confirmation trainings of :func:`nasga.confirm.confirm` (the
     user attr ``confirm_trainings``): the ranking the search itself produced.
     """
     trials = study.get_trials(deepcopy=False)

@@ -177,7 +177,8 @@ def _local_plan(args: argparse.Namespace, task_device: str) -> tuple[list, str |
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from nasga.run import open_search, optimize, resolve_storage, spawn_workers, summary
+    from nasga.run import open_search, optimize, resolve_storage, summary
+    from nasga.workers import spawn_workers
 
     if args.workers < 1:
         raise NasgaInputError("workers", f"must be >= 1, got {args.workers}")
@@ -215,7 +216,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         for w in workers:
             w.wait()
     if args.confirm:  # after the workers are gone: this process runs every retraining
-        from nasga.run import confirm
+        from nasga.confirm import confirm
 
         try:
             confirm(search, top_k=args.confirm)
@@ -239,7 +240,8 @@ def _add_worker(sub: argparse._SubParsersAction) -> None:
 def _cmd_worker(args: argparse.Namespace) -> int:
     import os
 
-    from nasga.run import STORAGE_ENV, load_search, optimize
+    from nasga.run import load_search, optimize
+    from nasga.workers import STORAGE_ENV
 
     url = args.storage or os.environ.get(STORAGE_ENV)
     if not url:
@@ -253,7 +255,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     if args.devices is not None:
         check_devices(parse_devices(args.devices))
     from nasga.interrupts import Interrupted, TrialGuard, signal_of, stop_workers
-    from nasga.run import spawn_workers
+    from nasga.workers import spawn_workers
 
     if args.devices is not None:  # the devices are named: no need for the study's task.device
         plans, device = _local_plan(args, "auto")

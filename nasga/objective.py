@@ -9,7 +9,7 @@ value is always the mean fitness over all of the key's trainings.
 User attrs of a trial: ``genome``, ``key``, ``trained``, ``cached``, ``n_evaluations``, and for a
 training its raw measurements plus ``fitness_raw``; a failed evaluation records
 ``fail_reason`` and the trial is FAILED (it never enters a GA population). An enqueued trial
-with the user attr ``confirm_trainings = n`` (:data:`CONFIRM_ATTR`, :func:`nasga.run.confirm`)
+with the user attr ``confirm_trainings = n`` (:data:`CONFIRM_ATTR`, :func:`nasga.confirm.confirm`)
 trains while its key has fewer than ``n`` measurements, whatever ``max_evaluations`` says.
 
 Raw measurements can be shared between studies whose tasks differ only in fitness settings
@@ -41,7 +41,7 @@ _RESERVED = {"genome", "key", "trained", "cached", "n_evaluations", "fitness_raw
              "eval_seed", "training", "reused_from", "over_budget", "confirm_trainings"}
 
 CONFIRM_ATTR = "confirm_trainings"
-"""User attr of an enqueued *confirmation* trial (:func:`nasga.run.confirm`): the genome is
+"""User attr of an enqueued *confirmation* trial (:func:`nasga.confirm.confirm`): the genome is
 measured again, whatever ``max_evaluations`` says, until its key has this many measurements."""
 
 
@@ -223,7 +223,7 @@ class Objective:
         limit = self.max_evaluations
         wanted = trial.user_attrs.get(CONFIRM_ATTR)
         if isinstance(wanted, int) and not isinstance(wanted, bool) and wanted >= 1:
-            limit = wanted  # a confirmation training (nasga.run.confirm)
+            limit = wanted  # a confirmation training (nasga.confirm.confirm)
         done = self._trainings(trial, key)
         if limit is not None and len(done) < limit:
             # Another worker may be training this genome right now: wait for it (paper's cache

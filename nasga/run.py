@@ -7,9 +7,6 @@ number of bred generations after the initial population (paper 004: ``N·(T+1)``
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +16,9 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from nasga.baselines import make_sampler
-from nasga.devices import DEVICE_ENV, WorkerPlan
 from nasga.config import build_space, build_strategy
 from nasga.objective import CONFIRM_ATTR, MeasurementPool, Objective
+from nasga.workers import STORAGE_ENV, WorkerObjective
 from nasga.spaces import NasgaInputError, Space
 from nasga.stats import GenerationStats, generation_stats
 from nasga.study import (
@@ -32,7 +29,6 @@ from nasga.study import (
 # Settings that may change between runs of one study; anything else must match.
 _MUTABLE = {("study", "storage"), ("strategy", "generations"), ("task", "device"),
             ("study", "heartbeat_interval"), ("study", "grace_period"), ("study", "reuse_from")}
-STORAGE_ENV = "NASGA_STORAGE"
 
 
 @dataclass
@@ -168,7 +164,7 @@ def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
     study.set_user_attr(CONFIG_ATTR, stored_cfg)
     store_dir = artifact_dir(storage_url)
     store_dir.mkdir(parents=True, exist_ok=True)
-    objective = _WorkerObjective(space=space, task=task, max_evaluations=strategy.max_evaluations,
+    objective = WorkerObjective(space=space, task=task, max_evaluations=strategy.max_evaluations,
                           seed=int(cfg["study"]["seed"]),
                           artifact_store=FileSystemArtifactStore(str(store_dir)),
                           on_trained=on_trained,
@@ -303,61 +299,6 @@ def settle(search: Search, callback: Callable[[optuna.Study, FrozenTrial], None]
     return True
 
 
-WORKER_KEY = "nasga:worker"
-"""System attr of a training trial: its process, ``{"pid", "threads"}`` (torch's intra-op
-threads while it trained); the device is the task's ``device`` measurement."""
-
-
-class _WorkerObjective(Objective):
-    """:class:`~nasga.objective.Objective` that records which process trained each trial (a
-    system attr, so cache answers and reusing studies never copy it)."""
-
-    def _train(self, trial: optuna.Trial, *args: Any, **kwargs: Any) -> float:
-        value = super()._train(trial, *args, **kwargs)
-        torch = sys.modules.get("torch")
-        info: dict[str, Any] = {"pid": os.getpid()}
-        if torch is not None:
-            info["threads"] = int(torch.get_num_threads())
-        trial.storage.set_trial_system_attr(trial._trial_id, WORKER_KEY, info)
-        return value
-
-
-def spawn_workers(search: Search, n: int | list[WorkerPlan]) -> list[subprocess.Popen]:
-    """Start ``nasga worker`` processes on the study (URL passed in the environment).
-
-    Args:
-        n: A count (every worker on the study's ``task.device``, each process, this one
-            included, with ``cores / (n + 1)`` torch threads), or one
-            :class:`~nasga.devices.WorkerPlan` per worker: its device (``$NASGA_DEVICE``) and
-            threads (``$OMP_NUM_THREADS``). An ``OMP_NUM_THREADS`` already set wins.
-    """
-    from nasga.devices import cpu_cores
-
-    if isinstance(n, int):
-        plans = [WorkerPlan("", max(1, cpu_cores() // (n + 1)))] * n
-        if plans:
-            from nasga.devices import apply_threads
-
-            apply_threads(plans[0])  # this process shares the cores too
-    else:
-        plans = list(n)
-    from nasga.interrupts import SPAWNED_ENV
-
-    explicit = os.environ.get("OMP_NUM_THREADS", "").strip()
-    cmd = [sys.executable, "-m", "nasga.cli", "worker", "--study-name",
-           search.cfg["study"]["name"], "--quiet"]
-    procs = []
-    for plan in plans:
-        env = {**os.environ, STORAGE_ENV: search.storage_url, SPAWNED_ENV: "1",
-               "OMP_NUM_THREADS": explicit or str(plan.threads)}
-        if plan.device:
-            env[DEVICE_ENV] = plan.device
-        else:
-            env.pop(DEVICE_ENV, None)
-        procs.append(subprocess.Popen(cmd, env=env))
-    return procs
-
-
 def summary(search: Search) -> str:
     """The best genome (:func:`nasga.best.best_genome`) with its cost and measurements, and the
     dashboard command."""
@@ -384,70 +325,6 @@ def summary(search: Search) -> str:
     return "\n".join(lines)
 
 
-def confirm(search: Search, *, top_k: int = 3, trainings: int | None = None,
-            log: Callable[[str], None] = print) -> int:
-    """After a run: measure the ``top_k`` genome keys again until each has ``trainings``.
-
-    Ranks every key by its mean fitness over the search's own measurements
-    (:func:`nasga.best.ranking` with ``search_only``; no threshold, so a genome that is on top
-    after one lucky training is among them), enqueues for each of the top ``top_k`` one trial
-    per missing measurement (all measurements count, earlier confirmations included) with its
-    params and the user attr ``confirm_trainings`` (:data:`~nasga.objective.CONFIRM_ATTR`: the
-    objective trains it whatever ``max_evaluations`` says) and runs them through the study's
-    objective. At most ``top_k × (trainings − 1)`` trainings. The GA sampler leaves enqueued
-    trials alone, and they belong to no generation. Idempotent: the choice ignores earlier
-    confirmations, and a rerun (or a resume after an interruption) counts the measurements and
-    the confirmation trials still WAITING. Afterwards
-    :func:`nasga.best.best_genome` (threshold ``min(trainings, most measurements)``) picks
-    among keys measured ``trainings`` times by their means.
-
-    Args:
-        top_k: Keys to confirm (``0``: nothing).
-        trainings: Measurements each needs (default :data:`nasga.best.MIN_TRAININGS`).
-
-    Returns:
-        The number of confirmation trials run.
-    """
-    from nasga.best import MIN_TRAININGS, ranking
-
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
-        raise NasgaInputError("confirm", f"must be an integer >= 0, got {top_k!r}")
-    trainings = MIN_TRAININGS if trainings is None else trainings
-    if isinstance(trainings, bool) or not isinstance(trainings, int) or trainings < 1:
-        raise NasgaInputError("confirm_trainings", f"must be an integer >= 1, got {trainings!r}")
-    if top_k == 0:
-        return 0
-    study = search.study
-
-    def waiting() -> list[FrozenTrial]:
-        return [t for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
-                if CONFIRM_ATTR in t.user_attrs]
-
-    queued: dict[str, int] = {}
-    for t in waiting():
-        key = str(t.user_attrs.get("key"))
-        queued[key] = queued.get(key, 0) + 1
-    trials = study.get_trials(deepcopy=False)
-    genomes = {str(t.user_attrs["key"]): str(t.user_attrs["genome"]) for t in trials
-               if "key" in t.user_attrs and "genome" in t.user_attrs}
-    counts = {key: n for key, _mean, n in ranking(study)}
-    for key, _mean, _n in ranking(study, search_only=True)[:top_k]:
-        params = search.space.to_params(search.space.parse(genomes[key]))
-        for _ in range(trainings - counts[key] - queued.get(key, 0)):
-            study.enqueue_trial(params, user_attrs={CONFIRM_ATTR: trainings, "key": key},
-                                skip_if_exists=False)
-    pending = len(waiting())
-    if pending:
-        log(f"confirm: {pending} more training(s) so the top {top_k} genomes have {trainings} "
-            "each")
-    ran = 0
-    while pending:
-        study.optimize(search.objective, n_trials=pending, gc_after_trial=True)
-        ran += pending
-        pending = len(waiting())  # a stale trial's retry (built-in samplers) comes back WAITING
-    return ran
-
-
 def dashboard_command(url: str) -> str:
     """The exact command that opens the study in optuna-dashboard (password redacted)."""
     target = redact(url)
@@ -468,5 +345,5 @@ def load_search(storage_url: str, study_name: str, *, device: str | None = None)
     return open_search(cfg, storage_url=storage_url, create=False, device=device)
 
 
-__all__ = ["Search", "STORAGE_ENV", "WORKER_KEY", "confirm", "dashboard_command", "generation_line",
-           "load_search", "open_search", "optimize", "resolve_storage", "spawn_workers", "summary"]
+__all__ = ["Search", "STORAGE_ENV", "dashboard_command", "generation_line", "load_search",
+           "open_search", "optimize", "resolve_storage", "summary"]

@@ -21,7 +21,6 @@ import optuna
 import warnings
 
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
-from optuna.storages.journal import JournalFileBackend
 
 from nasga.heartbeat import _retry_callback
 from nasga.spaces import NasgaInputError

@@ -42,7 +42,8 @@ from nasga.compare import compare  # noqa: E402
 from nasga.compare_report import mean_se  # noqa: E402
 from nasga.config import apply_overrides, build_space, default_config, tomllib  # noqa: E402
 from nasga.objective import is_measurement  # noqa: E402
-from nasga.run import open_search, optimize, spawn_workers  # noqa: E402
+from nasga.run import open_search, optimize  # noqa: E402
+from nasga.workers import spawn_workers  # noqa: E402
 from nasga.sampler import key_fitness  # noqa: E402
 from nasga.spaces import NasgaInputError  # noqa: E402
 from nasga.stats import generation_stats  # noqa: E402

@@ -127,7 +127,8 @@ def _cfg(name: str) -> dict:
 @pytest.mark.parametrize("sampler", ["ga", "random"])
 def test_confirm_retrains_the_top_k_then_picks_by_mean(tmp_path: Path, sampler: str) -> None:
     from nasga.report import data as D
-    from nasga.run import confirm, open_search, optimize
+    from nasga.confirm import confirm
+    from nasga.run import open_search, optimize
 
     cfg = _cfg("c")
     cfg["study"]["sampler"] = sampler

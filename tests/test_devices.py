@@ -18,7 +18,7 @@ from nasga.devices import (
     DEVICE_ENV, WorkerPlan, check_devices, default_devices, local_plan, parse_devices,
     plan_workers,
 )
-from nasga.run import WORKER_KEY
+from nasga.workers import WORKER_KEY
 from nasga.spaces import NasgaInputError
 
 ROOT = Path(__file__).resolve().parents[1]
