@@ -32,11 +32,9 @@ from __future__ import annotations
 
 import bisect
 import logging
-import math
 import random
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -53,7 +51,6 @@ from nasga.breeding import (
     Admission, breed_children, genome_key, has_genome, key_values, measurement_counts,
     random_children, signed,
 )
-from nasga.objective import is_measurement
 from nasga.spaces import GeneticCNNSpace, Genome, NasgaInputError, Space
 from nasga.strategies import MODES, get_strategy
 
@@ -302,6 +299,8 @@ class GeneticSampler(BaseSampler):
         with self._lock:
             if key in self._offspring:
                 return self._offspring[key]
+        # Read after the claim, so every trial the schedule saw finished is finished here too
+        # (another thread may have scheduled this generation from a newer read than ours).
         trials = trial_list(study._storage.get_all_trials(study._study_id, deepcopy=False))
         ledger = self.ledger(study)
         with self._lock:
@@ -360,15 +359,3 @@ class GeneticSampler(BaseSampler):
         """Generation ``generation``'s COMPLETE children with a full genome, by slot."""
         complete = ledger.complete_trials(generation, trials)
         return [complete[s] for s in sorted(complete) if has_genome(complete[s], self._space)]
-
-
-def key_fitness(study: Study) -> dict[str, float]:
-    """Mean fitness of each genome key over all its trainings in a study (paper 004 §3.2.4)."""
-    sums: dict[str, list[float]] = defaultdict(list)
-    for t in study._get_trials(deepcopy=False, states=(TrialState.COMPLETE,), use_cache=True):
-        attrs = t.user_attrs
-        if is_measurement(attrs) and "fitness_raw" in attrs:
-            value = float(attrs["fitness_raw"])
-            if math.isfinite(value):
-                sums[attrs["key"]].append(value)
-    return {k: sum(v) / len(v) for k, v in sums.items()}

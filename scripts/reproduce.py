@@ -44,7 +44,7 @@ from nasga.config import apply_overrides, build_space, default_config, tomllib  
 from nasga.objective import is_measurement  # noqa: E402
 from nasga.run import open_search, optimize  # noqa: E402
 from nasga.workers import spawn_workers  # noqa: E402
-from nasga.sampler import key_fitness  # noqa: E402
+from nasga.best import ranking  # noqa: E402
 from nasga.spaces import NasgaInputError  # noqa: E402
 from nasga.stats import generation_stats  # noqa: E402
 from nasga.tasks import build_task  # noqa: E402
@@ -129,15 +129,10 @@ def run_search(cfg: dict[str, Any], url: str, workers: int) -> optuna.Study:
 
 def ranked(study: optuna.Study) -> list[tuple[str, float, int]]:
     """Genomes by mean fitness over their measurements (the GA's own), best first:
-    (genome, mean, measurements)."""
-    means = key_fitness(study)
-    names: dict[str, str] = {}
-    counts: dict[str, int] = {}
-    for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        if is_measurement(t.user_attrs):
-            names.setdefault(t.user_attrs["key"], t.user_attrs["genome"])
-            counts[t.user_attrs["key"]] = counts.get(t.user_attrs["key"], 0) + 1
-    return [(names[k], means[k], counts[k]) for k in sorted(means, key=lambda k: -means[k])]
+    (genome, mean, measurements), from :func:`nasga.best.ranking`."""
+    names = {str(t.user_attrs["key"]): str(t.user_attrs["genome"])
+             for t in reversed(study.get_trials(deepcopy=False)) if is_measurement(t.user_attrs)}
+    return [(names[k], mean, n) for k, mean, n in ranking(study)]
 
 
 # --- rows 1-3: Genetic CNN (paper 004) ---------------------------------------------------------

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import optuna
 import pytest
 from optuna.trial import TrialState
 
-from nasga.sampler import GeneticSampler
 from nasga.stats import generation_stats
 from nasga.tasks.synthetic import SyntheticTask
 from nasga.spaces import GeneticCNNSpace, UNetSpace

@@ -31,8 +31,6 @@ from optuna.samplers._lazy_random_state import LazyRandomState
 from optuna.testing.pytest_samplers import BasicSamplerTestCase
 from optuna.testing.pytest_samplers import FixedSampler
 from optuna.testing.pytest_samplers import MultiObjectiveSamplerTestCase
-from optuna.testing.pytest_samplers import RelativeSamplerTestCase
-from optuna.testing.pytest_samplers import SingleOnlySamplerTestCase
 from optuna.trial import Trial
 
 from nasga.aging import AgingEvolutionSampler
