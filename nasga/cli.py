@@ -377,8 +377,9 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
                    help="trainings per genome before the cache answers, for every sampler "
                         "(default 1; 0: every proposal trains)")
     p.add_argument("--storage", default=None, metavar="URL",
-                   help="default sqlite:///OUT/compare.db; journal:///FILE.log or postgresql:// "
-                        "for --workers > 1; 'memory' for no storage (fast, not resumable)")
+                   help="default journal:///OUT/compare.log (OUT/compare.db where an earlier "
+                        "version made one); sqlite:///FILE.db, journal:///FILE.log, "
+                        "postgresql://; 'memory' for no storage (fast, not resumable)")
     p.add_argument("--workers", type=int, default=1,
                    help="processes running (sampler, seed) studies in parallel (default 1)")
     p.add_argument("--out", default="compare-out", metavar="DIR",

@@ -11,10 +11,12 @@ import pytest
 
 from nasga.cli import main
 from nasga.compare import (
-    BinaryUNetStrategy, RunSpec, compare, config_for, make_compare_sampler, run_one, task_config,
+    BinaryUNetStrategy, RunSpec, compare, config_for, incumbent_curve, make_compare_sampler, run_one,
+    task_config,
 )
 from nasga.compare_report import markdown_table, summarize
 from nasga.spaces import GeneticCNNSpace, NasgaInputError, UNetSpace
+from nasga.study import open_storage
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 ALL = ["ga", "ga-unet", "random", "tpe", "gp", "nsga2", "qmc", "cmaes"]
@@ -90,9 +92,9 @@ def test_rerun_continues_the_studies(tmp_path) -> None:
                     log=lambda line: None)
     second = compare(cfg, samplers=["ga", "tpe"], seeds=2, budget=9, out_dir=tmp_path,
                      log=lambda line: None)
-    # one storage (default: SQLite in --out); names group per task and sampler in the dashboard
+    # one storage (default: a journal file in --out); names group per task and sampler
     names = {s.study_name for s in optuna.get_all_study_summaries(
-        f"sqlite:///{tmp_path / 'compare.db'}")}
+        open_storage(f"journal:///{tmp_path / 'compare.log'}", create=False))}
     assert names == {f"compare-genetic-cnn-bench-{s}-s{i}" for s in ("ga", "tpe") for i in (0, 1)}
     for r1, r2 in zip(first.results, second.results):
         assert r2.trainings == 9 and r2.curve[:5] == r1.curve
@@ -100,6 +102,56 @@ def test_rerun_continues_the_studies(tmp_path) -> None:
     with pytest.raises(NasgaInputError, match="study_name"):
         compare(cfg, samplers=["ga"], seeds=1, budget=9, out_dir=tmp_path, max_evaluations=2,
                 log=lambda line: None)
+
+
+def test_a_buffered_run_is_stored_whole_when_it_stops(tmp_path) -> None:
+    # the tabular task is instant: the run happens in memory and lands in the journal at the end
+    cmp = compare(task_config("genetic-cnn-bench"), samplers=["ga", "tpe"], seeds=1, budget=12,
+                  out_dir=tmp_path, log=lambda line: None)
+    storage = open_storage(f"journal:///{tmp_path / 'compare.log'}", create=False)
+    for r in cmp.results:
+        study = optuna.load_study(study_name=r.study_name, storage=storage)
+        trials = study.get_trials(deepcopy=False)
+        assert len(trials) == r.trials and [t.number for t in trials] == list(range(r.trials))
+        assert all(t.state.is_finished() for t in trials)
+        assert sum(bool(t.user_attrs.get("trained")) for t in trials) == r.trainings == 12
+        assert study.user_attrs["compare_stop_reason"] == "budget"
+        again = incumbent_curve(trials, budget=12)  # the stored trials give the run's curve
+        assert [(row["trial"], row["best_fitness"]) for row in again] == [
+            (row["trial"], row["best_fitness"]) for row in r.curve]
+
+
+def test_an_interrupted_buffered_run_writes_nothing_and_reruns_the_same(tmp_path, monkeypatch) -> None:
+    from nasga.objective import Objective
+
+    cfg, url = task_config("genetic-cnn-bench"), f"journal:///{tmp_path / 'c.log'}"
+    spec = RunSpec(cfg, "ga", 0, 10, 1, url)
+    calls = {"n": 0}
+    real = Objective.__call__
+
+    def dies_on_the_sixth(self, trial):
+        calls["n"] += 1
+        if calls["n"] == 6:
+            raise KeyboardInterrupt
+        return real(self, trial)
+
+    monkeypatch.setattr(Objective, "__call__", dies_on_the_sixth)
+    with pytest.raises(KeyboardInterrupt):
+        run_one(spec)
+    monkeypatch.setattr(Objective, "__call__", real)
+    stored = optuna.load_study(study_name=spec.study_name, storage=open_storage(url, create=False))
+    assert stored.get_trials(deepcopy=False) == []  # nothing half-written
+    again = run_one(spec)
+    fresh = run_one(RunSpec(cfg, "ga", 0, 10, 1, "memory"))
+    assert again.curve == fresh.curve and again.trials == fresh.trials
+
+
+def test_a_folder_with_an_earlier_sqlite_file_keeps_using_it(tmp_path) -> None:
+    from nasga.compare import default_storage_url
+
+    assert default_storage_url(tmp_path).startswith("journal:///")
+    (tmp_path / "compare.db").write_bytes(b"")
+    assert default_storage_url(tmp_path) == f"sqlite:///{tmp_path / 'compare.db'}"
 
 
 def test_memory_storage_with_two_workers(tmp_path) -> None:
@@ -110,7 +162,12 @@ def test_memory_storage_with_two_workers(tmp_path) -> None:
     assert all(len(r.curve) == 6 for r in cmp.results)
     with pytest.raises(NasgaInputError, match="storage"):
         compare(task_config("genetic-cnn-bench"), samplers=["random"], seeds=1, budget=2,
-                out_dir=tmp_path, workers=2, log=lambda line: None)  # SQLite, two processes
+                out_dir=tmp_path, workers=2, storage=f"sqlite:///{tmp_path / 'x.db'}",
+                log=lambda line: None)  # SQLite, two processes
+    # the default journal file takes two processes
+    both = compare(task_config("genetic-cnn-bench"), samplers=["random"], seeds=2, budget=4,
+                   out_dir=tmp_path / "j", workers=2, log=lambda line: None)
+    assert [len(r.curve) for r in both.results] == [4, 4]
 
 
 def test_real_tiny_task_two_samplers_two_seeds(tmp_path) -> None:

@@ -225,6 +225,7 @@ class TabularTask:
 
     name = "genetic-cnn-bench"
     space_name = "genetic-cnn"
+    instant = True  # lookups, no training: a comparison buffers its runs in memory
 
     def __init__(self, space: GeneticCNNSpace, *, table: str = DEFAULT_TABLE) -> None:
         if not isinstance(table, (str, Path)):

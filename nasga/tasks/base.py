@@ -36,7 +36,12 @@ class Evaluation:
 
 @runtime_checkable
 class Task(Protocol):
-    """A genome-to-measurement task (docs/design.md, "Tasks")."""
+    """A genome-to-measurement task (docs/design.md, "Tasks").
+
+    Optional attribute ``instant`` (default ``False``): ``True`` where an evaluation costs
+    microseconds (a table lookup), so storage writes would dominate a run; ``nasga compare``
+    then runs each study in memory and writes it to its storage when the run stops.
+    """
 
     name: str
     space: Space

@@ -34,6 +34,11 @@ class SyntheticTask:
         self.offset = offset
         self.calls = 0
 
+    @property
+    def instant(self) -> bool:
+        """No training and no sleep: a comparison buffers its runs in memory."""
+        return not self.sleep
+
     def evaluate(self, genome: Genome, *, seed: int, workdir: Path) -> Evaluation:
         self.calls += 1
         if self.sleep:
