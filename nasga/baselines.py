@@ -30,7 +30,7 @@ def make_sampler(name: str, *, space: Space, strategy: Any, seed: int,
         if name == "ga":
             from nasga.sampler import GeneticSampler
 
-            rebreed = strategy.max_evaluations if strategy.dedup else None
+            rebreed = strategy.rebreed_after(strategy.max_evaluations)
             return GeneticSampler(space=space, strategy=strategy, seed=seed,
                                   grace_period=grace_period, mode=strategy.mode,
                                   rebreed_after=rebreed, feasible=feasible)

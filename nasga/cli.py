@@ -361,6 +361,9 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--task", default=None, choices=["genetic-cnn-bench", "genetic-cnn", "unet"],
                    help="genetic-cnn-bench (default): the shipped tabular benchmark (seconds "
                         "per run); genetic-cnn / unet: real trainings with the task's default study")
+    p.add_argument("--table", default=None, metavar="NAME",
+                   help="genetic-cnn-bench's table: genetic_cnn_34_digits (default; 186 keys), "
+                        "genetic_cnn_44_digits (961 keys) or an .npz path; sets the space's stages")
     p.add_argument("--study", dest="study_file", default=None, metavar="FILE",
                    help="study config (TOML) instead of --task")
     p.add_argument("--set", dest="settings", action="append", default=[], metavar="TABLE.KEY=VALUE",
@@ -369,8 +372,9 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--samplers", default="ga,random,tpe", metavar="LIST",
                    help="comma-separated: ga,ga-unet,ga-dedup,ga-steady,aging,random,tpe,gp,nsga2,"
                         "qmc,cmaes (ga-unet: the U-Net preset's breeding on a Genetic-CNN space; "
-                        "ga-dedup/ga-steady: the preset with duplicate elimination, generational "
-                        "or steady-state)")
+                        "ga-steady: the preset steady-state; every GA re-breeds a genome the "
+                        "cache would answer unless --set strategy.dedup=false, so ga-dedup "
+                        "equals ga then)")
     p.add_argument("--budget", type=int, default=50, help="trainings per run (default 50)")
     p.add_argument("--seeds", type=int, default=3, help="seeds 0..S-1 per sampler (default 3)")
     p.add_argument("--max-evaluations", type=int, default=1,
@@ -395,7 +399,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from nasga.compare_report import markdown_table, summarize
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    cfg = config_for(task=args.task, study_file=args.study_file, settings=args.settings)
+    cfg = config_for(task=args.task, study_file=args.study_file, settings=args.settings,
+                     table=args.table)
     cmp = compare(cfg, samplers=[s.strip() for s in args.samplers.split(",") if s.strip()],
                   seeds=args.seeds, budget=args.budget, out_dir=args.out,
                   max_evaluations=args.max_evaluations or None, storage=args.storage,

@@ -10,17 +10,46 @@ from __future__ import annotations
 import csv
 import html
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from nasga.compare import Comparison, RunResult
-
 CSV_COLUMNS = ("task", "sampler", "seed", "study", "training", "trial", "fitness", "best_fitness",
                "incumbent", "regret")
+
+
+@dataclass
+class RunResult:
+    """A finished run: its curve (one row per training) and bookkeeping."""
+
+    sampler: str
+    seed: int
+    study_name: str
+    trainings: int
+    trials: int
+    wall_seconds: float
+    stop_reason: str
+    curve: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Comparison:
+    """Every run of a comparison, and where its files went."""
+
+    task: str
+    budget: int
+    max_evaluations: int | None
+    results: list[RunResult]
+    optimum: float | None
+    csv_path: Path | None = None
+    html_path: Path | None = None
+
+    @property
+    def samplers(self) -> list[str]:
+        return list(dict.fromkeys(r.sampler for r in self.results))
 
 
 def write_csv(path: str | Path, cmp: Comparison) -> Path:
@@ -183,5 +212,27 @@ def markdown_table(rows: list[SummaryRow], *, regret: bool = True) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["CSV_COLUMNS", "SummaryRow", "curve_matrix", "markdown_table", "mean_se", "summarize",
-           "write_csv", "write_html"]
+def verdict(rows: list[SummaryRow], budget: int, *, ours: Sequence[str],
+            peers: Sequence[str] = ("tpe", "random")) -> str:
+    """One line: the best of ``ours`` by mean regret at ``budget`` against each peer.
+
+    Each comparison gives the difference of means and its size in standard errors of the
+    difference, ``sqrt(se_a² + se_b²)`` (issue 16's goals: lower than TPE, and better than
+    random search by at least 2 s.e.).
+    """
+    at = {r.sampler: r for r in rows if r.budget == budget and not math.isnan(r.regret[0])}
+    mine = [at[s] for s in ours if s in at]
+    if not mine:
+        return f"@ {budget}: none of {', '.join(ours)} ran"
+    best = min(mine, key=lambda r: r.regret[0])
+    parts = [f"@ {budget}: best nasga {best.sampler} {_pm(best.regret)}"]
+    for peer in (p for p in peers if p in at):
+        (m, se), (pm, pse) = best.regret, at[peer].regret
+        z = (pm - m) / math.hypot(se, pse) if se > 0 or pse > 0 else math.inf
+        parts.append(f"{peer} {_pm(at[peer].regret)}: {'lower' if m < pm else 'NOT lower'} by "
+                     f"{pm - m:+.4f} = {z:.1f} s.e.")
+    return "; ".join(parts)
+
+
+__all__ = ["CSV_COLUMNS", "Comparison", "RunResult", "SummaryRow", "curve_matrix", "markdown_table", "mean_se", "summarize",
+           "verdict", "write_csv", "write_html"]

@@ -25,7 +25,7 @@ from optuna.trial import FrozenTrial, TrialState
 HEARTBEAT_ATTR = "nasga:heartbeat"
 
 
-def _retry_callback() -> object:
+def retry_callback() -> object:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # experimental-class warning
         from optuna.storages import RetryHeartbeatStaleTrialCallback
@@ -87,7 +87,7 @@ def _fail(study: optuna.Study, trial: FrozenTrial, *, retry: bool) -> None:
                       or backend.get_failed_trial_callback)  # optuna < 4.9
             callback = getter()
         else:
-            callback = _retry_callback()
+            callback = retry_callback()
         if callback is not None:
             callback(study, study._storage.get_trial(trial._trial_id))
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from deap import base
 
-from nasga.spaces._errors import NasgaInputError
+from nasga.errors import NasgaInputError
 
 if TYPE_CHECKING:  # pragma: no cover
     from nasga.spaces import Space
@@ -336,6 +336,8 @@ def mut_channel_set(
 def build_toolbox(space: Space, strategy: Any, *, rng: random.Random) -> base.Toolbox:
     """A ``deap.base.Toolbox`` with the operators of ``strategy`` bound to ``space``'s layout.
 
+    Each strategy binds its own paper's operators (``strategy.toolbox(space, rng=rng)``):
+
     * ``GeneticCNNStrategy`` on a ``GeneticCNNSpace`` (paper 004): ``select`` =
       :func:`sel_roulette_offset`, ``mate`` = :func:`cx_stagewise` (``bounds`` = stage bounds,
       ``qc``), ``mutate`` = :func:`mut_flip_bit` (``qm``).
@@ -347,34 +349,20 @@ def build_toolbox(space: Space, strategy: Any, *, rng: random.Random) -> base.To
     ``toolbox.mate(a, b)``, ``toolbox.mutate(a)``.
 
     Raises:
-        NasgaInputError: The strategy does not fit the space.
+        NasgaInputError: The strategy does not fit the space, or binds no operators.
     """
-    from nasga.spaces import GeneticCNNSpace, UNetSpace
-    from nasga.strategies import GeneticCNNStrategy, UNetStrategy
-
-    tb = base.Toolbox()
-    if isinstance(strategy, GeneticCNNStrategy) and isinstance(space, GeneticCNNSpace):
-        tb.register("select", sel_roulette_offset, rng=rng)
-        tb.register("mate", cx_stagewise, bounds=list(space.stage_bounds), qc=strategy.qc, rng=rng)
-        tb.register("mutate", mut_flip_bit, qm=strategy.qm, rng=rng)
-    elif isinstance(strategy, UNetStrategy) and isinstance(space, UNetSpace):
-        tb.register("select", sel_roulette, rng=rng)
-        tb.register("elite", sel_best)
-        tb.register("mate", cx_segment, parts=[space.channel_bounds, space.skip_bounds], rng=rng)
-        tb.register(
-            "mutate",
-            mut_channel_set,
-            channel_bounds=space.channel_bounds,
-            n_choices=len(space.choices),
-            skip_bounds=space.skip_bounds,
-            qm=strategy.qm,
-            rng=rng,
-        )
-    else:
+    bind = getattr(strategy, "toolbox", None)
+    if bind is None:
         name = getattr(strategy, "name", type(strategy).__name__)
-        raise NasgaInputError(
-            "strategy",
-            f"strategy {name!r} does not fit the space {space!r} "
-            "(use 'genetic-cnn' with GeneticCNNSpace, 'unet' with UNetSpace)",
-        )
-    return tb
+        raise NasgaInputError("strategy", f"strategy {name!r} binds no operators (no toolbox())")
+    return bind(space, rng=rng)
+
+
+def mismatch(strategy: Any, space: Any) -> NasgaInputError:
+    """The error for a strategy used on the other paper's space."""
+    name = getattr(strategy, "name", type(strategy).__name__)
+    return NasgaInputError(
+        "strategy",
+        f"strategy {name!r} does not fit the space {space!r} "
+        "(use 'genetic-cnn' with GeneticCNNSpace, 'unet' with UNetSpace)",
+    )

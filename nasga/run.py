@@ -98,6 +98,23 @@ def resolve_storage(cfg: dict[str, Any], storage: str | None, *, workers: int = 
     return url
 
 
+def _keep_stored_dedup(stored: dict[str, Any],
+                       cfg: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(stored, cfg)`` where a ``strategy.dedup`` the command left unset takes the study's.
+
+    ``dedup`` became automatic (on when ``max_evaluations`` is set) after studies were stored
+    with ``dedup = false``, or with no ``dedup`` at all (then it was off): such a study resumes
+    breeding as it began unless the command sets ``dedup`` itself.
+    """
+    if "strategy" not in stored or "strategy" not in cfg:
+        return stored, cfg
+    old = stored["strategy"].get("dedup", False)
+    stored = {**stored, "strategy": {**stored["strategy"], "dedup": old}}
+    if cfg["strategy"].get("dedup") is None:
+        cfg = {**cfg, "strategy": {**cfg["strategy"], "dedup": old}}
+    return stored, cfg
+
+
 def _check_compatible(stored: dict[str, Any], cfg: dict[str, Any], name: str) -> None:
     import dataclasses
 
@@ -138,6 +155,7 @@ def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
     exists = study_exists(storage, name)
     if exists:
         stored = load_study_config(storage, name)
+        stored, cfg = _keep_stored_dedup(stored, cfg)
         _check_compatible(stored, cfg, name)
     elif not create:
         raise NasgaInputError("study_name", f"no study named {name!r} in this storage")

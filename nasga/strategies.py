@@ -2,9 +2,9 @@
 
 A strategy is a frozen dataclass; every number can be overridden with
 :meth:`with_overrides` (or :func:`dataclasses.replace`), and is validated on construction,
-raising :class:`~nasga.spaces._errors.NasgaInputError` that names the field, the rule and the
+raising :class:`~nasga.errors.NasgaInputError` that names the field, the rule and the
 value. :meth:`breed` turns one evaluated generation into the next one's genomes, using the
-operators that :func:`nasga.operators.build_toolbox` registers for the strategy and space.
+operators its :meth:`toolbox` binds to the space (:func:`nasga.operators.build_toolbox`).
 
 Papers: 004 = Genetic CNN (Xie & Yuille 2017); 000 = U-Net generator search by GA.
 """
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from nasga.operators import build_toolbox
-from nasga.spaces._errors import NasgaInputError
+from nasga import operators as ops
+from nasga.errors import NasgaInputError
 
 if TYPE_CHECKING:  # pragma: no cover
     from nasga.spaces import Space
@@ -71,7 +71,7 @@ class _StrategyBase:
 
     name: ClassVar[str]
     mode: str
-    dedup: bool
+    dedup: bool | None
     population: int
     generations: int
     max_evaluations: int | None
@@ -81,7 +81,7 @@ class _StrategyBase:
     def _validate_common(self) -> None:
         if self.mode not in MODES:
             raise NasgaInputError("mode", f"must be one of {', '.join(MODES)}, got {self.mode!r}")
-        if not isinstance(self.dedup, bool):
+        if self.dedup is not None and not isinstance(self.dedup, bool):
             raise NasgaInputError("dedup", f"must be true or false, got {self.dedup!r}")
         _check_int("population", self.population, 2)
         _check_int("generations", self.generations, 0)
@@ -95,6 +95,15 @@ class _StrategyBase:
             if value is None and f in self._OPTIONAL:
                 continue
             object.__setattr__(self, f, _check_prob(f, value))
+
+    def rebreed_after(self, max_evaluations: int | None) -> int | None:
+        """Measurements after which a bred genome is re-bred, not proposed (``None``: never).
+
+        ``dedup`` unset (the default) means on whenever the objective caches
+        (``max_evaluations`` set), so no trial is spent on a genome the cache would answer
+        (issue 16); ``dedup = false`` proposes such genomes as the papers' flowcharts do.
+        """
+        return max_evaluations if self.dedup is not False else None
 
     def with_overrides(self, **overrides: Any) -> Any:
         """A copy with some numbers changed, validated (unknown names are rejected).
@@ -147,6 +156,8 @@ class GeneticCNNStrategy(_StrategyBase):
             new trial, no generation barrier; see :class:`~nasga.sampler.GeneticSampler`).
         dedup: Re-breed a child whose genome the cache would answer (it already has
             ``max_evaluations`` trainings) instead of proposing it; needs ``max_evaluations``.
+            ``None`` (default): on whenever ``max_evaluations`` is set
+            (:meth:`rebreed_after`); ``False``: propose it, as the paper's flowchart does.
     """
 
     name: ClassVar[str] = "genetic-cnn"
@@ -160,10 +171,30 @@ class GeneticCNNStrategy(_StrategyBase):
     qm: float = 0.05
     max_evaluations: int | None = None
     mode: str = "generational"
-    dedup: bool = False
+    dedup: bool | None = None
 
     def __post_init__(self) -> None:
         self._validate_common()
+
+    def toolbox(self, space: Space, *, rng: random.Random) -> Any:
+        """Paper 004's operators bound to ``space``: roulette with the min-fitness offset,
+        stage-wise crossover (``qc``), bit flips (``qm``); see
+        :func:`nasga.operators.build_toolbox`.
+
+        Raises:
+            NasgaInputError: ``space`` is not a ``GeneticCNNSpace``.
+        """
+        from deap import base
+
+        from nasga.spaces import GeneticCNNSpace
+
+        if not isinstance(space, GeneticCNNSpace):
+            raise ops.mismatch(self, space)
+        tb = base.Toolbox()
+        tb.register("select", ops.sel_roulette_offset, rng=rng)
+        tb.register("mate", ops.cx_stagewise, bounds=list(space.stage_bounds), qc=self.qc, rng=rng)
+        tb.register("mutate", ops.mut_flip_bit, qm=self.qm, rng=rng)
+        return tb
 
     def breed(
         self,
@@ -195,7 +226,7 @@ class GeneticCNNStrategy(_StrategyBase):
             Exactly ``population`` offspring.
         """
         values = self._check_breed_inputs(parents, fitnesses, space)
-        tb = build_toolbox(space, self, rng=rng)
+        tb = self.toolbox(space, rng=rng)
         chosen: list[int] = tb.select(values, self.population)
         children = [Offspring(list(parents[i]), "copy", (i,)) for i in chosen]
         crossed = [False] * len(children)
@@ -236,6 +267,8 @@ class UNetStrategy(_StrategyBase):
             new trial, no generation barrier; see :class:`~nasga.sampler.GeneticSampler`).
         dedup: Re-breed a child whose genome the cache would answer (it already has
             ``max_evaluations`` trainings) instead of proposing it; needs ``max_evaluations``.
+            ``None`` (default): on whenever ``max_evaluations`` is set
+            (:meth:`rebreed_after`); ``False``: propose it, as the paper's flowchart does.
     """
 
     name: ClassVar[str] = "unet"
@@ -251,7 +284,7 @@ class UNetStrategy(_StrategyBase):
     qm: float | None = None
     max_evaluations: int | None = 1
     mode: str = "generational"
-    dedup: bool = False
+    dedup: bool | None = None
 
     def __post_init__(self) -> None:
         self._validate_common()
@@ -267,6 +300,29 @@ class UNetStrategy(_StrategyBase):
             raise NasgaInputError(
                 "elitism", f"must be <= population ({self.population}), got {self.elitism!r}"
             )
+
+    def toolbox(self, space: Space, *, rng: random.Random) -> Any:
+        """Paper 000's operators bound to ``space``: roulette ``f/Σf``, elites, one-segment
+        crossover of the channel and skip parts, channel-set mutation (``qm``); see
+        :func:`nasga.operators.build_toolbox`.
+
+        Raises:
+            NasgaInputError: ``space`` is not a ``UNetSpace``.
+        """
+        from deap import base
+
+        from nasga.spaces import UNetSpace
+
+        if not isinstance(space, UNetSpace):
+            raise ops.mismatch(self, space)
+        tb = base.Toolbox()
+        tb.register("select", ops.sel_roulette, rng=rng)
+        tb.register("elite", ops.sel_best)
+        tb.register("mate", ops.cx_segment, parts=[space.channel_bounds, space.skip_bounds], rng=rng)
+        tb.register("mutate", ops.mut_channel_set, channel_bounds=space.channel_bounds,
+                    n_choices=len(space.choices), skip_bounds=space.skip_bounds, qm=self.qm,
+                    rng=rng)
+        return tb
 
     def breed(
         self,
@@ -299,7 +355,7 @@ class UNetStrategy(_StrategyBase):
             ValueError: A negative fitness (from :func:`~nasga.operators.sel_roulette`).
         """
         values = self._check_breed_inputs(parents, fitnesses, space)
-        tb = build_toolbox(space, self, rng=rng)
+        tb = self.toolbox(space, rng=rng)
         n_elite = min(self.elitism, len(parents))
         children = [Offspring(list(parents[i]), "elite", (i,)) for i in tb.elite(values, n_elite)]
         while len(children) < self.population:

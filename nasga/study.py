@@ -22,7 +22,7 @@ import warnings
 
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 
-from nasga.heartbeat import _retry_callback
+from nasga.heartbeat import retry_callback
 from nasga.spaces import NasgaInputError
 
 CONFIG_ATTR = "nasga_config"
@@ -216,7 +216,7 @@ def open_storage(url: str, *, heartbeat: bool = True, heartbeat_interval: int = 
         kwargs.update(
             heartbeat_interval=heartbeat_interval,
             grace_period=grace_period,
-            heartbeat_stale_trial_callback=_retry_callback() if retry_stale else None,
+            heartbeat_stale_trial_callback=retry_callback() if retry_stale else None,
         )
     try:
         with warnings.catch_warnings():

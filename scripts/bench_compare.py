@@ -1,15 +1,17 @@
 #!/usr/bin/env python
-"""The README's sampler comparison on the tabular benchmark, in one run.
+"""The README's sampler comparison on a tabular benchmark, in one run.
 
-Every sampler (both GA presets and Optuna's built-ins) searches ``GeneticCNNSpace((3, 4))``
-(task ``genetic-cnn-bench``) for ``max(budgets)`` trainings per seed; the mean regret ± s.e. at
-each budget is read off the same runs (best-so-far is monotone in the budget). Prints a
-markdown table for the README, the exact command, and the wall time; writes the per-training
-CSV and the HTML next to it.
+Every sampler (nasga's GA presets, steady-state GA, aging evolution, and Optuna's built-ins)
+searches the benchmark's space (task ``genetic-cnn-bench``; ``--table`` picks the (3, 4) table,
+186 keys, or the (4, 4) one, 961 keys) for ``max(budgets)`` trainings per seed; the mean regret
+± s.e. at each budget is read off the same runs (best-so-far is monotone in the budget). Prints a
+markdown table for the README, issue 16's goal lines (the best nasga sampler against TPE and
+random search), the exact command and the wall time; writes the per-training CSV and the HTML.
 
 Usage::
 
-    python scripts/bench_compare.py                       # the README table
+    python scripts/bench_compare.py                       # the README table, (3, 4) table
+    python scripts/bench_compare.py --table genetic_cnn_44_digits --budgets 50,100,300,1000
     python scripts/bench_compare.py --seeds 5 --budgets 20,50 --out /tmp/quick
 """
 
@@ -29,12 +31,16 @@ import numpy as np  # noqa: E402
 import optuna  # noqa: E402
 
 from nasga.compare import (  # noqa: E402
-    COMPARE_SAMPLERS, MEMORY, Comparison, RunResult, compare, task_config,
+    COMPARE_SAMPLERS, MEMORY, NASGA_SAMPLERS, Comparison, RunResult, compare, task_config,
 )
-from nasga.compare_report import markdown_table, summarize, write_csv, write_html  # noqa: E402
+from nasga.compare_report import (  # noqa: E402
+    markdown_table, summarize, verdict, write_csv, write_html,
+)
+
+DEFAULT_SAMPLERS = [s for s in COMPARE_SAMPLERS if s != "ga-dedup"]  # ga-dedup equals ga now
 
 
-def _seed_overrides(text: str) -> dict[str, int]:
+def _pairs(text: str) -> dict[str, int]:
     out = {}
     for item in filter(None, (t.strip() for t in text.split(","))):
         name, _, count = item.partition("=")
@@ -42,16 +48,18 @@ def _seed_overrides(text: str) -> dict[str, int]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--samplers", default=",".join(COMPARE_SAMPLERS))
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    p.add_argument("--samplers", default=",".join(DEFAULT_SAMPLERS))
+    p.add_argument("--table", default=None,
+                   help="benchmark table: genetic_cnn_34_digits (default) or genetic_cnn_44_digits")
     p.add_argument("--budgets", default="50,100,300", help="trainings at which to report")
     p.add_argument("--seeds", type=int, default=50, help="seeds per sampler (default 50)")
     p.add_argument("--sampler-seeds", default="", metavar="NAME=S,...",
                    help="fewer seeds for slow samplers, e.g. gp=10 (GP: ~1 min per run)")
     p.add_argument("--max-evaluations", type=int, default=3,
                    help="trainings per genome before the cache answers, every sampler "
-                        "(default 3 = the table's repeats: 186 keys x 1 < 300)")
+                        "(default 3 = the tables' repeats: budgets beyond the keys stay possible)")
     p.add_argument("--trial-cap-factor", type=int, default=20,
                    help="a run stops at this many trials per budget unit (default 20)")
     p.add_argument("--sampler-cap", default="gp=2", metavar="NAME=F,...",
@@ -62,69 +70,79 @@ def main(argv: list[str] | None = None) -> int:
                    help="memory (default: fast; finished samplers are kept in OUT/runs/, so a "
                         "rerun continues with the next sampler) or journal:///FILE.log")
     p.add_argument("--out", default="bench-compare-out", help="folder for the CSV and HTML")
-    args = p.parse_args(argv)
+    return p
+
+
+def _runs(name: str, cfg: dict, args: argparse.Namespace, budget: int) -> list[RunResult]:
+    """One sampler's runs, kept in OUT/runs/<table>-<name>.json so that a rerun continues."""
+    seeds = min(args.seeds, _pairs(args.sampler_seeds).get(name, args.seeds))
+    cap = _pairs(args.sampler_cap).get(name, args.trial_cap_factor)
+    settings = {"seeds": seeds, "budget": budget, "max_evaluations": args.max_evaluations,
+                "trial_cap_factor": cap, "task": cfg["task"]}
+    saved = Path(args.out) / "runs" / f"{args.table or 'default'}-{name}.json"
+    if saved.exists() and json.loads(saved.read_text())["settings"] == settings:
+        return [RunResult(**r) for r in json.loads(saved.read_text())["runs"]]
+    runs = compare(cfg, samplers=[name], seeds=seeds, budget=budget, out_dir=args.out,
+                   max_evaluations=args.max_evaluations or None, storage=args.storage,
+                   workers=args.workers, trial_cap_factor=cap, write=False,
+                   log=lambda line: None).results
+    saved.write_text(json.dumps({"settings": settings,
+                                 "runs": [dataclasses.asdict(r) for r in runs]}))
+    return runs
+
+
+def _notes(args: argparse.Namespace, samplers: list[str], results: list[RunResult]) -> None:
+    fewer = {s: min(args.seeds, n) for s, n in _pairs(args.sampler_seeds).items()
+             if s in samplers and n < args.seeds}
+    if fewer:
+        print("fewer seeds (too slow for all): " + ", ".join(f"{s} {n}" for s, n in fewer.items()))
+    lower = {s: c for s, c in _pairs(args.sampler_cap).items()
+             if s in samplers and c != args.trial_cap_factor}
+    print(f"trial cap: {args.trial_cap_factor} x budget"
+          + "".join(f", {s} {c} x budget" for s, c in lower.items()))
+    short = sorted({r.sampler for r in results if r.stop_reason != "budget"})
+    if short:
+        print("runs that stopped before the largest budget (value carried forward): "
+              + ", ".join(f"{s} {sum(r.sampler == s and r.stop_reason != 'budget' for r in results)}"
+                          for s in short))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     budgets = sorted({int(b) for b in args.budgets.split(",")})
     samplers = [s.strip() for s in args.samplers.split(",") if s.strip()]
-    fewer = _seed_overrides(args.sampler_seeds)
-    caps = _seed_overrides(args.sampler_cap)
-    cfg = task_config("genetic-cnn-bench")
-    from nasga.tasks import build_task
+    cfg = task_config("genetic-cnn-bench", table=args.table)
     from nasga.config import build_space
+    from nasga.tasks import build_task
 
     bench = build_task(build_space(cfg), cfg["task"]).bench  # type: ignore[attr-defined]
     print(f"table: {bench.spread().line()}", flush=True)
-    start = time.perf_counter()
-    results = []
-    out = Path(args.out)
-    (out / "runs").mkdir(parents=True, exist_ok=True)
+    (Path(args.out) / "runs").mkdir(parents=True, exist_ok=True)
+    start, results = time.perf_counter(), []
     for name in samplers:
-        seeds = min(args.seeds, fewer.get(name, args.seeds))
-        cap = caps.get(name, args.trial_cap_factor)
-        settings = {"seeds": seeds, "budget": budgets[-1], "max_evaluations": args.max_evaluations,
-                    "trial_cap_factor": cap}
-        saved = out / "runs" / f"{name}.json"  # finished samplers are kept: a rerun continues
         t0 = time.perf_counter()
-        if saved.exists() and json.loads(saved.read_text())["settings"] == settings:
-            runs = [RunResult(**r) for r in json.loads(saved.read_text())["runs"]]
-        else:
-            runs = compare(cfg, samplers=[name], seeds=seeds, budget=budgets[-1], out_dir=out,
-                           max_evaluations=args.max_evaluations or None, storage=args.storage,
-                           workers=args.workers, trial_cap_factor=cap,
-                           write=False, log=lambda line: None).results
-            saved.write_text(json.dumps({"settings": settings,
-                                         "runs": [dataclasses.asdict(r) for r in runs]}))
+        runs = _runs(name, cfg, args, budgets[-1])
         results.extend(runs)
         stops: dict[str, int] = {}
         for r in runs:
             stops[r.stop_reason] = stops.get(r.stop_reason, 0) + 1
-        print(f"{name}: {seeds} seeds, {np.mean([r.wall_seconds for r in runs]):.1f} s per run "
-              f"({time.perf_counter() - t0:.0f} s now); stopped by {stops}", flush=True)
+        print(f"{name}: {len(runs)} seeds, {np.mean([r.wall_seconds for r in runs]):.1f} s per "
+              f"run ({time.perf_counter() - t0:.0f} s now); stopped by {stops}", flush=True)
     wall = time.perf_counter() - start
     every = Comparison("genetic-cnn-bench", budgets[-1], args.max_evaluations or None, results,
                        bench.optimum())
     rows = summarize(every, budgets)
+    out = Path(args.out)
     write_csv(out / "compare.csv", every)
     write_html(out / "compare.html", every, budgets)
     me = args.max_evaluations or "every proposal trains"
-    print()
-    print(f"Mean regret ± s.e. (table optimum {bench.optimum():.4f} = best mean val accuracy of "
-          f"{bench.n_keys} keys over {bench.n_repeats} repeats; max_evaluations {me}):")
-    print()
-    print(markdown_table(rows, regret=True))
-    print()
-    reduced = {s: min(args.seeds, n) for s, n in fewer.items() if s in samplers and n < args.seeds}
-    if reduced:
-        print("fewer seeds (too slow for all): "
-              + ", ".join(f"{s} {n}" for s, n in reduced.items()))
-    lower = {s: c for s, c in caps.items() if s in samplers and c != args.trial_cap_factor}
-    print(f"trial cap: {args.trial_cap_factor} x budget"
-          + "".join(f", {s} {c} x budget" for s, c in lower.items()))
-    capped = sorted({r.sampler for r in results if r.stop_reason != "budget"})
-    if capped:
-        print("runs that stopped before the largest budget (value carried forward): "
-              + ", ".join(f"{s} {sum(r.sampler == s and r.stop_reason != 'budget' for r in results)}"
-                          for s in capped))
+    print(f"\nMean regret ± s.e. (table optimum {bench.optimum():.4f} = best mean val accuracy of "
+          f"{bench.n_keys} keys over {bench.n_repeats} repeats; max_evaluations {me}):\n")
+    print(markdown_table(rows, regret=True) + "\n")
+    for b in budgets:
+        print(verdict(rows, b, ours=NASGA_SAMPLERS))
+    _notes(args, samplers, results)
     print(f"command: python scripts/bench_compare.py {shlex.join(sys.argv[1:])}".rstrip())
     busy = sum(r.wall_seconds for r in results) / 60
     print(f"wall time: {wall / 60:.1f} min this invocation; the runs took {busy:.1f} min in all "

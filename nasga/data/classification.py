@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nasga.data._checks import (
+from nasga.data.checks import (
     balanced_head,
     check_folder,
     check_fraction,
@@ -26,7 +26,7 @@ from nasga.data._checks import (
     check_optional_int,
     stratified_split,
 )
-from nasga.spaces._errors import NasgaInputError
+from nasga.errors import NasgaInputError
 
 CIFAR10_FOLDER = "cifar-10-batches-py"
 CIFAR10_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from nasga.data._checks import check_folder, check_int, check_optional_int, natural_key
-from nasga.spaces._errors import NasgaInputError
+from nasga.data.checks import check_folder, check_int, check_optional_int, natural_key
+from nasga.errors import NasgaInputError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 DIRECTIONS = ("AtoB", "BtoA")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nasga.spaces._errors import NasgaInputError
+from nasga.errors import NasgaInputError
 
 GB = 1e9
 

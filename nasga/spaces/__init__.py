@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nasga.spaces._errors import NasgaInputError
+from nasga.errors import NasgaInputError
 from nasga.spaces.genetic_cnn import GeneticCNNGenome, GeneticCNNSpace, StageGraph
 from nasga.spaces.unet import UNetGenome, UNetSpace
 

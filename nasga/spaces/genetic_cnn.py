@@ -25,7 +25,7 @@ from functools import cached_property, lru_cache
 
 import optuna.distributions as od
 
-from nasga.spaces._errors import NasgaInputError
+from nasga.errors import NasgaInputError
 
 _EXACT_CANON_MAX_NODES = 8
 

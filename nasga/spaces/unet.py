@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import optuna.distributions as od
 
-from nasga.spaces._errors import NasgaInputError
+from nasga.errors import NasgaInputError
 
 PIX2PIX_CHANNELS_256 = (64, 128, 256, 512, 512, 512, 512, 512)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nasga.spaces._errors import NasgaInputError
+from nasga.errors import NasgaInputError
 from nasga.tasks.base import EvaluationError
 
 DEVICES = ("auto", "cpu", "cuda")

@@ -37,7 +37,7 @@ from nasga.data import (
     load_cifar10_data,
     load_digits_data,
 )
-from nasga.data._checks import (
+from nasga.data.checks import (
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
     MAX_EXAMPLES,

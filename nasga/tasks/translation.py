@@ -61,7 +61,7 @@ from nasga.data import (
     load_aligned_folder,
     load_photo_pairs,
 )
-from nasga.data._checks import (
+from nasga.data.checks import (
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
     MAX_EXAMPLES,

@@ -16,7 +16,7 @@ from nasga.data import (
     load_cifar10_test,
     load_digits_data,
 )
-from nasga.spaces._errors import NasgaInputError
+from nasga.errors import NasgaInputError
 from tests.helpers import SHARED_DATA
 
 CIFAR_DIR = SHARED_DATA / "cifar10" / "cifar-10-batches-py"

@@ -18,7 +18,7 @@ from nasga.data import (
     load_photo_pairs,
 )
 from nasga.data.translation import _photo
-from nasga.spaces._errors import NasgaInputError
+from nasga.errors import NasgaInputError
 from tests.helpers import SHARED_DATA
 
 FACADES_DIR = SHARED_DATA / "facades"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nasga.spaces._errors import NasgaInputError
+from nasga.errors import NasgaInputError
 
 
 #: Upper bounds of a task's sizes: far above any real run (the paper's CIFAR-10 schedule is 240

@@ -1,0 +1,49 @@
+"""scripts/bench_compare.py end to end (tiny), and the goal lines it prints."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+from nasga.compare_report import SummaryRow, verdict
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("bench_compare", ROOT / "scripts" / "bench_compare.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def _row(sampler: str, mean: float, se: float) -> SummaryRow:
+    return SummaryRow(sampler, 100, 50, (0.9, 0.0), (mean, se), 50, 1.0, 100.0, "budget 50", 1.0)
+
+
+def test_verdict_names_the_best_nasga_sampler_and_the_margins_in_standard_errors() -> None:
+    rows = [_row("ga", 0.012, 0.001), _row("aging", 0.010, 0.0003), _row("tpe", 0.011, 0.0004),
+            _row("random", 0.0114, 0.0007)]
+    line = verdict(rows, 100, ours=("ga", "aging"))
+    assert line.startswith("@ 100: best nasga aging 0.0100 ± 0.0003")
+    assert "tpe 0.0110 ± 0.0004: lower by +0.0010 = 2.0 s.e." in line
+    z = 0.0014 / math.hypot(0.0003, 0.0007)
+    assert f"random 0.0114 ± 0.0007: lower by +0.0014 = {z:.1f} s.e." in line
+    worse = verdict([_row("ga", 0.02, 0.001), _row("tpe", 0.01, 0.001)], 100, ours=("ga",))
+    assert "NOT lower by -0.0100" in worse
+    assert verdict(rows, 100, ours=("ga-steady",)) == "@ 100: none of ga-steady ran"
+
+
+def test_bench_compare_runs_on_both_tables_and_continues(tmp_path: Path, capsys) -> None:
+    main = _script().main
+    for table in ("genetic_cnn_34_digits", "genetic_cnn_44_digits"):
+        args = ["--table", table, "--samplers", "ga,aging,random", "--seeds", "2",
+                "--budgets", "5,10", "--workers", "1", "--out", str(tmp_path)]
+        assert main(args) == 0
+        out = capsys.readouterr().out
+        assert "| aging | 2 |" in out and "regret @ 10" in out
+        assert "@ 10: best nasga " in out and "random " in out
+        assert (tmp_path / "runs" / f"{table}-aging.json").is_file()
+        assert main(args) == 0  # the saved runs answer: same table again
+        assert capsys.readouterr().out.count("| ga | 2 |") == 1
