@@ -205,7 +205,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from nasga.interrupts import Interrupted, TrialGuard, signal_of, stop_workers
 
     guard = TrialGuard(search.study)
-    workers = spawn_workers(search, plans[1:]) if len(plans) > 1 else []
+    workers = spawn_workers(search.cfg["study"]["name"], search.storage_url, plans[1:]) if len(plans) > 1 else []
     try:
         optimize(search, progress=not args.quiet)
     except KeyboardInterrupt as exc:  # SIGINT or SIGTERM (nasga.interrupts): one line, resumable
@@ -268,7 +268,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     if len(plans) > 1:
         apply_threads(plans[0])
     guard = TrialGuard(search.study)
-    workers = spawn_workers(search, plans[1:]) if len(plans) > 1 else []
+    workers = spawn_workers(search.cfg["study"]["name"], search.storage_url, plans[1:]) if len(plans) > 1 else []
     try:
         optimize(search, progress=not args.quiet,
                  log=(lambda line: None) if args.quiet else print)

@@ -14,3 +14,7 @@ class NasgaInputError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         super().__init__(f"{field}: {message}")
+
+
+class NasgaStorageError(RuntimeError):
+    """A one-line storage fault (a damaged journal, a full disk): not bad input, exit code 1."""

@@ -36,7 +36,8 @@ from typing import Any
 from optuna.storages.journal import JournalFileBackend
 from optuna.storages.journal._file import JournalFileSymlinkLock, get_lock_file
 
-from nasga.study import NasgaStorageError, redact
+from nasga.errors import NasgaStorageError
+from nasga.redact import redact
 
 TORN_SUFFIX = ".torn-"
 

@@ -7,15 +7,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import optuna
 
 from nasga.devices import DEVICE_ENV, WorkerPlan
 from nasga.objective import Objective
-
-if TYPE_CHECKING:  # pragma: no cover
-    from nasga.run import Search
 
 STORAGE_ENV = "NASGA_STORAGE"
 """Environment variable carrying the study's storage URL to spawned workers."""
@@ -40,10 +37,13 @@ class WorkerObjective(Objective):
         return value
 
 
-def spawn_workers(search: Search, n: int | list[WorkerPlan]) -> list[subprocess.Popen]:
+def spawn_workers(study_name: str, storage_url: str,
+                  n: int | list[WorkerPlan]) -> list[subprocess.Popen]:
     """Start ``nasga worker`` processes on the study (URL passed in the environment).
 
     Args:
+        study_name: The study the workers join.
+        storage_url: Its storage (passed as ``$NASGA_STORAGE``, never on the command line).
         n: A count (every worker on the study's ``task.device``, each process, this one
             included, with ``cores / (n + 1)`` torch threads), or one
             :class:`~nasga.devices.WorkerPlan` per worker: its device (``$NASGA_DEVICE``) and
@@ -62,11 +62,10 @@ def spawn_workers(search: Search, n: int | list[WorkerPlan]) -> list[subprocess.
     from nasga.interrupts import SPAWNED_ENV
 
     explicit = os.environ.get("OMP_NUM_THREADS", "").strip()
-    cmd = [sys.executable, "-m", "nasga.cli", "worker", "--study-name",
-           search.cfg["study"]["name"], "--quiet"]
+    cmd = [sys.executable, "-m", "nasga.cli", "worker", "--study-name", study_name, "--quiet"]
     procs = []
     for plan in plans:
-        env = {**os.environ, STORAGE_ENV: search.storage_url, SPAWNED_ENV: "1",
+        env = {**os.environ, STORAGE_ENV: storage_url, SPAWNED_ENV: "1",
                "OMP_NUM_THREADS": explicit or str(plan.threads)}
         if plan.device:
             env[DEVICE_ENV] = plan.device

@@ -17,6 +17,55 @@ from nasga.tasks.synthetic import SyntheticTask
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "run_ga.py"
+
+TINY = {
+    "genetic-cnn": """
+[study]
+name = "tiny-gcnn"
+task = "genetic-cnn"
+seed = 0
+[space]
+stages = [3, 4]
+[strategy]
+population = 4
+generations = 2
+[task]
+epochs = 1
+max_train = 200
+""",
+    "unet": """
+[study]
+name = "tiny-unet"
+task = "unet"
+seed = 0
+[space]
+depth = 4
+channels = [8, 16, 32]
+[strategy]
+population = 4
+generations = 2
+[task]
+image_size = 32
+epochs = 1
+max_train = 16
+max_val = 8
+""",
+}
+
+# Genomes of paper 004's Table 1 (the best individuals' structures), as string forms.
+TABLE1 = [
+    "0-01|0-01-111|0-11-010-0111",
+    "1-01|0-01-111|0-11-010-0111",
+    "1-01|0-01-111|0-11-010-0011",
+    "1-01|0-01-111|0-11-010-1011",
+    "1-01|0-01-110|0-11-111-0001",
+    "1-01|1-01-110|0-11-111-0001",
+    "1-01|0-01-100|0-11-111-0001",
+    "1-01|0-01-100|0-11-101-0001",
+]
+
 # Real datasets live beside the checkout (never copied into the repo); tests skip without them.
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

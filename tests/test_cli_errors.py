@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_run_ga import SCRIPT, TINY
+from tests.helpers import SCRIPT, TINY
 
 GOOD = TINY["genetic-cnn"]
 

@@ -216,7 +216,7 @@ def test_cli_compare_and_bad_input(tmp_path, capsys) -> None:
 
 
 def test_a_task_that_always_fails_stops_with_its_reason(monkeypatch) -> None:
-    from nasga.bench.table import TabularTask
+    from nasga.tasks.tabular import TabularTask
 
     def boom(self, genome, *, seed, workdir):  # noqa: ANN001, ANN202
         raise ValueError("boom")

@@ -20,7 +20,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from tests.test_run_ga import SCRIPT
+from tests.helpers import SCRIPT
 
 POPULATION, GENERATIONS = 4, 1
 SLEEP = 1.0  # seconds per evaluation (a "training")

@@ -13,7 +13,7 @@ from pathlib import Path
 import optuna
 from optuna.trial import TrialState
 
-from tests.test_run_ga import SCRIPT
+from tests.helpers import SCRIPT
 
 CONFIG = """
 [study]

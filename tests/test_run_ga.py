@@ -13,42 +13,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "scripts" / "run_ga.py"
-
-TINY = {
-    "genetic-cnn": """
-[study]
-name = "tiny-gcnn"
-task = "genetic-cnn"
-seed = 0
-[space]
-stages = [3, 4]
-[strategy]
-population = 4
-generations = 2
-[task]
-epochs = 1
-max_train = 200
-""",
-    "unet": """
-[study]
-name = "tiny-unet"
-task = "unet"
-seed = 0
-[space]
-depth = 4
-channels = [8, 16, 32]
-[strategy]
-population = 4
-generations = 2
-[task]
-image_size = 32
-epochs = 1
-max_train = 16
-max_val = 8
-""",
-}
+from tests.helpers import SCRIPT, TINY
 
 
 def run_ga(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:

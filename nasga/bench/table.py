@@ -1,23 +1,21 @@
-"""A tabular benchmark of a small Genetic-CNN space, like NAS-Bench-101 (issue 6).
+"""Tabular benchmarks of small Genetic-CNN spaces, like NAS-Bench-101 (issue 6, issue 16).
 
 Every canonical key (:attr:`~nasga.spaces.GeneticCNNGenome.key`: isomorphic genomes share one)
-of ``GeneticCNNSpace((3, 4))`` — 512 bit strings, 186 keys — was trained with the real
+of a small space was trained with the real
 :class:`~nasga.tasks.classification.ClassificationTask` on scikit-learn's digits, three times
-with different training seeds. ``scripts/make_bench_table.py`` regenerates the table; it ships
-as ``nasga/bench/<name>.npz`` (plain arrays, no pickle).
+with different training seeds. Shipped as ``nasga/bench/<name>.npz`` (plain arrays, no pickle):
+``genetic_cnn_34_digits`` (``GeneticCNNSpace((3, 4))``: 512 bit strings, 186 keys, 10 epochs)
+and ``genetic_cnn_44_digits`` (``(4, 4)``: 4,096 bit strings, 961 keys, 5 epochs).
+``scripts/make_bench_table.py`` regenerates them; each table's ``meta`` records its command.
 
-:class:`TabularTask` (task ``"genetic-cnn-bench"``) answers an evaluation by looking the genome's
-key up and returning one of its recorded repeats, chosen with ``random.Random(seed)``: the noise
-of a real training, in microseconds. The objective still counts each lookup as a training.
-
-This module imports numpy but never torch.
+:class:`~nasga.tasks.tabular.TabularTask` (task ``"genetic-cnn-bench"``) answers evaluations
+from a table. This module imports numpy but never torch.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import random
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -26,7 +24,6 @@ from typing import Any
 import numpy as np
 
 from nasga.spaces import GeneticCNNGenome, GeneticCNNSpace, NasgaInputError
-from nasga.tasks.base import Evaluation
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_TABLE = "genetic_cnn_34_digits"
@@ -212,59 +209,5 @@ def _load(path: str) -> BenchTable:
         raise NasgaInputError("task.table", f"{p} is not a benchmark table: {exc}") from None
 
 
-class TabularTask:
-    """Task ``"genetic-cnn-bench"``: answer evaluations from a :class:`BenchTable`.
-
-    Args:
-        space: A Genetic CNN space with the table's stages.
-        table: A shipped table name or a path to an ``.npz`` (default: the (3,4) digits table).
-
-    Raises:
-        NasgaInputError: Missing table, or a space other than the table's.
-    """
-
-    name = "genetic-cnn-bench"
-    space_name = "genetic-cnn"
-    instant = True  # lookups, no training: a comparison buffers its runs in memory
-
-    def __init__(self, space: GeneticCNNSpace, *, table: str = DEFAULT_TABLE) -> None:
-        if not isinstance(table, (str, Path)):
-            raise NasgaInputError("table", f"must be a table name or .npz path, got {table!r}")
-        self.bench = BenchTable.load(table)
-        if not isinstance(space, GeneticCNNSpace) or space.stages != self.bench.stages:
-            raise NasgaInputError(
-                "space", f"the benchmark table covers GeneticCNNSpace(stages={self.bench.stages}),"
-                f" got {space!r}; set space.stages = {list(self.bench.stages)}")
-        self.space = space
-        self.table = str(table)
-        self.calls = 0
-
-    def evaluate(self, genome: GeneticCNNGenome, *, seed: int, workdir: Path) -> Evaluation:
-        """One recorded training of the genome's key, the repeat chosen by ``Random(seed)``."""
-        self.space.to_vector(genome)
-        self.calls += 1
-        i = self.bench.row(genome.key)
-        r = random.Random(seed).randrange(self.bench.n_repeats)
-        out: dict[str, Any] = {k: float(v[i, r]) for k, v in self.bench.repeats.items()}
-        out.update({k: int(v[i]) for k, v in self.bench.per_key.items()})
-        out["bench_repeat"] = r
-        return Evaluation(out)
-
-    def fitness(self, measurements: dict[str, Any]) -> float:
-        """Validation accuracy, as the genetic-cnn task."""
-        return float(measurements["val_accuracy"])
-
-    def optimum(self) -> float:
-        """The table's best mean accuracy over repeats."""
-        return self.bench.optimum()
-
-    def true_fitness(self, key: str) -> float:
-        """A key's mean accuracy over its repeats (noiseless; for regret)."""
-        return self.bench.mean_of(key)
-
-    def config(self) -> dict[str, Any]:
-        return {"task": self.name, "table": self.table}
-
-
-__all__ = ["BENCH_STAGES", "DEFAULT_TABLE", "BenchTable", "TableSpread", "TabularTask",
-           "canonical_genomes", "table_path"]
+__all__ = ["BENCH_STAGES", "DEFAULT_TABLE", "BenchTable", "TableSpread", "canonical_genomes",
+           "table_path"]

@@ -21,9 +21,9 @@ import optuna
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from nasga.report import artifacts as art
-from nasga.report import data as D
-from nasga.report import figures as F
+import nasga.report.artifacts as art
+import nasga.report.data as D
+import nasga.report.figures as F
 from nasga.report.drawing import stages_drawing, to_svg, unet_drawing
 from nasga.spaces import GeneticCNNGenome, NasgaInputError, UNetGenome, UNetSpace
 

@@ -5,7 +5,7 @@
 * ``"unet"`` → :class:`~nasga.tasks.translation.TranslationTask` (paper 000): pix2pix
   mini-training, fitness = ``1 / (L_Gen + γ·GMACs)`` (eq. 7).
 * ``"synthetic"`` → :class:`~nasga.tasks.synthetic.SyntheticTask`: no training, for tests.
-* ``"genetic-cnn-bench"`` → :class:`~nasga.bench.table.TabularTask`: recorded trainings of a
+* ``"genetic-cnn-bench"`` → :class:`~nasga.tasks.tabular.TabularTask`: recorded trainings of a
   small Genetic-CNN space looked up in a shipped table (tabular benchmark).
 
 The torch-based task modules are imported lazily, so importing :mod:`nasga.tasks` stays cheap.
@@ -77,7 +77,7 @@ def task_class(task: str | Space) -> type:
     if task == "synthetic":
         return SyntheticTask
     if task == "genetic-cnn-bench":
-        from nasga.bench.table import TabularTask
+        from nasga.tasks.tabular import TabularTask
 
         return TabularTask
     raise NasgaInputError("task", f"must be one of {', '.join(TASK_NAMES)}, got {task!r}")

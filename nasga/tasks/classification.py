@@ -52,7 +52,7 @@ from nasga.budget import BudgetedTask, CostBudget
 from nasga.flops import Cost, measure
 from nasga.models import GeneticCNN
 from nasga.spaces import GeneticCNNGenome, GeneticCNNSpace, NasgaInputError
-from nasga.tasks import _torch as T
+import nasga.tasks._torch as T
 from nasga.tasks.base import Evaluation, EvaluationError
 
 DATASETS = ("digits", "cifar10")

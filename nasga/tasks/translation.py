@@ -76,7 +76,7 @@ from nasga.budget import BudgetedTask, CostBudget
 from nasga.flops import Cost, measure
 from nasga.models import PatchGANDiscriminator, UNetGenerator
 from nasga.spaces import NasgaInputError, UNetGenome, UNetSpace
-from nasga.tasks import _torch as T
+import nasga.tasks._torch as T
 from nasga.tasks.base import Evaluation, EvaluationError
 
 DATASETS = ("photos", "aligned")

@@ -8,7 +8,8 @@ import random
 import numpy as np
 import pytest
 
-from nasga.bench import BENCH_STAGES, DEFAULT_TABLE, BenchTable, TabularTask, canonical_genomes
+from nasga.bench import BENCH_STAGES, DEFAULT_TABLE, BenchTable, canonical_genomes
+from nasga.tasks.tabular import TabularTask
 from nasga.bench.build import all_jobs, assemble, parts_dir, read_done, run_shard
 from nasga.spaces import GeneticCNNSpace, NasgaInputError
 from nasga.tasks import TASK_NAMES, build_task

@@ -9,7 +9,7 @@ from torch import nn
 from nasga.models import GeneticCNN
 from nasga.models.genetic_cnn import Stage
 from nasga.spaces import GeneticCNNSpace
-from tests.spaces.test_genetic_cnn import TABLE1
+from tests.helpers import TABLE1
 
 
 def _convs(module: nn.Module) -> int:

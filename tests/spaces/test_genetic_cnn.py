@@ -7,18 +7,9 @@ import sys
 import pytest
 
 from nasga.spaces import GeneticCNNSpace, NasgaInputError
+from tests.helpers import TABLE1
 
 # Every "Best Network Structure" of paper 004, Table 1.
-TABLE1 = [
-    "0-01|0-01-111|0-11-010-0111",
-    "1-01|0-01-111|0-11-010-0111",
-    "1-01|0-01-111|0-11-010-0011",
-    "1-01|0-01-111|0-11-010-1011",
-    "1-01|0-01-110|0-11-111-0001",
-    "1-01|1-01-110|0-11-111-0001",
-    "1-01|0-01-100|0-11-111-0001",
-    "1-01|0-01-100|0-11-101-0001",
-]
 
 
 def test_import_does_not_pull_torch() -> None:
