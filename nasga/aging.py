@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import random
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,6 +43,7 @@ from optuna.search_space import intersection_search_space
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+import nasga.records as R
 from nasga.operators import mut_channel_set, mut_flip_bit
 from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space, UNetSpace
 
@@ -69,6 +71,10 @@ class AgingEvolutionSampler(BaseSampler):
             trials (default: ``RandomSampler(seed)``).
         max_rebreeds: Extra tournaments for a child that equals a COMPLETE or RUNNING trial
             before it is proposed anyway (``>= 0``).
+        rebreed_after: A child is re-bred when at least this many COMPLETE or RUNNING trials
+            share its identity (default 1: any). With an objective that caches after ``k``
+            trainings (nasga's ``max_evaluations = k``), ``k`` lets good genomes be measured
+            ``k`` times and re-breeds only what the cache would answer.
 
     Raises:
         NasgaInputError: A bad argument (names the rule and the value).
@@ -90,6 +96,7 @@ class AgingEvolutionSampler(BaseSampler):
         seed: int | None = None,
         independent_sampler: BaseSampler | None = None,
         max_rebreeds: int = 10,
+        rebreed_after: int = 1,
     ) -> None:
         _check_int("population", population, 2, ">= 2")
         _check_int("sample_size", sample_size, 1, ">= 1")
@@ -97,6 +104,7 @@ class AgingEvolutionSampler(BaseSampler):
             raise NasgaInputError(
                 "sample_size", f"must be <= population ({population}), got {sample_size!r}")
         _check_int("max_rebreeds", max_rebreeds, 0, ">= 0")
+        _check_int("rebreed_after", rebreed_after, 1, ">= 1")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise NasgaInputError("seed", f"must be an integer or None, got {seed!r}")
         if space is not None and not isinstance(space, (GeneticCNNSpace, UNetSpace)):
@@ -111,6 +119,7 @@ class AgingEvolutionSampler(BaseSampler):
         self._seed = seed
         self._independent = independent_sampler or RandomSampler(seed=seed)
         self._max_rebreeds = max_rebreeds
+        self._rebreed_after = rebreed_after
         self._rng = LazyRandomState(seed)
         self._lock = threading.RLock()
 
@@ -178,8 +187,9 @@ class AgingEvolutionSampler(BaseSampler):
         rank = _rank(trials, trial.number, self.MEMBER_KEY)
         rng = random.Random(f"nasga-aging:{trial.system_attrs[self.MEMBER_KEY]}:{trial.number}")
         population = self._members(trials, search_space) if search_space else []
-        taken = {self._identity(t, search_space) for t in trials
-                 if t.state in _LIVE and t.number != trial.number}
+        live = Counter(self._identity(t, search_space) for t in trials
+                       if t.state in _LIVE and t.number != trial.number)
+        taken = {identity for identity, n in live.items() if n >= self._rebreed_after}
         if rank < self._population or not population:
             child, parents = self._random_child(search_space, rng, taken), []
         else:
@@ -242,7 +252,7 @@ class AgingEvolutionSampler(BaseSampler):
     def _identity(self, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> Any:
         """What makes two trials the same model: the genome key, else the space's params."""
         if self._space is not None:
-            key = trial.user_attrs.get("key") or trial.system_attrs.get(self.CHILD_KEY)
+            key = trial.user_attrs.get(R.KEY) or trial.system_attrs.get(self.CHILD_KEY)
             if key is None and _inside(trial.params, search_space):
                 key = self._space.from_params(trial.params).key
             return key

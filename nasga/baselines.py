@@ -39,7 +39,9 @@ def make_sampler(name: str, *, space: Space, strategy: Any, seed: int,
 
             return AgingEvolutionSampler(population=population,
                                          sample_size=max(1, population // 4), space=space,
-                                         seed=seed)
+                                         seed=seed,
+                                         rebreed_after=strategy.rebreed_after(
+                                             strategy.max_evaluations) or 1)
         if name == "random":
             return optuna.samplers.RandomSampler(seed=seed)
         if name == "tpe":

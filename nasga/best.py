@@ -32,7 +32,8 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from nasga.objective import is_measurement
+import nasga.records as R
+from nasga.records import is_measurement
 
 MIN_TRAININGS = 3
 """Measurements a genome needs to be a *confirmed* best (and the default threshold)."""
@@ -101,7 +102,7 @@ def measurements_by_key(trials: Iterable[FrozenTrial]) -> dict[str, list[FrozenT
         a = t.user_attrs
         if t.state != TrialState.COMPLETE or not is_measurement(a):
             continue
-        raw = a.get("fitness_raw")
+        raw = a.get(R.FITNESS_RAW)
         if isinstance(raw, (int, float)) and not isinstance(raw, bool) and math.isfinite(raw):
             groups.setdefault(str(a["key"]), []).append(t)
     return groups
@@ -109,7 +110,7 @@ def measurements_by_key(trials: Iterable[FrozenTrial]) -> dict[str, list[FrozenT
 
 def key_stats(groups: Mapping[str, list[FrozenTrial]]) -> dict[str, tuple[float, int]]:
     """``{key: (mean fitness_raw, measurements)}`` of :func:`measurements_by_key`'s groups."""
-    return {k: (math.fsum(float(t.user_attrs["fitness_raw"]) for t in ts) / len(ts), len(ts))
+    return {k: (math.fsum(float(t.user_attrs[R.FITNESS_RAW]) for t in ts) / len(ts), len(ts))
             for k, ts in groups.items()}
 
 
@@ -147,14 +148,14 @@ def best_genome(study: optuna.Study, *, min_trainings: int | None = None) -> Bes
         if not complete:
             return None
         t = max(complete, key=lambda t: (t.value, -t.number))
-        return BestGenome(key=str(t.user_attrs.get("key", t.user_attrs.get("genome", t.number))),
-                          genome=str(t.user_attrs.get("genome", t.params)),
+        return BestGenome(key=str(t.user_attrs.get(R.KEY, t.user_attrs.get(R.GENOME, t.number))),
+                          genome=str(t.user_attrs.get(R.GENOME, t.params)),
                           fitness=float(t.value),  # type: ignore[arg-type]
-                          n_measurements=int(t.user_attrs.get("n_evaluations", 1)), trial=t,
+                          n_measurements=int(t.user_attrs.get(R.N_EVALUATIONS, 1)), trial=t,
                           confirmed=False, min_trainings=need, trials=(t.number,))
     mean, n = stats[key]
     latest = groups[key][-1]
-    return BestGenome(key=key, genome=str(latest.user_attrs.get("genome", key)), fitness=mean,
+    return BestGenome(key=key, genome=str(latest.user_attrs.get(R.GENOME, key)), fitness=mean,
                       n_measurements=n, trial=latest, confirmed=n >= need, min_trainings=need,
                       trials=tuple(t.number for t in groups[key]))
 

@@ -18,7 +18,8 @@ from typing import Any
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 
-from nasga.objective import is_measurement
+import nasga.records as R
+from nasga.records import is_measurement
 from nasga.spaces import Genome, NasgaInputError, Space
 
 REBREED_TRIES = 10
@@ -35,7 +36,7 @@ def signed(value: float | None, direction: StudyDirection) -> float:
 
 def genome_key(trial: FrozenTrial, space: Space) -> str:
     """The canonical key of a trial's genome (the objective's ``key`` attr, else decoded)."""
-    key = trial.user_attrs.get("key")
+    key = trial.user_attrs.get(R.KEY)
     return str(key) if key is not None else space.from_params(trial.params).key
 
 
@@ -74,7 +75,7 @@ def key_values(trials: Iterable[FrozenTrial], space: Space, direction: StudyDire
         if not has_genome(t, space):
             continue
         key = genome_key(t, space)
-        if "n_evaluations" in t.user_attrs:
+        if R.N_EVALUATIONS in t.user_attrs:
             if key not in latest or latest[key].number < t.number:
                 latest[key] = t
         else:
@@ -91,7 +92,7 @@ def measurement_counts(trials: Iterable[FrozenTrial], space: Space) -> Counter[s
         if not has_genome(t, space):
             continue
         attrs = t.user_attrs
-        if "n_evaluations" in attrs and not is_measurement(attrs):
+        if R.N_EVALUATIONS in attrs and not is_measurement(attrs):
             continue  # a cache answer repeats a measurement
         counts[genome_key(t, space)] += 1
     return counts

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -145,6 +145,39 @@ def compare(cfg: dict[str, Any], *, samplers: Sequence[str], seeds: int | Sequen
     """
     from nasga import compare_report as report
 
+    names, seed_list = _check_arguments(samplers, seeds, budget=budget, workers=workers,
+                                        trial_cap_factor=trial_cap_factor,
+                                        max_evaluations=max_evaluations)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    url = storage or default_storage_url(out)
+    if url != MEMORY:
+        from nasga.study import storage_kind
+
+        if workers > 1 and storage_kind(url) == "sqlite":
+            raise NasgaInputError("storage", f"SQLite is for one process; --workers {workers} "
+                                  "needs journal:///FILE.log, postgresql:// or memory")
+    specs = [RunSpec(cfg, s, seed, budget, max_evaluations, url, prefix, trial_cap_factor)
+             for s in names for seed in seed_list]
+    results: list[RunResult] = []
+    for r in _run_all(specs, workers):
+        results.append(r)
+        log(_line(r))
+    cmp = Comparison(task_label(cfg), budget, max_evaluations, results, _optimum(cfg))
+    if write:
+        cmp.csv_path = report.write_csv(out / "compare.csv", cmp)
+        cmp.html_path = report.write_html(out / "compare.html", cmp)
+    return cmp
+
+
+def _check_arguments(samplers: Sequence[str], seeds: int | Sequence[int], *, budget: int,
+                     workers: int, trial_cap_factor: int,
+                     max_evaluations: int | None) -> tuple[list[str], list[int]]:
+    """The distinct sampler names and the seed list, every argument checked.
+
+    Raises:
+        NasgaInputError: The first bad argument, by name.
+    """
     names = list(dict.fromkeys(samplers))
     for name in names:
         if name not in COMPARE_SAMPLERS:
@@ -161,46 +194,31 @@ def compare(cfg: dict[str, Any], *, samplers: Sequence[str], seeds: int | Sequen
             raise NasgaInputError(field_, f"must be an integer >= {low}, got {value!r}")
     if max_evaluations is not None and (not isinstance(max_evaluations, int) or max_evaluations < 1):
         raise NasgaInputError("max_evaluations", f"must be >= 1 or None, got {max_evaluations!r}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    url = storage or default_storage_url(out)
-    if url != MEMORY:
-        from nasga.study import storage_kind
+    return names, seed_list
 
-        if workers > 1 and storage_kind(url) == "sqlite":
-            raise NasgaInputError("storage", f"SQLite is for one process; --workers {workers} "
-                                  "needs journal:///FILE.log, postgresql:// or memory")
-    specs = [RunSpec(cfg, s, seed, budget, max_evaluations, url, prefix, trial_cap_factor)
-             for s in names for seed in seed_list]
-    results: list[RunResult] = []
 
-    def done(r: RunResult) -> None:
-        results.append(r)
-        last = r.curve[-1] if r.curve else {}
-        log(f"{r.study_name}: {r.trainings} trainings in {r.trials} trials, {r.wall_seconds:.1f} s"
-            f" ({r.stop_reason}); best {last.get('best_fitness', math.nan):.4f}"
-            + (f" regret {last['regret']:.4f}" if not math.isnan(last.get("regret", math.nan))
-               else ""))
-
+def _run_all(specs: list[RunSpec], workers: int) -> Iterator[RunResult]:
+    """Every run's result, in ``specs`` order: in this process, or in ``workers`` spawned ones
+    that share the cores."""
     if workers == 1:
         for spec in specs:
-            done(run_one(spec))
-    else:
-        import multiprocessing
+            yield run_one(spec)
+        return
+    import multiprocessing
 
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        threads = max(1, (cores or 1) // workers)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threads = max(1, (cores or 1) // workers)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_init_worker, initargs=(threads,)) as pool:
+        yield from pool.map(run_one, specs)
 
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_init_worker, initargs=(threads,)) as pool:
-            for r in pool.map(run_one, specs):
-                done(r)
-    optimum = _optimum(cfg)
-    cmp = Comparison(task_label(cfg), budget, max_evaluations, results, optimum)
-    if write:
-        cmp.csv_path = report.write_csv(out / "compare.csv", cmp)
-        cmp.html_path = report.write_html(out / "compare.html", cmp)
-    return cmp
+
+def _line(r: RunResult) -> str:
+    last = r.curve[-1] if r.curve else {}
+    regret = last.get("regret", math.nan)
+    return (f"{r.study_name}: {r.trainings} trainings in {r.trials} trials, {r.wall_seconds:.1f} s"
+            f" ({r.stop_reason}); best {last.get('best_fitness', math.nan):.4f}"
+            + (f" regret {regret:.4f}" if not math.isnan(regret) else ""))
 
 
 def _init_worker(threads: int) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+import nasga.records as R
 from nasga.baselines import SAMPLER_NAMES, make_sampler
 from nasga.compare_report import RunResult
 from nasga.config import build_space, build_strategy
@@ -96,7 +97,7 @@ def make_compare_sampler(name: str, *, space: Space, strategy: Any, seed: int,
                               rebreed_after=max_evaluations)
     if name not in COMPARE_SAMPLERS:
         raise NasgaInputError("samplers", f"must be among {', '.join(COMPARE_SAMPLERS)}, got {name!r}")
-    if name == "ga":  # the comparison's max_evaluations, not the preset's, decides duplicates
+    if name in ("ga", "aging"):  # the comparison's max_evaluations decides duplicates
         strategy = strategy.with_overrides(max_evaluations=max_evaluations)
     return make_sampler(name, space=space, strategy=strategy, seed=seed)
 
@@ -172,7 +173,7 @@ def _flush(buffered: optuna.Study, durable: optuna.Study) -> None:
 
 
 def _trained(t: FrozenTrial) -> bool:
-    return t.state == TrialState.COMPLETE and bool(t.user_attrs.get("trained"))
+    return t.state == TrialState.COMPLETE and bool(t.user_attrs.get(R.TRAINED))
 
 
 def incumbent_curve(trials: Sequence[FrozenTrial], *, budget: int,
@@ -193,11 +194,11 @@ def incumbent_curve(trials: Sequence[FrozenTrial], *, budget: int,
     genomes: dict[str, str] = {}
     rows: list[dict[str, Any]] = []
     for t in sorted((t for t in trials if _trained(t)), key=lambda t: t.number)[:budget]:
-        key, value = str(t.user_attrs["key"]), float(t.user_attrs["fitness_raw"])
+        key, value = str(t.user_attrs[R.KEY]), float(t.user_attrs[R.FITNESS_RAW])
         acc = sums.setdefault(key, [0.0, 0])
         acc[0] += value
         acc[1] += 1
-        genomes.setdefault(key, str(t.user_attrs.get("genome", key)))
+        genomes.setdefault(key, str(t.user_attrs.get(R.GENOME, key)))
         best = pick_key({k: (s / n, int(n)) for k, (s, n) in sums.items()})
         assert best is not None
         row = {"training": len(rows) + 1, "trial": t.number, "fitness": value,
@@ -209,71 +210,86 @@ def incumbent_curve(trials: Sequence[FrozenTrial], *, budget: int,
     return rows
 
 
-def run_one(spec: RunSpec) -> RunResult:
-    """Run (or continue) one study until its budget, the trial cap, or exhaustion."""
-    from nasga.objective import Objective
-    from nasga.tasks import build_task
+@dataclass
+class _StopRule:
+    """When a run stops: its budget of trainings, the space's exhaustion (``possible``
+    trainings), the trial cap, or ``MAX_FAILURES_IN_A_ROW`` failed trials; counted by
+    :meth:`callback` after each trial."""
 
-    cfg = spec.cfg
-    space = build_space(cfg)
-    strategy = build_strategy(cfg)
-    task = build_task(space, cfg["task"])
-    sampler = make_compare_sampler(spec.sampler, space=space, strategy=strategy, seed=spec.seed,
-                                   max_evaluations=spec.max_evaluations)
-    study, durable = _open_run(spec, sampler, instant=bool(getattr(task, "instant", False)))
+    spec: RunSpec
+    possible: int | None
+    trainings: int
+    trials: int
+    fails: int = 0
+    last_failure: str = "see the log"
+    reason: str | None = None
+
+    def check(self) -> bool:
+        if self.trainings >= self.spec.budget:
+            self.reason = "budget"
+        elif self.possible is not None and self.trainings >= self.possible:
+            self.reason = "exhausted"
+        elif self.trials >= self.spec.trial_cap:
+            self.reason = "trial-cap"
+        elif self.fails >= MAX_FAILURES_IN_A_ROW:
+            self.reason = "failures"
+        return self.reason is not None
+
+    def callback(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        self.trials += 1
+        self.fails = self.fails + 1 if trial.state == TrialState.FAIL else 0
+        self.last_failure = str(trial.user_attrs.get(R.FAIL_REASON, "see the log"))
+        self.trainings += _trained(trial)
+        if self.check():
+            study.stop()
+
+
+def _claim_identity(study: optuna.Study, spec: RunSpec) -> None:
+    """Record the run's settings on its study; a stored study with other settings is refused."""
     stored = study.user_attrs.get(COMPARE_ATTR)
     identity = copy.deepcopy(spec.identity())
     if stored is not None and stored != json.loads(json.dumps(identity)):
         raise NasgaInputError("study_name", f"study {spec.study_name!r} exists with other settings"
                               f" ({stored}); use another --out/--storage or the same settings")
     study.set_user_attr(COMPARE_ATTR, identity)
+
+
+def run_one(spec: RunSpec) -> RunResult:
+    """Run (or continue) one study until its budget, the trial cap, or exhaustion."""
+    from nasga.objective import Objective
+    from nasga.tasks import build_task
+
+    space = build_space(spec.cfg)
+    task = build_task(space, spec.cfg["task"])
+    sampler = make_compare_sampler(spec.sampler, space=space, strategy=build_strategy(spec.cfg),
+                                   seed=spec.seed, max_evaluations=spec.max_evaluations)
+    study, durable = _open_run(spec, sampler, instant=bool(getattr(task, "instant", False)))
+    _claim_identity(study, spec)
     bench = getattr(task, "bench", None)
-    possible = (bench.n_keys * spec.max_evaluations
-                if bench is not None and spec.max_evaluations is not None else None)
+    trials = study.get_trials(deepcopy=False)
+    rule = _StopRule(spec, bench.n_keys * spec.max_evaluations
+                     if bench is not None and spec.max_evaluations is not None else None,
+                     trainings=sum(_trained(t) for t in trials),
+                     trials=sum(t.state.is_finished() for t in trials))
     objective = Objective(space=space, task=task, max_evaluations=spec.max_evaluations,
                           seed=spec.seed)
-    trials = study.get_trials(deepcopy=False)
-    state = {"trainings": sum(_trained(t) for t in trials), "fails": 0,
-             "trials": sum(t.state.is_finished() for t in trials)}
-    reason: list[str] = []
-    last_failure: list[str] = []
-
-    def check() -> bool:
-        if state["trainings"] >= spec.budget:
-            reason.append("budget")
-        elif possible is not None and state["trainings"] >= possible:
-            reason.append("exhausted")
-        elif state["trials"] >= spec.trial_cap:
-            reason.append("trial-cap")
-        elif state["fails"] >= MAX_FAILURES_IN_A_ROW:
-            reason.append("failures")
-        return bool(reason)
-
-    def callback(study: optuna.Study, trial: FrozenTrial) -> None:
-        state["trials"] += 1
-        state["fails"] = state["fails"] + 1 if trial.state == TrialState.FAIL else 0
-        last_failure[:] = [str(trial.user_attrs.get("fail_reason", "see the log"))]
-        state["trainings"] += _trained(trial)
-        if check():
-            study.stop()
-
     start = time.perf_counter()
-    while not check():
-        study.optimize(objective, n_trials=spec.trial_cap - state["trials"], callbacks=[callback])
-    if reason[0] == "failures":
+    while not rule.check():
+        study.optimize(objective, n_trials=spec.trial_cap - rule.trials, callbacks=[rule.callback])
+    if rule.reason == "failures":
         raise RuntimeError(f"{spec.study_name}: {MAX_FAILURES_IN_A_ROW} trials failed in a row; "
-                           f"last reason: {last_failure[0]}")
+                           f"last reason: {rule.last_failure}")
     wall = float(study.user_attrs.get("compare_wall_seconds", 0.0)) + time.perf_counter() - start
     study.set_user_attr("compare_wall_seconds", wall)
-    study.set_user_attr("compare_stop_reason", reason[0])
+    study.set_user_attr("compare_stop_reason", rule.reason)
     if durable is not None:
         _flush(study, durable)
     trials = study.get_trials(deepcopy=False)
     true_fitness = getattr(task, "true_fitness", None)
     curve = incumbent_curve(trials, budget=spec.budget, true_fitness=true_fitness,
                             optimum=task.optimum() if true_fitness is not None else None)
-    return RunResult(spec.sampler, spec.seed, spec.study_name, state["trainings"],
-                     sum(t.state.is_finished() for t in trials), wall, reason[0], curve)
+    return RunResult(spec.sampler, spec.seed, spec.study_name, rule.trainings,
+                     sum(t.state.is_finished() for t in trials), wall, str(rule.reason), curve)
 
 
 __all__ = ["COMPARE_SAMPLERS", "GA_VARIANTS", "MEMORY", "NASGA_SAMPLERS", "BinaryUNetStrategy", "RunSpec",

@@ -26,6 +26,7 @@ from typing import Any
 
 from nasga.baselines import SAMPLER_NAMES
 from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space, UNetSpace
+from nasga.study import GRACE_PERIOD, HEARTBEAT_INTERVAL
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -180,8 +181,8 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
     study.setdefault("name", task)
     study.setdefault("sampler", "ga")
     study.setdefault("seed", 0)
-    study.setdefault("heartbeat_interval", 10)
-    study.setdefault("grace_period", 30)
+    study.setdefault("heartbeat_interval", HEARTBEAT_INTERVAL)
+    study.setdefault("grace_period", GRACE_PERIOD)
     if study["heartbeat_interval"] < 1 or study["grace_period"] <= study["heartbeat_interval"]:
         raise NasgaInputError(
             "study.grace_period", "heartbeats need heartbeat_interval >= 1 and grace_period > "
@@ -250,7 +251,7 @@ def build_space(cfg: dict[str, Any]) -> Space:
     try:
         return UNetSpace(space_cfg.get("depth", 8), tuple(channels))
     except NasgaInputError as exc:
-        raise NasgaInputError(f"space.{exc.field}", str(exc).split(": ", 1)[1]) from None
+        raise exc.within("space") from None
 
 
 def _int_list(field: str, values: list[Any]) -> None:
@@ -276,7 +277,7 @@ def strategy_config(cfg: dict[str, Any]) -> dict[str, Any]:
     try:
         strategy = get_strategy(preset, **overrides)
     except NasgaInputError as exc:
-        raise NasgaInputError(f"strategy.{exc.field}", str(exc).split(": ", 1)[1]) from None
+        raise exc.within("strategy") from None
     import dataclasses
 
     return {"preset": preset, **dataclasses.asdict(strategy)}
@@ -350,9 +351,7 @@ def apply_overrides(cfg: dict[str, Any], *, settings: Sequence[str] = (),
         if value is None:
             continue
         table, key = table_of[flag]
-        if flag == "max_evaluations" and value == 0:
-            value = None  # 0 on the command line: train every reappearance
-        out[table][key] = value
+        out[table][key] = value  # max_evaluations 0 becomes None in strategy_config
     task = out["study"].get("task", "unet")
     if flags.get("gamma") is not None and task in TASKS and task != "unet":
         raise NasgaInputError("gamma", "only the unet task has a cost weight γ")
@@ -392,5 +391,4 @@ def check_data(cfg: dict[str, Any]) -> None:
     try:
         check()
     except NasgaInputError as exc:
-        field = exc.field if exc.field.startswith("task.") else f"task.{exc.field}"
-        raise NasgaInputError(field, str(exc).split(": ", 1)[1]) from None
+        raise exc.within("task") from None

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from optuna.trial import FrozenTrial, TrialState
 
+import nasga.records as R
 from nasga.objective import CONFIRM_ATTR
 from nasga.spaces import NasgaInputError
 
@@ -56,11 +57,11 @@ def confirm(search: Search, *, top_k: int = 3, trainings: int | None = None,
 
     queued: dict[str, int] = {}
     for t in waiting():
-        key = str(t.user_attrs.get("key"))
+        key = str(t.user_attrs.get(R.KEY))
         queued[key] = queued.get(key, 0) + 1
     trials = study.get_trials(deepcopy=False)
-    genomes = {str(t.user_attrs["key"]): str(t.user_attrs["genome"]) for t in trials
-               if "key" in t.user_attrs and "genome" in t.user_attrs}
+    genomes = {str(t.user_attrs[R.KEY]): str(t.user_attrs[R.GENOME]) for t in trials
+               if R.KEY in t.user_attrs and R.GENOME in t.user_attrs}
     counts = {key: n for key, _mean, n in ranking(study)}
     for key, _mean, _n in ranking(study, search_only=True)[:top_k]:
         params = search.space.to_params(search.space.parse(genomes[key]))

@@ -13,7 +13,14 @@ class NasgaInputError(ValueError):
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
+        self.message = message
         super().__init__(f"{field}: {message}")
+
+    def within(self, table: str) -> NasgaInputError:
+        """The same error with its field under ``table`` (``depth`` → ``space.depth``); a field
+        already under ``table`` is kept."""
+        field = self.field if self.field.startswith(f"{table}.") else f"{table}.{self.field}"
+        return NasgaInputError(field, self.message)
 
 
 class NasgaStorageError(RuntimeError):

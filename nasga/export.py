@@ -7,6 +7,7 @@ from typing import Any
 
 import optuna
 
+import nasga.records as R
 from nasga.spaces import NasgaInputError
 from nasga.study import CONFIG_ATTR, load_study_config, open_storage
 
@@ -38,7 +39,7 @@ def best_genome_record(storage_url: str, study_name: str) -> dict[str, Any]:
         "space": cfg["study"]["task"],
         "space_config": cfg.get("space", {}),
         "genome": best.genome,
-        "key": attrs.get("key"),
+        "key": attrs.get(R.KEY),
         "fitness": best.fitness,
         "n_trainings": best.n_measurements,
         "confirmed": best.confirmed,

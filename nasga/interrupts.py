@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from optuna.trial import TrialState
+import nasga.records as R
 
 #: Set in the environment of the ``nasga worker`` processes ``nasga run --workers`` starts: they
 #: stop quietly on an interrupt, and ``nasga run`` prints the one line.
@@ -166,7 +167,7 @@ class TrialGuard:
                     storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
                     marked.append(frozen.number)
                 elif (frozen.state == TrialState.FAIL
-                      and str(frozen.user_attrs.get("fail_reason", "")).startswith("interrupted")):
+                      and str(frozen.user_attrs.get(R.FAIL_REASON, "")).startswith("interrupted")):
                     marked.append(frozen.number)
             except Exception:  # pragma: no cover - the storage itself is gone
                 continue

@@ -33,25 +33,15 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+import nasga.records as R
 from nasga.heartbeat import TrialHeartbeat, fail_stale_trials
+from nasga.records import is_measurement
 from nasga.spaces import Genome, NasgaInputError, Space
 from nasga.tasks.base import Task
 
-_RESERVED = {"genome", "key", "trained", "cached", "n_evaluations", "fitness_raw", "fail_reason",
-             "eval_seed", "training", "reused_from", "over_budget", "confirm_trainings"}
-
-CONFIRM_ATTR = "confirm_trainings"
+CONFIRM_ATTR = R.CONFIRM_TRAININGS
 """User attr of an enqueued *confirmation* trial (:func:`nasga.confirm.confirm`): the genome is
 measured again, whatever ``max_evaluations`` says, until its key has this many measurements."""
-
-
-def is_measurement(attrs: dict[str, Any]) -> bool:
-    """Whether a COMPLETE trial's user attrs hold one measurement of its genome.
-
-    True for a trial that trained (``trained``) or copied another study's training
-    (``reused_from``); False for cache answers, which repeat a measurement.
-    """
-    return bool(attrs.get("trained") or attrs.get("reused_from")) and "key" in attrs
 
 
 def evaluation_seed(seed: int, key: str, index: int) -> int:
@@ -71,7 +61,7 @@ class TrainingIndex:
         self._by_key: dict[str, list[FrozenTrial]] = {}
         self._watermark = 0
         self._study_id: int | None = None
-        self._counts = (lambda a: bool(a.get("trained")) and "key" in a) if trained_only \
+        self._counts = (lambda a: R.trained(a) and R.KEY in a) if trained_only \
             else is_measurement
 
     def update(self, trials: list[FrozenTrial], study_id: int) -> None:
@@ -84,7 +74,7 @@ class TrainingIndex:
                 pending = True
                 continue
             if t.state == TrialState.COMPLETE and self._counts(t.user_attrs):
-                known = self._by_key.setdefault(t.user_attrs["key"], [])
+                known = self._by_key.setdefault(t.user_attrs[R.KEY], [])
                 if all(k.number != t.number for k in known):
                     known.append(t)
             if not pending:
@@ -117,7 +107,7 @@ class MeasurementPool:
         for study, index in zip(self.studies, self._indexes):
             index.update(study.get_trials(deepcopy=False), study._study_id)
             for t in sorted(index.trainings(key), key=lambda t: t.number):
-                seed = t.user_attrs.get("eval_seed")
+                seed = t.user_attrs.get(R.EVAL_SEED)
                 if seed is None or seed not in seeds:
                     seeds.add(seed)
                     out.append((study.study_name, t))
@@ -195,7 +185,7 @@ class Objective:
 
             name = signal.Signals(getattr(exc, "signum", signal.SIGINT)).name
             try:
-                trial.set_user_attr("fail_reason", f"interrupted by {name}; run the command "
+                trial.set_user_attr(R.FAIL_REASON, f"interrupted by {name}; run the command "
                                     "again to resume")
             except Exception:  # pragma: no cover - the storage is gone
                 pass
@@ -206,19 +196,19 @@ class Objective:
         try:
             genome = self.space.from_params(params)
         except NasgaInputError as exc:  # e.g. an enqueued genome outside the space: FAIL it
-            trial.set_user_attr("fail_reason", f"genome cannot be built: {exc}"[:500])
+            trial.set_user_attr(R.FAIL_REASON, f"genome cannot be built: {exc}"[:500])
             return math.nan
-        generation = trial.user_attrs.get("ga_generation")
+        generation = trial.user_attrs.get(R.GA_GENERATION)
         if (self.last_generation is not None and generation is not None
                 and generation > self.last_generation):
             raise optuna.TrialPruned(f"generation {generation} is beyond the search's last "
                                      f"({self.last_generation})")
         key = genome.key
-        trial.set_user_attr("genome", genome.to_string())
-        trial.set_user_attr("key", key)
+        trial.set_user_attr(R.GENOME, genome.to_string())
+        trial.set_user_attr(R.KEY, key)
         over = getattr(self.task, "over_budget", lambda g: None)(genome)
         if over is not None:  # a hard cost budget: never trained
-            trial.set_user_attr("over_budget", over)
+            trial.set_user_attr(R.OVER_BUDGET, over)
             raise optuna.TrialPruned(f"over the cost budget: {over}")
         limit = self.max_evaluations
         wanted = trial.user_attrs.get(CONFIRM_ATTR)
@@ -228,36 +218,35 @@ class Objective:
         if limit is not None and len(done) < limit:
             # Another worker may be training this genome right now: wait for it (paper's cache
             # policy holds across workers) rather than train a duplicate.
-            trial.set_user_attr("training", True)
+            trial.set_user_attr(R.TRAINING, True)
             deadline = time.monotonic() + self.twin_timeout
             while self._running_twin(trial, key) and time.monotonic() < deadline:
                 fail_stale_trials(trial.study, grace_period=self.grace_period)  # dead twin?
                 time.sleep(0.2)
             done = self._trainings(trial, key)
-        previous = [float(t.user_attrs["fitness_raw"]) for t in done]
+        previous = [float(t.user_attrs[R.FITNESS_RAW]) for t in done]
         if limit is not None and len(done) >= limit:
             return self._from_cache(trial, done, previous)
         if self.measurements_from is not None:
-            used = {t.user_attrs.get("eval_seed") for t in done}
+            used = {t.user_attrs.get(R.EVAL_SEED) for t in done}
             for name, source in self.measurements_from.trainings(key):
-                if source.user_attrs.get("eval_seed") not in used:
+                if source.user_attrs.get(R.EVAL_SEED) not in used:
                     return self._reuse(trial, f"{name}:{source.number}", source, previous)
         return self._train(trial, genome, key, previous)
 
     def _reuse(self, trial: optuna.Trial, origin: str, source: FrozenTrial,
                previous: list[float]) -> float:
         """Copy another study's training; the fitness is recomputed with this task."""
-        measurements = {k: v for k, v in source.user_attrs.items()
-                        if k not in _RESERVED and not k.startswith("ga_")}
+        measurements = R.measurements(source.user_attrs)
         fitness = float(self.task.fitness(measurements))
         for name, value in measurements.items():
             trial.set_user_attr(name, value)
-        trial.set_user_attr("eval_seed", source.user_attrs.get("eval_seed"))
-        trial.set_user_attr("reused_from", origin)
-        trial.set_user_attr("fitness_raw", fitness)
-        trial.set_user_attr("trained", False)
-        trial.set_user_attr("cached", True)
-        trial.set_user_attr("n_evaluations", len(previous) + 1)
+        trial.set_user_attr(R.EVAL_SEED, source.user_attrs.get(R.EVAL_SEED))
+        trial.set_user_attr(R.REUSED_FROM, origin)
+        trial.set_user_attr(R.FITNESS_RAW, fitness)
+        trial.set_user_attr(R.TRAINED, False)
+        trial.set_user_attr(R.CACHED, True)
+        trial.set_user_attr(R.N_EVALUATIONS, len(previous) + 1)
         return (sum(previous) + fitness) / (len(previous) + 1)
 
     def _trainings(self, trial: optuna.Trial, key: str) -> list[FrozenTrial]:
@@ -268,25 +257,24 @@ class Objective:
     def _running_twin(trial: optuna.Trial, key: str) -> bool:
         """An older RUNNING trial of the same genome that is training it."""
         for t in trial.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            if (t.number < trial.number and t.user_attrs.get("key") == key
-                    and t.user_attrs.get("training")):
+            if (t.number < trial.number and t.user_attrs.get(R.KEY) == key
+                    and t.user_attrs.get(R.TRAINING)):
                 return True
         return False
 
     def _from_cache(self, trial: optuna.Trial, done: list[FrozenTrial],
                     previous: list[float]) -> float:
         latest = max(done, key=lambda t: t.number)
-        for name, value in latest.user_attrs.items():
-            if name not in _RESERVED and not name.startswith("ga_"):
-                trial.set_user_attr(name, value)
-        trial.set_user_attr("trained", False)
-        trial.set_user_attr("cached", True)
-        trial.set_user_attr("n_evaluations", len(done))
+        for name, value in R.measurements(latest.user_attrs).items():
+            trial.set_user_attr(name, value)
+        trial.set_user_attr(R.TRAINED, False)
+        trial.set_user_attr(R.CACHED, True)
+        trial.set_user_attr(R.N_EVALUATIONS, len(done))
         return sum(previous) / len(previous)
 
     def _train(self, trial: optuna.Trial, genome: Genome, key: str, previous: list[float]) -> float:
         seed = evaluation_seed(self.seed, key, len(previous))
-        trial.set_user_attr("eval_seed", seed)
+        trial.set_user_attr(R.EVAL_SEED, seed)
         try:
             with tempfile.TemporaryDirectory(prefix="nasga-") as tmp:
                 evaluation = self.task.evaluate(genome, seed=seed, workdir=Path(tmp))
@@ -297,15 +285,15 @@ class Objective:
         except (KeyboardInterrupt, SystemExit):
             raise
         except Exception as exc:  # the trial fails; the search goes on
-            trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}"[:500])
+            trial.set_user_attr(R.FAIL_REASON, f"{type(exc).__name__}: {exc}"[:500])
             return math.nan
         self.trainings += 1
         for name, value in evaluation.measurements.items():
             trial.set_user_attr(name, value)
-        trial.set_user_attr("fitness_raw", fitness)
-        trial.set_user_attr("trained", True)
-        trial.set_user_attr("cached", False)
-        trial.set_user_attr("n_evaluations", len(previous) + 1)
+        trial.set_user_attr(R.FITNESS_RAW, fitness)
+        trial.set_user_attr(R.TRAINED, True)
+        trial.set_user_attr(R.CACHED, False)
+        trial.set_user_attr(R.N_EVALUATIONS, len(previous) + 1)
         if self.on_trained is not None:
             self.on_trained(trial.number)
         return (sum(previous) + fitness) / (len(previous) + 1)

@@ -312,13 +312,28 @@ def mut_channel_set(
     if n_choices >= 2:
         parts.insert(0, (c_start, c_stop, True))
     if qm is None:
-        for start, stop, channel in parts:
-            if stop - start < 1:
-                continue
-            i, j = _random_piece(start, stop, rng)
-            for g in range(i, j):
-                _mutate_gene(ind, g, channel, n_choices, rng)
-        return (ind,)
+        _mutate_pieces(ind, parts, n_choices, rng)
+    else:
+        _mutate_per_gene(ind, parts, n_choices, qm, rng, at_least_one=at_least_one)
+    return (ind,)
+
+
+_Parts = list[tuple[int, int, bool]]  # (start, stop, is a channel code) of each code
+
+
+def _mutate_pieces(ind: Individual, parts: _Parts, n_choices: int, rng: random.Random) -> None:
+    """Paper 000 §2.2's literal rule: one random non-empty piece of each code, gene by gene."""
+    for start, stop, channel in parts:
+        if stop - start < 1:
+            continue
+        i, j = _random_piece(start, stop, rng)
+        for g in range(i, j):
+            _mutate_gene(ind, g, channel, n_choices, rng)
+
+
+def _mutate_per_gene(ind: Individual, parts: _Parts, n_choices: int, qm: float,
+                     rng: random.Random, *, at_least_one: bool) -> None:
+    """Each gene with probability ``qm``; with ``at_least_one``, one eligible gene if none did."""
     changed = False
     for start, stop, channel in parts:
         for g in range(start, stop):
@@ -329,7 +344,6 @@ def mut_channel_set(
     if at_least_one and not changed and eligible:
         g, channel = rng.choice(eligible)
         _mutate_gene(ind, g, channel, n_choices, rng)
-    return (ind,)
 
 
 # --- toolbox -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+import nasga.records as R
 from nasga.baselines import make_sampler
 from nasga.config import build_space, build_strategy
 from nasga.objective import CONFIRM_ATTR, MeasurementPool, Objective
@@ -264,7 +265,7 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
     def callback(study: optuna.Study, trial: FrozenTrial) -> None:
         if trial.state == TrialState.FAIL:
             state["fails"] += 1
-            state["reason"] = str(trial.user_attrs.get("fail_reason", "see the log"))
+            state["reason"] = str(trial.user_attrs.get(R.FAIL_REASON, "see the log"))
             if state["fails"] >= limit:
                 study.stop()
             return
@@ -336,7 +337,7 @@ def summary(search: Search) -> str:
                  isinstance(v, bool) and k not in ("macs", "params", "eval_seed", "n_evaluations",
                                                    "ga_generation", CONFIRM_ATTR)}
         lines.append("  " + ", ".join(f"{k} {v:.4g}" for k, v in sorted(shown.items())))
-    trained = sum(bool(t.user_attrs.get("trained")) for t in complete)
+    trained = R.count_trained(complete)
     lines.append(f"{len(complete)} evaluations, {trained} trainings, "
                  f"{len(complete) - trained} from the cache")
     lines.append(dashboard_command(search.storage_url))

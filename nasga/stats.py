@@ -9,6 +9,7 @@ from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
+import nasga.records as R
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def trial_generation(trial: FrozenTrial, population_size: int | None = None) -> 
     """A trial's generation: the GA's ``ga_generation``, else ``number // population_size``
     (``None`` for the confirmation trainings of :func:`nasga.confirm.confirm`)."""
     if "ga_generation" in trial.user_attrs:
-        return int(trial.user_attrs["ga_generation"])
+        return int(trial.user_attrs[R.GA_GENERATION])
     if "confirm_trainings" in trial.user_attrs:  # nasga.confirm.confirm's retrainings: no generation
         return None
     # Other samplers' own generations (NSGA-II's, CMA-ES's) are not nasga's: use blocks.
@@ -72,7 +73,7 @@ def generation_stats(study: optuna.Study, *, population_size: int | None = None
             mean=statistics.fmean(values),
             median=statistics.median(values),
             std=statistics.pstdev(values),
-            best_genome=str(best.user_attrs.get("genome", best.params)),
-            cached_share=sum(bool(t.user_attrs.get("cached")) for t in trials) / len(trials),
+            best_genome=str(best.user_attrs.get(R.GENOME, best.params)),
+            cached_share=sum(bool(t.user_attrs.get(R.CACHED)) for t in trials) / len(trials),
         ))
     return rows

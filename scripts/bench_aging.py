@@ -18,6 +18,7 @@ import time
 import optuna
 from optuna.trial import TrialState
 
+import nasga.records as R  # noqa: E402
 from nasga.aging import AgingEvolutionSampler
 from nasga.baselines import make_sampler
 from nasga.compare import incumbent_curve, task_config
@@ -45,7 +46,7 @@ def one_run(name: str, seed: int, budget: int) -> tuple[list[dict], int, float]:
 
     def stop(st: optuna.Study, trial) -> None:
         state["trainings"] += trial.state == TrialState.COMPLETE and bool(
-            trial.user_attrs.get("trained"))
+            trial.user_attrs.get(R.TRAINED))
         if state["trainings"] >= min(budget, task.bench.n_keys):
             st.stop()
 

@@ -54,6 +54,7 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+import nasga.records as R  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -167,17 +168,17 @@ def read_journal(log: Path, name: str) -> dict[str, Any]:
 
     study = optuna.load_study(study_name=name, storage=JournalStorage(JournalFileBackend(str(log))))
     done = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
-    trained = [t for t in done if t.user_attrs.get("trained")]
+    trained = [t for t in done if t.user_attrs.get(R.TRAINED)]
     cfg = study.user_attrs.get(CONFIG_ATTR) or {}
     max_eval = (cfg.get("strategy") or {}).get("max_evaluations")
     last = (cfg.get("strategy") or {}).get("generations")
-    beyond = sum(last is not None and (t.user_attrs.get("ga_generation") or 0) > last
+    beyond = sum(last is not None and (t.user_attrs.get(R.GA_GENERATION) or 0) > last
                  for t in trained)
     if trained and all(WORK_KEY in t.system_attrs for t in trained):
         children = len({tuple(t.system_attrs[WORK_KEY][::2]) for t in trained})
         surplus = len(trained) - children
     else:
-        per_key = Counter(t.user_attrs.get("key") for t in trained)
+        per_key = Counter(t.user_attrs.get(R.KEY) for t in trained)
         children = len(per_key)
         surplus = 0 if max_eval is None else sum(max(0, n - max_eval) for n in per_key.values())
     if not done:

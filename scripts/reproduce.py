@@ -38,10 +38,11 @@ import numpy as np  # noqa: E402
 import optuna  # noqa: E402
 from optuna.trial import TrialState  # noqa: E402
 
+import nasga.records as R  # noqa: E402
 from nasga.compare import compare  # noqa: E402
 from nasga.compare_report import mean_se  # noqa: E402
 from nasga.config import apply_overrides, build_space, default_config, tomllib  # noqa: E402
-from nasga.objective import is_measurement  # noqa: E402
+from nasga.records import is_measurement  # noqa: E402
 from nasga.run import open_search, optimize  # noqa: E402
 from nasga.workers import spawn_workers  # noqa: E402
 from nasga.best import ranking  # noqa: E402
@@ -130,7 +131,7 @@ def run_search(cfg: dict[str, Any], url: str, workers: int) -> optuna.Study:
 def ranked(study: optuna.Study) -> list[tuple[str, float, int]]:
     """Genomes by mean fitness over their measurements (the GA's own), best first:
     (genome, mean, measurements), from :func:`nasga.best.ranking`."""
-    names = {str(t.user_attrs["key"]): str(t.user_attrs["genome"])
+    names = {str(t.user_attrs[R.KEY]): str(t.user_attrs[R.GENOME])
              for t in reversed(study.get_trials(deepcopy=False)) if is_measurement(t.user_attrs)}
     return [(names[k], mean, n) for k, mean, n in ranking(study)]
 
@@ -151,7 +152,7 @@ def rows_genetic_cnn(plan: dict[str, Any], mode: str, out: Path, workers: int,
     cfg = gcnn_config(plan, mode)
     study = run_search(cfg, f"journal:///{out / 'genetic-cnn.log'}", workers)
     table = [r.as_dict() for r in generation_stats(study)]
-    trainings = sum(bool(t.user_attrs.get("trained")) for t in study.trials)
+    trainings = R.count_trained(study.trials)
     res["table1"] = {"rows": table, "trainings": trainings, "seconds": study_seconds(study),
                      "config": cfg}
     c = plan["compare"]
@@ -223,8 +224,8 @@ def rows_unet(plan: dict[str, Any], mode: str, out: Path, workers: int, facades:
         genome, fitness, _ = ranked(study)[0]
         res["unet"][f"{gamma:g}"] = {
             "study": cfg["study"]["name"], "best": genome, "fitness": fitness,
-            "trials": len(trials), "trainings": sum(bool(t.user_attrs.get("trained")) for t in trials),
-            "reused": sum("reused_from" in t.user_attrs for t in trials),
+            "trials": len(trials), "trainings": R.count_trained(trials),
+            "reused": sum(R.REUSED_FROM in t.user_attrs for t in trials),
             "top": [g for g, _, _ in ranked(study)[:5]], "seconds": study_seconds(study),
             "config": cfg}
     base = unet_config(plan, mode, plan["gammas"][1], facades, [])

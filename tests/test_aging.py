@@ -424,19 +424,30 @@ def test_two_journal_worker_processes_share_one_study(tmp_path) -> None:
 
 
 # --- dedup and search quality with nasga's objective ---------------------------------------------
-def _nasga_run(space, seed: int, n: int, *, max_rebreeds: int = 10, stop_at=None) -> optuna.Study:
-    task = SyntheticTask(space)
+def _nasga_run(space, seed: int, n: int, *, max_rebreeds: int = 10, stop_at=None,
+               k: int = 1) -> optuna.Study:
+    task = SyntheticTask(space, noise=0.05 if k > 1 else 0.0)
     sampler = AgingEvolutionSampler(population=10, sample_size=3, space=space, seed=seed,
-                                    max_rebreeds=max_rebreeds)
+                                    max_rebreeds=max_rebreeds, rebreed_after=k)
     study = optuna.create_study(direction="maximize", sampler=sampler)
 
     def stop(st: optuna.Study, t) -> None:
         if stop_at is not None and t.value is not None and t.value >= stop_at - 1e-9:
             st.stop()
 
-    study.optimize(Objective(space=space, task=task, max_evaluations=1, seed=seed),
+    study.optimize(Objective(space=space, task=task, max_evaluations=k, seed=seed),
                    n_trials=n, callbacks=[stop])
     return study
+
+
+def test_rebreed_after_k_measures_good_genomes_k_times_and_rarely_hits_the_cache() -> None:
+    study = _nasga_run(small_gcnn(), 0, 120, k=3)
+    trials = study.get_trials(deepcopy=False)
+    per_key = Counter(t.user_attrs["key"] for t in trials if t.user_attrs.get("trained"))
+    assert max(per_key.values()) == 3  # re-measured up to the cache's limit, never beyond
+    assert sum(bool(t.user_attrs["cached"]) for t in trials) / len(trials) < 0.12
+    with pytest.raises(NasgaInputError, match="rebreed_after"):
+        AgingEvolutionSampler(rebreed_after=0)
 
 
 def test_rebreeding_keeps_cached_trials_rare() -> None:

@@ -97,3 +97,10 @@ def test_load_raw_reads_files_and_shipped_names(tmp_path: Path) -> None:
     with pytest.raises(NasgaInputError, match=r"^study: no such config file"):
         load_raw(tmp_path / "none.toml")
     assert default_config("genetic-cnn")["strategy"]["max_evaluations"] is None
+
+
+def test_errors_move_under_their_table_once() -> None:
+    exc = NasgaInputError("depth", "must be >= 2, got 1")
+    assert str(exc.within("space")) == "space.depth: must be >= 2, got 1"
+    assert exc.within("space").within("space").field == "space.depth"
+    assert exc.message == "must be >= 2, got 1"

@@ -20,6 +20,7 @@ from typing import Any
 import optuna
 from optuna.artifacts import get_all_artifact_meta, upload_artifact
 from optuna.trial import FrozenTrial, TrialState
+import nasga.records as R
 
 GRID_FILE = "validation_grid.png"  # what nasga.tasks.translation saves (no torch import here)
 ARCHITECTURE_FILE = "best_architecture.svg"
@@ -57,10 +58,10 @@ def find_artifact(study: optuna.Study, trial: FrozenTrial, filename: str) -> Art
     trial that trained the genome.
     """
     candidates = [trial]
-    key = trial.user_attrs.get("key")
+    key = trial.user_attrs.get(R.KEY)
     if key is not None:
         same = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-                if t.user_attrs.get("key") == key and t.user_attrs.get("trained")
+                if t.user_attrs.get(R.KEY) == key and t.user_attrs.get(R.TRAINED)
                 and t.number != trial.number]
         candidates += sorted(same, key=lambda t: -t.number)
     for t in candidates:

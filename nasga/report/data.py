@@ -22,8 +22,9 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+import nasga.records as R
 from nasga.best import BestGenome, best_genome
-from nasga.objective import is_measurement
+from nasga.records import is_measurement
 from nasga.report.layout import (
     DagEdge, DagNode, LayerBox, SkipLink, StageLayout, UNetLayout, stage_layouts, unet_layout,
 )
@@ -131,7 +132,7 @@ def lineage_pairs(study: optuna.Study, *, attr: str | None = None) -> list[Linea
     by_number = {t.number: t for t in complete_trials(study)}
     pairs = []
     for t in by_number.values():
-        parents = t.user_attrs.get("ga_parents") or []
+        parents = t.user_attrs.get(R.GA_PARENTS) or []
         child_value = _trial_fitness(t, attr)
         if not parents or child_value is None:
             continue
@@ -141,12 +142,12 @@ def lineage_pairs(study: optuna.Study, *, attr: str | None = None) -> list[Linea
             continue
         pairs.append(LineagePair(
             child=t.number,
-            generation=int(t.user_attrs.get("ga_generation", -1)),
-            operator=str(t.user_attrs.get("ga_operator", "unknown")),
+            generation=int(t.user_attrs.get(R.GA_GENERATION, -1)),
+            operator=str(t.user_attrs.get(R.GA_OPERATOR, "unknown")),
             parents=tuple(int(p) for p in parents),
             parent_values=tuple(float(v) for v in values),  # type: ignore[arg-type]
             child_value=child_value,
-            genome=str(t.user_attrs.get("genome", "")),
+            genome=str(t.user_attrs.get(R.GENOME, "")),
         ))
     return sorted(pairs, key=lambda p: p.child)
 
@@ -197,14 +198,14 @@ def cost_points(study: optuna.Study) -> list[CostPoint]:
     for t in complete_trials(study):
         a = t.user_attrs
         if is_measurement(a) and _finite(a.get("l_gen")) and _finite(a.get("macs")):
-            groups.setdefault(str(a.get("key", a.get("genome", t.number))), []).append(t)
+            groups.setdefault(str(a.get(R.KEY, a.get(R.GENOME, t.number))), []).append(t)
     points = []
     for key, trials in groups.items():
-        fit = [float(t.user_attrs.get("fitness_raw", t.value)) for t in trials]
-        gen = trials[0].user_attrs.get("ga_generation")
+        fit = [float(t.user_attrs.get(R.FITNESS_RAW, t.value)) for t in trials]
+        gen = trials[0].user_attrs.get(R.GA_GENERATION)
         points.append(CostPoint(
             key=key,
-            genome=str(trials[0].user_attrs.get("genome", key)),
+            genome=str(trials[0].user_attrs.get(R.GENOME, key)),
             l_gen=statistics.fmean(float(t.user_attrs["l_gen"]) for t in trials),
             macs=statistics.fmean(float(t.user_attrs["macs"]) for t in trials),
             fitness=statistics.fmean(fit),

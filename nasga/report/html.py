@@ -21,6 +21,7 @@ import optuna
 import plotly.graph_objects as go
 import plotly.io as pio
 
+import nasga.records as R
 import nasga.report.artifacts as art
 import nasga.report.data as D
 import nasga.report.figures as F
@@ -65,7 +66,7 @@ def _task_setting(cfg: dict[str, Any], name: str) -> Any:
 def _summary(study: optuna.Study, cfg: dict[str, Any], pick: D.BestGenome | None
              ) -> list[tuple[str, str]]:
     trials = D.complete_trials(study)
-    trained = sum(bool(t.user_attrs.get("trained")) for t in trials)
+    trained = R.count_trained(trials)
     s = cfg.get("strategy", {})
     rows = [("study", study.study_name),
             ("task / sampler", f"{cfg['study']['task']} / {cfg['study'].get('sampler', 'ga')}"),
@@ -126,7 +127,7 @@ def build_report(study: optuna.Study, *, artifact_store: Any | None = None) -> R
                 "No bred trial with evaluated parents (the GA's first generation is random; "
                 "baseline samplers keep no lineage)."))
 
-    genome = space.parse(str(best.user_attrs["genome"])) if best is not None and space else None
+    genome = space.parse(str(best.user_attrs[R.GENOME])) if best is not None and space else None
     if isinstance(genome, UNetGenome) and isinstance(space, UNetSpace):
         _unet_sections(report, study, cfg, space, genome, best)
     elif isinstance(genome, GeneticCNNGenome):

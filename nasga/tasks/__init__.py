@@ -114,5 +114,4 @@ def build_task(space: Space, config: dict[str, Any]) -> Task:
     try:
         return cls(space, **settings)
     except NasgaInputError as exc:
-        field = exc.field if exc.field.startswith("task.") else f"task.{exc.field}"
-        raise NasgaInputError(field, str(exc).split(": ", 1)[1]) from None
+        raise exc.within("task") from None
