@@ -35,6 +35,15 @@ def _stage_pairs(n_nodes: int) -> list[tuple[int, int]]:
     return [(i, j) for j in range(2, n_nodes + 1) for i in range(1, j)]
 
 
+def stage_bounds(stages: tuple[int, ...]) -> list[tuple[int, int]]:
+    """``(start, stop)`` of each stage's ``K(K−1)/2`` bits in the genome (§3.1.1 order)."""
+    out, start = [], 0
+    for k in stages:
+        out.append((start, start + k * (k - 1) // 2))
+        start += k * (k - 1) // 2
+    return out
+
+
 @dataclass(frozen=True)
 class StageGraph:
     """The decoded DAG of one stage.
@@ -163,12 +172,7 @@ class GeneticCNNGenome:
     @property
     def stage_slices(self) -> tuple[slice, ...]:
         """Slices of :attr:`bits` belonging to each stage (the unit of ``cx_stagewise``)."""
-        out, start = [], 0
-        for k in self.stages:
-            n = k * (k - 1) // 2
-            out.append(slice(start, start + n))
-            start += n
-        return tuple(out)
+        return tuple(slice(a, b) for a, b in stage_bounds(self.stages))
 
     @property
     def graphs(self) -> tuple[StageGraph, ...]:
@@ -308,12 +312,7 @@ class GeneticCNNSpace:
     @property
     def stage_bounds(self) -> list[tuple[int, int]]:
         """``(start, stop)`` of each stage in the flat vector: ``cx_stagewise`` units."""
-        out, start = [], 0
-        for k in self.stages:
-            n = k * (k - 1) // 2
-            out.append((start, start + n))
-            start += n
-        return out
+        return stage_bounds(self.stages)
 
     def _check_same_space(self, genome: GeneticCNNGenome) -> None:
         if not isinstance(genome, GeneticCNNGenome) or genome.stages != self.stages:

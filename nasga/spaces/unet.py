@@ -18,7 +18,6 @@ import optuna.distributions as od
 
 from nasga.errors import NasgaInputError
 
-PIX2PIX_CHANNELS_256 = (64, 128, 256, 512, 512, 512, 512, 512)
 
 
 @dataclass(frozen=True)
