@@ -33,6 +33,23 @@ def test_table_covers_every_canonical_key_of_the_space(table: BenchTable) -> Non
         assert space.parse(text).key == key
 
 
+def test_the_large_table_covers_every_key_of_the_4_4_space_three_times() -> None:
+    large = BenchTable.load("genetic_cnn_44_digits")
+    space = GeneticCNNSpace((4, 4))
+    reps = canonical_genomes(space)
+    assert large.stages == (4, 4) and large.n_keys == len(reps) == 961  # 31 x 31 classes
+    assert set(large.keys) == set(reps) and large.n_repeats == 3
+    acc = large.repeats["val_accuracy"]
+    assert acc.shape == (961, 3) and np.all((acc > 0.1) & (acc <= 1.0))
+    assert large.meta["settings"]["repeats"] == 3 and large.meta["settings"]["stages"] == [4, 4]
+    spread = large.spread()
+    assert spread.worst < spread.median < spread.best == large.optimum()
+    for bits in itertools.product((0, 1), repeat=space.n_bits):  # all 4,096 genomes
+        large.row(space.genome(bits).key)
+    task = build_task(space, {"task": "genetic-cnn-bench", "table": "genetic_cnn_44_digits"})
+    assert task.optimum() == large.optimum()  # type: ignore[attr-defined]
+
+
 def test_table_values_are_plausible(table: BenchTable) -> None:
     acc = table.repeats["val_accuracy"]
     assert acc.shape == (186, 3)
