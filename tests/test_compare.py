@@ -257,3 +257,14 @@ def test_ga_variants_with_duplicate_elimination_train_on_nearly_every_trial(tmp_
     stalls = compare(literal, samplers=["ga"], seeds=2, budget=40, out_dir=tmp_path,
                      storage="memory", log=lambda line: None)
     assert summarize(stalls, [40])[0].trials_per_training > 1.5
+
+
+def test_cli_table_flag_searches_the_large_table(tmp_path, capsys) -> None:
+    assert main(["compare", "--table", "genetic_cnn_44_digits", "--samplers", "ga,tpe",
+                 "--budget", "4", "--seeds", "1", "--out", str(tmp_path)]) == 0
+    assert "| ga | 1 |" in capsys.readouterr().out
+    names = {s.study_name for s in optuna.get_all_study_summaries(
+        open_storage(f"journal:///{tmp_path / 'compare.log'}", create=False))}
+    assert names == {f"compare-genetic-cnn-bench-genetic_cnn_44_digits-{s}-s0" for s in ("ga", "tpe")}
+    with pytest.raises(NasgaInputError, match="^table: "):
+        config_for(task="unet", table="genetic_cnn_44_digits")
