@@ -173,7 +173,7 @@ def _flush(buffered: optuna.Study, durable: optuna.Study) -> None:
 
 
 def _trained(t: FrozenTrial) -> bool:
-    return t.state == TrialState.COMPLETE and bool(t.user_attrs.get(R.TRAINED))
+    return t.state == TrialState.COMPLETE and R.trained(t.user_attrs)
 
 
 def incumbent_curve(trials: Sequence[FrozenTrial], *, budget: int,
