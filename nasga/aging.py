@@ -17,6 +17,11 @@ algorithm"): there is no generation barrier, each new trial breeds from what has
 * A child equal to a COMPLETE or RUNNING trial (same canonical key on a nasga space, same
   params otherwise) is bred again, up to ``max_rebreeds`` times, so that an objective with a
   cache trains something new on nearly every trial.
+* ``reevaluate = q > 0`` (nasga's addition for noisy fitness, not in Real et al.): with
+  probability ``q`` a cycle proposes the tournament winner itself again, a re-measurement,
+  while fewer than ``rebreed_after`` live trials share it; its new trial's value is the
+  objective's mean over the repeats, so a lucky first measurement is corrected before it breeds
+  on (resampling for noisy fitness). ``q = 0`` is Algorithm 1 exactly.
 
 Values are adjusted to the study's direction (minimize: negated); non-finite values are clipped
 to the population's finite extremes (``+inf`` ties with the best, ``-inf`` with the worst).
@@ -75,6 +80,9 @@ class AgingEvolutionSampler(BaseSampler):
             share its identity (default 1: any). With an objective that caches after ``k``
             trainings (nasga's ``max_evaluations = k``), ``k`` lets good genomes be measured
             ``k`` times and re-breeds only what the cache would answer.
+        reevaluate: Probability (``0 <= q <= 1``) that a cycle re-proposes its tournament
+            winner (when fewer than ``rebreed_after`` live trials share it) instead of a
+            mutant; useful with noisy fitness and ``rebreed_after > 1``. Default 0: Algorithm 1.
 
     Raises:
         NasgaInputError: A bad argument (names the rule and the value).
@@ -97,6 +105,7 @@ class AgingEvolutionSampler(BaseSampler):
         independent_sampler: BaseSampler | None = None,
         max_rebreeds: int = 10,
         rebreed_after: int = 1,
+        reevaluate: float = 0.0,
     ) -> None:
         _check_int("population", population, 2, ">= 2")
         _check_int("sample_size", sample_size, 1, ">= 1")
@@ -105,6 +114,9 @@ class AgingEvolutionSampler(BaseSampler):
                 "sample_size", f"must be <= population ({population}), got {sample_size!r}")
         _check_int("max_rebreeds", max_rebreeds, 0, ">= 0")
         _check_int("rebreed_after", rebreed_after, 1, ">= 1")
+        if (isinstance(reevaluate, bool) or not isinstance(reevaluate, (int, float))
+                or not 0.0 <= reevaluate <= 1.0):
+            raise NasgaInputError("reevaluate", f"must be a probability in [0, 1], got {reevaluate!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise NasgaInputError("seed", f"must be an integer or None, got {seed!r}")
         if space is not None and not isinstance(space, (GeneticCNNSpace, UNetSpace)):
@@ -120,6 +132,7 @@ class AgingEvolutionSampler(BaseSampler):
         self._independent = independent_sampler or RandomSampler(seed=seed)
         self._max_rebreeds = max_rebreeds
         self._rebreed_after = rebreed_after
+        self._reevaluate = float(reevaluate)
         self._rng = LazyRandomState(seed)
         self._lock = threading.RLock()
 
@@ -283,7 +296,12 @@ class AgingEvolutionSampler(BaseSampler):
                     search_space: dict[str, BaseDistribution], rng: random.Random,
                     taken: set[Any]) -> tuple[dict[str, Any], FrozenTrial]:
         """One cycle of Algorithm 1 (tournament of ``S``, mutate the best), re-bred while the
-        child equals a COMPLETE or RUNNING trial, at most ``max_rebreeds`` more times."""
+        child equals a COMPLETE or RUNNING trial, at most ``max_rebreeds`` more times; with
+        probability ``reevaluate`` the winner itself, while it is not taken."""
+        if self._reevaluate and rng.random() < self._reevaluate:
+            parent = population[tournament(values, self._sample_size, rng)]
+            if self._identity(parent, search_space) not in taken:
+                return {k: v for k, v in parent.params.items() if k in search_space}, parent
         for _ in range(self._max_rebreeds + 1):
             parent = population[tournament(values, self._sample_size, rng)]
             child = self._mutate(parent.params, search_space, rng)

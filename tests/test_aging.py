@@ -66,6 +66,8 @@ def params_of(study: optuna.Study) -> list[dict]:
     ({"population": 4, "sample_size": 5}, "sample_size"), ({"max_rebreeds": -1}, "max_rebreeds"),
     ({"seed": "1"}, "seed"), ({"seed": 1.0}, "seed"), ({"space": "gcnn"}, "space"),
     ({"independent_sampler": object()}, "independent_sampler"),
+    ({"reevaluate": -0.1}, "reevaluate"), ({"reevaluate": 1.5}, "reevaluate"),
+    ({"reevaluate": True}, "reevaluate"), ({"reevaluate": "0.5"}, "reevaluate"),
 ])
 def test_bad_constructor_arguments(kwargs, field) -> None:
     with pytest.raises(NasgaInputError) as err:
@@ -425,10 +427,11 @@ def test_two_journal_worker_processes_share_one_study(tmp_path) -> None:
 
 # --- dedup and search quality with nasga's objective ---------------------------------------------
 def _nasga_run(space, seed: int, n: int, *, max_rebreeds: int = 10, stop_at=None,
-               k: int = 1) -> optuna.Study:
+               k: int = 1, reevaluate: float = 0.0) -> optuna.Study:
     task = SyntheticTask(space, noise=0.05 if k > 1 else 0.0)
     sampler = AgingEvolutionSampler(population=10, sample_size=3, space=space, seed=seed,
-                                    max_rebreeds=max_rebreeds, rebreed_after=k)
+                                    max_rebreeds=max_rebreeds, rebreed_after=k,
+                                    reevaluate=reevaluate)
     study = optuna.create_study(direction="maximize", sampler=sampler)
 
     def stop(st: optuna.Study, t) -> None:
@@ -448,6 +451,25 @@ def test_rebreed_after_k_measures_good_genomes_k_times_and_rarely_hits_the_cache
     assert sum(bool(t.user_attrs["cached"]) for t in trials) / len(trials) < 0.12
     with pytest.raises(NasgaInputError, match="rebreed_after"):
         AgingEvolutionSampler(rebreed_after=0)
+
+
+def _remeasured(study: optuna.Study) -> tuple[int, int]:
+    """(bred trials whose genome is their parent's, bred trials)."""
+    by_number = {t.number: t for t in study.trials}
+    bred = [t for t in study.trials if t.user_attrs.get("ga_parents")]
+    same = sum(t.params == by_number[t.user_attrs["ga_parents"][0]].params for t in bred)
+    return same, len(bred)
+
+
+@pytest.mark.parametrize("q", [0.5, 1.0])
+def test_reevaluate_re_measures_tournament_winners_up_to_rebreed_after(q) -> None:
+    study = _nasga_run(small_gcnn(), 0, 120, k=3, reevaluate=q)
+    per_key = Counter(t.user_attrs["key"] for t in study.trials if t.user_attrs.get("trained"))
+    assert max(per_key.values()) == 3  # never beyond the cache's limit
+    same, bred = _remeasured(study)
+    assert bred == 110 and 0.2 * q * bred < same < bred  # winners with 3 trainings are mutated
+    assert _remeasured(_nasga_run(small_gcnn(), 0, 120, k=3)) == (0, 110)  # q = 0: Algorithm 1
+    assert sum(bool(t.user_attrs["cached"]) for t in study.trials) / 120 < 0.12
 
 
 def test_rebreeding_keeps_cached_trials_rare() -> None:

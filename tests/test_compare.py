@@ -11,8 +11,8 @@ import pytest
 
 from nasga.cli import main
 from nasga.compare import (
-    BinaryUNetStrategy, RunSpec, compare, config_for, incumbent_curve, make_compare_sampler, run_one,
-    task_config,
+    NASGA_SAMPLERS, BinaryUNetStrategy, RunSpec, compare, config_for, incumbent_curve,
+    make_compare_sampler, run_one, task_config,
 )
 from nasga.compare_report import markdown_table, summarize
 from nasga.config import validate
@@ -247,16 +247,30 @@ def test_ga_variants_with_duplicate_elimination_train_on_nearly_every_trial(tmp_
     """Every nasga sampler under max_evaluations = 1: trials per training <= 1.2 (the issue's
     goal); the papers' literal flowchart (``strategy.dedup = false``) re-proposes cached genomes."""
     cfg = task_config("genetic-cnn-bench")
-    cmp = compare(cfg, samplers=["ga", "ga-unet", "ga-dedup", "ga-steady", "aging"],
+    cmp = compare(cfg, samplers=list(NASGA_SAMPLERS),
                   seeds=2, budget=40, out_dir=tmp_path, storage="memory", log=lambda line: None)
     assert {row.sampler for row in summarize(cmp, [40])} == {
-        "ga", "ga-unet", "ga-dedup", "ga-steady", "aging"}
+        "ga", "ga-unet", "ga-dedup", "ga-steady", "aging", "aging-reeval"}
     for row in summarize(cmp, [40]):
         assert row.trials_per_training <= 1.2, row
     literal = validate({**cfg, "strategy": {**cfg["strategy"], "dedup": False}})
     stalls = compare(literal, samplers=["ga"], seeds=2, budget=40, out_dir=tmp_path,
                      storage="memory", log=lambda line: None)
     assert summarize(stalls, [40])[0].trials_per_training > 1.5
+
+
+def test_aging_reeval_preset_re_measures_up_to_max_evaluations() -> None:
+    from nasga.aging import AgingEvolutionSampler
+    from nasga.compare_run import AGING_REEVAL
+
+    cfg = task_config("genetic-cnn-bench")
+    space = GeneticCNNSpace(tuple(cfg["space"]["stages"]))
+    sampler = make_compare_sampler("aging-reeval", space=space, strategy=None, seed=0,
+                                   max_evaluations=3)
+    assert isinstance(sampler, AgingEvolutionSampler)
+    assert (sampler.population_size, sampler.sample_size) == (10, 5) == (
+        AGING_REEVAL["population"], AGING_REEVAL["sample_size"])
+    assert sampler._reevaluate == 0.5 and sampler._rebreed_after == 3
 
 
 def test_cli_table_flag_searches_the_large_table(tmp_path, capsys) -> None:
