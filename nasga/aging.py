@@ -49,6 +49,7 @@ from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 import nasga.records as R
+from nasga.errors import check_probability
 from nasga.operators import mut_channel_set, mut_flip_bit
 from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space, UNetSpace
 
@@ -114,9 +115,7 @@ class AgingEvolutionSampler(BaseSampler):
                 "sample_size", f"must be <= population ({population}), got {sample_size!r}")
         _check_int("max_rebreeds", max_rebreeds, 0, ">= 0")
         _check_int("rebreed_after", rebreed_after, 1, ">= 1")
-        if (isinstance(reevaluate, bool) or not isinstance(reevaluate, (int, float))
-                or not 0.0 <= reevaluate <= 1.0):
-            raise NasgaInputError("reevaluate", f"must be a probability in [0, 1], got {reevaluate!r}")
+        reevaluate = check_probability("reevaluate", reevaluate)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise NasgaInputError("seed", f"must be an integer or None, got {seed!r}")
         if space is not None and not isinstance(space, (GeneticCNNSpace, UNetSpace)):
@@ -132,7 +131,7 @@ class AgingEvolutionSampler(BaseSampler):
         self._independent = independent_sampler or RandomSampler(seed=seed)
         self._max_rebreeds = max_rebreeds
         self._rebreed_after = rebreed_after
-        self._reevaluate = float(reevaluate)
+        self._reevaluate = reevaluate
         self._rng = LazyRandomState(seed)
         self._lock = threading.RLock()
 

@@ -1,6 +1,9 @@
-"""Errors raised for bad user input across nasga."""
+"""Errors raised for bad user input across nasga, and the checks shared by samplers and
+strategies that raise them."""
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class NasgaInputError(ValueError):
@@ -21,6 +24,18 @@ class NasgaInputError(ValueError):
         already under ``table`` is kept."""
         field = self.field if self.field.startswith(f"{table}.") else f"{table}.{self.field}"
         return NasgaInputError(field, self.message)
+
+
+def check_probability(field: str, value: Any) -> float:
+    """``value`` as a float if it is a real number in ``[0, 1]`` (``bool`` refused).
+
+    Raises:
+        NasgaInputError: ``field: must be a probability in [0, 1], got <value>``.
+    """
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok or not 0.0 <= float(value) <= 1.0:
+        raise NasgaInputError(field, f"must be a probability in [0, 1], got {value!r}")
+    return float(value)
 
 
 class NasgaStorageError(RuntimeError):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from nasga import operators as ops
-from nasga.errors import NasgaInputError
+from nasga.errors import NasgaInputError, check_probability
 
 if TYPE_CHECKING:  # pragma: no cover
     from nasga.spaces import Space
@@ -59,13 +59,6 @@ def _check_int(field: str, value: Any, minimum: int) -> None:
         raise NasgaInputError(field, f"must be an integer >= {minimum}, got {value!r}")
 
 
-def _check_prob(field: str, value: Any) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok or not 0.0 <= float(value) <= 1.0:
-        raise NasgaInputError(field, f"must be a probability in [0, 1], got {value!r}")
-    return float(value)
-
-
 class _StrategyBase:
     """Shared validation, overrides and breeding-input checks."""
 
@@ -94,7 +87,7 @@ class _StrategyBase:
             value = getattr(self, f)
             if value is None and f in self._OPTIONAL:
                 continue
-            object.__setattr__(self, f, _check_prob(f, value))
+            object.__setattr__(self, f, check_probability(f, value))
 
     def rebreed_after(self, max_evaluations: int | None) -> int | None:
         """Measurements after which a bred genome is re-bred, not proposed (``None``: never).
