@@ -188,6 +188,8 @@ def _check_arguments(samplers: Sequence[str], seeds: int | Sequence[int], *, bud
     seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
     if not seed_list:
         raise NasgaInputError("seeds", f"need at least one seed, got {seeds!r}")
+    if min(seed_list) < 0:
+        raise NasgaInputError("seeds", f"must be integers >= 0, got {min(seed_list)!r}")
     for field_, value, low in (("budget", budget, 1), ("workers", workers, 1),
                                ("trial_cap_factor", trial_cap_factor, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:

@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="benchmark table: genetic_cnn_34_digits (default) or genetic_cnn_44_digits")
     p.add_argument("--budgets", default="50,100,300", help="trainings at which to report")
     p.add_argument("--seeds", type=int, default=50, help="seeds per sampler (default 50)")
+    p.add_argument("--first-seed", type=int, default=0,
+                   help="seeds are FIRST..FIRST+SEEDS-1 (default 0); e.g. --first-seed 50 checks "
+                        "settings chosen on seeds 0-49 on held-out seeds")
     p.add_argument("--sampler-seeds", default="", metavar="NAME=S,...",
                    help="fewer seeds for slow samplers, e.g. gp=10 (GP: ~1 min per run)")
     p.add_argument("--max-evaluations", type=int, default=3,
@@ -77,18 +80,26 @@ def _runs(name: str, cfg: dict, args: argparse.Namespace, budget: int) -> list[R
     """One sampler's runs, kept in OUT/runs/<table>-<name>.json so that a rerun continues."""
     seeds = min(args.seeds, _pairs(args.sampler_seeds).get(name, args.seeds))
     cap = _pairs(args.sampler_cap).get(name, args.trial_cap_factor)
-    settings = {"seeds": seeds, "budget": budget, "max_evaluations": args.max_evaluations,
+    seed_list = list(range(args.first_seed, args.first_seed + seeds))
+    settings = {"seeds": seeds, "first_seed": args.first_seed, "budget": budget,
+                "max_evaluations": args.max_evaluations,
                 "trial_cap_factor": cap, "task": cfg["task"]}
-    saved = Path(args.out) / "runs" / f"{args.table or 'default'}-{name}.json"
-    if saved.exists() and json.loads(saved.read_text())["settings"] == settings:
+    held_out = f"-from{args.first_seed}" if args.first_seed else ""
+    saved = Path(args.out) / "runs" / f"{args.table or 'default'}-{name}{held_out}.json"
+    if saved.exists() and _same(json.loads(saved.read_text())["settings"], settings):
         return [RunResult(**r) for r in json.loads(saved.read_text())["runs"]]
-    runs = compare(cfg, samplers=[name], seeds=seeds, budget=budget, out_dir=args.out,
+    runs = compare(cfg, samplers=[name], seeds=seed_list, budget=budget, out_dir=args.out,
                    max_evaluations=args.max_evaluations or None, storage=args.storage,
                    workers=args.workers, trial_cap_factor=cap, write=False,
                    log=lambda line: None).results
     saved.write_text(json.dumps({"settings": settings,
                                  "runs": [dataclasses.asdict(r) for r in runs]}))
     return runs
+
+
+def _same(saved: dict, settings: dict) -> bool:
+    """Whether saved runs answer these settings (files from before ``--first-seed`` had seed 0)."""
+    return {"first_seed": 0, **saved} == settings
 
 
 def _notes(args: argparse.Namespace, samplers: list[str], results: list[RunResult]) -> None:
@@ -108,7 +119,10 @@ def _notes(args: argparse.Namespace, samplers: list[str], results: list[RunResul
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.first_seed < 0:
+        parser.error(f"--first-seed: must be an integer >= 0, got {args.first_seed}")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     budgets = sorted({int(b) for b in args.budgets.split(",")})
     samplers = [s.strip() for s in args.samplers.split(",") if s.strip()]
@@ -118,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
 
     bench = build_task(build_space(cfg), cfg["task"]).bench  # type: ignore[attr-defined]
     print(f"table: {bench.spread().line()}", flush=True)
+    print(f"seeds {args.first_seed}..{args.first_seed + args.seeds - 1}", flush=True)
     (Path(args.out) / "runs").mkdir(parents=True, exist_ok=True)
     start, results = time.perf_counter(), []
     for name in samplers:

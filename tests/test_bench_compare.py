@@ -47,3 +47,28 @@ def test_bench_compare_runs_on_both_tables_and_continues(tmp_path: Path, capsys)
         assert (tmp_path / "runs" / f"{table}-aging.json").is_file()
         assert main(args) == 0  # the saved runs answer: same table again
         assert capsys.readouterr().out.count("| ga | 2 |") == 1
+
+
+def test_first_seed_runs_held_out_seeds_and_keeps_the_first_runs(tmp_path: Path, capsys) -> None:
+    import json
+
+    main = _script().main
+    base = ["--samplers", "random", "--seeds", "2", "--budgets", "5", "--workers", "1",
+            "--out", str(tmp_path)]
+    assert main(base) == 0
+    assert main(base + ["--first-seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "seeds 0..1" in out and "seeds 3..4" in out
+    first = json.loads((tmp_path / "runs" / "default-random.json").read_text())
+    held = json.loads((tmp_path / "runs" / "default-random-from3.json").read_text())
+    assert sorted(r["seed"] for r in first["runs"]) == [0, 1]
+    assert sorted(r["seed"] for r in held["runs"]) == [3, 4]
+
+
+def test_first_seed_must_not_be_negative(capsys) -> None:
+    import pytest
+
+    with pytest.raises(SystemExit) as exc:
+        _script().main(["--first-seed", "-1"])
+    assert exc.value.code == 2
+    assert "--first-seed: must be an integer >= 0, got -1" in capsys.readouterr().err

@@ -282,3 +282,12 @@ def test_cli_table_flag_searches_the_large_table(tmp_path, capsys) -> None:
     assert names == {f"compare-genetic-cnn-bench-genetic_cnn_44_digits-{s}-s0" for s in ("ga", "tpe")}
     with pytest.raises(NasgaInputError, match="^table: "):
         config_for(task="unet", table="genetic_cnn_44_digits")
+
+
+def test_negative_seeds_are_refused_before_anything_runs(tmp_path) -> None:
+    from nasga.compare import compare, task_config
+
+    with pytest.raises(NasgaInputError, match=r"^seeds: must be integers >= 0, got -2$"):
+        compare(task_config("genetic-cnn-bench"), samplers=["random"], seeds=[1, -2], budget=5,
+                out_dir=tmp_path, write=False, log=lambda line: None)
+    assert list(tmp_path.iterdir()) == []
