@@ -1,5 +1,10 @@
 #!/usr/bin/env python
-"""Worker scaling: trials/s of one GA study with W = 1, 2, 4, 8 ``nasga worker`` processes.
+"""Worker scaling: trials/s of one study with W = 1, 2, 4, 8 ``nasga worker`` processes.
+
+Three searches (``--searches``): ``ga`` (GeneticSampler, the paper's generational mode, a barrier
+per generation), ``ga-steady`` (GeneticSampler ``mode = "steady-state"``: one child per ticket, no
+barrier) and ``aging`` (AgingEvolutionSampler: one child per trial from the most recent
+measurements, no barrier). Each study evaluates ``population × (generations + 1)`` children.
 
 The objective is the synthetic task with a fixed duration (``--sleep`` seconds per evaluation,
 no CPU use), so the figure measures nasga + Optuna + storage overhead and coordination, not
@@ -7,9 +12,10 @@ training. Storages: Optuna's journal file (one machine) and PostgreSQL (a throwa
 server from Debian's postgresql-15, started and stopped here; or ``--postgres URL``).
 Throughput is children evaluated per second, counted from the first trial's start to the last
 trial's completion, as stored, so process start-up (importing torch) is excluded; speed-up is
-relative to W = 1 in this run. ``surplus`` counts COMPLETE trials beyond one per child (a child
-evaluated twice); ``pruned`` counts trials that workers claimed beyond the last generation and
-stopped before evaluating.
+relative to W = 1 of the same search and storage in this run. ``surplus`` counts COMPLETE trials
+beyond one per child (GA: a work item evaluated twice; aging: COMPLETE trials beyond the study's
+target); ``pruned`` counts trials that workers claimed beyond the last generation and stopped
+before evaluating.
 """
 
 from __future__ import annotations
@@ -33,18 +39,25 @@ from nasga.config import validate  # noqa: E402
 from nasga.run import open_search  # noqa: E402
 
 
-def config(name: str, sleep: float, population: int, generations: int) -> dict:
+SEARCHES = {"ga": ("ga", {}), "ga-steady": ("ga", {"mode": "steady-state"}),
+            "aging": ("aging", {})}
+
+
+def config(name: str, sleep: float, population: int, generations: int,
+           search: str = "ga") -> dict:
+    sampler, strategy = SEARCHES[search]
     return validate({
-        "study": {"name": name, "task": "genetic-cnn", "seed": 0, "heartbeat_interval": 2,
-                  "grace_period": 10},
+        "study": {"name": name, "task": "genetic-cnn", "sampler": sampler, "seed": 0,
+                  "heartbeat_interval": 2, "grace_period": 10},
         "space": {"stages": [3, 4, 5]},
-        "strategy": {"population": population, "generations": generations, "max_evaluations": 0},
+        "strategy": {"population": population, "generations": generations, "max_evaluations": 0,
+                     **strategy},
         "task": {"task": "synthetic", "sleep": sleep},
     })
 
 
-def measure(url: str, name: str, workers: int, args: argparse.Namespace) -> dict:
-    search = open_search(config(name, args.sleep, args.population, args.generations),
+def measure(url: str, name: str, workers: int, args: argparse.Namespace, kind: str) -> dict:
+    search = open_search(config(name, args.sleep, args.population, args.generations, kind),
                          storage_url=url)
     env = {**os.environ, "NASGA_STORAGE": url, "OMP_NUM_THREADS": "1"}
     procs = [subprocess.Popen([sys.executable, "-m", "nasga.cli", "worker", "--study-name", name,
@@ -54,17 +67,42 @@ def measure(url: str, name: str, workers: int, args: argparse.Namespace) -> dict
         p.wait(timeout=1800)
     trials = optuna.load_study(study_name=name, storage=search.study._storage).trials
     done = [t for t in trials if t.state == TrialState.COMPLETE]
-    children = {tuple(t.system_attrs[WORK_KEY][::2]) for t in done if WORK_KEY in t.system_attrs}
+    if search.is_ga:
+        children = len({tuple(t.system_attrs[WORK_KEY][::2])
+                        for t in done if WORK_KEY in t.system_attrs})
+    else:
+        children = min(len(done), args.population * (args.generations + 1))
     start = min(t.datetime_start for t in done)
     end = max(t.datetime_complete for t in done)
     seconds = (end - start).total_seconds()
-    return {"workers": workers, "children": len(children), "surplus": len(done) - len(children),
+    return {"workers": workers, "children": children, "surplus": len(done) - children,
             "pruned": sum(t.state == TrialState.PRUNED for t in trials), "seconds": seconds,
-            "per_s": len(children) / seconds, "ok": search.done()}
+            "per_s": children / seconds, "ok": search.done()}
+
+
+def _rows(kind: str, search: str, counts: list[int], args: argparse.Namespace,
+          tmp: Path) -> list[dict]:
+    """One row per worker count: ``search`` on a fresh study of storage ``kind``."""
+    if kind == "journal":
+        return [measure(f"journal:///{tmp / f'journal-{search}-{w}.log'}",
+                        f"{search}-workers-{w}", w, args, search) for w in counts]
+    from contextlib import nullcontext
+
+    from tests.postgres import postgres_server, unavailable_reason
+
+    if args.postgres is None and unavailable_reason():
+        print(f"postgresql: skipped ({unavailable_reason()})")
+        return []
+    ctx = nullcontext(args.postgres) if args.postgres else postgres_server(tmp / f"pg-{search}")
+    with ctx as url:
+        return [measure(url, f"{search}-workers-{w}-{time.time_ns()}", w, args, search)
+                for w in counts]
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--searches", default="ga,ga-steady,aging",
+                   help=f"searches among {', '.join(SEARCHES)} (default: all)")
     p.add_argument("--workers", default="1,2,4,8", help="worker counts")
     p.add_argument("--storages", default="journal,postgresql", help="journal, postgresql")
     p.add_argument("--sleep", type=float, default=0.5, help="seconds per evaluation")
@@ -73,6 +111,10 @@ def main() -> int:
     p.add_argument("--postgres", default=None, help="PostgreSQL URL (default: start a local one)")
     args = p.parse_args()
     counts = [int(w) for w in args.workers.split(",")]
+    searches = args.searches.split(",")
+    for search in searches:
+        if search not in SEARCHES:
+            p.error(f"--searches: must be among {', '.join(SEARCHES)}, got {search!r}")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     print(f"synthetic objective: {args.sleep:.2f} s per evaluation, population "
           f"{args.population}, generations 0..{args.generations} "
@@ -81,28 +123,16 @@ def main() -> int:
           f"{'children/s':>10} {'speed-up':>8} {'ideal':>6}")
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)
-        for kind in args.storages.split(","):
-            if kind == "journal":
-                urls = {w: f"journal:///{Path(tmp) / f'journal-{w}.log'}" for w in counts}
-                rows = [measure(urls[w], f"workers-{w}", w, args) for w in counts]
-            else:
-                from contextlib import nullcontext
-
-                from tests.postgres import postgres_server, unavailable_reason
-
-                if args.postgres is None and unavailable_reason():
-                    print(f"postgresql: skipped ({unavailable_reason()})")
-                    continue
-                ctx = (nullcontext(args.postgres) if args.postgres
-                       else postgres_server(Path(tmp) / "pg"))
-                with ctx as url:
-                    rows = [measure(url, f"workers-{w}-{time.time_ns()}", w, args) for w in counts]
-            base = rows[0]["per_s"]
-            for r in rows:
-                print(f"{kind:<11} {r['workers']:>2} {r['children']:>8} {r['surplus']:>7} "
-                      f"{r['pruned']:>6} {r['seconds']:>8.1f} {r['per_s']:>10.2f} "
-                      f"{r['per_s'] / base:>7.2f}x "
-                      f"{r['workers']:>5}x" + ("" if r["ok"] else "  (incomplete)"))
+        for search in searches:
+            print(f"search {search}:")
+            for kind in args.storages.split(","):
+                rows = _rows(kind, search, counts, args, Path(tmp))
+                base = rows[0]["per_s"] if rows else 0.0
+                for r in rows:
+                    print(f"{kind:<11} {r['workers']:>2} {r['children']:>8} {r['surplus']:>7} "
+                          f"{r['pruned']:>6} {r['seconds']:>8.1f} {r['per_s']:>10.2f} "
+                          f"{r['per_s'] / base:>7.2f}x "
+                          f"{r['workers']:>5}x" + ("" if r["ok"] else "  (incomplete)"))
     return 0
 
 
