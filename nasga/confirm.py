@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 import nasga.records as R
@@ -40,23 +41,49 @@ def confirm(search: Search, *, top_k: int = 3, trainings: int | None = None,
     Returns:
         The number of confirmation trials run.
     """
-    from nasga.best import MIN_TRAININGS, ranking
+    from nasga.best import MIN_TRAININGS
 
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
-        raise NasgaInputError("confirm", f"must be an integer >= 0, got {top_k!r}")
-    trainings = MIN_TRAININGS if trainings is None else trainings
-    if isinstance(trainings, bool) or not isinstance(trainings, int) or trainings < 1:
-        raise NasgaInputError("confirm_trainings", f"must be an integer >= 1, got {trainings!r}")
+    trainings = _check_counts(top_k, MIN_TRAININGS if trainings is None else trainings)
     if top_k == 0:
         return 0
     study = search.study
+    _enqueue(search, top_k, trainings)
+    pending = len(_waiting(study))
+    if pending:
+        log(f"confirm: {pending} more training(s) so the top {top_k} genomes have {trainings} "
+            "each")
+    ran = 0
+    while pending:
+        study.optimize(search.objective, n_trials=pending, gc_after_trial=True)
+        ran += pending
+        # a stale trial's retry (built-in samplers) comes back WAITING
+        pending = len(_waiting(study))
+    return ran
 
-    def waiting() -> list[FrozenTrial]:
-        return [t for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
-                if CONFIRM_ATTR in t.user_attrs]
 
+def _check_counts(top_k: object, trainings: object) -> int:
+    """``trainings`` once ``top_k`` (>= 0) and ``trainings`` (>= 1) are checked integers."""
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
+        raise NasgaInputError("confirm", f"must be an integer >= 0, got {top_k!r}")
+    if isinstance(trainings, bool) or not isinstance(trainings, int) or trainings < 1:
+        raise NasgaInputError("confirm_trainings", f"must be an integer >= 1, got {trainings!r}")
+    return trainings
+
+
+def _waiting(study: optuna.Study) -> list[FrozenTrial]:
+    """The confirmation trials enqueued and not yet run."""
+    return [t for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+            if CONFIRM_ATTR in t.user_attrs]
+
+
+def _enqueue(search: Search, top_k: int, trainings: int) -> None:
+    """One WAITING trial per missing measurement of each of the ``top_k`` keys ranked by the
+    search's own measurements; measurements and trials already queued count."""
+    from nasga.best import ranking
+
+    study = search.study
     queued: dict[str, int] = {}
-    for t in waiting():
+    for t in _waiting(study):
         key = str(t.user_attrs.get(R.KEY))
         queued[key] = queued.get(key, 0) + 1
     trials = study.get_trials(deepcopy=False)
@@ -68,13 +95,3 @@ def confirm(search: Search, *, top_k: int = 3, trainings: int | None = None,
         for _ in range(trainings - counts[key] - queued.get(key, 0)):
             study.enqueue_trial(params, user_attrs={CONFIRM_ATTR: trainings, "key": key},
                                 skip_if_exists=False)
-    pending = len(waiting())
-    if pending:
-        log(f"confirm: {pending} more training(s) so the top {top_k} genomes have {trainings} "
-            "each")
-    ran = 0
-    while pending:
-        study.optimize(search.objective, n_trials=pending, gc_after_trial=True)
-        ran += pending
-        pending = len(waiting())  # a stale trial's retry (built-in samplers) comes back WAITING
-    return ran

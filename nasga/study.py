@@ -100,44 +100,66 @@ def open_storage(url: str, *, heartbeat: bool = True, heartbeat_interval: int = 
     kind = storage_kind(url)
     LAST_URL[:] = [url]
     if kind == "journal":
-        path = journal_path(url)
-        if not path.parent.is_dir():
-            raise NasgaInputError("storage", f"folder {str(path.parent)!r} does not exist")
-        if not create and not path.is_file():
-            raise NasgaInputError("storage", f"no journal file {str(path)!r} (nothing created)")
-        from nasga.journal import SafeJournalBackend, prepare
-
-        if not path.is_file():
-            return JournalStorage(SafeJournalBackend(str(path), _notice))
-        return JournalStorage(prepare(url, path, readonly=readonly, notice=_notice))
-    kwargs: dict[str, Any] = {}
-    engine_url = url
+        return _open_journal(url, create=create, readonly=readonly)
     if kind == "sqlite":
-        path = sqlite_path(url)
-        if path is None:
-            raise NasgaInputError(
-                "storage", f"SQLite needs a file, e.g. sqlite:///studies/NAME.db (an in-memory "
-                f"database cannot be resumed or shared with workers), got {url!r}")
-        if not path.resolve().parent.is_dir():
-            raise NasgaInputError("storage", f"folder {str(path.parent)!r} does not exist")
-        if not create and not path.is_file():
-            raise NasgaInputError("storage", f"no SQLite file {str(path)!r} (nothing created)")
+        _check_sqlite_file(url, create=create)
+        engine_url, kwargs = url, {}
     else:
-        try:
-            import psycopg2  # noqa: F401
-        except ImportError:
-            raise NasgaInputError(
-                "storage", "PostgreSQL needs a driver: pip install 'nasga[postgres]'"
-            ) from None
-        kwargs["engine_kwargs"] = {"connect_args": {"connect_timeout": CONNECT_TIMEOUT},
-                                   "pool_pre_ping": True}
-        engine_url = psycopg2_url(url)
+        engine_url, kwargs = _postgresql_engine(url)
     if heartbeat:
         kwargs.update(
             heartbeat_interval=heartbeat_interval,
             grace_period=grace_period,
             heartbeat_stale_trial_callback=retry_callback() if retry_stale else None,
         )
+    return _open_rdb(url, engine_url, kwargs)
+
+
+def _open_journal(url: str, *, create: bool, readonly: bool) -> JournalStorage:
+    """A journal file's storage; an existing file is checked (and repaired unless
+    ``readonly``) by :func:`nasga.journal.prepare`."""
+    path = journal_path(url)
+    if not path.parent.is_dir():
+        raise NasgaInputError("storage", f"folder {str(path.parent)!r} does not exist")
+    if not create and not path.is_file():
+        raise NasgaInputError("storage", f"no journal file {str(path)!r} (nothing created)")
+    from nasga.journal import SafeJournalBackend, prepare
+
+    if not path.is_file():
+        return JournalStorage(SafeJournalBackend(str(path), _notice))
+    return JournalStorage(prepare(url, path, readonly=readonly, notice=_notice))
+
+
+def _check_sqlite_file(url: str, *, create: bool) -> None:
+    """An SQLite URL names a file in an existing folder (and an existing file unless
+    ``create``)."""
+    path = sqlite_path(url)
+    if path is None:
+        raise NasgaInputError(
+            "storage", f"SQLite needs a file, e.g. sqlite:///studies/NAME.db (an in-memory "
+            f"database cannot be resumed or shared with workers), got {url!r}")
+    if not path.resolve().parent.is_dir():
+        raise NasgaInputError("storage", f"folder {str(path.parent)!r} does not exist")
+    if not create and not path.is_file():
+        raise NasgaInputError("storage", f"no SQLite file {str(path)!r} (nothing created)")
+
+
+def _postgresql_engine(url: str) -> tuple[str, dict[str, Any]]:
+    """The SQLAlchemy URL (psycopg2) and RDBStorage arguments of a PostgreSQL URL."""
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        raise NasgaInputError(
+            "storage", "PostgreSQL needs a driver: pip install 'nasga[postgres]'"
+        ) from None
+    kwargs: dict[str, Any] = {
+        "engine_kwargs": {"connect_args": {"connect_timeout": CONNECT_TIMEOUT},
+                          "pool_pre_ping": True}}
+    return psycopg2_url(url), kwargs
+
+
+def _open_rdb(url: str, engine_url: str, kwargs: dict[str, Any]) -> RDBStorage:
+    """Optuna's RDB storage; a full disk is a storage fault, anything else names the URL."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
