@@ -31,6 +31,7 @@ from nasga.report.layout import (
 from nasga.spaces import Space
 from nasga.stats import GenerationStats, generation_stats
 from nasga.study import CONFIG_ATTR
+from nasga.tasks.pix2pix_losses import fitness as eq7_fitness
 
 # --- study-level helpers -----------------------------------------------------------------------
 
@@ -249,8 +250,9 @@ class IsoFitnessLine:
 
 
 def point_fitness(point: CostPoint, gamma: float) -> float:
-    """Paper 000 eq. 7 for a point: ``1 / (l_gen + γ·GMACs)``."""
-    return 1.0 / (point.l_gen + gamma * point.gmacs)
+    """Paper 000 eq. 7 for a point: ``1 / (l_gen + γ·GMACs)``
+    (:func:`nasga.tasks.pix2pix_losses.fitness`, the one definition)."""
+    return eq7_fitness(point.l_gen, point.macs, gamma)
 
 
 def iso_fitness_lines(points: list[CostPoint], gamma: float, *,

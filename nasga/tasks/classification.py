@@ -67,6 +67,22 @@ def _positive(field: str, value: object, *, allow_zero: bool = False) -> float:
     return float(value)
 
 
+def _lr_steps(lr_steps: object) -> tuple[float, ...]:
+    """``lr_steps`` as a non-empty tuple of positive numbers."""
+    steps = tuple(lr_steps) if isinstance(lr_steps, (list, tuple)) else ()
+    if not steps:
+        raise NasgaInputError("lr_steps", f"must be a non-empty list of numbers, got {lr_steps!r}")
+    return tuple(_positive("lr_steps", s) for s in steps)
+
+
+def _filters(filters: object) -> tuple[Any, ...]:
+    """``filters`` as a non-empty tuple (its entries are checked with the training settings)."""
+    filt = tuple(filters) if isinstance(filters, (list, tuple)) else ()
+    if not filt:
+        raise NasgaInputError("filters", f"must be a non-empty list of integers, got {filters!r}")
+    return filt
+
+
 def step_learning_rate(step: int, total: int, lr: float, fractions: Sequence[float],
                        decay: float) -> float:
     """Learning rate at ``step`` of ``total`` under the stepped schedule (paper 004 §4.1.1).
@@ -143,25 +159,35 @@ class ClassificationTask(BudgetedTask):
     ) -> None:
         if not isinstance(space, GeneticCNNSpace):
             raise NasgaInputError("space", f"the genetic-cnn task needs a GeneticCNNSpace, got {space!r}")
+        self.space = space
+        self._set_data(dataset, data_root)
+        steps, filt = _lr_steps(lr_steps), _filters(filters)
+        self._set_training(epochs=epochs, lr=lr, lr_steps=steps, lr_decay=lr_decay,
+                           batch_size=batch_size, momentum=momentum, weight_decay=weight_decay,
+                           filters=filt, dropout=dropout)
+        self._set_split(val_fraction, max_train, max_val, data_seed)
+        self.device = T.check_device(device)
+        self.budget = CostBudget(max_macs, max_params)
+        self._on_device: tuple[str, tuple[torch.Tensor, ...]] | None = None
+
+    def _set_data(self, dataset: str, data_root: str | Path | None) -> None:
+        """The dataset and its folder."""
         if dataset not in DATASETS:
             raise NasgaInputError("dataset", f"must be one of {DATASETS}, got {dataset!r}")
         if dataset == "cifar10" and data_root is None:
             raise NasgaInputError("data_root", "cifar10 needs the folder of its pickle batches")
         if data_root is not None and not isinstance(data_root, (str, Path)):
             raise NasgaInputError("data_root", f"must be a path, got {data_root!r}")
-        steps = tuple(lr_steps) if isinstance(lr_steps, (list, tuple)) else ()
-        if not steps:
-            raise NasgaInputError("lr_steps", f"must be a non-empty list of numbers, got {lr_steps!r}")
-        steps = tuple(_positive("lr_steps", s) for s in steps)
-        filt = tuple(filters) if isinstance(filters, (list, tuple)) else ()
-        if not filt:
-            raise NasgaInputError("filters", f"must be a non-empty list of integers, got {filters!r}")
-        self.space = space
         self.dataset = dataset
         self.data_root = None if data_root is None else str(data_root)
+
+    def _set_training(self, *, epochs: int, lr: float, lr_steps: tuple[float, ...],
+                      lr_decay: float, batch_size: int, momentum: float, weight_decay: float,
+                      filters: tuple[Any, ...], dropout: float) -> None:
+        """The schedule, the optimiser's settings and the network's filters and dropout."""
         self.epochs = check_int("epochs", epochs, minimum=1, maximum=MAX_EPOCHS, why=WHY_EPOCHS)
         self.lr = _positive("lr", lr)
-        self.lr_steps = steps
+        self.lr_steps = lr_steps
         self.lr_decay = _positive("lr_decay", lr_decay)
         self.batch_size = check_int("batch_size", batch_size, minimum=1, maximum=MAX_BATCH_SIZE,
                                     why=WHY_BATCH)
@@ -169,19 +195,20 @@ class ClassificationTask(BudgetedTask):
         self.weight_decay = _positive("weight_decay", weight_decay, allow_zero=True)
         self.filters = tuple(check_int("filters", f, minimum=1, maximum=4096,
                                        why="a bound against typos: the paper uses 8 to 16")
-                             for f in filt)
+                             for f in filters)
         self.dropout = _positive("dropout", dropout, allow_zero=True)
         if self.dropout >= 1:
             raise NasgaInputError("dropout", f"must be in [0, 1), got {dropout!r}")
+
+    def _set_split(self, val_fraction: float, max_train: int | None, max_val: int | None,
+                   data_seed: int) -> None:
+        """The train/validation split: held-out share, subset sizes and seed."""
         self.val_fraction = check_fraction("val_fraction", val_fraction)
         self.max_train = check_optional_int("max_train", max_train, maximum=MAX_EXAMPLES,
                                             why=WHY_EXAMPLES)
         self.max_val = check_optional_int("max_val", max_val, maximum=MAX_EXAMPLES,
                                           why=WHY_EXAMPLES)
         self.data_seed = check_int("data_seed", data_seed, minimum=0)
-        self.device = T.check_device(device)
-        self.budget = CostBudget(max_macs, max_params)
-        self._on_device: tuple[str, tuple[torch.Tensor, ...]] | None = None
 
     # --- data --------------------------------------------------------------------------------
     def check_data(self) -> None:

@@ -4,43 +4,18 @@ An evaluation (paper 000 §3.3–3.4, Alg. 1 lines 3–5) builds the genome's
 :class:`~nasga.models.UNetGenerator` and pix2pix's 70×70 PatchGAN, counts the generator's MACs
 per image with thop, trains both for a few *mini-epochs* on the mini training subset exactly as
 pix2pix does (Adam 2e-4, β1 0.5; D: vanilla GAN loss, halved; G: GAN loss + λ·L1, λ = 100),
-then measures on the mini validation subset, with both networks in eval mode:
+then measures on the mini validation subset, with both networks in eval mode: ``l_gan`` (eq. 6),
+``l1`` (eq. 2), ``l_gen`` (eq. 8), ``psnr`` and ``ssim`` — the losses and metrics are defined
+in :mod:`nasga.tasks.pix2pix_losses`.
 
-* ``l_gan`` — eq. 6, the generator's adversarial loss against the trained discriminator, in the
-  form pix2pix's generator minimises: ``E[BCEWithLogits(D(x, G(x)), real)] = E[−log D(x, G(x))]``
-  (mean over images and patches). Eq. 6's literal ``E[log(1 − D(G(x)))]`` is ≤ 0 and would let
-  ``L_Gen`` approach 0 or go negative; it is kept as ``l_gan_eq6`` for reference only.
-* ``l1`` — eq. 2, mean ``|y − G(x)|`` on [-1, 1] images (pix2pix's ``L1Loss``).
-* ``l_gen = l_gan + λ·l1`` — eq. 8.
-* ``psnr`` (dB) and ``ssim`` — scikit-image metrics on images mapped to [0, 1].
-
-Fitness (eq. 7): ``f(q) = 1 / (l_gen + γ·p(q))`` with ``p(q) = macs / 1e9``, the generator's true
-MACs per image at ``image_size``, **in GMACs** (1 MAC = one multiply-accumulate ≈ 2 FLOPs).
+Fitness (eq. 7, :func:`nasga.tasks.pix2pix_losses.fitness`): ``f(q) = 1 / (l_gen + γ·p(q))``
+with ``p(q) = macs / 1e9``, the generator's true MACs per image at ``image_size``, **in GMACs**
+(1 MAC = one multiply-accumulate ≈ 2 FLOPs).
 :meth:`TranslationTask.fitness` reads only the stored measurements and ``self.gamma``, so a
 study can be re-scored with another γ without retraining.
 
-Relation to the paper's γ: its ``γ ∈ {0.1, 0.01, 0.001}`` multiplies Table 1's "FLOPs" in G,
-which are MACs in the old thop 0.1.1 convention (``paper_macs``: transposed convolutions
-counted 4× too high; pix2pix's unet_256 = 18.15 G vs 6.05 G true MACs at 256×256, so
-``paper_macs ≈ 3 × macs`` for U-Nets). Paper γ therefore corresponds to ``≈ 3·γ`` on our
-GMACs, at 256×256 — 16× the pixels of a 64×64 image, whose MACs are 16× smaller again.
-
-Default γ = 40 for the default CPU study (built-in photos grey2colour at 64×64,
-``UNetSpace(depth=6, channels=(16, 32, 64, 128))``, 5 mini-epochs of 64 training crops, 32
-validation crops, ndf 32). Measured on 10 random genomes (``random.Random(0)``), 2 seeds each:
-
-* L_Gen 18.7–36.7 (mean 28.2, s.d. across genomes 5.6; λ·L1 ≈ 18–34 dominates, l_gan ≈ 1–2.7);
-  seed-to-seed noise: mean |ΔL_Gen| 2.1 between two seeds of one genome;
-* generator cost 0.012–0.229 GMACs per image (mean 0.063; the space spans 0.004 for all-16
-  without skips to 0.288 for all-128 with every skip).
-
-γ = 40 makes ``γ·p(q)`` 0.5–9.2 (mean 2.5): ≈ 9 % of the mean L_Gen for a genome of mean
-cost, up to ≈ 50 % for the costliest sampled genome. Cost thus breaks near-ties and charges
-40 L_Gen per GMAC (0.1 GMACs must buy ≈ 0.04 of L1), while the best-quality sampled genome
-(L_Gen 18.7 at 0.23 GMACs) still outranks the cheapest ones (L_Gen ≈ 26–33 at 0.013). With
-γ = 20 the ranking hardly moved from γ = 0; at γ = 75 cost dominated it. For comparison, the
-paper's γ = 0.1 adds 0.1 × 18.15 ≈ 1.8 to pix2pix's unet_256 on cityscapes. γ = 0 searches on
-quality alone.
+Default γ = 40 (:data:`DEFAULT_GAMMA`) for the default CPU study; its calibration and the
+paper's γ scale are in :mod:`nasga.tasks.pix2pix_losses`.
 """
 
 from __future__ import annotations
@@ -50,7 +25,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -78,6 +52,7 @@ from nasga.models import PatchGANDiscriminator, UNetGenerator
 from nasga.spaces import NasgaInputError, UNetGenome, UNetSpace
 import nasga.tasks._torch as T
 from nasga.tasks.base import Evaluation, EvaluationError
+import nasga.tasks.pix2pix_losses as P
 
 DATASETS = ("photos", "aligned")
 DIRECTIONS = ("AtoB", "BtoA")
@@ -155,6 +130,17 @@ class TranslationTask(BudgetedTask):
     ) -> None:
         if not isinstance(space, UNetSpace):
             raise NasgaInputError("space", f"the unet task needs a UNetSpace, got {space!r}")
+        self._set_data(space, dataset, data_root, direction, photo_task, image_size)
+        self._set_training(epochs=epochs, batch_size=batch_size, lr=lr, beta1=beta1, lam=lam,
+                           gamma=gamma, max_macs=max_macs, max_params=max_params, ndf=ndf)
+        self._set_subsets(max_train, max_val, data_seed)
+        self.device = T.check_device(device)
+        self.grid_images = check_int("grid_images", grid_images, minimum=0)
+        self._on_device: tuple[str, tuple[torch.Tensor, ...]] | None = None
+
+    def _set_data(self, space: UNetSpace, dataset: str, data_root: str | Path | None,
+                  direction: str, photo_task: str, image_size: int) -> None:
+        """The dataset, its folder, direction or photo task, and the image size."""
         if dataset not in DATASETS:
             raise NasgaInputError("dataset", f"must be one of {DATASETS}, got {dataset!r}")
         if dataset == "aligned" and data_root is None:
@@ -173,6 +159,11 @@ class TranslationTask(BudgetedTask):
         self.data_root = None if data_root is None else str(data_root)
         self.direction = direction
         self.photo_task = photo_task
+
+    def _set_training(self, *, epochs: int, batch_size: int, lr: float, beta1: float, lam: float,
+                      gamma: float, max_macs: float | None, max_params: float | None,
+                      ndf: int) -> None:
+        """The mini-training's settings, γ and the cost budget."""
         self.epochs = check_int("epochs", epochs, minimum=1, maximum=MAX_EPOCHS, why=WHY_EPOCHS)
         self.batch_size = check_int("batch_size", batch_size, minimum=1, maximum=MAX_BATCH_SIZE,
                                     why=WHY_BATCH)
@@ -182,20 +173,21 @@ class TranslationTask(BudgetedTask):
         self.gamma = _number("gamma", gamma)
         self.budget = CostBudget(max_macs, max_params)
         self.ndf = check_int("ndf", ndf, minimum=1)
+
+    def _set_subsets(self, max_train: int | None, max_val: int | None, data_seed: int) -> None:
+        """The mini training and validation subsets' sizes (the photos loader's ``n_train`` and
+        ``n_val``) and the seed of the photo crops."""
         self.max_train = check_optional_int("max_train", max_train, maximum=MAX_EXAMPLES,
                                             why=WHY_EXAMPLES)
         self.max_val = check_optional_int("max_val", max_val, maximum=MAX_EXAMPLES,
                                           why=WHY_EXAMPLES)
-        if dataset == "photos" and (self.max_train is None or self.max_val is None):
+        if self.dataset == "photos" and (self.max_train is None or self.max_val is None):
             raise NasgaInputError("max_train" if self.max_train is None else "max_val",
                                   "the photos dataset draws crops: give a number, not None")
-        if dataset == "photos" and self.image_size < 8:
+        if self.dataset == "photos" and self.image_size < 8:
             raise NasgaInputError("image_size", "the photos dataset crops at least 8x8 pixels, "
                                   f"got {self.image_size}")
         self.data_seed = check_int("data_seed", data_seed, minimum=0)
-        self.device = T.check_device(device)
-        self.grid_images = check_int("grid_images", grid_images, minimum=0)
-        self._on_device: tuple[str, tuple[torch.Tensor, ...]] | None = None
 
     # --- data --------------------------------------------------------------------------------
     def check_data(self) -> None:
@@ -302,7 +294,6 @@ class TranslationTask(BudgetedTask):
         """pix2pix's ``optimize_parameters`` for every minibatch; returns D, G loss and seconds."""
         opt_g = torch.optim.Adam(g_net.parameters(), lr=self.lr, betas=(self.beta1, 0.999))
         opt_d = torch.optim.Adam(d_net.parameters(), lr=self.lr, betas=(self.beta1, 0.999))
-        bce, l1 = nn.BCEWithLogitsLoss(), nn.L1Loss()
         dtype = T.amp_dtype(device)
         scaler = T.grad_scaler(device, dtype)
         monitor = T.LossMonitor("discriminator loss", "generator loss")
@@ -323,8 +314,7 @@ class TranslationTask(BudgetedTask):
                 with T.autocast(device, dtype):
                     p_fake = d_net(torch.cat([x, fake.detach()], 1))
                     p_real = d_net(torch.cat([x, y], 1))
-                    loss_d = 0.5 * (bce(p_fake, torch.zeros_like(p_fake))
-                                    + bce(p_real, torch.ones_like(p_real)))
+                    loss_d = P.discriminator_loss(p_fake, p_real)
                 opt_d.zero_grad(set_to_none=True)
                 scaler.scale(loss_d).backward()
                 scaler.step(opt_d)
@@ -332,7 +322,7 @@ class TranslationTask(BudgetedTask):
                 d_net.requires_grad_(False)
                 with T.autocast(device, dtype):
                     p_fake = d_net(torch.cat([x, fake], 1))
-                    loss_g = bce(p_fake, torch.ones_like(p_fake)) + self.lam * l1(fake, y)
+                    loss_g = P.generator_loss(p_fake, fake, y, self.lam)
                 opt_g.zero_grad(set_to_none=True)
                 scaler.scale(loss_g).backward()
                 scaler.step(opt_g)
@@ -357,26 +347,19 @@ class TranslationTask(BudgetedTask):
                 fake = g_net(x)
                 logits = d_net(torch.cat([x, fake], 1))
             fake, logits = fake.float(), logits.float()
-            per_image = logits.flatten(1)
-            sums.append(torch.stack([
-                nn.functional.softplus(-per_image).mean(1).sum(),  # −log D
-                (-nn.functional.softplus(per_image)).mean(1).sum(),  # log(1 − D)
-                (fake - y).abs().flatten(1).mean(1).sum(),
-            ]))
+            sums.append(P.validation_sums(logits, fake, y))
             fakes.append(fake)
-        rows = torch.stack(sums).tolist()
         # summed as Python floats in batch order, exactly as per-batch float() accumulation
-        gan, gan_eq6, l1 = (sum(r[k] for r in rows) for k in range(3))
+        gan, gan_eq6, l1 = P.validation_losses(torch.stack(sums).tolist(), len(a))
         fake = torch.cat(fakes)
-        n = len(a)
-        l_gan = T.check_finite(gan / n, "validation adversarial loss")
-        l_1 = T.check_finite(l1 / n, "validation L1 loss")
-        psnr, ssim = image_quality(fake, b)
+        l_gan = T.check_finite(gan, "validation adversarial loss")
+        l_1 = T.check_finite(l1, "validation L1 loss")
+        psnr, ssim = P.image_quality(fake, b)
         return {
-            "l_gen": l_gan + self.lam * l_1,
+            "l_gen": P.l_gen(l_gan, l_1, self.lam),
             "l_gan": l_gan,
             "l1": l_1,
-            "l_gan_eq6": gan_eq6 / n,
+            "l_gan_eq6": gan_eq6,
             "psnr": psnr,
             "ssim": ssim,
         }, fake
@@ -388,11 +371,11 @@ class TranslationTask(BudgetedTask):
 
     def cost_penalty(self, measurements: dict[str, Any]) -> float:
         """``γ·p(q)``: γ times the generator's GMACs per image (eq. 7)."""
-        return self.gamma * float(measurements["macs"]) / 1e9
+        return P.cost_penalty(measurements["macs"], self.gamma)
 
     def fitness(self, measurements: dict[str, Any]) -> float:
         """Eq. 7: ``1 / (l_gen + γ·macs/1e9)``, from stored measurements and ``self.gamma``."""
-        return 1.0 / (float(measurements["l_gen"]) + self.cost_penalty(measurements))
+        return P.fitness(measurements["l_gen"], measurements["macs"], self.gamma)
 
     def config(self) -> dict[str, Any]:
         """Settings that define the task; ``build_task(space, config())`` rebuilds it."""
@@ -406,21 +389,3 @@ class TranslationTask(BudgetedTask):
             "data_seed": self.data_seed, "device": self.device, "grid_images": self.grid_images,
         }
 
-
-def image_quality(fake: torch.Tensor, real: torch.Tensor) -> tuple[float, float]:
-    """Mean PSNR (dB) and SSIM over a batch of [-1, 1] images, measured on [0, 1].
-
-    SSIM uses scikit-image's 7×7 window (smaller, odd, for images under 7 pixels).
-    """
-    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
-
-    x = ((fake.detach().float().cpu().clamp(-1, 1) + 1) / 2).numpy().astype(np.float64)
-    y = ((real.detach().float().cpu().clamp(-1, 1) + 1) / 2).numpy().astype(np.float64)
-    side = min(x.shape[-2:])
-    win = min(7, side if side % 2 else side - 1)
-    psnr, ssim = [], []
-    for p, t in zip(x, y):
-        mse = float(np.mean((p - t) ** 2))
-        psnr.append(100.0 if mse == 0 else peak_signal_noise_ratio(t, p, data_range=1.0))
-        ssim.append(structural_similarity(t, p, data_range=1.0, channel_axis=0, win_size=win))
-    return float(np.mean(psnr)), float(np.mean(ssim))
