@@ -285,6 +285,24 @@ def study_seconds(study: optuna.Study) -> float:
 
 
 def markdown(res: dict[str, Any], plan: dict[str, Any], command: str) -> str:
+    """The README's results section: one paragraph and table per part."""
+    lines = [
+        f"All of it: `{command}` on this machine (2 cores, no GPU); the parts took "
+        f"{_minutes(res['seconds'])} of wall time in all. Each part's time below is its own "
+        "(the studies' trial timestamps, the runs' and trainings' clocks), so it holds across "
+        "resumed invocations.",
+        "",
+    ]
+    lines += _md_table1(res, plan)
+    lines += _md_ga_vs_random(res, plan)
+    lines += _md_dense(res, plan)
+    lines += _md_unet(res, plan)
+    lines += _md_shape(res)
+    return "\n".join(lines)
+
+
+def _md_table1(res: dict[str, Any], plan: dict[str, Any]) -> list[str]:
+    """Part 1: the Genetic CNN's paper 004 Table 1 rows and whether mean and median rise."""
     t1 = res["table1"]
     rows = t1["rows"]
     last = rows[-1]["generation"]
@@ -292,11 +310,6 @@ def markdown(res: dict[str, Any], plan: dict[str, Any], command: str) -> str:
              r["generation"] % 10 == 0]
     g = plan["gcnn"]
     lines = [
-        f"All of it: `{command}` on this machine (2 cores, no GPU); the parts took "
-        f"{_minutes(res['seconds'])} of wall time in all. Each part's time below is its own "
-        "(the studies' trial timestamps, the runs' and trainings' clocks), so it holds across "
-        "resumed invocations.",
-        "",
         f"**1. Genetic CNN, paper 004 Table 1 protocol** — digits, stages {tuple(g['stages'])}, "
         f"N={g['population']}, T={g['generations']}, pC=qC=0.2, pM=0.8, qM=0.05, every "
         f"reappearance re-trained and averaged; {t1['trainings']} trainings in "
@@ -314,30 +327,45 @@ def markdown(res: dict[str, Any], plan: dict[str, Any], command: str) -> str:
               f"{'both rise' if rows[-1]['mean'] > first['mean'] and rows[-1]['median'] > first['median'] else 'they do not both rise'}"
               f" (paper 004: both rise); the spread (Std) goes {first['std']:.4f} → "
               f"{rows[-1]['std']:.4f}.", ""]
+    return lines
+
+
+def _md_ga_vs_random(res: dict[str, Any], plan: dict[str, Any]) -> list[str]:
+    """Part 2: GA vs random search on an equal budget, best found per seed."""
     c = plan["compare"]
     per: dict[str, list[float]] = {}
     for r in res["ga_vs_random"].values():
         per.setdefault(r["sampler"], []).append(r["best"])
-    lines += [f"**2. GA vs random search, equal budget** (§4.1.3) — the same task and space, "
-              f"{c['budget']} trainings per run, {c['seeds']} seeds, every proposal trained; best "
-              f"mean validation accuracy found ({_minutes(res['ga_vs_random_seconds'])}, two runs at a "
-              "time):", "",
-              "| sampler | best found, mean ± s.e. | per seed |", "|---|---:|---|"]
+    lines = [f"**2. GA vs random search, equal budget** (§4.1.3) — the same task and space, "
+             f"{c['budget']} trainings per run, {c['seeds']} seeds, every proposal trained; best "
+             f"mean validation accuracy found ({_minutes(res['ga_vs_random_seconds'])}, two runs at a "
+             "time):", "",
+             "| sampler | best found, mean ± s.e. | per seed |", "|---|---:|---|"]
     lines += [f"| {s} | {_fmt(v)} | {', '.join(f'{x:.4f}' for x in v)} |" for s, v in per.items()]
+    return lines
+
+
+def _md_dense(res: dict[str, Any], plan: dict[str, Any]) -> list[str]:
+    """Part 3: the dense network against the searched ones, re-trained."""
     d = res["dense"]
-    lines += ["", f"**3. Dense vs searched** (§4.1.4) — each re-trained {plan['dense_repeats']} "
-              f"times with fresh seeds ({_minutes(res['dense_seconds'])}):", "",
-              "| genome | validation accuracy, mean ± s.e. |", "|---|---:|"]
+    lines = ["", f"**3. Dense vs searched** (§4.1.4) — each re-trained {plan['dense_repeats']} "
+             f"times with fresh seeds ({_minutes(res['dense_seconds'])}):", "",
+             "| genome | validation accuracy, mean ± s.e. |", "|---|---:|"]
     lines += [f"| {name}: `{v['genome']}` | {_fmt(v['acc'])} |" for name, v in d.items()]
+    return lines
+
+
+def _md_unet(res: dict[str, Any], plan: dict[str, Any]) -> list[str]:
+    """Parts 4 and 5: the U-Net searches per γ, their final trainings and the transfer."""
     u = plan["unet"]
     size = next(iter(res["unet"].values()))["config"]["task"]["image_size"]
-    lines += ["", f"**4. U-Net search on facades** (paper 000 Table 1 shape) — {size}×{size} "
-              "label→photo, "
-              f"depth {u['space']['depth']}, channels {u['space']['channels']}, K={u['population']}, "
-              f"T={u['generations']}, {u['task'].get('epochs')} mini-epochs on "
-              f"{u['task'].get('max_train')} training pairs; fitness 1/(L_Gen + γ·GMACs). Searches:",
-              "", "| γ | trials | trainings | reused from the other γ | time | best genome |",
-              "|---:|---:|---:|---:|---:|---|"]
+    lines = ["", f"**4. U-Net search on facades** (paper 000 Table 1 shape) — {size}×{size} "
+             "label→photo, "
+             f"depth {u['space']['depth']}, channels {u['space']['channels']}, K={u['population']}, "
+             f"T={u['generations']}, {u['task'].get('epochs')} mini-epochs on "
+             f"{u['task'].get('max_train')} training pairs; fitness 1/(L_Gen + γ·GMACs). Searches:",
+             "", "| γ | trials | trainings | reused from the other γ | time | best genome |",
+             "|---:|---:|---:|---:|---:|---|"]
     for gamma, r in res["unet"].items():
         lines.append(f"| {gamma} | {r['trials']} | {r['trainings']} | {r['reused']} | "
                      f"{_minutes(r['seconds'])} | `{r['best']}` |")
@@ -350,14 +378,18 @@ def markdown(res: dict[str, Any], plan: dict[str, Any], command: str) -> str:
               "trained on the built-in photo task (grey→colour, never searched there) against "
               f"pix2pix's layout, same budget ({_minutes(res['transfer_seconds'])}):", ""]
     lines += _final_table(res["transfer"])
+    return lines
+
+
+def _md_shape(res: dict[str, Any]) -> list[str]:
+    """Part 6: what the searched U-Nets look like (skips kept, channels, widest layer)."""
     o = res["observations"]
     skips = ", ".join(f"{x:.0%}" for x in o["skip_kept"])
     chans = ", ".join(f"{x:.0f}" for x in o["mean_channels"])
     widest = ", ".join(f"{x:.0%}" for x in o["widest_at"])
-    lines += ["", f"**6. What the searched U-Nets look like** (§4.3) — the top 5 genomes of each γ "
-              f"({o['n']} in all), levels outermost first: skip kept {skips}; mean channels "
-              f"{chans}; widest layer at each level {widest}.", ""]
-    return "\n".join(lines)
+    return ["", f"**6. What the searched U-Nets look like** (§4.3) — the top 5 genomes of each γ "
+            f"({o['n']} in all), levels outermost first: skip kept {skips}; mean channels "
+            f"{chans}; widest layer at each level {widest}.", ""]
 
 
 def _final_table(rows: dict[str, Any]) -> list[str]:
