@@ -114,6 +114,16 @@ class MeasurementPool:
         return out
 
 
+def _older_claims(study: optuna.Study, number: int) -> int:
+    """Trials numbered below ``number`` that are COMPLETE, RUNNING or WAITING (a retry copy),
+    confirmation trials aside: the evaluations that count towards a search's total before this
+    trial's. Trial numbers are assigned atomically and a trial that ends COMPLETE is in one of
+    these states all along, so at most ``max_trials`` trials of a search can complete."""
+    live = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
+    return sum(t.number < number and CONFIRM_ATTR not in t.user_attrs
+               for t in study.get_trials(deepcopy=False, states=live))
+
+
 class Objective:
     """Callable for ``study.optimize``: suggests the space's params, caches, evaluates.
 
@@ -134,6 +144,10 @@ class Objective:
             U-Net search at another γ); ``None`` trains everything here.
         last_generation: The search's last GA generation: a trial that a worker claimed
             beyond it (several workers racing at the end) is pruned before training.
+        max_trials: Samplers without generations (aging evolution, the built-ins): the
+            search's number of evaluations. A trial that finds this many older COMPLETE,
+            RUNNING or WAITING trials (confirmation trials aside) is pruned before training, so workers
+            racing at the end evaluate nothing twice (:meth:`nasga.run.Search.unclaimed`).
     """
 
     def __init__(
@@ -150,6 +164,7 @@ class Objective:
         grace_period: float = 30.0,
         measurements_from: MeasurementPool | None = None,
         last_generation: int | None = None,
+        max_trials: int | None = None,
     ) -> None:
         self.space = space
         self.task = task
@@ -164,6 +179,7 @@ class Objective:
         self.grace_period = grace_period
         self.measurements_from = measurements_from
         self.last_generation = last_generation
+        self.max_trials = max_trials
 
     def suggest(self, trial: optuna.Trial) -> dict[str, int]:
         """Suggest every gene of the space (the sampler's errors propagate)."""
@@ -203,6 +219,10 @@ class Objective:
                 and generation > self.last_generation):
             raise optuna.TrialPruned(f"generation {generation} is beyond the search's last "
                                      f"({self.last_generation})")
+        if self.max_trials is not None and CONFIRM_ATTR not in trial.user_attrs:
+            if _older_claims(trial.study, trial.number) >= self.max_trials:
+                raise optuna.TrialPruned(f"the search's {self.max_trials} evaluations are "
+                                         "complete or running")
         key = genome.key
         trial.set_user_attr(R.GENOME, genome.to_string())
         trial.set_user_attr(R.KEY, key)

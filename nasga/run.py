@@ -79,9 +79,26 @@ class Search:
             done, total = self.study.sampler.progress(  # type: ignore[attr-defined]
                 self.study, self.generations)
             return total - done
-        trials = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        complete = sum(CONFIRM_ATTR not in t.user_attrs for t in trials)  # confirm(): extra
-        return max(0, self.population * (self.generations + 1) - complete)
+        return self._left((TrialState.COMPLETE,))
+
+    def unclaimed(self) -> int:
+        """Evaluations nobody works on yet: GA, :meth:`remaining` (its tickets wait for work);
+        other samplers, the total less COMPLETE, RUNNING and WAITING trials, so that workers
+        racing at the end start no evaluation beyond the total (the objective prunes any that
+        does)."""
+        if self.is_ga:
+            return self.remaining()
+        return self._left((TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING))
+
+    def _left(self, states: tuple[TrialState, ...]) -> int:
+        trials = self.study.get_trials(deepcopy=False, states=states)
+        counted = sum(CONFIRM_ATTR not in t.user_attrs for t in trials)  # confirm(): extra
+        return max(0, total_evaluations(self.strategy) - counted)
+
+
+def total_evaluations(strategy: Any) -> int:
+    """A search's evaluations: ``population × (generations + 1)`` (paper 004: ``N·(T+1)``)."""
+    return int(strategy.population) * (int(strategy.generations) + 1)
 
 
 def resolve_storage(cfg: dict[str, Any], storage: str | None, *, workers: int = 1) -> str:
@@ -190,7 +207,8 @@ def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
                           heartbeat_interval=cfg["study"]["heartbeat_interval"],
                           grace_period=cfg["study"]["grace_period"],
                           measurements_from=pool,
-                          last_generation=strategy.generations if is_ga else None)
+                          last_generation=strategy.generations if is_ga else None,
+                          max_trials=None if is_ga else total_evaluations(strategy))
     return Search(cfg, storage_url, study, space, strategy, objective)
 
 
@@ -256,7 +274,7 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
     from tqdm import tqdm
 
     limit = max_failures_in_a_row or max(3, search.population)
-    total = search.population * (search.generations + 1)
+    total = total_evaluations(search.strategy)
     reported = {row.generation for row in search.stats() if search.generation_finished(row.generation)}
     bar = tqdm(total=total, initial=total - search.remaining(), unit="eval", disable=not progress,
                dynamic_ncols=True)
@@ -281,8 +299,8 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
 
     try:
         while True:
-            if not search.done():
-                search.study.optimize(search.objective, n_trials=search.remaining(),
+            if not search.done() and (search.is_ga or search.unclaimed()):
+                search.study.optimize(search.objective, n_trials=search.unclaimed(),
                                       callbacks=[callback], gc_after_trial=True)
                 if state["fails"] >= limit:
                     raise RuntimeError(f"{state['fails']} trials failed in a row; last reason: "
@@ -365,4 +383,4 @@ def load_search(storage_url: str, study_name: str, *, device: str | None = None)
 
 
 __all__ = ["Search", "STORAGE_ENV", "dashboard_command", "generation_line", "load_search",
-           "open_search", "optimize", "resolve_storage", "summary"]
+           "open_search", "optimize", "resolve_storage", "summary", "total_evaluations"]

@@ -223,3 +223,40 @@ def test_genome_too_large_for_memory_is_a_failed_trial() -> None:
     assert trial.state == TrialState.FAIL
     reason = trial.user_attrs["fail_reason"]
     assert reason.startswith("EvaluationError: 1-11|1-11-111 needs about") and "\n" not in reason
+
+
+def test_max_trials_prunes_a_trial_beyond_the_total_and_counts_only_live_older_trials() -> None:
+    space = small_gcnn()
+    objective = Objective(space=space, task=SyntheticTask(space), max_evaluations=None,
+                          max_trials=3)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(0))
+    trials = [study.ask() for _ in range(5)]  # 0..4 all RUNNING
+    with pytest.raises(optuna.TrialPruned, match="3 evaluations are complete or running"):
+        objective(trials[3])  # 0, 1, 2 are older and RUNNING: the total is claimed
+    study.tell(trials[3], state=TrialState.PRUNED)
+    assert math.isfinite(objective(trials[2]))  # two older claims: evaluates
+    study.tell(trials[1], state=TrialState.FAIL)  # a failed trial frees its place
+    assert math.isfinite(objective(trials[4]))  # older live: 0, 2 (3 pruned, 1 failed)
+
+
+def test_max_trials_counts_waiting_retries_and_ignores_confirmation_trials() -> None:
+    from nasga.objective import CONFIRM_ATTR
+
+    space = small_gcnn()
+    objective = Objective(space=space, task=SyntheticTask(space), max_evaluations=None,
+                          max_trials=2)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(0))
+    study.enqueue_trial({}, user_attrs={CONFIRM_ATTR: 3})
+    confirmation = study.ask()  # number 0, a confirmation: never pruned, never counted
+    assert confirmation.number == 0 and math.isfinite(objective(confirmation))
+    first = study.ask()  # number 1
+    study.enqueue_trial({})  # number 2 stays WAITING (e.g. a stale trial's retry copy)
+
+    def fresh() -> optuna.Trial:  # a new RUNNING trial that does not pop the WAITING one
+        return optuna.Trial(study, study._storage.create_new_trial(study._study_id))
+
+    third = fresh()
+    assert [first.number, third.number] == [1, 3]
+    with pytest.raises(optuna.TrialPruned):
+        objective(third)  # older live: 1 (RUNNING) and 2 (WAITING)
+    assert math.isfinite(objective(first))
