@@ -50,8 +50,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 import nasga.records as R
 from nasga.errors import check_probability
-from nasga.operators import mut_channel_set, mut_flip_bit
-from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space, UNetSpace
+from nasga.spaces import NasgaInputError, Space
 
 _LIVE = (TrialState.COMPLETE, TrialState.RUNNING)
 
@@ -118,7 +117,7 @@ class AgingEvolutionSampler(BaseSampler):
         reevaluate = check_probability("reevaluate", reevaluate)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise NasgaInputError("seed", f"must be an integer or None, got {seed!r}")
-        if space is not None and not isinstance(space, (GeneticCNNSpace, UNetSpace)):
+        if space is not None and not isinstance(space, Space):
             raise NasgaInputError(
                 "space", f"must be a GeneticCNNSpace, a UNetSpace or None, got {space!r}")
         if independent_sampler is not None and not isinstance(independent_sampler, BaseSampler):
@@ -331,30 +330,14 @@ def tournament(values: Sequence[float], sample_size: int, rng: random.Random) ->
 
 
 def mutate_one_gene(space: Space, genes: list[int], rng: random.Random) -> list[int]:
-    """Change exactly one gene of ``genes`` in place with the space's mutation operator.
+    """Change exactly one gene of ``genes`` in place with the space's mutation operator
+    (the space's ``mutate_one`` hook).
 
     Genetic-CNN: :func:`~nasga.operators.mut_flip_bit` with ``q_M = 1`` on one uniformly drawn
     bit. U-Net: :func:`~nasga.operators.mut_channel_set` on one uniformly drawn gene (a channel
     gene moves to another choice, a skip bit flips; channel genes only with >= 2 choices).
     """
-    if isinstance(space, GeneticCNNSpace):
-        i = rng.randrange(len(genes))
-        mut_flip_bit(genes, qm=1.0, rng=rng, bounds=(i, i + 1))
-        return genes
-    c_start, c_stop = space.channel_bounds
-    s_start, s_stop = space.skip_bounds
-    eligible = list(range(s_start, s_stop))
-    if len(space.choices) >= 2:
-        eligible = list(range(c_start, c_stop)) + eligible
-    if not eligible:
-        return genes
-    g = rng.choice(eligible)
-    channel = c_start <= g < c_stop
-    mut_channel_set(genes, channel_bounds=(g, g + 1) if channel else (c_start, c_start),
-                    n_choices=len(space.choices),
-                    skip_bounds=(s_start, s_start) if channel else (g, g + 1),
-                    qm=1.0, rng=rng, at_least_one=False)
-    return genes
+    return space.mutate_one(genes, rng)
 
 
 def resample(dist: BaseDistribution, current: Any, rng: random.Random) -> Any:

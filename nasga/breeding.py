@@ -177,7 +177,8 @@ def breed_children(strategy: Any, space: Space, parents: list[FrozenTrial],
     n = strategy.population if n is None else n
     admission = admission or Admission()
     genes = [space.to_vector(space.from_params(t.params)) for t in parents]
-    weights = selection_values(values, nonnegative=strategy.name == "unet")
+    weights = selection_values(values,
+                               nonnegative=getattr(strategy, "nonnegative_selection", False))
     out: list[dict[str, Any]] = []
     pool: list[Any] = []
     for _ in range(n):

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from nasga.baselines import SAMPLER_NAMES
-from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space, UNetSpace
+from nasga.spaces import SPACES, NasgaInputError, Space, space_class, space_from_config
 from nasga.study import GRACE_PERIOD, HEARTBEAT_INTERVAL
 
 if sys.version_info >= (3, 11):
@@ -33,12 +33,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-TASKS = ("unet", "genetic-cnn")
+TASKS = tuple(SPACES)  # a study's task names its search space: "unet", "genetic-cnn"
 SAMPLERS = SAMPLER_NAMES
 _TABLES = ("study", "space", "strategy", "task")
 _STUDY_KEYS = {"name": str, "task": str, "sampler": str, "seed": int, "storage": str,
                "heartbeat_interval": int, "grace_period": int, "reuse_from": list}
-_SPACE_KEYS = {"unet": {"depth": int, "channels": list}, "genetic-cnn": {"stages": list}}
 STUDIES_DIR = Path("studies")
 # The shipped study files: ``studies/`` of the source tree (a checkout, an editable install); a
 # wheel installs the same files as ``nasga/studies/`` (setup.cfg maps the folder into the package).
@@ -176,8 +175,8 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
             raise NasgaInputError(f"study.{key}", f"unknown key; known: {', '.join(_STUDY_KEYS)}")
         _check_type(f"study.{key}", value, _STUDY_KEYS[key])
     task = study.setdefault("task", "unet")
-    if task not in TASKS:
-        raise NasgaInputError("study.task", f"must be one of {', '.join(TASKS)}, got {task!r}")
+    if task not in SPACES:
+        raise NasgaInputError("study.task", f"must be one of {', '.join(SPACES)}, got {task!r}")
     study.setdefault("name", task)
     study.setdefault("sampler", "ga")
     study.setdefault("seed", 0)
@@ -233,25 +232,20 @@ def _check_sizes(strategy: dict[str, Any]) -> None:
 
 
 def build_space(cfg: dict[str, Any]) -> Space:
-    """The genome space of a config."""
+    """The genome space of a config: ``study.task`` names it in :data:`nasga.spaces.SPACES`,
+    whose ``config_keys`` say which ``[space]`` keys it takes (lists: positive integers)."""
     task = cfg["study"]["task"]
     space_cfg = cfg.get("space", {})
-    known = _SPACE_KEYS[task]
+    known = space_class(task).config_keys
     for key, value in space_cfg.items():
         if key not in known:
             raise NasgaInputError(f"space.{key}", f"unknown key for task {task!r}; known: "
                                   f"{', '.join(known)}")
         _check_type(f"space.{key}", value, known[key])
-    if task == "genetic-cnn":
-        stages = space_cfg.get("stages", [3, 4, 5])
-        _int_list("space.stages", stages)
-        return GeneticCNNSpace(tuple(stages))
-    channels = space_cfg.get("channels", [64, 128, 256, 512])
-    _int_list("space.channels", channels)
-    try:
-        return UNetSpace(space_cfg.get("depth", 8), tuple(channels))
-    except NasgaInputError as exc:
-        raise exc.within("space") from None
+    for key, value in space_cfg.items():
+        if known[key] is list:
+            _int_list(f"space.{key}", value)
+    return space_from_config(task, space_cfg)
 
 
 def _int_list(field: str, values: list[Any]) -> None:
@@ -267,10 +261,11 @@ def strategy_config(cfg: dict[str, Any]) -> dict[str, Any]:
     from nasga.strategies import get_strategy
 
     overrides = dict(cfg.get("strategy", {}))
-    preset = overrides.pop("preset", cfg["study"]["task"])
+    own = space_class(cfg["study"]["task"]).strategy_name
+    preset = overrides.pop("preset", own)
     if overrides.get("max_evaluations") == 0:  # TOML has no null: 0 = train every reappearance
         overrides["max_evaluations"] = None
-    if preset not in ("unet", "genetic-cnn") or preset != cfg["study"]["task"]:
+    if preset != own:
         raise NasgaInputError(
             "strategy.preset", f"must match study.task {cfg['study']['task']!r}, got {preset!r}"
         )

@@ -1,29 +1,23 @@
-"""Readable and JSON summaries of a genome: structure, key, parameters and MACs."""
+"""Readable and JSON summaries of a genome: structure, key, parameters and MACs.
+
+What differs between spaces comes from the :class:`~nasga.spaces.Space` hooks (``build_model``,
+``check_image_size``, ``structure``, ``describe_lines``); the space is found by name in
+:data:`nasga.spaces.SPACES`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from nasga.spaces import (
-    GeneticCNNGenome, GeneticCNNSpace, Genome, NasgaInputError, Space, UNetGenome, UNetSpace,
-)
+from nasga.spaces import Genome, NasgaInputError, Space, space_class
 
 
 def build_model(space: Space, genome: Genome, *, in_channels: int = 3, n_classes: int = 10,
                 out_channels: int | None = None, image_size: int = 32,
                 filters: tuple[int, ...] | None = None):
-    """The ``nn.Module`` of a genome (imports torch lazily)."""
-    if isinstance(space, UNetSpace):
-        from nasga.models import UNetGenerator
-
-        space.check_image_size(image_size)
-        return UNetGenerator(genome, input_nc=in_channels,
-                             output_nc=out_channels if out_channels is not None else in_channels)
-    from nasga.models import GeneticCNN
-    from nasga.models.genetic_cnn import PAPER_FILTERS
-
-    return GeneticCNN(genome, in_channels=in_channels, n_classes=n_classes,
-                      filters=filters or PAPER_FILTERS, image_size=image_size)
+    """The ``nn.Module`` of a genome: the space's ``build_model`` hook (imports torch lazily)."""
+    return space.build_model(genome, in_channels=in_channels, n_classes=n_classes,
+                             out_channels=out_channels, image_size=image_size, filters=filters)
 
 
 MAX_DESCRIBE_IMAGE_SIZE = 65536
@@ -50,8 +44,7 @@ def check_buildable(space: Space, genome: Genome, *, image_size: int, in_channel
     _positive("in_channels", in_channels, MAX_CHANNELS, "every convolution needs input channels")
     _positive("classes", n_classes, 10**6, "the classifier needs at least one output")
     space.to_vector(genome)  # the genome belongs to the space
-    if isinstance(space, UNetSpace):
-        space.check_image_size(image_size)
+    space.check_image_size(image_size)
     from nasga.models.memory import check_memory, estimate_memory, memory_limit
 
     est = estimate_memory(lambda: build_model(space, genome, in_channels=in_channels,
@@ -62,30 +55,6 @@ def check_buildable(space: Space, genome: Genome, *, image_size: int, in_channel
                  what=f"{genome.to_string()!r} at {image_size}x{image_size} "
                       f"({est.params:,} parameters, {est.activation_bytes / 1e9:,.1f} GB of "
                       "activations per image)")
-
-
-def structure(genome: Genome) -> dict[str, Any]:
-    """Per-layer channels and kept skips (U-Net) or per-stage nodes and edges (Genetic CNN)."""
-    if isinstance(genome, UNetGenome):
-        return {
-            "encoder_channels": list(genome.channels),
-            "skips_kept": [i for i, b in enumerate(genome.skips) if b],
-            "skips_removed": [i for i, b in enumerate(genome.skips) if not b],
-        }
-    assert isinstance(genome, GeneticCNNGenome)
-    return {
-        "stages": [
-            {
-                "nodes": g.n_nodes,
-                "active_nodes": list(g.active_nodes),
-                "edges": sorted([list(e) for e in g.edges]),
-                "sources": list(g.sources),
-                "sinks": list(g.sinks),
-                "convolutions": g.n_convolutions,
-            }
-            for g in genome.graphs
-        ]
-    }
 
 
 def describe(space: Space, genome: Genome, *, image_size: int, in_channels: int = 3,
@@ -116,7 +85,7 @@ def describe(space: Space, genome: Genome, *, image_size: int, in_channels: int 
         "macs": cost.macs,
         "conv_macs": cost.conv_macs,
         "paper_macs": cost.paper_macs,
-        **structure(genome),
+        **space.structure(genome),
     }
 
 
@@ -130,27 +99,16 @@ def format_text(info: dict[str, Any]) -> str:
         f"MACs:       {info['macs'] / 1e6:,.1f} M per {info['image_size']}x{info['image_size']} "
         f"image (paper-convention: {info['paper_macs'] / 1e6:,.1f} M)",
     ]
-    if info["space"] == UNetSpace.name:
-        ch = info["encoder_channels"]
-        kept = set(info["skips_kept"])
-        for i, c in enumerate(ch):
-            skip = "" if i == len(ch) - 1 else ("  skip kept" if i in kept else "  skip removed")
-            lines.append(f"  encoder {i}: {c:>4} ch{skip}")
-    else:
-        for s, st in enumerate(info["stages"], start=1):
-            edges = " ".join(f"{i}->{j}" for i, j in st["edges"]) or "(none: one convolution)"
-            lines.append(f"  stage {s}: {st['nodes']} nodes, active {st['active_nodes']}, "
-                         f"edges {edges}, {st['convolutions']} convs")
+    lines += space_class(info["space"]).describe_lines(info)
     return "\n".join(lines)
 
 
-def space_from_args(name: str, *, stages: tuple[int, ...] | None = None, depth: int | None = None,
-                    channels: tuple[int, ...] | None = None) -> Space:
-    """A space from command-line style arguments."""
-    if name == GeneticCNNSpace.name:
-        return GeneticCNNSpace(stages or (3, 4, 5))
-    if name == UNetSpace.name:
-        return UNetSpace(depth or 8, channels or (64, 128, 256, 512))
-    from nasga.spaces import NasgaInputError
+def space_from_args(name: str, *, genome: str | None = None, **options: Any) -> Space:
+    """A space from command-line style options (``stages``, ``depth``, ``channels``; ``None`` =
+    the space's default, another space's options ignored); ``genome``, the string to describe,
+    may fill a size left unset (a U-Net's depth).
 
-    raise NasgaInputError("space", f"must be 'unet' or 'genetic-cnn', got {name!r}")
+    Raises:
+        NasgaInputError: ``space``: an unknown name; or a bad option value.
+    """
+    return space_class(name).from_options(options, genome)

@@ -25,7 +25,7 @@ from deap import base
 from nasga.errors import NasgaInputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from nasga.spaces import Space
+    from nasga.spaces.base import Space
 
 Individual = MutableSequence[int]
 Bounds = tuple[int, int]

@@ -51,7 +51,7 @@ from nasga.breeding import (
     Admission, breed_children, genome_key, has_genome, key_values, measurement_counts,
     random_children, signed,
 )
-from nasga.spaces import GeneticCNNSpace, Genome, NasgaInputError, Space
+from nasga.spaces import Genome, NasgaInputError, Space
 from nasga.strategies import MODES, get_strategy
 
 _logger = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class GeneticSampler(BaseSampler):
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise NasgaInputError("seed", f"must be an integer or None, got {seed!r}")
         if strategy is None:
-            strategy = get_strategy("genetic-cnn" if isinstance(space, GeneticCNNSpace) else "unet")
+            strategy = get_strategy(space.strategy_name)
         self._independent = independent_sampler or RandomSampler(seed=seed)
         self._rng = LazyRandomState(seed)
         self._space = space

@@ -63,6 +63,9 @@ class _StrategyBase:
     """Shared validation, overrides and breeding-input checks."""
 
     name: ClassVar[str]
+    #: The selection needs fitness >= 0 (paper 000's roulette ``f/Σf``, eq. 4): breeding shifts
+    #: negative values by the minimum first (:func:`nasga.breeding.selection_values`).
+    nonnegative_selection: ClassVar[bool] = False
     mode: str
     dedup: bool | None
     population: int
@@ -265,6 +268,7 @@ class UNetStrategy(_StrategyBase):
     """
 
     name: ClassVar[str] = "unet"
+    nonnegative_selection: ClassVar[bool] = True  # sel_roulette: f / Σf, paper 000 eq. 4
     _PROBABILITIES: ClassVar[tuple[str, ...]] = ("s1", "s2", "s3", "qm")
     _OPTIONAL: ClassVar[tuple[str, ...]] = ("qm",)
 

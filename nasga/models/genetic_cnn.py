@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from nasga.spaces import GeneticCNNGenome, StageGraph
+from nasga.spaces.genomes import GeneticCNNGenome, StageGraph
 
 PAPER_FILTERS = (8, 8, 16)
 

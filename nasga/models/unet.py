@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from nasga.spaces import UNetGenome
+from nasga.spaces.genomes import UNetGenome
 
 
 class UNetBlock(nn.Module):

@@ -26,7 +26,9 @@ import nasga.report.artifacts as art
 import nasga.report.data as D
 import nasga.report.figures as F
 from nasga.report.drawing import stages_drawing, to_svg, unet_drawing
-from nasga.spaces import GeneticCNNGenome, NasgaInputError, UNetGenome, UNetSpace
+from nasga.spaces import (
+    SPACES, GeneticCNNGenome, GeneticCNNSpace, NasgaInputError, Space, UNetGenome, UNetSpace,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -110,7 +112,7 @@ def build_report(study: optuna.Study, *, artifact_store: Any | None = None) -> R
     best = None if pick is None else pick.trial
     report = Report(f"nasga report: {study.study_name}", _summary(study, cfg, pick))
     add = report.sections.append
-    percent = task == "genetic-cnn"
+    percent = getattr(SPACES.get(task), "percent_fitness", False)
 
     rows = D.generation_table(study)
     if rows:
@@ -128,20 +130,25 @@ def build_report(study: optuna.Study, *, artifact_store: Any | None = None) -> R
                 "baseline samplers keep no lineage)."))
 
     genome = space.parse(str(best.user_attrs[R.GENOME])) if best is not None and space else None
-    if isinstance(genome, UNetGenome) and isinstance(space, UNetSpace):
-        _unet_sections(report, study, cfg, space, genome, best)
-    elif isinstance(genome, GeneticCNNGenome):
-        layouts = D.stage_layouts(genome)
-        add(Section("fig-stages", "Fig. 1 / 5: the best genome's stages",
-                    F.stages_figure(layouts), static=True,
-                    caption=f"best genome {genome} (trial {best.number}); red: default input "
-                            "node, green: default output node, grey: isolated nodes (dropped)"))
-        report.attachments[art.ARCHITECTURE_FILE] = to_svg(
-            stages_drawing(layouts, title=f"{genome}  (trial {best.number})"),
-            title=str(genome)).encode()
+    architecture = ARCHITECTURE_SECTIONS.get(space.name) if genome is not None else None
+    if architecture is not None:
+        architecture(report, study, cfg, space, genome, best)
     _samples_section(report, study, best, artifact_store)
     _optuna_sections(report, study)
     return report
+
+
+def _stage_sections(report: Report, study: optuna.Study, cfg: dict[str, Any],
+                    space: Space, genome: GeneticCNNGenome,
+                    best: optuna.trial.FrozenTrial) -> None:
+    layouts = D.stage_layouts(genome)
+    report.sections.append(Section(
+        "fig-stages", "Fig. 1 / 5: the best genome's stages", F.stages_figure(layouts),
+        static=True, caption=f"best genome {genome} (trial {best.number}); red: default input "
+                             "node, green: default output node, grey: isolated nodes (dropped)"))
+    report.attachments[art.ARCHITECTURE_FILE] = to_svg(
+        stages_drawing(layouts, title=f"{genome}  (trial {best.number})"),
+        title=str(genome)).encode()
 
 
 def _unet_sections(report: Report, study: optuna.Study, cfg: dict[str, Any], space: UNetSpace,
@@ -179,6 +186,13 @@ def _unet_sections(report: Report, study: optuna.Study, cfg: dict[str, Any], spa
     report.attachments[art.ARCHITECTURE_FILE] = to_svg(
         unet_drawing(best_layout, ref_layout, best_title=best_title, reference_title=ref_title),
         title=str(genome)).encode()
+
+
+#: The best genome's architecture sections by space name (:data:`nasga.spaces.SPACES`): paper
+#: 004 Fig. 1/5 stage DAGs, paper 000 Fig. 5 U-Net beside pix2pix's and its loss–MACs plane. A
+#: space without an entry gets none.
+ARCHITECTURE_SECTIONS: dict[str, Callable[..., None]] = {
+    GeneticCNNSpace.name: _stage_sections, UNetSpace.name: _unet_sections}
 
 
 def _samples_section(report: Report, study: optuna.Study, best: optuna.trial.FrozenTrial | None,

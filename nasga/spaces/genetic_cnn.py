@@ -3,217 +3,28 @@
 A network has ``S`` stages; stage ``s`` has ``K_s`` ordinary nodes and is encoded by
 ``K_s (K_s - 1) / 2`` bits in the paper's order (v1,v2), (v1,v3), (v2,v3), (v1,v4), ...
 A bit ``(v_i, v_j)`` set to 1 means node ``j`` sums the output of node ``i`` into its input.
-
-Decoding follows §3.1.1:
-
-* a default input node (a convolution on the previous stage's output) feeds every active node
-  without a predecessor;
-* a default output node sums every active node without a successor and applies a convolution;
-* an isolated node (no edge at all) is dropped;
-* a stage whose bits are all zero is a single convolution, not two.
+The genome and its §3.1.1 decoding (:class:`StageGraph`) are in :mod:`nasga.spaces.genomes`;
+:class:`GeneticCNNSpace` is the codec and the :class:`~nasga.spaces.base.Space` hooks.
 
 This module imports no deep-learning framework.
 """
 
 from __future__ import annotations
 
-import itertools
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from typing import Any, ClassVar
 
 import optuna.distributions as od
 
 from nasga.errors import NasgaInputError
-
-_EXACT_CANON_MAX_NODES = 8
-
-
-def _stage_pairs(n_nodes: int) -> list[tuple[int, int]]:
-    """Edge order of one stage: (1,2), (1,3), (2,3), (1,4), ... (1-based, paper §3.1)."""
-    return [(i, j) for j in range(2, n_nodes + 1) for i in range(1, j)]
-
-
-def stage_bounds(stages: tuple[int, ...]) -> list[tuple[int, int]]:
-    """``(start, stop)`` of each stage's ``K(K−1)/2`` bits in the genome (§3.1.1 order)."""
-    out, start = [], 0
-    for k in stages:
-        out.append((start, start + k * (k - 1) // 2))
-        start += k * (k - 1) // 2
-    return out
-
-
-@dataclass(frozen=True)
-class StageGraph:
-    """The decoded DAG of one stage.
-
-    Attributes:
-        n_nodes: ``K_s``, the number of ordinary nodes the stage encodes.
-        edges: Directed edges ``(i, j)`` with ``i < j`` (1-based node numbers).
-    """
-
-    n_nodes: int
-    edges: frozenset[tuple[int, int]]
-
-    @property
-    def is_empty(self) -> bool:
-        """All bits zero: the stage is one convolution (§3.1.1, second special case)."""
-        return not self.edges
-
-    @cached_property
-    def active_nodes(self) -> tuple[int, ...]:
-        """Nodes with at least one edge; isolated nodes are dropped (§3.1.1)."""
-        return tuple(sorted({n for e in self.edges for n in e}))
-
-    def predecessors(self, node: int) -> tuple[int, ...]:
-        """Nodes whose outputs ``node`` sums before its convolution."""
-        return tuple(sorted(i for i, j in self.edges if j == node))
-
-    def successors(self, node: int) -> tuple[int, ...]:
-        """Nodes that read ``node``'s output."""
-        return tuple(sorted(j for i, j in self.edges if i == node))
-
-    @property
-    def sources(self) -> tuple[int, ...]:
-        """Active nodes fed by the default input node (no predecessor)."""
-        return tuple(n for n in self.active_nodes if not self.predecessors(n))
-
-    @property
-    def sinks(self) -> tuple[int, ...]:
-        """Active nodes summed into the default output node (no successor)."""
-        return tuple(n for n in self.active_nodes if not self.successors(n))
-
-    @property
-    def n_convolutions(self) -> int:
-        """Convolutions the stage performs: 1 if empty, else active nodes + 2 default nodes."""
-        return 1 if self.is_empty else len(self.active_nodes) + 2
-
-    @property
-    def canonical(self) -> str:
-        """A code equal for isomorphic DAGs of active nodes (see :func:`_canonical_stage`)."""
-        return _canonical_stage(self.edges)
-
-
-@lru_cache(maxsize=65536)
-def _canonical_stage(edges: frozenset[tuple[int, int]]) -> str:
-    """Canonical code of a stage DAG, invariant to relabelling its active nodes.
-
-    For up to 8 active nodes the code is exact: the smallest upper-triangular adjacency string
-    over all relabellings that keep every edge pointing forward, prefixed by the node count.
-    Larger stages use a Weisfeiler-Lehman style hash of in/out degrees like NAS-Bench-101's
-    ``graph_util.hash_module`` (isomorphic graphs always collide; distinct graphs almost never).
-    """
-    nodes = sorted({n for e in edges for n in e})
-    m = len(nodes)
-    if m == 0:
-        return "0:"
-    if m > _EXACT_CANON_MAX_NODES:
-        return f"{m}:wl{_wl_hash(nodes, edges)}"
-    pairs = [(i, j) for j in range(m) for i in range(j)]
-    best: str | None = None
-    for perm in itertools.permutations(range(m)):
-        label = {node: perm[k] for k, node in enumerate(nodes)}
-        relabelled = {(label[i], label[j]) for i, j in edges}
-        if any(i > j for i, j in relabelled):
-            continue
-        code = "".join("1" if p in relabelled else "0" for p in pairs)
-        if best is None or code < best:
-            best = code
-    return f"{m}:{best}"
-
-
-def _wl_hash(nodes: list[int], edges: frozenset[tuple[int, int]]) -> str:
-    import hashlib
-
-    preds = {n: [i for i, j in edges if j == n] for n in nodes}
-    succs = {n: [j for i, j in edges if i == n] for n in nodes}
-    labels = {n: f"{len(preds[n])}-{len(succs[n])}" for n in nodes}
-    for _ in range(len(nodes)):
-        labels = {
-            n: hashlib.md5(
-                (
-                    "|".join(sorted(labels[p] for p in preds[n]))
-                    + "/"
-                    + "|".join(sorted(labels[s] for s in succs[n]))
-                    + "/"
-                    + labels[n]
-                ).encode()
-            ).hexdigest()
-            for n in nodes
-        }
-    return hashlib.md5("".join(sorted(labels.values())).encode()).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class GeneticCNNGenome:
-    """A Genetic CNN individual: stage sizes and the flat bit string (paper 004, §3.1).
-
-    Validated on construction; immutable and hashable.
-    """
-
-    stages: tuple[int, ...]
-    bits: tuple[int, ...]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "stages", tuple(self.stages))
-        object.__setattr__(self, "bits", tuple(self.bits))
-        _validate_stages(self.stages)
-        expected = sum(k * (k - 1) // 2 for k in self.stages)
-        if len(self.bits) != expected:
-            raise NasgaInputError(
-                "genome",
-                f"stages {list(self.stages)} need {expected} bits, got {len(self.bits)}",
-            )
-        for b in self.bits:
-            if b not in (0, 1) or isinstance(b, bool):
-                raise NasgaInputError("genome", f"bits must be 0 or 1, got {b!r}")
-
-    @property
-    def stage_slices(self) -> tuple[slice, ...]:
-        """Slices of :attr:`bits` belonging to each stage (the unit of ``cx_stagewise``)."""
-        return tuple(slice(a, b) for a, b in stage_bounds(self.stages))
-
-    @property
-    def graphs(self) -> tuple[StageGraph, ...]:
-        """Per-stage decoded DAGs."""
-        result = []
-        for k, sl in zip(self.stages, self.stage_slices):
-            edges = frozenset(p for p, b in zip(_stage_pairs(k), self.bits[sl]) if b)
-            result.append(StageGraph(n_nodes=k, edges=edges))
-        return tuple(result)
-
-    def to_string(self) -> str:
-        """The paper's form, e.g. ``1-01|0-01-111|0-11-010-0111`` (Table 1)."""
-        stages = []
-        for k, sl in zip(self.stages, self.stage_slices):
-            bits = self.bits[sl]
-            groups, start = [], 0
-            for width in range(1, k):
-                groups.append("".join(str(b) for b in bits[start : start + width]))
-                start += width
-            stages.append("-".join(groups))
-        return "|".join(stages)
-
-    def __str__(self) -> str:
-        return self.to_string()
-
-    @property
-    def key(self) -> str:
-        """Canonical key: equal for genomes that decode to the same network.
-
-        Two genomes share a key when every stage's DAG of active nodes is isomorphic to the
-        other's (isolated nodes dropped, §3.1.1), like NAS-Bench-101's module hash.
-        """
-        return "gcnn/" + "|".join(g.canonical for g in self.graphs)
-
-
-def _validate_stages(stages: Sequence[int]) -> None:
-    if len(stages) < 1:
-        raise NasgaInputError("stages", "need at least one stage, got none")
-    for s, k in enumerate(stages, start=1):
-        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-            raise NasgaInputError("stages", f"stage {s} needs at least 1 node, got {k!r}")
+from nasga.spaces.genomes import (
+    GeneticCNNGenome,
+    StageGraph,
+    stage_bounds,
+    stage_pairs,
+    validate_stages,
+)
 
 
 class GeneticCNNSpace:
@@ -223,16 +34,21 @@ class GeneticCNNSpace:
         stages: Ordinary nodes per stage, ``(K_1, ..., K_S)``; paper: ``(3, 4, 5)``.
     """
 
-    name = "genetic-cnn"
+    name: ClassVar[str] = "genetic-cnn"
+    task_name: ClassVar[str] = "genetic-cnn"  # paper 004's classification task
+    strategy_name: ClassVar[str] = "genetic-cnn"  # paper 004's Algorithm 1
+    config_keys: ClassVar[Mapping[str, type]] = {"stages": list}
+    default_image_size: ClassVar[int] = 32  # CIFAR-10 (§4.1)
+    percent_fitness: ClassVar[bool] = True  # fitness = validation accuracy
 
     def __init__(self, stages: Sequence[int] = (3, 4, 5)) -> None:
-        _validate_stages(list(stages))
+        validate_stages(list(stages))
         self.stages: tuple[int, ...] = tuple(stages)
         self.n_bits = sum(k * (k - 1) // 2 for k in self.stages)
         self._names = [
             f"s{s}_{i}_{j}"
             for s, k in enumerate(self.stages, start=1)
-            for i, j in _stage_pairs(k)
+            for i, j in stage_pairs(k)
         ]
 
     def __repr__(self) -> str:
@@ -317,3 +133,67 @@ class GeneticCNNSpace:
     def _check_same_space(self, genome: GeneticCNNGenome) -> None:
         if not isinstance(genome, GeneticCNNGenome) or genome.stages != self.stages:
             raise NasgaInputError("genome", f"not a genome of {self!r}: {genome!r}")
+
+    # --- construction ------------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, table: Mapping[str, Any]) -> GeneticCNNSpace:
+        """``[space] stages = [...]`` (default: the paper's ``[3, 4, 5]``, §4.1.1)."""
+        return cls(tuple(table.get("stages", [3, 4, 5])))
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], genome: str | None = None
+                     ) -> GeneticCNNSpace:
+        """``nasga describe --stages`` (default ``(3, 4, 5)``); the genome is not consulted."""
+        return cls(options.get("stages") or (3, 4, 5))
+
+    # --- hooks (docs/design.md, "The two genomes") ----------------------------------------
+    def check_image_size(self, image_size: int) -> None:
+        """Any size >= 1 works: each stage's padded 3×3 / stride-2 max-pool rounds the size up."""
+
+    def build_model(self, genome: GeneticCNNGenome, *, in_channels: int = 3, n_classes: int = 10,
+                    out_channels: int | None = None, image_size: int = 32,
+                    filters: tuple[int, ...] | None = None) -> Any:
+        """The :class:`~nasga.models.GeneticCNN` classifier of ``genome`` (§4.1.1; ``filters``
+        per stage default to the paper's 8, 8, 16; ``out_channels`` is unused)."""
+        from nasga.models.genetic_cnn import PAPER_FILTERS, GeneticCNN
+
+        return GeneticCNN(genome, in_channels=in_channels, n_classes=n_classes,
+                          filters=filters or PAPER_FILTERS, image_size=image_size)
+
+    def structure(self, genome: GeneticCNNGenome) -> dict[str, Any]:
+        """Per stage: nodes, active nodes, edges, sources, sinks and convolutions (§3.1.1)."""
+        return {
+            "stages": [
+                {
+                    "nodes": g.n_nodes,
+                    "active_nodes": list(g.active_nodes),
+                    "edges": sorted([list(e) for e in g.edges]),
+                    "sources": list(g.sources),
+                    "sinks": list(g.sinks),
+                    "convolutions": g.n_convolutions,
+                }
+                for g in genome.graphs
+            ]
+        }
+
+    @classmethod
+    def describe_lines(cls, info: Mapping[str, Any]) -> list[str]:
+        """One line per stage: nodes, active nodes, edges and convolutions."""
+        lines = []
+        for s, st in enumerate(info["stages"], start=1):
+            edges = " ".join(f"{i}->{j}" for i, j in st["edges"]) or "(none: one convolution)"
+            lines.append(f"  stage {s}: {st['nodes']} nodes, active {st['active_nodes']}, "
+                         f"edges {edges}, {st['convolutions']} convs")
+        return lines
+
+    def mutate_one(self, genes: list[int], rng: random.Random) -> list[int]:
+        """:func:`~nasga.operators.mut_flip_bit` with ``q_M = 1`` on one uniformly drawn bit
+        (§3.2.3's mutation, one bit at a time)."""
+        from nasga.operators import mut_flip_bit
+
+        i = rng.randrange(len(genes))
+        mut_flip_bit(genes, qm=1.0, rng=rng, bounds=(i, i + 1))
+        return genes
+
+
+__all__ = ["GeneticCNNGenome", "GeneticCNNSpace", "StageGraph", "stage_bounds"]

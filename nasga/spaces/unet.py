@@ -3,7 +3,9 @@
 A genome has ``depth`` channel genes (output channels of each encoder layer, each from the
 choices ``S1``; the decoder mirrors them) and ``depth - 1`` skip bits (``S2``). Skip bit ``i``
 concatenates encoder output ``i`` (0 = outermost, largest feature map) onto the decoder at the
-same resolution. String form: ``64-128-256-512-512-512-512-512|1111111``.
+same resolution. String form: ``64-128-256-512-512-512-512-512|1111111``. The genome class is in
+:mod:`nasga.spaces.genomes`; :class:`UNetSpace` is the codec and the
+:class:`~nasga.spaces.base.Space` hooks.
 
 This module imports no deep-learning framework.
 """
@@ -12,60 +14,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import optuna.distributions as od
 
 from nasga.errors import NasgaInputError
-
-
-
-@dataclass(frozen=True)
-class UNetGenome:
-    """A U-Net individual: per-encoder-layer channels and skip bits.
-
-    Attributes:
-        channels: Output channels of encoder layers 0..depth-1 (outermost first).
-        skips: ``depth - 1`` bits; bit ``i`` keeps the skip from encoder output ``i``.
-    """
-
-    channels: tuple[int, ...]
-    skips: tuple[int, ...]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "channels", tuple(self.channels))
-        object.__setattr__(self, "skips", tuple(self.skips))
-        if len(self.channels) < 1:
-            raise NasgaInputError("genome", "need at least one channel gene, got none")
-        for c in self.channels:
-            if not isinstance(c, int) or isinstance(c, bool) or c < 1:
-                raise NasgaInputError("genome", f"channels must be positive integers, got {c!r}")
-        if len(self.skips) != len(self.channels) - 1:
-            raise NasgaInputError(
-                "genome",
-                f"{len(self.channels)} channel genes need {len(self.channels) - 1} skip bits, "
-                f"got {len(self.skips)}",
-            )
-        for b in self.skips:
-            if b not in (0, 1) or isinstance(b, bool):
-                raise NasgaInputError("genome", f"skip bits must be 0 or 1, got {b!r}")
-
-    @property
-    def depth(self) -> int:
-        """Number of encoder (and decoder) layers."""
-        return len(self.channels)
-
-    def to_string(self) -> str:
-        """``64-128-...-512|1111111``."""
-        return "-".join(str(c) for c in self.channels) + "|" + "".join(str(b) for b in self.skips)
-
-    def __str__(self) -> str:
-        return self.to_string()
-
-    @property
-    def key(self) -> str:
-        """Canonical key: every distinct genome is a distinct network."""
-        return "unet/" + self.to_string()
+from nasga.spaces.genomes import UNetGenome
 
 
 class UNetSpace:
@@ -76,7 +30,12 @@ class UNetSpace:
         channels: Channel choices ``S1``.
     """
 
-    name = "unet"
+    name: ClassVar[str] = "unet"
+    task_name: ClassVar[str] = "unet"  # paper 000's pix2pix translation task
+    strategy_name: ClassVar[str] = "unet"  # paper 000's Algorithm 1
+    config_keys: ClassVar[Mapping[str, type]] = {"depth": int, "channels": list}
+    default_image_size: ClassVar[int] = 256  # pix2pix's unet_256
+    percent_fitness: ClassVar[bool] = False  # fitness = 1 / (L_Gen + γ·p(q)), eq. 7
 
     def __init__(self, depth: int = 8, channels: Sequence[int] = (64, 128, 256, 512)) -> None:
         if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
@@ -228,3 +187,77 @@ class UNetSpace:
         for c in genome.channels:
             if c not in self.choices:
                 raise NasgaInputError("genome", f"channel {c} not in the choices {list(self.choices)}")
+
+    # --- construction ------------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, table: Mapping[str, Any]) -> UNetSpace:
+        """``[space] depth``, ``channels`` (defaults: 8 and the paper's ``S1``, eq. 5)."""
+        return cls(table.get("depth", 8), tuple(table.get("channels", [64, 128, 256, 512])))
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], genome: str | None = None) -> UNetSpace:
+        """``nasga describe --depth --channels``; depth defaults to the genome's channel count
+        (else 8), channels to the paper's ``S1``."""
+        depth = options.get("depth")
+        if depth is None and genome is not None:
+            depth = genome.split("|")[0].count("-") + 1
+        return cls(depth or 8, options.get("channels") or (64, 128, 256, 512))
+
+    # --- hooks (docs/design.md, "The two genomes") ----------------------------------------
+    def build_model(self, genome: UNetGenome, *, in_channels: int = 3, n_classes: int = 10,
+                    out_channels: int | None = None, image_size: int = 32,
+                    filters: tuple[int, ...] | None = None) -> Any:
+        """The pix2pix :class:`~nasga.models.UNetGenerator` of ``genome`` (``out_channels``
+        default: ``in_channels``; ``n_classes`` and ``filters`` are unused).
+
+        Raises:
+            NasgaInputError: ``image_size`` not divisible by ``2^depth``.
+        """
+        from nasga.models.unet import UNetGenerator
+
+        self.check_image_size(image_size)
+        return UNetGenerator(genome, input_nc=in_channels,
+                             output_nc=out_channels if out_channels is not None else in_channels)
+
+    def structure(self, genome: UNetGenome) -> dict[str, Any]:
+        """Encoder channels, kept and removed skips."""
+        return {
+            "encoder_channels": list(genome.channels),
+            "skips_kept": [i for i, b in enumerate(genome.skips) if b],
+            "skips_removed": [i for i, b in enumerate(genome.skips) if not b],
+        }
+
+    @classmethod
+    def describe_lines(cls, info: Mapping[str, Any]) -> list[str]:
+        """One line per encoder layer: channels and whether its skip is kept."""
+        ch = info["encoder_channels"]
+        kept = set(info["skips_kept"])
+        lines = []
+        for i, c in enumerate(ch):
+            skip = "" if i == len(ch) - 1 else ("  skip kept" if i in kept else "  skip removed")
+            lines.append(f"  encoder {i}: {c:>4} ch{skip}")
+        return lines
+
+    def mutate_one(self, genes: list[int], rng: random.Random) -> list[int]:
+        """:func:`~nasga.operators.mut_channel_set` on one uniformly drawn gene: a channel gene
+        moves to another choice of ``S1``, a skip bit flips (§3.4); channel genes only with at
+        least two choices."""
+        from nasga.operators import mut_channel_set
+
+        c_start, c_stop = self.channel_bounds
+        s_start, s_stop = self.skip_bounds
+        eligible = list(range(s_start, s_stop))
+        if len(self.choices) >= 2:
+            eligible = list(range(c_start, c_stop)) + eligible
+        if not eligible:
+            return genes
+        g = rng.choice(eligible)
+        channel = c_start <= g < c_stop
+        mut_channel_set(genes, channel_bounds=(g, g + 1) if channel else (c_start, c_start),
+                        n_choices=len(self.choices),
+                        skip_bounds=(s_start, s_start) if channel else (g, g + 1),
+                        qm=1.0, rng=rng, at_least_one=False)
+        return genes
+
+
+__all__ = ["UNetGenome", "UNetSpace"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any
 
-from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space, UNetSpace
+from nasga.spaces import NasgaInputError, Space
 from nasga.tasks.base import Evaluation, EvaluationError, Task
 from nasga.tasks.synthetic import SyntheticTask
 
@@ -56,16 +56,14 @@ def task_class(task: str | Space) -> type:
     """The task class for a task name, or the default task of a space.
 
     Args:
-        task: ``"genetic-cnn"``, ``"unet"``, ``"synthetic"``, or a space (Genetic CNN →
-            classification, U-Net → translation).
+        task: ``"genetic-cnn"``, ``"unet"``, ``"synthetic"``, ``"genetic-cnn-bench"``, or a
+            space (its ``task_name``: Genetic CNN → classification, U-Net → translation).
 
     Raises:
         NasgaInputError: An unknown name or space.
     """
-    if isinstance(task, GeneticCNNSpace):
-        task = "genetic-cnn"
-    elif isinstance(task, UNetSpace):
-        task = "unet"
+    if isinstance(task, Space):
+        task = task.task_name
     if task == "genetic-cnn":
         from nasga.tasks.classification import ClassificationTask
 
@@ -101,7 +99,7 @@ def build_task(space: Space, config: dict[str, Any]) -> Task:
     if not isinstance(config, dict):
         raise NasgaInputError("task", f"must be a table of settings, got {config!r}")
     settings = dict(config)
-    name = settings.pop("task", None) or space.name
+    name = settings.pop("task", None) or space.task_name
     cls = task_class(name)
     needs = getattr(cls, "space_name", name)  # a task over another task's space says so
     if name != "synthetic" and needs != space.name:
