@@ -75,13 +75,10 @@ def _add_describe(sub: argparse._SubParsersAction) -> None:
 def _cmd_describe(args: argparse.Namespace) -> int:
     from nasga.describe import describe, format_text, space_from_args
 
-    depth = args.depth
-    if args.space == "unet" and depth is None:
-        depth = args.genome.split("|")[0].count("-") + 1
-    space = space_from_args(args.space, stages=args.stages, depth=depth, channels=args.channels)
+    space = space_from_args(args.space, genome=args.genome, stages=args.stages, depth=args.depth,
+                            channels=args.channels)
     genome = space.parse(args.genome)
-    image_size = args.image_size if args.image_size is not None else (
-        256 if args.space == "unet" else 32)
+    image_size = args.image_size if args.image_size is not None else space.default_image_size
     info = describe(space, genome, image_size=image_size, in_channels=args.in_channels,
                     n_classes=args.classes)
     print(json.dumps(info) if args.json else format_text(info))
