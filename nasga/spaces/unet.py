@@ -57,6 +57,12 @@ class UNetSpace:
         return f"UNetSpace(depth={self.depth}, channels={self.choices})"
 
     @property
+    def channels(self) -> tuple[int, ...]:
+        """The channel choices ``S1`` under their config key (``[space] channels``, the
+        ``channels=`` argument); the same tuple as :attr:`choices`, the operators' name."""
+        return self.choices
+
+    @property
     def param_names(self) -> list[str]:
         """``ch_0..ch_{D-1}`` (index into the choices), then ``skip_0..skip_{D-2}``."""
         return self._ch_names + self._skip_names

@@ -80,7 +80,8 @@ class TranslationTask(BudgetedTask):
             ``"aligned"`` (a pix2pix A|B folder such as facades, under ``data_root``).
         data_root: The aligned folder (holding ``train/`` and ``val/``); required for aligned.
         direction: Aligned folders: ``"BtoA"`` (facades: labels → photo) or ``"AtoB"``.
-        photo_task: Built-in photos: ``"grey2colour"`` or ``"edges2photo"``.
+        photo_task: Built-in photos: ``"grey2colour"`` or ``"edges2photo"`` (the loader's
+            ``task`` argument).
         image_size: Side of the square images; MACs are counted at this size.
         epochs: Mini-epochs over the mini training subset.
         batch_size: Minibatch size.
@@ -92,8 +93,9 @@ class TranslationTask(BudgetedTask):
             over it is never trained. ``None``: no bound.
         max_params: Hard budget on the generator's parameters. ``None``: no bound.
         ndf: Filters of the PatchGAN's first layer (pix2pix: 64).
-        max_train: Mini training subset size (photos: crops drawn; aligned: first N pairs).
-        max_val: Mini validation subset size.
+        max_train: Mini training subset size (photos: crops drawn, the loader's ``n_train``;
+            aligned: first N pairs). The measurement ``n_train`` is the number used.
+        max_val: Mini validation subset size (the loader's ``n_val``; measurement ``n_val``).
         data_seed: Seed of the built-in photo crops (fixed, so every genome sees the same data).
         device: ``"auto"`` (CUDA if present, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
         grid_images: Validation examples in the saved PNG grid (0: no grid).

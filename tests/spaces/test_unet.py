@@ -71,3 +71,8 @@ def test_reference_genome_small_choices() -> None:
     assert UNetSpace(depth=5, channels=(16, 32, 64)).reference_genome().to_string() == (
         "16-32-64-64-64|1111"
     )
+
+
+def test_channels_is_the_config_key_name_of_the_choices() -> None:
+    space = UNetSpace(depth=3, channels=(8, 16))
+    assert space.channels == space.choices == (8, 16)
