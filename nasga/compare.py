@@ -39,7 +39,8 @@ from nasga.compare_run import (
     COMPARE_SAMPLERS, MEMORY, NASGA_SAMPLERS, BinaryUNetStrategy, RunSpec,
     incumbent_curve, make_compare_sampler, run_one, task_label,
 )
-from nasga.config import build_space, default_config, default_raw, validate
+from nasga.config import default_config, default_raw, validate
+from nasga.settings import Settings
 from nasga.spaces import NasgaInputError
 
 COMPARE_TASKS = ("genetic-cnn-bench", "genetic-cnn", "unet")
@@ -230,9 +231,7 @@ def _init_worker(threads: int) -> None:
 
 
 def _optimum(cfg: dict[str, Any]) -> float | None:
-    from nasga.tasks import build_task
-
-    task = build_task(build_space(cfg), cfg["task"])
+    task = Settings.from_config(cfg).build_task()
     return float(task.optimum()) if hasattr(task, "true_fitness") else None
 
 

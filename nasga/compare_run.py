@@ -24,7 +24,7 @@ from optuna.trial import FrozenTrial, TrialState
 import nasga.records as R
 from nasga.baselines import SAMPLER_NAMES, make_sampler
 from nasga.compare_report import RunResult
-from nasga.config import build_space, build_strategy
+from nasga.settings import Settings
 from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space, UNetSpace
 from nasga.strategies import Offspring, UNetStrategy
 
@@ -267,11 +267,10 @@ def _claim_identity(study: optuna.Study, spec: RunSpec) -> None:
 def run_one(spec: RunSpec) -> RunResult:
     """Run (or continue) one study until its budget, the trial cap, or exhaustion."""
     from nasga.objective import Objective
-    from nasga.tasks import build_task
 
-    space = build_space(spec.cfg)
-    task = build_task(space, spec.cfg["task"])
-    sampler = make_compare_sampler(spec.sampler, space=space, strategy=build_strategy(spec.cfg),
+    settings = Settings.from_config(spec.cfg)
+    space, task = settings.space, settings.build_task()
+    sampler = make_compare_sampler(spec.sampler, space=space, strategy=settings.strategy,
                                    seed=spec.seed, max_evaluations=spec.max_evaluations)
     study, durable = _open_run(spec, sampler, instant=bool(getattr(task, "instant", False)))
     _claim_identity(study, spec)

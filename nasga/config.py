@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from nasga.baselines import SAMPLER_NAMES
+from nasga.settings import Settings
 from nasga.spaces import SPACES, NasgaInputError, Space, space_class, space_from_config
 from nasga.study import GRACE_PERIOD, HEARTBEAT_INTERVAL
 
@@ -199,13 +200,18 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
     if not 0 <= seed <= MAX_SEED:
         raise NasgaInputError("study.seed", f"must be in 0..2**32-1 = {MAX_SEED} (NumPy and the "
                               f"samplers take 32-bit seeds), got {seed}")
-    build_space(cfg)
+    space = build_space(cfg)
     cfg["strategy"] = strategy_config(cfg)
     _check_sizes(cfg["strategy"])
     from nasga.tasks import build_task
 
-    build_task(build_space(cfg), cfg["task"])  # validates every task key
+    build_task(space, cfg["task"])  # validates every task key
     return cfg
+
+
+def load_settings(raw: dict[str, Any]) -> Settings:
+    """:func:`validate`, then the typed, frozen :class:`~nasga.settings.Settings` of the result."""
+    return Settings.from_config(validate(raw))
 
 
 MAX_SEED = 2**32 - 1

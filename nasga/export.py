@@ -63,22 +63,21 @@ def train_best(storage_url: str, study_name: str, *, out_dir: str | Path,
 
     import torch
 
-    from nasga.config import build_space, validate
+    from nasga.config import load_settings
     from nasga.tasks import build_task
 
     record = best_genome_record(storage_url, study_name)
-    cfg = validate(record[CONFIG_ATTR])
-    task_cfg = {**cfg["task"], "max_train": None}
+    settings = load_settings(record[CONFIG_ATTR])
+    task_cfg = {**settings.task, "max_train": None}
     if epochs is not None:
         if epochs < 1:
             raise NasgaInputError("epochs", f"must be >= 1, got {epochs}")
         task_cfg["epochs"] = epochs
-    space = build_space(cfg)
-    task = build_task(space, task_cfg)
-    genome = space.parse(record["genome"])
+    task = build_task(settings.space, task_cfg)
+    genome = settings.space.parse(record["genome"])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    evaluation = task.evaluate(genome, seed=int(cfg["study"]["seed"] if seed is None else seed),
+    evaluation = task.evaluate(genome, seed=settings.study.seed if seed is None else int(seed),
                                workdir=out)
     torch.save(evaluation.model.state_dict(), out / "model.pt")
     record["final"] = {"task": task.config(), "measurements": evaluation.measurements}

@@ -17,7 +17,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 import nasga.records as R
 from nasga.baselines import make_sampler
-from nasga.config import build_space, build_strategy
+from nasga.settings import Settings
 from nasga.objective import CONFIRM_ATTR, MeasurementPool, Objective
 from nasga.workers import STORAGE_ENV, WorkerObjective
 from nasga.spaces import NasgaInputError, Space
@@ -34,14 +34,26 @@ _MUTABLE = {("study", "storage"), ("strategy", "generations"), ("task", "device"
 
 @dataclass
 class Search:
-    """Everything one process needs to work on a study."""
+    """Everything one process needs to work on a study: its :class:`~nasga.settings.Settings`
+    (built once), the storage URL, the Optuna study and the objective."""
 
-    cfg: dict[str, Any]
+    settings: Settings
     storage_url: str
     study: optuna.Study
-    space: Space
-    strategy: Any
     objective: Objective
+
+    @property
+    def cfg(self) -> dict[str, Any]:
+        """The resolved config as a plain dict (the form stored in the study)."""
+        return self.settings.to_config()
+
+    @property
+    def space(self) -> Space:
+        return self.settings.space
+
+    @property
+    def strategy(self) -> Any:
+        return self.settings.strategy
 
     @property
     def population(self) -> int:
@@ -53,7 +65,7 @@ class Search:
 
     @property
     def is_ga(self) -> bool:
-        return self.cfg["study"]["sampler"] == "ga"
+        return self.settings.study.is_ga
 
     def stats(self) -> list[GenerationStats]:
         return generation_stats(self.study, population_size=None if self.is_ga else self.population)
@@ -93,12 +105,7 @@ class Search:
     def _left(self, states: tuple[TrialState, ...]) -> int:
         trials = self.study.get_trials(deepcopy=False, states=states)
         counted = sum(CONFIRM_ATTR not in t.user_attrs for t in trials)  # confirm(): extra
-        return max(0, total_evaluations(self.strategy) - counted)
-
-
-def total_evaluations(strategy: Any) -> int:
-    """A search's evaluations: ``population × (generations + 1)`` (paper 004: ``N·(T+1)``)."""
-    return int(strategy.population) * (int(strategy.generations) + 1)
+        return max(0, self.settings.total_evaluations - counted)
 
 
 def resolve_storage(cfg: dict[str, Any], storage: str | None, *, workers: int = 1) -> str:
@@ -155,21 +162,22 @@ def _check_compatible(stored: dict[str, Any], cfg: dict[str, Any], name: str) ->
                 )
 
 
-def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
+def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: bool = True,
                 on_trained: Callable[[int], None] | None = None,
                 device: str | None = None) -> Search:
-    """Create or resume the study of ``cfg`` (validated) in ``storage_url``.
+    """Create or resume the study of ``cfg`` (a config that :func:`nasga.config.validate`
+    returned, or its :class:`~nasga.settings.Settings`) in ``storage_url``.
 
     ``device`` (a worker's ``--devices`` entry) overrides ``task.device`` for this process's
     trainings only; the stored config keeps the study's own setting.
     """
-    from optuna.artifacts import FileSystemArtifactStore
-
-    is_ga = cfg["study"]["sampler"] == "ga"
-    storage = open_storage(storage_url, heartbeat_interval=cfg["study"]["heartbeat_interval"],
-                           grace_period=cfg["study"]["grace_period"], retry_stale=not is_ga,
-                           create=create)
-    name = cfg["study"]["name"]
+    if isinstance(cfg, Settings):
+        cfg = cfg.to_config()
+    study_cfg = cfg["study"]
+    storage = open_storage(storage_url, heartbeat_interval=study_cfg["heartbeat_interval"],
+                           grace_period=study_cfg["grace_period"],
+                           retry_stale=study_cfg["sampler"] != "ga", create=create)
+    name = study_cfg["name"]
     exists = study_exists(storage, name)
     if exists:
         stored = load_study_config(storage, name)
@@ -177,76 +185,68 @@ def open_search(cfg: dict[str, Any], *, storage_url: str, create: bool = True,
         _check_compatible(stored, cfg, name)
     elif not create:
         raise NasgaInputError("study_name", f"no study named {name!r} in this storage")
-    space = build_space(cfg)
-    strategy = build_strategy(cfg)
-    from nasga.tasks import build_task
-
-    task = build_task(space, cfg["task"] if device is None or not _takes_device(space, cfg)
-                      else {**cfg["task"], "device": device})
-    budget = getattr(task, "budget", None)
-    sampler = make_sampler(cfg["study"]["sampler"], space=space, strategy=strategy,
-                           seed=int(cfg["study"]["seed"]),
-                           grace_period=cfg["study"]["grace_period"],
-                           feasible=(lambda g: task.over_budget(g) is None) if budget else None)
-    pool = _measurement_pool(storage, cfg, task)
+    settings = Settings.from_config(cfg)
+    task = settings.build_task(device=device)
+    sampler = make_sampler(settings.study.sampler, space=settings.space,
+                           strategy=settings.strategy, seed=settings.study.seed,
+                           grace_period=settings.study.grace_period,
+                           feasible=((lambda g: task.over_budget(g) is None)
+                                     if getattr(task, "budget", None) else None))
+    pool = _measurement_pool(storage, settings, task)
     if exists:
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
     else:
         study = optuna.create_study(study_name=name, storage=storage, sampler=sampler,
                                     direction="maximize")
-    stored_cfg = {**cfg, "study": {**cfg["study"]}}
+    stored_cfg = settings.to_config()
     if "storage" in stored_cfg["study"]:  # never store a password
         stored_cfg["study"]["storage"] = redact(stored_cfg["study"]["storage"])
     study.set_user_attr(CONFIG_ATTR, stored_cfg)
+    return Search(settings, storage_url, study,
+                  _objective(settings, task, storage_url, pool, on_trained))
+
+
+def _objective(settings: Settings, task: Any, storage_url: str, pool: MeasurementPool | None,
+               on_trained: Callable[[int], None] | None) -> Objective:
+    """The objective every worker of the study runs, its artifacts next to the storage."""
+    from optuna.artifacts import FileSystemArtifactStore
+
     store_dir = artifact_dir(storage_url)
     store_dir.mkdir(parents=True, exist_ok=True)
-    objective = WorkerObjective(space=space, task=task, max_evaluations=strategy.max_evaluations,
-                          seed=int(cfg["study"]["seed"]),
-                          artifact_store=FileSystemArtifactStore(str(store_dir)),
-                          on_trained=on_trained,
-                          heartbeat_interval=cfg["study"]["heartbeat_interval"],
-                          grace_period=cfg["study"]["grace_period"],
-                          measurements_from=pool,
-                          last_generation=strategy.generations if is_ga else None,
-                          max_trials=None if is_ga else total_evaluations(strategy))
-    return Search(cfg, storage_url, study, space, strategy, objective)
+    is_ga = settings.study.is_ga
+    return WorkerObjective(space=settings.space, task=task,
+                           max_evaluations=settings.strategy.max_evaluations,
+                           seed=settings.study.seed,
+                           artifact_store=FileSystemArtifactStore(str(store_dir)),
+                           on_trained=on_trained,
+                           heartbeat_interval=settings.study.heartbeat_interval,
+                           grace_period=settings.study.grace_period,
+                           measurements_from=pool,
+                           last_generation=settings.strategy.generations if is_ga else None,
+                           max_trials=None if is_ga else settings.total_evaluations)
 
 
-def _takes_device(space: Space, cfg: dict[str, Any]) -> bool:
-    """Whether the study's task has a ``device`` setting (the training tasks; not synthetic)."""
-    import inspect
-
-    from nasga.tasks import task_class
-
-    cls = task_class(cfg["task"].get("task") or space)
-    return "device" in inspect.signature(cls.__init__).parameters
-
-
-def _measurement_pool(storage: Any, cfg: dict[str, Any], task: Any) -> MeasurementPool | None:
+def _measurement_pool(storage: Any, settings: Settings, task: Any) -> MeasurementPool | None:
     """The ``[study] reuse_from`` studies, checked to measure exactly like this task.
 
     Raises:
         NasgaInputError: A named study is missing or its task measures differently (another
             dataset, image size, epochs... anything but the task's ``fitness_settings``).
     """
-    names = cfg["study"].get("reuse_from", [])
-    if not names:
+    if not settings.study.reuse_from:
         return None
     from nasga.config import validate
-    from nasga.tasks import build_task
 
     free = set(getattr(task, "fitness_settings", ())) | {"device"}
     mine = {k: v for k, v in task.config().items() if k not in free}
     studies = []
-    for name in names:
+    for name in settings.study.reuse_from:
         if not study_exists(storage, name):
             raise NasgaInputError("study.reuse_from", f"no study named {name!r} in this storage "
                                   "(a study to reuse must be in the same --storage)")
-        other = validate(load_study_config(storage, name))
-        theirs = {k: v for k, v in build_task(build_space(other), other["task"]).config().items()
-                  if k not in free}
-        if (other["study"]["task"] != cfg["study"]["task"]
-                or repr(build_space(other)) != repr(build_space(cfg))):
+        other = Settings.from_config(validate(load_study_config(storage, name)))
+        theirs = {k: v for k, v in other.build_task().config().items() if k not in free}
+        if other.study.task != settings.study.task or repr(other.space) != repr(settings.space):
             raise NasgaInputError("study.reuse_from", f"study {name!r} searches another space")
         diff = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
         if diff:
@@ -274,7 +274,7 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
     from tqdm import tqdm
 
     limit = max_failures_in_a_row or max(3, search.population)
-    total = total_evaluations(search.strategy)
+    total = search.settings.total_evaluations
     reported = {row.generation for row in search.stats() if search.generation_finished(row.generation)}
     bar = tqdm(total=total, initial=total - search.remaining(), unit="eval", disable=not progress,
                dynamic_ncols=True)
@@ -383,4 +383,4 @@ def load_search(storage_url: str, study_name: str, *, device: str | None = None)
 
 
 __all__ = ["Search", "STORAGE_ENV", "dashboard_command", "generation_line", "load_search",
-           "open_search", "optimize", "resolve_storage", "summary", "total_evaluations"]
+           "open_search", "optimize", "resolve_storage", "summary"]

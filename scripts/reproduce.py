@@ -116,7 +116,8 @@ def run_search(cfg: dict[str, Any], url: str, workers: int) -> optuna.Study:
 
     threads = torch.get_num_threads()
     search = open_search(cfg, storage_url=url)
-    helpers = spawn_workers(search.cfg["study"]["name"], search.storage_url, workers - 1) if workers > 1 else []
+    helpers = (spawn_workers(search.settings.study.name, search.storage_url, workers - 1)
+               if workers > 1 else [])
     if helpers:
         torch.set_num_threads(max(1, threads // workers))  # the cores are shared while searching
     try:

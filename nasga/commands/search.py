@@ -144,7 +144,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from nasga.interrupts import Interrupted, TrialGuard, signal_of, stop_workers
 
     guard = TrialGuard(search.study)
-    workers = spawn_workers(search.cfg["study"]["name"], search.storage_url, plans[1:]) if len(plans) > 1 else []
+    workers = (spawn_workers(search.settings.study.name, search.storage_url, plans[1:])
+               if len(plans) > 1 else [])
     try:
         optimize(search, progress=not args.quiet)
     except KeyboardInterrupt as exc:  # SIGINT or SIGTERM (nasga.interrupts): one line, resumable
@@ -201,13 +202,14 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         search = load_search(url, args.study_name, device=device)
     else:
         search = load_search(url, args.study_name)
-        plans, device = _local_plan(args, search.cfg["task"].get("device", "auto"))
+        plans, device = _local_plan(args, search.settings.task.get("device", "auto"))
         if device is not None:  # several processes on the default devices
             search = load_search(url, args.study_name, device=device)
     if len(plans) > 1:
         apply_threads(plans[0])
     guard = TrialGuard(search.study)
-    workers = spawn_workers(search.cfg["study"]["name"], search.storage_url, plans[1:]) if len(plans) > 1 else []
+    workers = (spawn_workers(search.settings.study.name, search.storage_url, plans[1:])
+               if len(plans) > 1 else [])
     try:
         optimize(search, progress=not args.quiet,
                  log=(lambda line: None) if args.quiet else print)
