@@ -22,6 +22,7 @@ like a training (:func:`is_measurement`).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
 import tempfile
@@ -306,9 +307,14 @@ class Objective:
             raise
         except Exception as exc:  # the trial fails; the search goes on
             trial.set_user_attr(R.FAIL_REASON, f"{type(exc).__name__}: {exc}"[:500])
+            gc.collect()  # e.g. a CUDA OOM: free the failed training's tensors now
             return math.nan
         self.trainings += 1
-        for name, value in evaluation.measurements.items():
+        measurements, built = evaluation.measurements, evaluation.model is not None
+        del evaluation
+        if built:  # free the trained network's reference cycles now, as Optuna's gc_after_trial
+            gc.collect()  # did after every trial (~25 ms each on a heap with torch imported)
+        for name, value in measurements.items():
             trial.set_user_attr(name, value)
         trial.set_user_attr(R.FITNESS_RAW, fitness)
         trial.set_user_attr(R.TRAINED, True)

@@ -278,7 +278,7 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
     reported = {row.generation for row in search.stats() if search.generation_finished(row.generation)}
     bar = tqdm(total=total, initial=total - search.remaining(), unit="eval", disable=not progress,
                dynamic_ncols=True)
-    state = {"fails": 0, "reason": ""}
+    state = {"fails": 0, "reason": "", "blocks": (total - search.remaining()) // search.population}
 
     def callback(study: optuna.Study, trial: FrozenTrial) -> None:
         if trial.state == TrialState.FAIL:
@@ -288,20 +288,25 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
                 study.stop()
             return
         state["fails"] = 0
-        bar.n = total - search.remaining()
+        settled = total - search.remaining()
+        bar.n = settled
         bar.refresh()
-        for row in search.stats():
-            if row.generation not in reported and search.generation_finished(row.generation):
-                reported.add(row.generation)
-                (bar.write if progress else log)(generation_line(row))
-        if search.done():
+        # A generation (or a block of `population` trials) can only have finished once another
+        # `population` evaluations settled: the statistics (O(trials)) are read only then.
+        if settled // search.population > state["blocks"] or settled >= total:
+            state["blocks"] = settled // search.population
+            for row in search.stats():
+                if row.generation not in reported and search.generation_finished(row.generation):
+                    reported.add(row.generation)
+                    (bar.write if progress else log)(generation_line(row))
+        if search.done() or (not search.is_ga and not search.unclaimed()):  # others finish it
             study.stop()
 
     try:
         while True:
             if not search.done() and (search.is_ga or search.unclaimed()):
                 search.study.optimize(search.objective, n_trials=search.unclaimed(),
-                                      callbacks=[callback], gc_after_trial=True)
+                                      callbacks=[callback])  # the objective collects garbage
                 if state["fails"] >= limit:
                     raise RuntimeError(f"{state['fails']} trials failed in a row; last reason: "
                                        f"{state['reason']}")

@@ -260,3 +260,27 @@ def test_max_trials_counts_waiting_retries_and_ignores_confirmation_trials() -> 
     with pytest.raises(optuna.TrialPruned):
         objective(third)  # older live: 1 (RUNNING) and 2 (WAITING)
     assert math.isfinite(objective(first))
+
+
+def test_garbage_is_collected_after_a_trained_network_or_a_failure_only(monkeypatch) -> None:
+    import nasga.objective as objective_module
+    from nasga.tasks.base import Evaluation
+
+    calls: list[int] = []
+    monkeypatch.setattr(objective_module.gc, "collect", lambda *a: calls.append(1) or 0)
+    space = small_gcnn()
+
+    class WithModel(SyntheticTask):
+        def evaluate(self, genome, *, seed, workdir):  # type: ignore[override]
+            return Evaluation(super().evaluate(genome, seed=seed, workdir=workdir).measurements,
+                              model=object())
+
+    class Broken(SyntheticTask):
+        def evaluate(self, genome, *, seed, workdir):  # type: ignore[override]
+            raise RuntimeError("CUDA out of memory")
+
+    for task, expected in ((SyntheticTask(space), 0), (WithModel(space), 3), (Broken(space), 3)):
+        calls.clear()
+        study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(0))
+        study.optimize(Objective(space=space, task=task, max_evaluations=None), n_trials=3)
+        assert len(calls) == expected, type(task).__name__
