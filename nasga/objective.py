@@ -182,6 +182,12 @@ class Objective:
         self.last_generation = last_generation
         self.max_trials = max_trials
 
+    def beyond_last_generation(self, trial: optuna.Trial | FrozenTrial) -> bool:
+        """Whether ``trial`` was claimed for a GA generation after the search's last one."""
+        generation = trial.user_attrs.get(R.GA_GENERATION)
+        return (self.last_generation is not None and isinstance(generation, int)
+                and generation > self.last_generation)
+
     def suggest(self, trial: optuna.Trial) -> dict[str, int]:
         """Suggest every gene of the space (the sampler's errors propagate)."""
         return {
@@ -216,8 +222,7 @@ class Objective:
             trial.set_user_attr(R.FAIL_REASON, f"genome cannot be built: {exc}"[:500])
             return math.nan
         generation = trial.user_attrs.get(R.GA_GENERATION)
-        if (self.last_generation is not None and generation is not None
-                and generation > self.last_generation):
+        if self.beyond_last_generation(trial):
             raise optuna.TrialPruned(f"generation {generation} is beyond the search's last "
                                      f"({self.last_generation})")
         if self.max_trials is not None and CONFIRM_ATTR not in trial.user_attrs:

@@ -278,9 +278,14 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
     reported = {row.generation for row in search.stats() if search.generation_finished(row.generation)}
     bar = tqdm(total=total, initial=total - search.remaining(), unit="eval", disable=not progress,
                dynamic_ncols=True)
-    state = {"fails": 0, "reason": "", "blocks": (total - search.remaining()) // search.population}
+    state = {"fails": 0, "reason": "", "idle": False,
+             "blocks": (total - search.remaining()) // search.population}
 
     def callback(study: optuna.Study, trial: FrozenTrial) -> None:
+        if trial.state == TrialState.PRUNED and search.objective.beyond_last_generation(trial):
+            state["idle"] = True  # nothing left to claim: wait for the others (settle), not
+            study.stop()  # claim again at once (a steady-state ticket is never made to wait)
+            return
         if trial.state == TrialState.FAIL:
             state["fails"] += 1
             state["reason"] = str(trial.user_attrs.get(R.FAIL_REASON, "see the log"))
@@ -304,14 +309,16 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
 
     try:
         while True:
-            if not search.done() and (search.is_ga or search.unclaimed()):
+            if (not search.done() and not state["idle"]
+                    and (search.is_ga or search.unclaimed())):
                 search.study.optimize(search.objective, n_trials=search.unclaimed(),
                                       callbacks=[callback])  # the objective collects garbage
                 if state["fails"] >= limit:
                     raise RuntimeError(f"{state['fails']} trials failed in a row; last reason: "
                                        f"{state['reason']}")
                 continue
-            if not settle(search, callback):
+            idle, state["idle"] = state["idle"], False
+            if not settle(search, callback) and not idle:
                 break
     finally:
         bar.close()
