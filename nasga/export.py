@@ -33,7 +33,7 @@ def best_genome_record(storage_url: str, study_name: str) -> dict[str, Any]:
         raise NasgaInputError("study_name", f"study {study_name!r} has no complete trial yet")
     attrs = dict(best.trial.user_attrs)
     measurements = {k: v for k, v in attrs.items()
-                    if k not in ("genome", "key") and not k.startswith("ga_")}
+                    if k not in (R.GENOME, R.KEY) and not k.startswith(R.LINEAGE_PREFIX)}
     return {
         "study_name": study_name,
         "space": cfg["study"]["task"],
