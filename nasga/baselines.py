@@ -51,7 +51,10 @@ def make_sampler(name: str, *, space: Space, strategy: Any, seed: int,
         if name == "nsga2":
             return optuna.samplers.NSGAIISampler(seed=seed, population_size=population)
         if name == "qmc":
-            return optuna.samplers.QMCSampler(seed=seed, warn_independent_sampling=False)
+            # Scrambled: Optuna's default (scramble=False) gives every seed the same Sobol
+            # sequence, so "50 seeds" would be one run repeated.
+            return optuna.samplers.QMCSampler(seed=seed, scramble=True,
+                                              warn_independent_sampling=False)
         if name == "cmaes":
             return optuna.samplers.CmaEsSampler(seed=seed, n_startup_trials=startup,
                                                 warn_independent_sampling=False)

@@ -291,3 +291,22 @@ def test_negative_seeds_are_refused_before_anything_runs(tmp_path) -> None:
         compare(task_config("genetic-cnn-bench"), samplers=["random"], seeds=[1, -2], budget=5,
                 out_dir=tmp_path, write=False, log=lambda line: None)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_qmc_baseline_differs_between_seeds() -> None:
+    import optuna
+
+    from nasga.baselines import make_sampler
+    from nasga.objective import Objective
+    from nasga.strategies import get_strategy
+    from nasga.tasks.synthetic import SyntheticTask
+
+    space, strategy = GeneticCNNSpace((3, 4)), get_strategy("genetic-cnn")
+    firsts = []
+    for seed in (0, 1):
+        study = optuna.create_study(direction="maximize",
+                                    sampler=make_sampler("qmc", space=space, strategy=strategy,
+                                                         seed=seed))
+        study.optimize(Objective(space=space, task=SyntheticTask(space)), n_trials=4)
+        firsts.append([t.params for t in study.trials[1:]])  # trial 0: independent sampler
+    assert firsts[0] != firsts[1]  # scrambled Sobol: a seed is a different sequence
