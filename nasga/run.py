@@ -276,10 +276,10 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
     limit = max_failures_in_a_row or max(3, search.population)
     total = search.settings.total_evaluations
     reported = {row.generation for row in search.stats() if search.generation_finished(row.generation)}
-    bar = tqdm(total=total, initial=total - search.remaining(), unit="eval", disable=not progress,
+    settled = total - search.remaining()
+    bar = tqdm(total=total, initial=settled, unit="eval", disable=not progress,
                dynamic_ncols=True)
-    state = {"fails": 0, "reason": "", "idle": False,
-             "blocks": (total - search.remaining()) // search.population}
+    state = {"fails": 0, "reason": "", "idle": False, "blocks": settled // search.population}
 
     def callback(study: optuna.Study, trial: FrozenTrial) -> None:
         if trial.state == TrialState.PRUNED and search.objective.beyond_last_generation(trial):
