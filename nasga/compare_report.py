@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-CSV_COLUMNS = ("task", "sampler", "seed", "study", "training", "trial", "fitness", "best_fitness",
-               "incumbent", "regret")
+CSV_COLUMNS = ("task", "sampler", "seed", "study", "training", "trial", "key", "fitness",
+               "best_fitness", "incumbent", "regret")
+"""``key`` and ``fitness``: the genome this training measured; ``incumbent``: the best genome so far."""
 
 
 @dataclass
@@ -62,7 +63,7 @@ def write_csv(path: str | Path, cmp: Comparison) -> Path:
             for row in r.curve:
                 regret = "" if math.isnan(row["regret"]) else f"{row['regret']:.6g}"
                 writer.writerow([cmp.task, r.sampler, r.seed, r.study_name, row["training"],
-                                 row["trial"], f"{row['fitness']:.6g}",
+                                 row["trial"], row.get("key", ""), f"{row['fitness']:.6g}",
                                  f"{row['best_fitness']:.6g}", row["incumbent"], regret])
     return p
 

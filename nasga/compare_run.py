@@ -194,7 +194,8 @@ def incumbent_curve(trials: Sequence[FrozenTrial], *, budget: int,
     The incumbent is the genome :func:`nasga.best.best_genome` would name from the trainings
     so far (:func:`nasga.best.pick_key`): the best mean ``fitness_raw`` among keys with at
     least ``min(3, most trainings of any key so far)`` trainings (ties: the key trained first);
-    with ``max_evaluations = 1`` that is the plain best mean. ``regret`` is
+    with ``max_evaluations = 1`` that is the plain best mean. Each row also names the ``key``
+    that training measured and its ``fitness``. ``regret`` is
     ``optimum − true_fitness(incumbent)`` when both given: the table mean of the genome the run
     would return.
     """
@@ -211,7 +212,7 @@ def incumbent_curve(trials: Sequence[FrozenTrial], *, budget: int,
         genomes.setdefault(key, str(t.user_attrs.get(R.GENOME, key)))
         best = pick_key({k: (s / n, int(n)) for k, (s, n) in sums.items()})
         assert best is not None
-        row = {"training": len(rows) + 1, "trial": t.number, "fitness": value,
+        row = {"training": len(rows) + 1, "trial": t.number, "key": key, "fitness": value,
                "best_fitness": sums[best][0] / sums[best][1], "incumbent": genomes[best],
                "regret": math.nan}
         if true_fitness is not None and optimum is not None:

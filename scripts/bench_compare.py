@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 import shlex
 import sys
 import time
@@ -77,7 +78,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _runs(name: str, cfg: dict, args: argparse.Namespace, budget: int) -> list[RunResult]:
-    """One sampler's runs, kept in OUT/runs/<table>-<name>.json so that a rerun continues."""
+    """One sampler's runs, kept in OUT/runs/<table>-<name>[-fromFIRST].json so that a rerun
+    continues: seeds any earlier invocation saved with the same settings are read back, and only
+    the missing ones run (``--seeds 20`` then ``--seeds 50`` runs seeds 20-49 the second time)."""
     seeds = min(args.seeds, _pairs(args.sampler_seeds).get(name, args.seeds))
     cap = _pairs(args.sampler_cap).get(name, args.trial_cap_factor)
     seed_list = list(range(args.first_seed, args.first_seed + seeds))
@@ -85,21 +88,36 @@ def _runs(name: str, cfg: dict, args: argparse.Namespace, budget: int) -> list[R
                 "max_evaluations": args.max_evaluations,
                 "trial_cap_factor": cap, "task": cfg["task"]}
     held_out = f"-from{args.first_seed}" if args.first_seed else ""
-    saved = Path(args.out) / "runs" / f"{args.table or 'default'}-{name}{held_out}.json"
-    if saved.exists() and _same(json.loads(saved.read_text())["settings"], settings):
-        return [RunResult(**r) for r in json.loads(saved.read_text())["runs"]]
-    runs = compare(cfg, samplers=[name], seeds=seed_list, budget=budget, out_dir=args.out,
-                   max_evaluations=args.max_evaluations or None, storage=args.storage,
-                   workers=args.workers, trial_cap_factor=cap, write=False,
-                   log=lambda line: None).results
-    saved.write_text(json.dumps({"settings": settings,
-                                 "runs": [dataclasses.asdict(r) for r in runs]}))
-    return runs
+    folder = Path(args.out) / "runs"
+    done = _saved(folder, f"{args.table or 'default'}-{name}", settings)
+    missing = [s for s in seed_list if s not in done]
+    if missing:
+        runs = compare(cfg, samplers=[name], seeds=missing, budget=budget, out_dir=args.out,
+                       max_evaluations=args.max_evaluations or None, storage=args.storage,
+                       workers=args.workers, trial_cap_factor=cap, write=False,
+                       log=lambda line: None).results
+        done.update({r.seed: dataclasses.asdict(r) for r in runs})
+        (folder / f"{args.table or 'default'}-{name}{held_out}.json").write_text(json.dumps(
+            {"settings": settings, "runs": [done[s] for s in seed_list]}))
+    return [RunResult(**done[s]) for s in seed_list]
 
 
-def _same(saved: dict, settings: dict) -> bool:
-    """Whether saved runs answer these settings (files from before ``--first-seed`` had seed 0)."""
-    return {"first_seed": 0, **saved} == settings
+def _saved(folder: Path, stem: str, settings: dict) -> dict[int, dict]:
+    """Runs saved under ``stem`` (any seeds) whose other settings equal these, by seed.
+
+    Files from before ``--first-seed`` had no ``first_seed``; the seeds are read off the runs.
+    """
+    wanted = {k: v for k, v in settings.items() if k not in ("seeds", "first_seed")}
+    found: dict[int, dict] = {}
+    for path in sorted(folder.glob(f"{stem}*.json")):
+        if not re.fullmatch(re.escape(stem) + r"(-from\d+)?", path.stem):
+            continue  # e.g. "aging-reeval" beside "aging"
+        saved = json.loads(path.read_text())
+        if {k: v for k, v in saved["settings"].items() if k not in ("seeds", "first_seed")} \
+                == wanted:
+            for run in saved["runs"]:
+                found.setdefault(int(run["seed"]), run)
+    return found
 
 
 def _notes(args: argparse.Namespace, samplers: list[str], results: list[RunResult]) -> None:

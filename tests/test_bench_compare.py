@@ -72,3 +72,36 @@ def test_first_seed_must_not_be_negative(capsys) -> None:
         _script().main(["--first-seed", "-1"])
     assert exc.value.code == 2
     assert "--first-seed: must be an integer >= 0, got -1" in capsys.readouterr().err
+
+
+def test_more_seeds_run_only_the_missing_ones_and_match_a_fresh_run(tmp_path: Path,
+                                                                     capsys) -> None:
+    import json
+
+    module = _script()
+    ran: list[list[int]] = []
+    real = module.compare
+
+    def recording(*args, **kwargs):
+        ran.append(list(kwargs["seeds"]))
+        return real(*args, **kwargs)
+
+    module.compare = recording
+    base = ["--samplers", "aging,aging-reeval", "--budgets", "5", "--workers", "1"]
+    assert module.main(base + ["--seeds", "2", "--out", str(tmp_path / "a")]) == 0
+    assert module.main(base + ["--seeds", "4", "--out", str(tmp_path / "a")]) == 0
+    assert module.main(base + ["--seeds", "3", "--first-seed", "1",
+                               "--out", str(tmp_path / "a")]) == 0  # seeds 1-3: all saved
+    assert ran == [[0, 1], [0, 1], [2, 3], [2, 3]]  # aging, aging-reeval; then the missing seeds
+    assert not (tmp_path / "a" / "runs" / "default-aging-from1.json").exists()  # nothing ran
+    assert module.main(base + ["--seeds", "4", "--out", str(tmp_path / "b")]) == 0
+    capsys.readouterr()
+    for name in ("aging", "aging-reeval"):
+        grown = json.loads((tmp_path / "a" / "runs" / f"default-{name}.json").read_text())
+        fresh = json.loads((tmp_path / "b" / "runs" / f"default-{name}.json").read_text())
+        assert [r["seed"] for r in grown["runs"]] == [0, 1, 2, 3]
+        assert [r["curve"] for r in grown["runs"]] == [r["curve"] for r in fresh["runs"]]
+    ran.clear()
+    assert module.main(["--samplers", "aging", "--budgets", "6", "--workers", "1", "--seeds", "2",
+                        "--out", str(tmp_path / "a")]) == 0
+    assert ran == [[0, 1]]  # other settings: every seed runs again

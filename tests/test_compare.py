@@ -43,6 +43,7 @@ def test_bench_comparison_three_seeds_is_fast_and_writes_csv_and_html(tmp_path) 
         assert res.stop_reason in ("budget", "trial-cap")
     assert {r["sampler"] for r in rows} == set(ALL)
     assert all(r["regret"] != "" and float(r["regret"]) >= 0 for r in rows)
+    _check_key_column(rows)
     page = cmp.html_path.read_text(encoding="utf-8")
     assert "Plotly" in page and "<script src=" not in page and "ga-unet" in page  # offline
     table = markdown_table(summarize(cmp, [5, 12]))
@@ -52,6 +53,17 @@ def test_bench_comparison_three_seeds_is_fast_and_writes_csv_and_html(tmp_path) 
         assert row.trials_per_training == pytest.approx(
             sum(r.trials / r.trainings for r in runs) / len(runs))
         assert row.trials_per_training >= 1.0
+
+
+def _check_key_column(rows: list[dict[str, str]]) -> None:
+    """Each row names the key it trained; best_fitness is one key's mean over the rows so far."""
+    runs: dict[tuple[str, str], dict[str, list[float]]] = {}
+    for r in rows:
+        seen = runs.setdefault((r["sampler"], r["seed"]), {})
+        assert r["key"]
+        seen.setdefault(r["key"], []).append(float(r["fitness"]))
+        means = [sum(v) / len(v) for v in seen.values()]
+        assert min(abs(m - float(r["best_fitness"])) for m in means) < 1e-5
 
 
 def _bench_spec(tmp_path, *, budget: int, trial_cap_factor: int = 20) -> RunSpec:
