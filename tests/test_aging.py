@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import pickle
-import random
 import subprocess
 import sys
 import textwrap
@@ -14,14 +13,14 @@ from unittest.mock import patch
 
 import optuna
 import pytest
-from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.distributions import FloatDistribution, IntDistribution
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState, create_trial
 
-from nasga.aging import AgingEvolutionSampler, mutate_one_gene, resample, tournament
+from nasga.aging import AgingEvolutionSampler
 from nasga.objective import Objective
-from nasga.spaces import GeneticCNNSpace, NasgaInputError, UNetSpace
+from nasga.spaces import GeneticCNNSpace, NasgaInputError
 from nasga.stats import generation_stats
 from nasga.tasks.synthetic import SyntheticTask
 from tests.helpers import small_gcnn, small_unet
@@ -162,17 +161,6 @@ def test_tournament_over_the_whole_population_picks_its_best(direction) -> None:
         trial.suggest_int("n", 0, 100)
         assert trial.user_attrs["ga_parents"] == [6]
         study.tell(trial, state=TrialState.FAIL)  # failed children join no population
-
-
-def test_tournament_with_a_stubbed_rng() -> None:
-    class Stub:
-        def sample(self, population, k):
-            assert list(population) == [0, 1, 2, 3, 4] and k == 3
-            return [4, 0, 2]
-
-    assert tournament([5.0, 0.0, 9.0, 8.0, 1.0], 3, Stub()) == 2  # type: ignore[arg-type]
-    assert tournament([7.0, 7.0, 7.0, 0.0, 7.0], 3, Stub()) == 4  # ties: the first drawn
-    assert tournament([1.0, 2.0], 5, random.Random(0)) == 1  # S > population: all of them
 
 
 @pytest.mark.parametrize("space", [None, small_gcnn()])
@@ -317,50 +305,6 @@ def test_pickled_sampler_carries_no_study_state_and_resumes() -> None:
     study.sampler = copy
     study.optimize(generic, n_trials=6)
     assert len({t.system_attrs[MEMBER] for t in study.trials}) == 1  # read back from the study
-
-
-# --- mutation and resampling ---------------------------------------------------------------------
-@pytest.mark.parametrize("space", [GeneticCNNSpace((3, 4, 5)), UNetSpace(depth=5,
-                                                                      channels=(8, 16, 32))])
-def test_mutation_changes_exactly_one_gene(space) -> None:
-    rng = random.Random(0)
-    hit = Counter()
-    for _ in range(300):
-        genes = space.to_vector(space.random_genome(rng))
-        child = mutate_one_gene(space, list(genes), rng)
-        diff = [i for i, (a, b) in enumerate(zip(genes, child)) if a != b]
-        assert len(diff) == 1
-        hit[diff[0]] += 1
-        space.genome(child)  # valid
-    assert len(hit) == len(genes)  # every gene can mutate
-
-
-@pytest.mark.parametrize("dist", [
-    FloatDistribution(-1, 1), FloatDistribution(1e-7, 1, log=True),
-    FloatDistribution(-10.2, 10.2, step=0.1),
-    FloatDistribution(0, 1, step=0.5), IntDistribution(-10, 10), IntDistribution(0, 10, step=2),
-    IntDistribution(1, 100, log=True), IntDistribution(1, 2, log=True),
-    CategoricalDistribution((1, "a", None)), CategoricalDistribution(("x", "y")),
-])
-def test_resample_stays_in_the_distribution_and_moves_discrete_values(dist) -> None:
-    rng = random.Random(0)
-    current = dist.to_external_repr(dist.to_internal_repr(
-        dist.choices[0] if isinstance(dist, CategoricalDistribution) else dist.low))
-    seen = set()
-    for _ in range(200):
-        value = resample(dist, current, rng)
-        assert dist._contains(dist.to_internal_repr(value))
-        assert type(value).__module__ == "builtins"
-        if not isinstance(dist, FloatDistribution) or dist.step is not None:
-            assert value != current
-        seen.add(value)
-    assert len(seen) >= 2 or isinstance(dist, (CategoricalDistribution, IntDistribution))
-
-
-def test_single_value_distributions_keep_their_value() -> None:
-    rng = random.Random(0)
-    assert resample(IntDistribution(3, 3), 3, rng) == 3
-    assert resample(CategoricalDistribution(("only",)), "only", rng) == "only"
 
 
 # --- workers and storages ------------------------------------------------------------------------
