@@ -44,6 +44,7 @@ def test_bench_compare_runs_on_both_tables_and_continues(tmp_path: Path, capsys)
         out = capsys.readouterr().out
         assert "| aging | 2 |" in out and "regret @ 10" in out
         assert "@ 10: best nasga " in out and "random " in out
+        assert "keys measured 3 times, best mean named: regret 0.0" in out
         assert (tmp_path / "runs" / f"{table}-aging.json").is_file()
         assert main(args) == 0  # the saved runs answer: same table again
         assert capsys.readouterr().out.count("| ga | 2 |") == 1

@@ -158,6 +158,35 @@ class BenchTable:
         """The key with the best mean accuracy (lowest row on ties)."""
         return self.keys[int(np.argmax(self.mean_accuracy()))]
 
+    def exhaustive_regret(self, trainings: int, *, draws: int = 2000, seed: int = 0) -> float:
+        """Mean regret of measuring *every* key ``trainings`` times and naming the best mean.
+
+        Each training is a recorded repeat drawn uniformly, as
+        :class:`~nasga.tasks.tabular.TabularTask` draws them; the mean is over ``draws``
+        simulated tables, ties broken at random. This is the winner's curse of :mod:`nasga.best`'s rule when the
+        whole table is measured: a search that measured every key ``max_evaluations`` times
+        would have this regret, and a sampler's regret can fall below it only by measuring
+        fewer, better keys (issue 16).
+
+        Args:
+            trainings: Measurements per key (``>= 1``).
+            draws: Simulated tables.
+            seed: Seed of the draws.
+        """
+        if isinstance(trainings, bool) or not isinstance(trainings, int) or trainings < 1:
+            raise NasgaInputError("trainings", f"must be an integer >= 1, got {trainings!r}")
+        acc = self.repeats["val_accuracy"]
+        means = acc.mean(axis=1)
+        rng = np.random.default_rng(seed)
+        rows = np.arange(self.n_keys)[:, None]
+        regret = np.empty(draws)
+        for i in range(draws):
+            picks = rng.integers(0, self.n_repeats, (self.n_keys, trainings))
+            measured = acc[rows, picks].mean(axis=1)
+            tie_break = rng.random(self.n_keys) * 1e-12  # below any difference of accuracies
+            regret[i] = means.max() - means[int(np.argmax(measured + tie_break))]
+        return float(regret.mean())
+
     def spread(self) -> TableSpread:
         """Best, median and worst mean accuracy, and the repeat noise."""
         acc = self.repeats["val_accuracy"]

@@ -115,3 +115,34 @@ def test_builder_is_resumable_and_assembles_a_table(tmp_path) -> None:
     np.testing.assert_allclose(loaded.repeats["val_accuracy"], table.repeats["val_accuracy"],
                                rtol=1e-6)
     assert parts_dir(out).is_dir()
+
+
+def _two_key_table(a: list[float], b: list[float]) -> BenchTable:
+    space = GeneticCNNSpace((2, 2))
+    genomes = list(canonical_genomes(space).values())[:2]
+    repeats = {name: np.zeros((2, 3)) for name in ("val_loss", "train_loss", "train_seconds")}
+    repeats["val_accuracy"] = np.array([a, b])
+    return BenchTable(stages=(2, 2), keys=tuple(g.key for g in genomes),
+                      genomes=tuple(g.to_string() for g in genomes),
+                      repeats=repeats, per_key={"macs": np.ones(2), "params": np.ones(2)})
+
+
+def test_exhaustive_regret_is_the_winners_curse_of_measuring_every_key() -> None:
+    # Key A: mean 1/3, one lucky repeat; key B: 0.3 every time. One training names A only when
+    # it drew its 1.0 (probability 1/3), else B: regret (2/3)(1/3 - 0.3) = 0.0222.
+    table = _two_key_table([1.0, 0.0, 0.0], [0.3, 0.3, 0.3])
+    assert table.exhaustive_regret(1, draws=20000) == pytest.approx(2 / 3 * (1 / 3 - 0.3), abs=2e-3)
+    # Three trainings name B unless A drew its 1.0 at least once (1 - (2/3)^3 = 19/27).
+    assert table.exhaustive_regret(3, draws=20000) == pytest.approx(8 / 27 * (1 / 3 - 0.3), abs=2e-3)
+    assert table.exhaustive_regret(3, draws=50, seed=1) == table.exhaustive_regret(3, draws=50, seed=1)
+    assert _two_key_table([0.5] * 3, [0.4] * 3).exhaustive_regret(1) == 0.0  # no noise, no curse
+    for bad in (0, 1.5, True):
+        with pytest.raises(NasgaInputError, match="trainings"):
+            table.exhaustive_regret(bad)  # type: ignore[arg-type]
+
+
+def test_exhaustive_regret_of_the_shipped_tables_is_between_zero_and_the_median_gap() -> None:
+    for name in (DEFAULT_TABLE, "genetic_cnn_44_digits"):
+        table = BenchTable.load(name)
+        one, three = table.exhaustive_regret(1, draws=200), table.exhaustive_regret(3, draws=200)
+        assert 0 < three < one < table.optimum() - float(np.median(table.mean_accuracy()))
