@@ -16,8 +16,9 @@ Rows (README, "Reproduction"):
 
 Everything lives under ``--out`` (studies in journal files, final trainings in
 ``finals.json``), so a rerun continues where it stopped and retrains nothing. Writes
-``reproduction.md`` (the README section) and ``results.json``; ``--quick`` runs a miniature of
-every row in a few minutes (exercised by ``tests/test_reproduce.py``).
+``reproduction.md`` (the README section, by :mod:`nasga.reproduce_report`) and ``results.json``;
+``--quick`` runs a miniature of every row in a few minutes (exercised by
+``tests/test_reproduce.py``).
 """
 
 from __future__ import annotations
@@ -34,15 +35,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
 import optuna  # noqa: E402
 from optuna.trial import TrialState  # noqa: E402
 
 import nasga.records as R  # noqa: E402
 from nasga.compare import compare  # noqa: E402
-from nasga.compare_report import mean_se  # noqa: E402
 from nasga.config import apply_overrides, build_space, default_config, tomllib  # noqa: E402
 from nasga.records import is_measurement  # noqa: E402
+from nasga.reproduce_report import markdown, minutes  # noqa: E402
 from nasga.run import open_search, optimize  # noqa: E402
 from nasga.workers import spawn_workers  # noqa: E402
 from nasga.best import ranking  # noqa: E402
@@ -77,11 +77,6 @@ PLANS: dict[str, dict[str, Any]] = {
         "transfer": {"photo_task": "grey2colour", "max_train": 32, "max_val": 16},
     },
 }
-
-
-def _fmt(values: list[float], digits: int = 4) -> str:
-    mean, se = mean_se(np.asarray(values, dtype=float))
-    return f"{mean:.{digits}f}" + ("" if math.isnan(se) else f" ± {se:.{digits}f}")
 
 
 class Finals:
@@ -253,7 +248,7 @@ def _finals(finals: Finals, cfg: dict[str, Any], genomes: dict[str, str],
     return rows
 
 
-# --- row 6 and the README section ------------------------------------------------------------
+# --- row 6 ---------------------------------------------------------------------------------------
 def observations(res: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
     """Where the top genomes of the three γ searches keep skips and put channels (§4.3)."""
     from nasga.spaces import UNetSpace
@@ -271,10 +266,6 @@ def observations(res: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _minutes(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
-
-
 def study_seconds(study: optuna.Study) -> float:
     """Wall time of a study from its trials' timestamps (first start to last completion), so a
     resumed or shared study reports its own duration, not this invocation's."""
@@ -283,125 +274,6 @@ def study_seconds(study: optuna.Study) -> float:
         return 0.0
     return (max(t.datetime_complete for t in done)
             - min(t.datetime_start for t in done)).total_seconds()
-
-
-def markdown(res: dict[str, Any], plan: dict[str, Any], command: str) -> str:
-    """The README's results section: one paragraph and table per part."""
-    lines = [
-        f"All of it: `{command}` on this machine (2 cores, no GPU); the parts took "
-        f"{_minutes(res['seconds'])} of wall time in all. Each part's time below is its own "
-        "(the studies' trial timestamps, the runs' and trainings' clocks), so it holds across "
-        "resumed invocations.",
-        "",
-    ]
-    lines += _md_table1(res, plan)
-    lines += _md_ga_vs_random(res, plan)
-    lines += _md_dense(res, plan)
-    lines += _md_unet(res, plan)
-    lines += _md_shape(res)
-    return "\n".join(lines)
-
-
-def _md_table1(res: dict[str, Any], plan: dict[str, Any]) -> list[str]:
-    """Part 1: the Genetic CNN's paper 004 Table 1 rows and whether mean and median rise."""
-    t1 = res["table1"]
-    rows = t1["rows"]
-    last = rows[-1]["generation"]
-    shown = [r for r in rows if r["generation"] in {0, 1, 2, 3, 5, last} or
-             r["generation"] % 10 == 0]
-    g = plan["gcnn"]
-    lines = [
-        f"**1. Genetic CNN, paper 004 Table 1 protocol** — digits, stages {tuple(g['stages'])}, "
-        f"N={g['population']}, T={g['generations']}, pC=qC=0.2, pM=0.8, qM=0.05, every "
-        f"reappearance re-trained and averaged; {t1['trainings']} trainings in "
-        f"{_minutes(t1['seconds'])}. Values are validation accuracy (each individual's mean over "
-        "its trainings).",
-        "",
-        "| Gen | Max | Min | Avg | Med | Std | best structure |",
-        "|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    lines += [f"| {r['generation']} | {r['max']:.4f} | {r['min']:.4f} | {r['mean']:.4f} | "
-              f"{r['median']:.4f} | {r['std']:.4f} | `{r['best_genome']}` |" for r in shown]
-    first = rows[0]
-    lines += ["", f"Mean {first['mean']:.4f} → {rows[-1]['mean']:.4f} and median "
-              f"{first['median']:.4f} → {rows[-1]['median']:.4f} from generation 0 to {last}: "
-              f"{'both rise' if rows[-1]['mean'] > first['mean'] and rows[-1]['median'] > first['median'] else 'they do not both rise'}"
-              f" (paper 004: both rise); the spread (Std) goes {first['std']:.4f} → "
-              f"{rows[-1]['std']:.4f}.", ""]
-    return lines
-
-
-def _md_ga_vs_random(res: dict[str, Any], plan: dict[str, Any]) -> list[str]:
-    """Part 2: GA vs random search on an equal budget, best found per seed."""
-    c = plan["compare"]
-    per: dict[str, list[float]] = {}
-    for r in res["ga_vs_random"].values():
-        per.setdefault(r["sampler"], []).append(r["best"])
-    lines = [f"**2. GA vs random search, equal budget** (§4.1.3) — the same task and space, "
-             f"{c['budget']} trainings per run, {c['seeds']} seeds, every proposal trained; best "
-             f"mean validation accuracy found ({_minutes(res['ga_vs_random_seconds'])}, two runs at a "
-             "time):", "",
-             "| sampler | best found, mean ± s.e. | per seed |", "|---|---:|---|"]
-    lines += [f"| {s} | {_fmt(v)} | {', '.join(f'{x:.4f}' for x in v)} |" for s, v in per.items()]
-    return lines
-
-
-def _md_dense(res: dict[str, Any], plan: dict[str, Any]) -> list[str]:
-    """Part 3: the dense network against the searched ones, re-trained."""
-    d = res["dense"]
-    lines = ["", f"**3. Dense vs searched** (§4.1.4) — each re-trained {plan['dense_repeats']} "
-             f"times with fresh seeds ({_minutes(res['dense_seconds'])}):", "",
-             "| genome | validation accuracy, mean ± s.e. |", "|---|---:|"]
-    lines += [f"| {name}: `{v['genome']}` | {_fmt(v['acc'])} |" for name, v in d.items()]
-    return lines
-
-
-def _md_unet(res: dict[str, Any], plan: dict[str, Any]) -> list[str]:
-    """Parts 4 and 5: the U-Net searches per γ, their final trainings and the transfer."""
-    u = plan["unet"]
-    size = next(iter(res["unet"].values()))["config"]["task"]["image_size"]
-    lines = ["", f"**4. U-Net search on facades** (paper 000 Table 1 shape) — {size}×{size} "
-             "label→photo, "
-             f"depth {u['space']['depth']}, channels {u['space']['channels']}, K={u['population']}, "
-             f"T={u['generations']}, {u['task'].get('epochs')} mini-epochs on "
-             f"{u['task'].get('max_train')} training pairs; fitness 1/(L_Gen + γ·GMACs). Searches:",
-             "", "| γ | trials | trainings | reused from the other γ | time | best genome |",
-             "|---:|---:|---:|---:|---:|---|"]
-    for gamma, r in res["unet"].items():
-        lines.append(f"| {gamma} | {r['trials']} | {r['trainings']} | {r['reused']} | "
-                     f"{_minutes(r['seconds'])} | `{r['best']}` |")
-    f = plan["final"]
-    lines += ["", f"Final training, every genome the same budget ({f['epochs']} epochs on the whole "
-              f"training split, validated on the whole val split, seeds {f['seeds']}; "
-              f"{_minutes(res['facades_final_seconds'])}):", ""]
-    lines += _final_table(res["facades_final"])
-    lines += ["", f"**5. Transfer** (§4.2) — the γ={plan['gammas'][1]:g} genome, searched on facades, "
-              "trained on the built-in photo task (grey→colour, never searched there) against "
-              f"pix2pix's layout, same budget ({_minutes(res['transfer_seconds'])}):", ""]
-    lines += _final_table(res["transfer"])
-    return lines
-
-
-def _md_shape(res: dict[str, Any]) -> list[str]:
-    """Part 6: what the searched U-Nets look like (skips kept, channels, widest layer)."""
-    o = res["observations"]
-    skips = ", ".join(f"{x:.0%}" for x in o["skip_kept"])
-    chans = ", ".join(f"{x:.0f}" for x in o["mean_channels"])
-    widest = ", ".join(f"{x:.0%}" for x in o["widest_at"])
-    return ["", f"**6. What the searched U-Nets look like** (§4.3) — the top 5 genomes of each γ "
-            f"({o['n']} in all), levels outermost first: skip kept {skips}; mean channels "
-            f"{chans}; widest layer at each level {widest}.", ""]
-
-
-def _final_table(rows: dict[str, Any]) -> list[str]:
-    out = ["| genome | MMACs | params (MB) | val L1 | PSNR dB | SSIM | train s |",
-           "|---|---:|---:|---:|---:|---:|---:|"]
-    for name, r in rows.items():
-        out.append(
-            f"| {name}: `{r['genome']}` | {statistics.fmean(r['macs']) / 1e6:,.1f} | "
-            f"{statistics.fmean(r['params']) * 4 / 2**20:.2f} | {_fmt(r['l1'])} | "
-            f"{_fmt(r['psnr'], 2)} | {_fmt(r['ssim'], 3)} | {statistics.fmean(r['seconds']):.0f} |")
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -430,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     res: dict[str, Any] = {"mode": mode}
     t0 = time.perf_counter()
     rows_genetic_cnn(plan, mode, out, args.workers, finals, res)
-    print(f"rows 1-3 done ({_minutes(time.perf_counter() - t0)})", flush=True)
+    print(f"rows 1-3 done ({minutes(time.perf_counter() - t0)})", flush=True)
     rows_unet(plan, mode, out, args.workers, facades, finals, res)
     res["observations"] = observations(res, plan)
     res["seconds"] = (res["table1"]["seconds"] + res["ga_vs_random_seconds"] + res["dense_seconds"]
