@@ -119,13 +119,9 @@ class Settings:
     def build_task(self, *, device: str | None = None) -> Task:
         """The task of the ``[task]`` table; ``device`` overrides ``task.device`` for this
         process only (a worker's ``--devices`` entry), where the task has that setting."""
-        import inspect
-
-        from nasga.tasks import build_task, task_class
+        from nasga.tasks import build_task, task_settings
 
         table = dict(self.task)
-        if device is not None:
-            cls = task_class(table.get("task") or self.space)
-            if "device" in inspect.signature(cls.__init__).parameters:
-                table["device"] = device
+        if device is not None and "device" in task_settings(table.get("task") or self.space):
+            table["device"] = device
         return build_task(self.space, table)

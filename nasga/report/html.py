@@ -59,10 +59,10 @@ def _task_setting(cfg: dict[str, Any], name: str) -> Any:
     """A task setting from the stored config, else the task class's default."""
     if name in cfg.get("task", {}):
         return cfg["task"][name]
-    from nasga.tasks import task_class
+    from nasga.tasks import task_settings
 
-    param = inspect.signature(task_class(cfg["study"]["task"]).__init__).parameters.get(name)
-    return None if param is None or param.default is inspect.Parameter.empty else param.default
+    default = task_settings(cfg["study"]["task"]).get(name)
+    return None if default is inspect.Parameter.empty else default
 
 
 def _summary(study: optuna.Study, cfg: dict[str, Any], pick: D.BestGenome | None

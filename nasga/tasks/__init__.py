@@ -36,6 +36,7 @@ __all__ = [
     "TranslationTask",
     "build_task",
     "task_class",
+    "task_settings",
 ]
 
 
@@ -81,6 +82,20 @@ def task_class(task: str | Space) -> type:
     raise NasgaInputError("task", f"must be one of {', '.join(TASK_NAMES)}, got {task!r}")
 
 
+def task_settings(task: str | Space) -> dict[str, Any]:
+    """The ``[task]`` keys a task takes, each with its default (``inspect.Parameter.empty`` where
+    it has none): the task constructor's keyword parameters after ``space``, in order.
+
+    Args:
+        task: A task name or a space (as :func:`task_class`).
+
+    Raises:
+        NasgaInputError: An unknown name or space.
+    """
+    params = inspect.signature(task_class(task).__init__).parameters
+    return {name: p.default for name, p in params.items() if name not in ("self", "space")}
+
+
 def build_task(space: Space, config: dict[str, Any]) -> Task:
     """The task for ``space`` from a study config's ``[task]`` table.
 
@@ -104,8 +119,7 @@ def build_task(space: Space, config: dict[str, Any]) -> Task:
     needs = getattr(cls, "space_name", name)  # a task over another task's space says so
     if name != "synthetic" and needs != space.name:
         raise NasgaInputError("task.task", f"the {name!r} task needs a {needs} space, got {space!r}")
-    params = inspect.signature(cls.__init__).parameters
-    known = [p for p in params if p not in ("self", "space")]
+    known = list(task_settings(name))
     for key in settings:
         if key not in known:
             raise NasgaInputError(f"task.{key}", f"unknown key; known: {', '.join(known)}")
