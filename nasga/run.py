@@ -17,7 +17,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 import nasga.records as R
 from nasga.baselines import make_sampler
-from nasga.settings import Settings
+from nasga.settings import Settings, StudySettings
 from nasga.objective import CONFIRM_ATTR, MeasurementPool, Objective
 from nasga.workers import STORAGE_ENV, WorkerObjective
 from nasga.spaces import NasgaInputError, Space
@@ -173,11 +173,11 @@ def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: boo
     """
     if isinstance(cfg, Settings):
         cfg = cfg.to_config()
-    study_cfg = cfg["study"]
-    storage = open_storage(storage_url, heartbeat_interval=study_cfg["heartbeat_interval"],
-                           grace_period=study_cfg["grace_period"],
-                           retry_stale=study_cfg["sampler"] != "ga", create=create)
-    name = study_cfg["name"]
+    asked = StudySettings.from_table(cfg["study"])
+    storage = open_storage(storage_url, heartbeat_interval=asked.heartbeat_interval,
+                           grace_period=asked.grace_period, retry_stale=not asked.is_ga,
+                           create=create)
+    name = asked.name
     exists = study_exists(storage, name)
     if exists:
         stored = load_study_config(storage, name)
