@@ -24,7 +24,7 @@ EXIT_BAD_INPUT = 2
 EXIT_STORAGE_FAULT = 1  # the storage failed (full disk, damaged journal): not bad input
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_STORAGE_FAULT", "add_search_flags", "build_parser",
-           "config_from_args", "int_list", "main"]
+           "Parser", "config_from_args", "int_list", "main", "name_counts"]
 
 
 def int_list(field: str) -> Callable[[str], tuple[int, ...]]:
@@ -44,11 +44,32 @@ def int_list(field: str) -> Callable[[str], tuple[int, ...]]:
     return parse
 
 
-class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose errors are one line on stderr and exit code 2."""
+def name_counts(field: str) -> Callable[[str], dict[str, int]]:
+    """An argparse type for ``NAME=N,...`` with each ``N`` an integer >= 1, errors naming ``field``."""
+
+    def parse(text: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for item in filter(None, (t.strip() for t in text.split(","))):
+            name, _, count = item.partition("=")
+            try:
+                out[name.strip()] = int(count)
+            except ValueError:
+                out[name.strip()] = 0
+            if not name.strip() or out[name.strip()] < 1:
+                raise argparse.ArgumentTypeError(
+                    f"{field}: expected NAME=N with N an integer >= 1, got {item!r}")
+        return out
+
+    return parse
+
+
+class Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr and exit code 2 (the CLI's and the
+    scripts')."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
 
 
 def _add_describe(sub: argparse._SubParsersAction) -> None:
@@ -93,8 +114,8 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``nasga`` argument parser with every sub-command."""
-    parser = _Parser(prog="nasga", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = Parser(prog="nasga", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for add in COMMANDS:
         add(sub)
     return parser

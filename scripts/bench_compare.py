@@ -31,9 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import optuna  # noqa: E402
 
+from nasga.cli import EXIT_BAD_INPUT, Parser, int_list, name_counts  # noqa: E402
 from nasga.compare import (  # noqa: E402
     COMPARE_SAMPLERS, MEMORY, NASGA_SAMPLERS, Comparison, RunResult, compare, task_config,
 )
+from nasga.errors import NasgaInputError  # noqa: E402
 from nasga.compare_report import (  # noqa: E402
     markdown_table, summarize, verdict, write_csv, write_html,
 )
@@ -41,32 +43,27 @@ from nasga.compare_report import (  # noqa: E402
 DEFAULT_SAMPLERS = [s for s in COMPARE_SAMPLERS if s != "ga-dedup"]  # ga-dedup equals ga now
 
 
-def _pairs(text: str) -> dict[str, int]:
-    out = {}
-    for item in filter(None, (t.strip() for t in text.split(","))):
-        name, _, count = item.partition("=")
-        out[name] = int(count)
-    return out
-
-
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    p = Parser(description=__doc__.splitlines()[1])
     p.add_argument("--samplers", default=",".join(DEFAULT_SAMPLERS))
     p.add_argument("--table", default=None,
                    help="benchmark table: genetic_cnn_34_digits (default) or genetic_cnn_44_digits")
-    p.add_argument("--budgets", default="50,100,300", help="trainings at which to report")
+    p.add_argument("--budgets", type=int_list("budgets"), default=(50, 100, 300),
+                   help="trainings at which to report (default 50,100,300)")
     p.add_argument("--seeds", type=int, default=50, help="seeds per sampler (default 50)")
     p.add_argument("--first-seed", type=int, default=0,
                    help="seeds are FIRST..FIRST+SEEDS-1 (default 0); e.g. --first-seed 50 checks "
                         "settings chosen on seeds 0-49 on held-out seeds")
-    p.add_argument("--sampler-seeds", default="", metavar="NAME=S,...",
+    p.add_argument("--sampler-seeds", type=name_counts("sampler-seeds"), default={},
+                   metavar="NAME=S,...",
                    help="fewer seeds for slow samplers, e.g. gp=10 (GP: ~1 min per run)")
     p.add_argument("--max-evaluations", type=int, default=3,
                    help="trainings per genome before the cache answers, every sampler "
                         "(default 3 = the tables' repeats: budgets beyond the keys stay possible)")
     p.add_argument("--trial-cap-factor", type=int, default=20,
                    help="a run stops at this many trials per budget unit (default 20)")
-    p.add_argument("--sampler-cap", default="gp=2", metavar="NAME=F,...",
+    p.add_argument("--sampler-cap", type=name_counts("sampler-cap"), default={"gp": 2},
+                   metavar="NAME=F,...",
                    help="a lower trial cap for slow samplers that get stuck on cached genomes "
                         "(default gp=2: GP refits on every cached trial, ~0.2 s each)")
     p.add_argument("--workers", type=int, default=2, help="processes (default 2)")
@@ -81,8 +78,8 @@ def _runs(name: str, cfg: dict, args: argparse.Namespace, budget: int) -> list[R
     """One sampler's runs, kept in OUT/runs/<table>-<name>[-fromFIRST].json so that a rerun
     continues: seeds any earlier invocation saved with the same settings are read back, and only
     the missing ones run (``--seeds 20`` then ``--seeds 50`` runs seeds 20-49 the second time)."""
-    seeds = min(args.seeds, _pairs(args.sampler_seeds).get(name, args.seeds))
-    cap = _pairs(args.sampler_cap).get(name, args.trial_cap_factor)
+    seeds = min(args.seeds, args.sampler_seeds.get(name, args.seeds))
+    cap = args.sampler_cap.get(name, args.trial_cap_factor)
     seed_list = list(range(args.first_seed, args.first_seed + seeds))
     settings = {"seeds": seeds, "first_seed": args.first_seed, "budget": budget,
                 "max_evaluations": args.max_evaluations,
@@ -121,11 +118,11 @@ def _saved(folder: Path, stem: str, settings: dict) -> dict[int, dict]:
 
 
 def _notes(args: argparse.Namespace, samplers: list[str], results: list[RunResult]) -> None:
-    fewer = {s: min(args.seeds, n) for s, n in _pairs(args.sampler_seeds).items()
+    fewer = {s: min(args.seeds, n) for s, n in args.sampler_seeds.items()
              if s in samplers and n < args.seeds}
     if fewer:
         print("fewer seeds (too slow for all): " + ", ".join(f"{s} {n}" for s, n in fewer.items()))
-    lower = {s: c for s, c in _pairs(args.sampler_cap).items()
+    lower = {s: c for s, c in args.sampler_cap.items()
              if s in samplers and c != args.trial_cap_factor}
     print(f"trial cap: {args.trial_cap_factor} x budget"
           + "".join(f", {s} {c} x budget" for s, c in lower.items()))
@@ -141,8 +138,28 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.first_seed < 0:
         parser.error(f"--first-seed: must be an integer >= 0, got {args.first_seed}")
+    for flag, value in (("--seeds", args.seeds), ("--workers", args.workers),
+                        ("--trial-cap-factor", args.trial_cap_factor),
+                        ("--budgets", min(args.budgets))):
+        if value < 1:
+            parser.error(f"{flag}: must be an integer >= 1, got {value}")
+    if args.max_evaluations < 0:
+        parser.error(f"--max-evaluations: must be an integer >= 0 (0: every proposal trains), "
+                     f"got {args.max_evaluations}")
+    unknown = [s for s in args.samplers.split(",") if s.strip() not in COMPARE_SAMPLERS]
+    if unknown or not args.samplers.strip():
+        parser.error(f"--samplers: must be a comma list of {', '.join(COMPARE_SAMPLERS)}, "
+                     f"got {args.samplers!r}")
+    try:
+        return _compare(args)
+    except NasgaInputError as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _compare(args: argparse.Namespace) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    budgets = sorted({int(b) for b in args.budgets.split(",")})
+    budgets = sorted(set(args.budgets))
     samplers = [s.strip() for s in args.samplers.split(",") if s.strip()]
     cfg = task_config("genetic-cnn-bench", table=args.table)
     from nasga.config import build_space

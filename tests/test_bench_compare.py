@@ -6,6 +6,8 @@ import importlib.util
 import math
 from pathlib import Path
 
+import pytest
+
 from nasga.compare_report import SummaryRow, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,8 +69,6 @@ def test_first_seed_runs_held_out_seeds_and_keeps_the_first_runs(tmp_path: Path,
 
 
 def test_first_seed_must_not_be_negative(capsys) -> None:
-    import pytest
-
     with pytest.raises(SystemExit) as exc:
         _script().main(["--first-seed", "-1"])
     assert exc.value.code == 2
@@ -106,3 +106,27 @@ def test_more_seeds_run_only_the_missing_ones_and_match_a_fresh_run(tmp_path: Pa
     assert module.main(["--samplers", "aging", "--budgets", "6", "--workers", "1", "--seeds", "2",
                         "--out", str(tmp_path / "a")]) == 0
     assert ran == [[0, 1]]  # other settings: every seed runs again
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--sampler-seeds", "gp=x"], "sampler-seeds: expected NAME=N with N an integer >= 1, got 'gp=x'"),
+    (["--sampler-cap", "gp"], "sampler-cap: expected NAME=N with N an integer >= 1, got 'gp'"),
+    (["--budgets", "abc"], "budgets: expected comma-separated integers, got 'abc'"),
+    (["--budgets", "50,0"], "--budgets: must be an integer >= 1, got 0"),
+    (["--seeds", "0"], "--seeds: must be an integer >= 1, got 0"),
+    (["--workers", "0"], "--workers: must be an integer >= 1, got 0"),
+    (["--max-evaluations", "-1"], "--max-evaluations: must be an integer >= 0"),
+    (["--samplers", "aging,nope"], "--samplers: must be a comma list of ga, "),
+    (["--table", "nope"], "task.table: no benchmark table"),
+])
+def test_bad_flags_are_one_line_errors_with_exit_2_and_nothing_written(tmp_path: Path, capsys,
+                                                                       args, message) -> None:
+    out = tmp_path / "out"
+    try:
+        code = _script().main(args + ["--out", str(out)])
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) <= 2 and message in err[-1]  # argparse's usage line, then the error
+    assert not out.exists()
