@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from nasga.commands.compare import add_compare
 from nasga.commands.repair import add_repair
@@ -24,7 +26,8 @@ EXIT_BAD_INPUT = 2
 EXIT_STORAGE_FAULT = 1  # the storage failed (full disk, damaged journal): not bad input
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_STORAGE_FAULT", "add_search_flags", "build_parser",
-           "Parser", "config_from_args", "int_list", "main", "name_counts"]
+           "Parser", "check_min", "config_from_args", "int_list", "main", "name_counts",
+           "name_list"]
 
 
 def int_list(field: str) -> Callable[[str], tuple[int, ...]]:
@@ -63,13 +66,42 @@ def name_counts(field: str) -> Callable[[str], dict[str, int]]:
     return parse
 
 
+def name_list(field: str, choices: Sequence[str]) -> Callable[[str], list[str]]:
+    """An argparse type for a comma list of names from ``choices`` (at least one), errors naming
+    ``field``."""
+
+    def parse(text: str) -> list[str]:
+        names = [t.strip() for t in text.split(",") if t.strip()]
+        unknown = [n for n in names if n not in choices]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(
+                f"{field}: expected a comma list of {', '.join(choices)}, got {text!r}"
+                + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
+        return names
+
+    return parse
+
+
+def check_min(parser: argparse.ArgumentParser, minimum: float, *flags: tuple[str, Any],
+              strict: bool = False) -> None:
+    """``parser.error`` (one line, exit 2) at the first ``(flag, value)`` whose value, or any
+    entry of a list value, is not a finite number ``>= minimum`` (``> minimum`` if ``strict``),
+    e.g. ``--workers: must be an integer >= 1, got 0``; ``None`` (a flag not given) passes."""
+    for flag, value in flags:
+        for v in value if isinstance(value, (list, tuple)) else [value]:
+            if v is not None and not (math.isfinite(v) and (v > minimum if strict
+                                                             else v >= minimum)):
+                kind = "an integer" if isinstance(v, int) else "a finite number"
+                parser.error(f"{flag}: must be {kind} {'>' if strict else '>='} {minimum}, "
+                             f"got {v}")
+
+
 class Parser(argparse.ArgumentParser):
     """ArgumentParser whose errors are one line on stderr and exit code 2 (the CLI's and the
     scripts')."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
-
 
 
 def _add_describe(sub: argparse._SubParsersAction) -> None:

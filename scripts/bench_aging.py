@@ -13,23 +13,38 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
-import optuna
-from optuna.trial import TrialState
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import optuna  # noqa: E402
+from optuna.trial import TrialState  # noqa: E402
 
 import nasga.records as R  # noqa: E402
-from nasga.aging import AgingEvolutionSampler
-from nasga.baselines import make_sampler
-from nasga.compare import incumbent_curve, task_config
-from nasga.config import build_space, build_strategy
-from nasga.objective import Objective
-from nasga.tasks import build_task
+from nasga.aging import AgingEvolutionSampler  # noqa: E402
+from nasga.baselines import make_sampler  # noqa: E402
+from nasga.cli import Parser, check_min  # noqa: E402
+from nasga.compare import incumbent_curve, task_config  # noqa: E402
+from nasga.config import build_space, build_strategy  # noqa: E402
+from nasga.errors import NasgaInputError  # noqa: E402
+from nasga.objective import Objective  # noqa: E402
+from nasga.tasks import build_task  # noqa: E402
 
 
 def sampler_for(name: str, *, space, strategy, seed: int) -> optuna.samplers.BaseSampler:
-    if name.startswith("aging"):  # aging, or aging-P-S
+    """The sampler called ``name``: ``aging-P-S`` is aging evolution with population ``P`` and
+    sample size ``S`` (``aging``: the strategy's population, 5), any other a nasga sampler.
+
+    Raises:
+        NasgaInputError: An unknown name, or sizes aging evolution refuses.
+    """
+    if name == "aging" or name.startswith("aging-"):
         parts = name.split("-")[1:]
+        if parts and not (len(parts) == 2 and all(p.isdigit() for p in parts)):
+            raise NasgaInputError("sampler", f"expected aging-P-S with integers P and S, got "
+                                  f"{name!r}")
         p, s = (int(parts[0]), int(parts[1])) if parts else (int(strategy.population), 5)
         return AgingEvolutionSampler(population=p, sample_size=s, space=space, seed=seed)
     return make_sampler(name, space=space, strategy=strategy, seed=seed)
@@ -58,13 +73,35 @@ def one_run(name: str, seed: int, budget: int) -> tuple[list[dict], int, float]:
     return curve, len(trials), time.perf_counter() - start
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--samplers", nargs="+", default=["aging", "aging-10-3", "tpe", "random", "ga"])
+def _parser() -> argparse.ArgumentParser:
+    ap = Parser(description=__doc__.splitlines()[0])
+    ap.add_argument("--samplers", nargs="+", default=["aging", "aging-10-3", "tpe", "random", "ga"],
+                    help="aging, aging-P-S (population P, sample size S) or a nasga sampler")
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--budget", type=int, default=100)
     ap.add_argument("--at", type=int, nargs="+", default=[50, 100])
-    args = ap.parse_args()
+    return ap
+
+
+def _check(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Every flag, before anything runs: one line and exit code 2 for a bad one."""
+    check_min(ap, 1, ("--seeds", args.seeds), ("--budget", args.budget), ("--at", args.at))
+    if max(args.at) > args.budget:
+        ap.error(f"--at: must be <= --budget ({args.budget}), got {max(args.at)}")
+    cfg = task_config("genetic-cnn-bench")
+    space, strategy = build_space(cfg), build_strategy(cfg)
+    for name in args.samplers:
+        try:
+            sampler_for(name, space=space, strategy=strategy, seed=0)
+        except NasgaInputError as exc:
+            detail = exc.message if exc.field == "sampler" else f"{name!r}: {exc}"
+            ap.error(f"--samplers: {detail}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = _parser()
+    args = ap.parse_args(argv)
+    _check(ap, args)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     header = " ".join(f"regret@{a:<4d}" for a in args.at)
     print(f"{'sampler':12s} {header}  trials/run  s/run  ({args.seeds} seeds, mean ± sem)")
@@ -84,7 +121,8 @@ def main() -> None:
             cells.append(f"{statistics.mean(r):.4f}±{sem:.4f}")
         print(f"{name:12s} {' '.join(cells)}  {statistics.mean(n_trials):10.1f}  "
               f"{statistics.mean(secs):5.1f}", flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

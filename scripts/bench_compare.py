@@ -31,7 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import optuna  # noqa: E402
 
-from nasga.cli import EXIT_BAD_INPUT, Parser, int_list, name_counts  # noqa: E402
+from nasga.cli import (  # noqa: E402
+    EXIT_BAD_INPUT, Parser, check_min, int_list, name_counts, name_list,
+)
 from nasga.compare import (  # noqa: E402
     COMPARE_SAMPLERS, MEMORY, NASGA_SAMPLERS, Comparison, RunResult, compare, task_config,
 )
@@ -45,7 +47,8 @@ DEFAULT_SAMPLERS = [s for s in COMPARE_SAMPLERS if s != "ga-dedup"]  # ga-dedup 
 
 def _parser() -> argparse.ArgumentParser:
     p = Parser(description=__doc__.splitlines()[1])
-    p.add_argument("--samplers", default=",".join(DEFAULT_SAMPLERS))
+    p.add_argument("--samplers", type=name_list("samplers", COMPARE_SAMPLERS),
+                   default=",".join(DEFAULT_SAMPLERS))
     p.add_argument("--table", default=None,
                    help="benchmark table: genetic_cnn_34_digits (default) or genetic_cnn_44_digits")
     p.add_argument("--budgets", type=int_list("budgets"), default=(50, 100, 300),
@@ -136,20 +139,12 @@ def _notes(args: argparse.Namespace, samplers: list[str], results: list[RunResul
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.first_seed < 0:
-        parser.error(f"--first-seed: must be an integer >= 0, got {args.first_seed}")
-    for flag, value in (("--seeds", args.seeds), ("--workers", args.workers),
-                        ("--trial-cap-factor", args.trial_cap_factor),
-                        ("--budgets", min(args.budgets))):
-        if value < 1:
-            parser.error(f"{flag}: must be an integer >= 1, got {value}")
+    check_min(parser, 0, ("--first-seed", args.first_seed))
+    check_min(parser, 1, ("--seeds", args.seeds), ("--workers", args.workers),
+              ("--trial-cap-factor", args.trial_cap_factor), ("--budgets", args.budgets))
     if args.max_evaluations < 0:
         parser.error(f"--max-evaluations: must be an integer >= 0 (0: every proposal trains), "
                      f"got {args.max_evaluations}")
-    unknown = [s for s in args.samplers.split(",") if s.strip() not in COMPARE_SAMPLERS]
-    if unknown or not args.samplers.strip():
-        parser.error(f"--samplers: must be a comma list of {', '.join(COMPARE_SAMPLERS)}, "
-                     f"got {args.samplers!r}")
     try:
         return _compare(args)
     except NasgaInputError as exc:
@@ -160,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
 def _compare(args: argparse.Namespace) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     budgets = sorted(set(args.budgets))
-    samplers = [s.strip() for s in args.samplers.split(",") if s.strip()]
+    samplers = args.samplers
     cfg = task_config("genetic-cnn-bench", table=args.table)
     from nasga.config import build_space
     from nasga.tasks import build_task

@@ -54,10 +54,13 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
-import nasga.records as R  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import nasga.records as R  # noqa: E402
+from nasga.cli import Parser, check_min, int_list, name_list  # noqa: E402
+from nasga.errors import NasgaInputError  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 STUDIES = {("genetic-cnn", "paper"): "genetic-cnn-cifar10", ("unet", "paper"): "unet-paper",
@@ -97,6 +100,8 @@ ndf = 8
 grid_images = 0
 """,
 }
+SETTINGS = ("paper", "default", "tiny")
+SAMPLERS = ("ga", "steady", "aging")
 COLUMNS = ("task", "settings", "sampler", "W", "trainings", "children", "surplus", "beyond",
            "seconds", "trainings/h", "xW=1", "img/s", "busy")
 
@@ -268,15 +273,18 @@ def estimates(rows: list[dict[str, Any]], args: argparse.Namespace) -> list[str]
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _parser() -> argparse.ArgumentParser:
+    p = Parser(description=__doc__.splitlines()[0])
     p.add_argument("--device", default=None, help="one device: cuda, cuda:N or cpu "
                                                   "(default cuda if available, else cpu)")
-    p.add_argument("--workers", default="1,2,4,8,16", help="comma-separated W (processes)")
-    p.add_argument("--tasks", default="genetic-cnn,unet", help="genetic-cnn, unet")
-    p.add_argument("--settings", default=None,
+    p.add_argument("--workers", type=int_list("workers"), default=(1, 2, 4, 8, 16),
+                   help="comma-separated W (processes)")
+    p.add_argument("--tasks", type=name_list("tasks", list(PAPER)), default=",".join(PAPER),
+                   help="genetic-cnn, unet")
+    p.add_argument("--settings", type=name_list("settings", SETTINGS), default=None,
                    help="paper, default, tiny (default: paper,default; tiny with --tiny)")
-    p.add_argument("--samplers", default="ga,aging", help="ga, steady, aging")
+    p.add_argument("--samplers", type=name_list("samplers", SAMPLERS), default="ga,aging",
+                   help="ga, steady, aging")
     p.add_argument("--tiny", action="store_true", help="CPU-sized settings (CI)")
     p.add_argument("--epochs", type=int, default=1, help="paper settings: epochs per training")
     p.add_argument("--generations", type=int, default=1,
@@ -286,16 +294,39 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--channels-last", action="store_true", help="set NASGA_CHANNELS_LAST=1")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
     p.add_argument("--json", default=None, metavar="FILE", help="also write the rows as JSON")
+    return p
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    """The flags, checked before anything runs (one line, exit code 2), with the defaults of
+    ``--settings`` and ``--device`` filled in."""
+    p = _parser()
     args = p.parse_args(argv)
+    check_min(p, 1, ("--workers", args.workers), ("--epochs", args.epochs))
+    check_min(p, 0, ("--generations", args.generations))
+    check_min(p, 0, ("--timeout", args.timeout), strict=True)
+    if args.json and (Path(args.json).is_dir() or not Path(args.json).parent.is_dir()):
+        p.error(f"--json: must be a file in an existing folder, got {args.json!r}")
+    if args.settings is None:
+        args.settings = ["tiny"] if args.tiny else ["paper", "default"]
     if args.device is None:
         import torch
 
         args.device = "cuda" if torch.cuda.is_available() else "cpu"
-    counts = [int(w) for w in args.workers.split(",") if w.strip()]
-    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
-    samplers = [s.strip() for s in args.samplers.split(",") if s.strip()]
-    settings = [s.strip() for s in (args.settings or ("tiny" if args.tiny else "paper,default"))
-                .split(",") if s.strip()]
+    if "," in args.device:
+        p.error(f"--device: must be one device (cuda, cuda:N or cpu), got {args.device!r}")
+    from nasga.devices import check_devices, parse_devices
+
+    try:
+        check_devices(parse_devices(args.device))
+    except NasgaInputError as exc:
+        p.error(f"--device: {exc.message}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    counts, tasks, samplers, settings = list(args.workers), args.tasks, args.samplers, args.settings
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"device {args.device}, {cores} CPU cores, W = {counts}, channels_last "
           f"{'on' if args.channels_last else 'off'}, paper epochs {args.epochs}")

@@ -35,6 +35,9 @@ from optuna.trial import FrozenTrial
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from nasga.cli import Parser, check_min, int_list, name_list  # noqa: E402
+from nasga.config import MAX_SEED  # noqa: E402
+from nasga.errors import NasgaInputError  # noqa: E402
 from nasga.objective import Objective  # noqa: E402
 from nasga.sampler import GeneticSampler  # noqa: E402
 from nasga.spaces import GeneticCNNSpace, Space, UNetSpace  # noqa: E402
@@ -116,21 +119,12 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _csv(kind: type, choices: tuple[str, ...] | None = None) -> Any:
-    def parse(text: str) -> list[Any]:
-        items = [kind(x.strip()) for x in text.split(",") if x.strip()]
-        bad = [x for x in items if choices is not None and x not in choices]
-        if not items or bad:
-            raise argparse.ArgumentTypeError(f"expected a comma list of {choices or kind.__name__}")
-        return items
-    return parse
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    p.add_argument("--trials", type=_csv(int), default=[1000, 10000])
-    p.add_argument("--storages", type=_csv(str, STORAGES), default=list(STORAGES))
-    p.add_argument("--samplers", type=_csv(str, SAMPLERS), default=list(SAMPLERS))
+    """The flags, each checked before anything runs: a bad one is one line and exit code 2."""
+    p = Parser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--trials", type=int_list("trials"), default=(1000, 10000))
+    p.add_argument("--storages", type=name_list("storages", STORAGES), default=",".join(STORAGES))
+    p.add_argument("--samplers", type=name_list("samplers", SAMPLERS), default=",".join(SAMPLERS))
     p.add_argument("--space", choices=("gcnn", "unet"), default="gcnn",
                    help="gcnn: GeneticCNNSpace((3,4,5)), 19 bits; unet: UNetSpace(depth=8)")
     p.add_argument("--population", type=int, default=20)
@@ -144,10 +138,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="smoke test: 200 trials per cell, at most 10 s per cell")
     p.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = p.parse_args(argv)
+    _check(p, args)
     if args.quick:
         args.trials = [200]
         args.max_seconds = min(args.max_seconds, 10.0)
     return args
+
+
+def _check(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    check_min(p, 1, ("--trials", args.trials))
+    check_min(p, 0, ("--max-seconds", args.max_seconds), strict=True)
+    if not 0 <= args.seed <= MAX_SEED:
+        p.error(f"--seed: must be in 0..2**32-1 = {MAX_SEED}, got {args.seed}")
+    try:
+        get_strategy(make_space(args.space)[1], population=args.population)
+    except NasgaInputError as exc:
+        p.error(f"--population: {exc.message}")
+    if args.tmpdir is not None and not args.tmpdir.is_dir():
+        p.error(f"--tmpdir: must be an existing folder, got {str(args.tmpdir)!r}")
+    if args.json is not None and (args.json.is_dir() or not args.json.parent.is_dir()):
+        p.error(f"--json: must be a file in an existing folder, got {str(args.json)!r}")
 
 
 def main(argv: list[str] | None = None) -> int:

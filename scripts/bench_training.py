@@ -35,6 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
+from nasga.cli import Parser, check_min  # noqa: E402
+from nasga.errors import NasgaInputError  # noqa: E402
 from nasga.flops import measure  # noqa: E402
 from nasga.models import GeneticCNN, PatchGANDiscriminator, UNetGenerator  # noqa: E402
 from nasga.spaces import GeneticCNNSpace, UNetGenome, UNetSpace  # noqa: E402
@@ -100,14 +102,30 @@ def pix2pix_step(g_net: nn.Module, d_net: nn.Module, x: torch.Tensor,
     return step
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _parser() -> argparse.ArgumentParser:
+    p = Parser(description=__doc__.splitlines()[0])
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     p.add_argument("--seconds", type=float, default=3.0, help="timed seconds per row (default 3)")
     p.add_argument("--unet-batch", type=int, default=8, help="U-Net batch size (default 8)")
     p.add_argument("--cnn-batch", type=int, default=32, help="Genetic CNN batch size (default 32)")
+    return p
+
+
+def _args(argv: list[str] | None) -> tuple[argparse.Namespace, torch.device]:
+    """The flags and the device, checked before anything runs (one line, exit code 2)."""
+    p = _parser()
     args = p.parse_args(argv)
-    device = T.resolve_device(args.device)
+    check_min(p, 0, ("--seconds", args.seconds), strict=True)
+    check_min(p, 1, ("--unet-batch", args.unet_batch), ("--cnn-batch", args.cnn_batch))
+    try:
+        return args, T.resolve_device(args.device)
+    except NasgaInputError as exc:
+        p.error(f"--device: {exc.message}")
+        raise  # not reached: p.error exits
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, device = _args(argv)
     T.seed_everything(0)
     start = time.perf_counter()
     peak_before = matmul_gflops(device, args.seconds)

@@ -35,12 +35,15 @@ import optuna  # noqa: E402
 from optuna.trial import TrialState  # noqa: E402
 
 from nasga.claims import WORK_KEY  # noqa: E402
+from nasga.cli import Parser, check_min, int_list, name_list  # noqa: E402
 from nasga.config import validate  # noqa: E402
+from nasga.errors import NasgaInputError  # noqa: E402
 from nasga.run import open_search  # noqa: E402
 
 
 SEARCHES = {"ga": ("ga", {}), "ga-steady": ("ga", {"mode": "steady-state"}),
             "aging": ("aging", {})}
+STORAGES = ("journal", "postgresql")
 
 
 def config(name: str, sleep: float, population: int, generations: int,
@@ -99,22 +102,48 @@ def _rows(kind: str, search: str, counts: list[int], args: argparse.Namespace,
                 for w in counts]
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--searches", default="ga,ga-steady,aging",
+def _parser() -> argparse.ArgumentParser:
+    p = Parser(description=__doc__.splitlines()[0])
+    p.add_argument("--searches", type=name_list("searches", list(SEARCHES)),
+                   default=",".join(SEARCHES),
                    help=f"searches among {', '.join(SEARCHES)} (default: all)")
-    p.add_argument("--workers", default="1,2,4,8", help="worker counts")
-    p.add_argument("--storages", default="journal,postgresql", help="journal, postgresql")
+    p.add_argument("--workers", type=int_list("workers"), default=(1, 2, 4, 8),
+                   help="worker counts (default 1,2,4,8)")
+    p.add_argument("--storages", type=name_list("storages", STORAGES), default=",".join(STORAGES),
+                   help="journal, postgresql (default: both)")
     p.add_argument("--sleep", type=float, default=0.5, help="seconds per evaluation")
     p.add_argument("--population", type=int, default=16)
     p.add_argument("--generations", type=int, default=4)
     p.add_argument("--postgres", default=None, help="PostgreSQL URL (default: start a local one)")
-    args = p.parse_args()
-    counts = [int(w) for w in args.workers.split(",")]
-    searches = args.searches.split(",")
-    for search in searches:
-        if search not in SEARCHES:
-            p.error(f"--searches: must be among {', '.join(SEARCHES)}, got {search!r}")
+    return p
+
+
+def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Every flag, before anything runs: one line and exit code 2 for a bad one."""
+    check_min(parser, 1, ("--workers", args.workers))
+    check_min(parser, 0, ("--sleep", args.sleep))
+    flags = {"strategy.population": "--population", "strategy.generations": "--generations"}
+    try:
+        for search in args.searches:  # population, generations: the study config's own rules
+            config("check", args.sleep, args.population, args.generations, search)
+    except NasgaInputError as exc:
+        parser.error(f"{flags.get(exc.field, exc.field)}: {exc.message}")
+    if args.postgres is not None:
+        from nasga.study import redact, storage_kind
+
+        try:
+            kind = storage_kind(args.postgres)
+        except NasgaInputError as exc:
+            parser.error(f"--postgres: {exc.message}")
+        if kind != "postgresql":
+            parser.error(f"--postgres: must be a postgresql:// URL, got {redact(args.postgres)!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _check(parser, args)
+    counts, searches = list(args.workers), args.searches
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     print(f"synthetic objective: {args.sleep:.2f} s per evaluation, population "
           f"{args.population}, generations 0..{args.generations} "
@@ -125,7 +154,7 @@ def main() -> int:
         os.chmod(tmp, 0o755)
         for search in searches:
             print(f"search {search}:")
-            for kind in args.storages.split(","):
+            for kind in args.storages:
                 rows = _rows(kind, search, counts, args, Path(tmp))
                 base = rows[0]["per_s"] if rows else 0.0
                 for r in rows:

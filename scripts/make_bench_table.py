@@ -28,7 +28,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nasga.bench.table import BENCH_STAGES, DEFAULT_TABLE, BenchTable, table_path  # noqa: E402
+from nasga.bench.table import (  # noqa: E402
+    BENCH_STAGES, DEFAULT_TABLE, BenchTable, canonical_genomes, table_path,
+)
+from nasga.cli import EXIT_BAD_INPUT, Parser, check_min, int_list  # noqa: E402
+from nasga.errors import NasgaInputError  # noqa: E402
 
 
 def _settings(args: argparse.Namespace) -> dict:
@@ -36,11 +40,11 @@ def _settings(args: argparse.Namespace) -> dict:
             "task": {"dataset": "digits", "epochs": args.epochs, "device": "cpu"}}
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+def _parser() -> argparse.ArgumentParser:
+    p = Parser(description=__doc__.splitlines()[1])
     p.add_argument("--out", default=str(table_path(DEFAULT_TABLE)), help="the .npz to write")
-    p.add_argument("--stages", type=lambda s: tuple(int(x) for x in s.split(",")),
-                   default=BENCH_STAGES, help="nodes per stage (default 3,4)")
+    p.add_argument("--stages", type=int_list("stages"), default=BENCH_STAGES,
+                   help="nodes per stage (default 3,4)")
     p.add_argument("--repeats", type=int, default=3, help="trainings per key (default 3)")
     p.add_argument("--epochs", type=int, default=10, help="epochs per training (default 10)")
     p.add_argument("--workers", type=int, default=2,
@@ -48,10 +52,50 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep-parts", action="store_true", help="keep <out>.parts/ after assembling")
     p.add_argument("--spread", action="store_true", help="only print the table's spread")
     p.add_argument("--shard", type=int, default=None, help=argparse.SUPPRESS)
+    return p
+
+
+def _check(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Every flag, before anything is trained or written: one line and exit code 2."""
+    check_min(p, 1, ("--repeats", args.repeats), ("--workers", args.workers))
+    if args.shard is not None and not 0 <= args.shard < args.workers:
+        p.error(f"--shard: must be in 0..{args.workers - 1} (--workers {args.workers}), "
+                f"got {args.shard}")
+    if Path(args.out).suffix != ".npz":
+        p.error(f"--out: must be a .npz file, got {args.out!r}")
+    from nasga.spaces import GeneticCNNSpace
+    from nasga.tasks.classification import ClassificationTask
+
+    try:
+        space = GeneticCNNSpace(tuple(args.stages))
+        canonical_genomes(space)  # refuses a space too large to tabulate
+    except NasgaInputError as exc:
+        p.error(f"--stages: {exc.message}")
+    try:
+        ClassificationTask(space, **_settings(args)["task"])
+    except NasgaInputError as exc:
+        p.error(f"--{exc.field}: {exc.message}" if exc.field == "epochs" else str(exc))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = _parser()
     args = p.parse_args(argv)
     if args.spread:
-        print(BenchTable.load(args.out).spread().line())
+        try:
+            print(BenchTable.load(args.out).spread().line())
+        except NasgaInputError as exc:
+            print(f"{p.prog}: error: --out: {exc.message}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         return 0
+    _check(p, args)
+    try:
+        return _build(args)
+    except NasgaInputError as exc:  # e.g. <out>.parts/ holds results of other settings
+        print(f"{p.prog}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _build(args: argparse.Namespace) -> int:
     from nasga.bench.build import assemble, parts_dir, run_shard
 
     settings = _settings(args)

@@ -39,6 +39,7 @@ import optuna  # noqa: E402
 from optuna.trial import TrialState  # noqa: E402
 
 import nasga.records as R  # noqa: E402
+from nasga.cli import EXIT_BAD_INPUT, Parser, check_min  # noqa: E402
 from nasga.compare import compare  # noqa: E402
 from nasga.config import apply_overrides, build_space, default_config, tomllib  # noqa: E402
 from nasga.records import is_measurement  # noqa: E402
@@ -46,7 +47,7 @@ from nasga.reproduce_report import markdown, minutes  # noqa: E402
 from nasga.run import open_search, optimize  # noqa: E402
 from nasga.workers import spawn_workers  # noqa: E402
 from nasga.best import ranking  # noqa: E402
-from nasga.spaces import NasgaInputError  # noqa: E402
+from nasga.errors import NasgaInputError  # noqa: E402
 from nasga.stats import generation_stats  # noqa: E402
 from nasga.tasks import build_task  # noqa: E402
 
@@ -277,26 +278,30 @@ def study_seconds(study: optuna.Study) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = Parser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a miniature of every row (minutes)")
     ap.add_argument("--out", default=None, help="folder (default repro-out, repro-quick)")
     ap.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     ap.add_argument("--facades", default=str(FACADES), help="pix2pix facades folder")
     args = ap.parse_args(argv)
+    check_min(ap, 1, ("--workers", args.workers))
+    facades = Path(args.facades)
+    if not (facades / "train").is_dir():
+        ap.error(f"--facades: no pix2pix aligned folder (train/, val/) at {str(facades)!r}")
+    out = Path(args.out or ("repro-quick" if args.quick else "repro-out")).resolve()
+    if out.exists() and not out.is_dir():
+        ap.error(f"--out: must be a folder, got the file {str(out)!r}")
+    try:
+        return _reproduce(args, out, facades)
+    except NasgaInputError as exc:  # e.g. a study in --out made with other settings
+        print(f"{ap.prog}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _reproduce(args: argparse.Namespace, out: Path, facades: Path) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     mode = "quick" if args.quick else "full"
     plan = PLANS[mode]
-    out = Path(args.out or ("repro-quick" if args.quick else "repro-out")).resolve()
-    facades = Path(args.facades)
-    try:
-        if not (facades / "train").is_dir():
-            raise NasgaInputError("facades", f"no pix2pix aligned folder (train/, val/) at "
-                                  f"{str(facades)!r}")
-        if args.workers < 1:
-            raise NasgaInputError("workers", f"must be >= 1, got {args.workers}")
-    except NasgaInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     out.mkdir(parents=True, exist_ok=True)
     finals = Finals(out / "finals.json")
     res: dict[str, Any] = {"mode": mode}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import optuna
 from optuna.trial import TrialState
@@ -53,6 +56,24 @@ max_train = 16
 max_val = 8
 """,
 }
+
+
+def load_script(name: str) -> ModuleType:
+    """``scripts/<name>.py`` as a module, so a test calls its ``main(argv)`` in-process."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def exit_code(main: Callable[[list[str]], int], argv: list[str]) -> int:
+    """What ``main(argv)`` exits with: its return value, or the code of the ``SystemExit`` that
+    ``parser.error`` raises."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return exc.code  # type: ignore[return-value]
+
 
 # Genomes of paper 004's Table 1 (the best individuals' structures), as string forms.
 TABLE1 = [

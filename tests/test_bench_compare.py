@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 
 import pytest
 
 from nasga.compare_report import SummaryRow, verdict
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import load_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("bench_compare", ROOT / "scripts" / "bench_compare.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return load_script("bench_compare")
 
 
 def _row(sampler: str, mean: float, se: float) -> SummaryRow:
@@ -116,7 +111,7 @@ def test_more_seeds_run_only_the_missing_ones_and_match_a_fresh_run(tmp_path: Pa
     (["--seeds", "0"], "--seeds: must be an integer >= 1, got 0"),
     (["--workers", "0"], "--workers: must be an integer >= 1, got 0"),
     (["--max-evaluations", "-1"], "--max-evaluations: must be an integer >= 0"),
-    (["--samplers", "aging,nope"], "--samplers: must be a comma list of ga, "),
+    (["--samplers", "aging,nope"], "samplers: expected a comma list of ga, "),
     (["--table", "nope"], "task.table: no benchmark table"),
 ])
 def test_bad_flags_are_one_line_errors_with_exit_2_and_nothing_written(tmp_path: Path, capsys,

@@ -8,9 +8,12 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import exit_code, load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = ("task", "settings", "sampler", "W", "trainings", "children", "surplus", "beyond",
@@ -41,3 +44,26 @@ def test_bench_gpu_tiny_on_cpu(tmp_path: Path) -> None:
     lines = [line for line in proc.stdout.splitlines() if line.startswith("| genetic-cnn | tiny")]
     assert len(lines) == 2 and all(line.count("|") == len(COLUMNS) + 1 for line in lines)
     assert lines[0].split("|")[11].strip() == "1.00"  # W=1 is the reference
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--workers", "0"], "--workers: must be an integer >= 1, got 0"),
+    (["--workers", "a,b"], "workers: expected comma-separated integers, got 'a,b'"),
+    (["--tasks", "gan"], "tasks: expected a comma list of genetic-cnn, unet, got 'gan'"),
+    (["--settings", "tiny,huge"], "settings: expected a comma list of paper, default, tiny, got "
+                                  "'tiny,huge' (unknown: huge)"),
+    (["--samplers", "ga,tpe"], "samplers: expected a comma list of ga, steady, aging, got 'ga,tpe'"),
+    (["--epochs", "0"], "--epochs: must be an integer >= 1, got 0"),
+    (["--generations", "-1"], "--generations: must be an integer >= 0, got -1"),
+    (["--timeout", "0"], "--timeout: must be a finite number > 0, got 0.0"),
+    (["--device", "tpu"], "--device: unknown device 'tpu'"),
+    (["--device", "cpu,cuda"], "--device: must be one device (cuda, cuda:N or cpu), got 'cpu,cuda'"),
+])
+def test_bad_flags_are_one_line_errors_with_exit_2_and_nothing_written(
+        tmp_path: Path, monkeypatch, capsys, args: list[str], message: str) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the journals would go
+    out = tmp_path / "rows.json"
+    assert exit_code(load_script("bench_gpu").main, args + ["--json", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert list(tmp_path.iterdir()) == []

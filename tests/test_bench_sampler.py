@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.helpers import exit_code, load_script
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "bench_sampler.py"
 
@@ -34,3 +38,25 @@ def test_bench_sampler_quick_writes_one_row_per_cell(tmp_path: Path) -> None:
     nsga2 = [r for r in rows if r["sampler"] == "nsga2"]
     assert all(r["ratio_vs_nsga2"] == 1.0 for r in nsga2)
     assert "ms/trial" in proc.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--trials", "0"], "--trials: must be an integer >= 1, got 0"),
+    (["--trials", "a,b"], "trials: expected comma-separated integers, got 'a,b'"),
+    (["--storages", "disk"], "storages: expected a comma list of memory, sqlite, got 'disk'"),
+    (["--samplers", "ga,cma"], "samplers: expected a comma list of ga, nsga2, tpe, got 'ga,cma' "
+                               "(unknown: cma)"),
+    (["--space", "vit"], "argument --space: invalid choice: 'vit'"),
+    (["--population", "1"], "--population: must be an integer >= 2, got 1"),
+    (["--seed", "-1"], "--seed: must be in 0..2**32-1 = 4294967295, got -1"),
+    (["--max-seconds", "0"], "--max-seconds: must be a finite number > 0, got 0.0"),
+    (["--tmpdir", "nowhere"], "--tmpdir: must be an existing folder, got 'nowhere'"),
+    (["--quick", "--trials", "-5"], "--trials: must be an integer >= 1, got -5"),
+])
+def test_bad_flags_are_one_line_errors_with_exit_2_and_nothing_written(
+        tmp_path: Path, capsys, args: list[str], message: str) -> None:
+    out = tmp_path / "bench.json"
+    assert exit_code(load_script("bench_sampler").main, args + ["--json", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert not out.exists()

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+import pytest
+
+from tests.helpers import exit_code, load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,10 +30,23 @@ def test_bench_workers_tiny() -> None:
         assert "incomplete" not in " ".join(r)
 
 
-def test_bench_workers_refuses_an_unknown_search() -> None:
-    out = subprocess.run(
-        [sys.executable, "scripts/bench_workers.py", "--searches", "ga,nope", "--workers", "1",
-         "--storages", "journal", "--sleep", "0", "--population", "2", "--generations", "0"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 2
-    assert "--searches: must be among ga, ga-steady, aging, got 'nope'" in out.stderr
+@pytest.mark.parametrize("args,message", [
+    (["--searches", "ga,nope"], "searches: expected a comma list of ga, ga-steady, aging, "
+                                "got 'ga,nope' (unknown: nope)"),
+    (["--storages", "disk"], "storages: expected a comma list of journal, postgresql, got 'disk'"),
+    (["--workers", "0"], "--workers: must be an integer >= 1, got 0"),
+    (["--workers", "1,-2"], "--workers: must be an integer >= 1, got -2"),
+    (["--workers", "a,b"], "workers: expected comma-separated integers, got 'a,b'"),
+    (["--sleep", "-1"], "--sleep: must be a finite number >= 0, got -1.0"),
+    (["--sleep", "nan"], "--sleep: must be a finite number >= 0, got nan"),
+    (["--population", "1"], "--population: must be an integer >= 2, got 1"),
+    (["--generations", "-1"], "--generations: must be an integer >= 0, got -1"),
+    (["--postgres", "sqlite:///x.db"], "--postgres: must be a postgresql:// URL, got 'sqlite:"),
+])
+def test_bad_flags_are_one_line_errors_with_exit_2_and_nothing_written(
+        tmp_path: Path, monkeypatch, capsys, args: list[str], message: str) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the journals would go
+    assert exit_code(load_script("bench_workers").main, args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert list(tmp_path.iterdir()) == []

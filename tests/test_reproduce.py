@@ -10,7 +10,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from tests.helpers import SHARED_DATA
+from tests.helpers import SHARED_DATA, exit_code, load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "reproduce.py"
@@ -61,8 +61,16 @@ def test_quick_reproduction_runs_every_row_and_resumes(tmp_path: Path) -> None:
     assert json.loads((out / "results.json").read_text())["table1"] == res["table1"]
 
 
-def test_missing_facades_is_a_one_line_error(tmp_path: Path) -> None:
-    proc = _run(tmp_path / "repro", "--facades", str(tmp_path / "nowhere"))
-    assert proc.returncode == 2
-    assert proc.stderr.startswith("error: facades: no pix2pix aligned folder")
-    assert not (tmp_path / "repro").exists()
+@pytest.mark.parametrize("args,message", [
+    (["--facades", "nowhere"], "--facades: no pix2pix aligned folder (train/, val/) at 'nowhere'"),
+    (["--workers", "0"], "--workers: must be an integer >= 1, got 0"),
+    (["--quick", "--workers", "-1"], "--workers: must be an integer >= 1, got -1"),
+    (["--workers", "two"], "argument --workers: invalid int value: 'two'"),
+])
+def test_bad_flags_are_one_line_errors_with_exit_2_and_nothing_written(
+        tmp_path: Path, capsys, args: list[str], message: str) -> None:
+    out = tmp_path / "repro"
+    assert exit_code(load_script("reproduce").main, args + ["--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert not out.exists()

@@ -13,7 +13,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from tests.helpers import SCRIPT, TINY
+from tests.helpers import SCRIPT, TINY, exit_code, load_script
 
 
 def run_ga(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -159,3 +159,27 @@ def test_reuse_from_a_study_that_measures_differently_is_rejected(tmp_path: Path
         assert "study.reuse_from" in proc.stderr and fragment in proc.stderr, proc.stderr[-2000:]
         assert proc.stderr.strip().count("\n") == 0  # one line, no traceback
     assert optuna.get_all_study_names(db) == ["tiny-unet"]  # nothing half-written
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--workers", "0"], "workers: must be >= 1, got 0"),
+    (["--workers", "1,2"], "argument --workers: invalid int value: '1,2'"),
+    (["--confirm", "-1"], "confirm: must be >= 0, got -1"),
+    (["--population", "1"], "strategy.population: must be an integer >= 2, got 1"),
+    (["--generations", "-1"], "strategy.generations: must be an integer >= 0, got -1"),
+    (["--max-evaluations", "-1"], "strategy.max_evaluations: must be an integer >= 1, got -1"),
+    (["--seed", "-1"], "study.seed: must be in 0..2**32-1 = 4294967295"),
+    (["--sampler", "bayes"], "argument --sampler: invalid choice: 'bayes'"),
+    (["--devices", "cuda:x"], "devices: unknown device 'cuda:x'"),
+    (["--set", "task.epochs=0"], "task.epochs: must be >= 1"),
+    (["--task", "unet", "--image-size", "7"], "task.image_size: must be divisible by 2^depth"),
+    (["--task", "unet", "--gamma", "nan"], "task.gamma: must be a finite number, got nan"),
+])
+def test_bad_flags_are_one_line_errors_with_exit_2_and_nothing_written(
+        tmp_path: Path, monkeypatch, capsys, args: list[str], message: str) -> None:
+    monkeypatch.chdir(tmp_path)  # the default storage would go under studies/ here
+    argv = ["--task", "genetic-cnn", *args, "--storage", f"sqlite:///{tmp_path / 'runs.db'}"]
+    assert exit_code(load_script("run_ga").main, argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("nasga run: error: ") and message in err[0], err
+    assert list(tmp_path.iterdir()) == []

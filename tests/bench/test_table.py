@@ -13,6 +13,7 @@ from nasga.tasks.tabular import TabularTask
 from nasga.bench.build import all_jobs, assemble, parts_dir, read_done, run_shard
 from nasga.spaces import GeneticCNNSpace, NasgaInputError
 from nasga.tasks import TASK_NAMES, build_task
+from tests.helpers import exit_code, load_script
 
 
 @pytest.fixture(scope="module")
@@ -146,3 +147,23 @@ def test_exhaustive_regret_of_the_shipped_tables_is_between_zero_and_the_median_
         table = BenchTable.load(name)
         one, three = table.exhaustive_regret(1, draws=200), table.exhaustive_regret(3, draws=200)
         assert 0 < three < one < table.optimum() - float(np.median(table.mean_accuracy()))
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--stages", "x"], "stages: expected comma-separated integers, got 'x'"),
+    (["--stages", "3,0"], "--stages: stage 2 needs at least 1 node, got 0"),
+    (["--stages", "5,5,5"], "--stages: GeneticCNNSpace(stages=(5, 5, 5)) has 2^30 genomes"),
+    (["--repeats", "0"], "--repeats: must be an integer >= 1, got 0"),
+    (["--workers", "0"], "--workers: must be an integer >= 1, got 0"),
+    (["--epochs", "0"], "--epochs: must be >= 1 and <= 100,000"),
+    (["--shard", "2"], "--shard: must be in 0..1 (--workers 2), got 2"),
+    (["--out", "table.txt"], "--out: must be a .npz file, got 'table.txt'"),
+    (["--spread"], "--out: no benchmark table"),
+])
+def test_make_bench_table_bad_flags_are_one_line_errors_with_exit_2_and_nothing_written(
+        tmp_path, capsys, args: list[str], message: str) -> None:
+    out = tmp_path / "tables" / "t.npz"
+    assert exit_code(load_script("make_bench_table").main, ["--out", str(out)] + args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert not out.parent.exists()
