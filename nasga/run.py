@@ -24,7 +24,7 @@ from nasga.spaces import NasgaInputError, Space
 from nasga.stats import GenerationStats, generation_stats
 from nasga.study import (
     CONFIG_ATTR, artifact_dir, default_storage, load_study_config, open_storage, redact,
-    storage_kind, study_exists,
+    storage_exists, storage_kind, study_exists,
 )
 
 # Settings that may change between runs of one study; anything else must match.
@@ -174,6 +174,10 @@ def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: boo
     if isinstance(cfg, Settings):
         cfg = cfg.to_config()
     asked = StudySettings.from_table(cfg["study"])
+    if asked.reuse_from and create and not storage_exists(storage_url):
+        raise NasgaInputError(  # before the storage is created: nothing half-written
+            "study.reuse_from", f"no study named {asked.reuse_from[0]!r} in this storage (it does "
+            "not exist yet; a study to reuse must be in the same --storage)")
     storage = open_storage(storage_url, heartbeat_interval=asked.heartbeat_interval,
                            grace_period=asked.grace_period, retry_stale=not asked.is_ga,
                            create=create)

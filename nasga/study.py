@@ -79,6 +79,18 @@ LAST_URL: list[str] = []  # the URL :func:`open_storage` opened last (for the CL
 _FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
+def storage_exists(url: str) -> bool:
+    """Whether opening ``url`` would find a storage rather than create one: a journal or SQLite
+    URL names an existing file; a PostgreSQL database is the server's (always ``True``)."""
+    kind = storage_kind(url)
+    if kind == "journal":
+        return journal_path(url).is_file()
+    if kind == "sqlite":
+        path = sqlite_path(url)
+        return path is not None and path.is_file()
+    return True
+
+
 def open_storage(url: str, *, heartbeat: bool = True, heartbeat_interval: int = HEARTBEAT_INTERVAL,
                  grace_period: int = GRACE_PERIOD, retry_stale: bool = True,
                  create: bool = True, readonly: bool = False) -> BaseStorage:

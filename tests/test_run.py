@@ -62,3 +62,17 @@ def test_a_study_stored_before_the_default_resumes_breeding_as_it_began(
     assert resumed.study.sampler._rebreed_after is None
     with pytest.raises(Exception, match="strategy.dedup"):
         open_search(_cfg("old", dedup=True), storage_url=url)  # set explicitly: refused
+
+
+@pytest.mark.parametrize("url", ["sqlite:///{d}/new.db", "journal:///{d}/new.log"])
+def test_reuse_from_on_a_storage_not_created_yet_writes_nothing(tmp_path: Path, url: str) -> None:
+    from nasga.config import default_raw
+    from nasga.errors import NasgaInputError
+
+    raw = default_raw("genetic-cnn")
+    raw["task"] = {"task": "synthetic"}
+    raw["study"]["reuse_from"] = ["earlier"]
+    with pytest.raises(NasgaInputError, match="no study named 'earlier'") as exc:
+        open_search(validate(raw), storage_url=url.format(d=tmp_path))
+    assert exc.value.field == "study.reuse_from"
+    assert list(tmp_path.iterdir()) == []
