@@ -116,11 +116,23 @@ def _work_items(study: optuna.Study) -> list[tuple[int, int, int]]:
             if WORK_KEY in t.system_attrs]
 
 
+def _claims_dump(study: optuna.Study) -> str:
+    """Every trial's number, state, ticket, work item and start: what a failed claim test needs
+    to tell whose ledgers diverged."""
+    from nasga.claims import TICKET_KEY
+
+    return "\n".join(
+        f"{t.number} {t.state.name} ticket={t.system_attrs.get(TICKET_KEY)} "
+        f"work={t.system_attrs.get(WORK_KEY)} start={t.datetime_start} "
+        f"complete={t.datetime_complete} params={bool(t.params)}"
+        for t in study.get_trials(deepcopy=False))
+
+
 def assert_each_child_once(study: optuna.Study, population: int, generations: int) -> None:
     """Every (generation, slot) up to ``generations`` has exactly one COMPLETE trial and no
     work item was handed out twice."""
     items = _work_items(study)
-    assert len(items) == len(set(items)), Counter(items).most_common(3)
+    assert len(items) == len(set(items)), (Counter(items).most_common(3), _claims_dump(study))
     complete = Counter()
     for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         if WORK_KEY in t.system_attrs:
