@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import optuna
@@ -23,8 +22,8 @@ from nasga.workers import STORAGE_ENV, WorkerObjective
 from nasga.spaces import NasgaInputError, Space
 from nasga.stats import GenerationStats, generation_stats
 from nasga.study import (
-    CONFIG_ATTR, artifact_dir, default_storage, load_study_config, open_storage, redact,
-    storage_exists, storage_kind, study_exists,
+    CONFIG_ATTR, artifact_dir, load_study_config, open_storage, redact, storage_exists,
+    storage_kind, study_exists,
 )
 
 # Settings that may change between runs of one study; anything else must match.
@@ -108,21 +107,6 @@ class Search:
         return max(0, self.settings.total_evaluations - counted)
 
 
-def resolve_storage(cfg: dict[str, Any], storage: str | None, *, workers: int = 1) -> str:
-    """The storage URL: flag, then config, then the default under ``studies/``."""
-    url = storage or cfg["study"].get("storage")
-    if url is None:
-        Path("studies").mkdir(exist_ok=True)
-        url = default_storage(cfg["study"]["name"], workers=workers)
-    kind = storage_kind(url)
-    if workers > 1 and kind == "sqlite":
-        raise NasgaInputError(
-            "storage", f"SQLite is for one process; --workers {workers} needs a journal file "
-            "(journal:///PATH.log) or postgresql:// (omit --storage for a journal file)"
-        )
-    return url
-
-
 def _keep_stored_dedup(stored: dict[str, Any],
                        cfg: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(stored, cfg)`` where a ``strategy.dedup`` the command left unset takes the study's.
@@ -175,9 +159,7 @@ def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: boo
         cfg = cfg.to_config()
     asked = StudySettings.from_table(cfg["study"])
     if asked.reuse_from and create and not storage_exists(storage_url):
-        raise NasgaInputError(  # before the storage is created: nothing half-written
-            "study.reuse_from", f"no study named {asked.reuse_from[0]!r} in this storage (it does "
-            "not exist yet; a study to reuse must be in the same --storage)")
+        raise _no_study_to_reuse(asked.reuse_from[0])  # before the file is created
     storage = open_storage(storage_url, heartbeat_interval=asked.heartbeat_interval,
                            grace_period=asked.grace_period, retry_stale=not asked.is_ga,
                            create=create)
@@ -230,6 +212,11 @@ def _objective(settings: Settings, task: Any, storage_url: str, pool: Measuremen
                            max_trials=None if is_ga else settings.total_evaluations)
 
 
+def _no_study_to_reuse(name: str) -> NasgaInputError:
+    return NasgaInputError("study.reuse_from", f"no study named {name!r} in this storage (a "
+                           "study to reuse must be in the same --storage)")
+
+
 def _measurement_pool(storage: Any, settings: Settings, task: Any) -> MeasurementPool | None:
     """The ``[study] reuse_from`` studies, checked to measure exactly like this task.
 
@@ -246,8 +233,7 @@ def _measurement_pool(storage: Any, settings: Settings, task: Any) -> Measuremen
     studies = []
     for name in settings.study.reuse_from:
         if not study_exists(storage, name):
-            raise NasgaInputError("study.reuse_from", f"no study named {name!r} in this storage "
-                                  "(a study to reuse must be in the same --storage)")
+            raise _no_study_to_reuse(name)
         other = Settings.from_config(validate(load_study_config(storage, name)))
         theirs = {k: v for k, v in other.build_task().config().items() if k not in free}
         if other.study.task != settings.study.task or repr(other.space) != repr(settings.space):
@@ -399,4 +385,4 @@ def load_search(storage_url: str, study_name: str, *, device: str | None = None)
 
 
 __all__ = ["Search", "STORAGE_ENV", "dashboard_command", "generation_line", "load_search",
-           "open_search", "optimize", "resolve_storage", "summary"]
+           "open_search", "optimize", "summary"]

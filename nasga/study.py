@@ -40,6 +40,21 @@ def default_storage(study_name: str, *, workers: int = 1, root: Path = Path("stu
     return f"sqlite:///{root / f'{safe}.db'}"
 
 
+def resolve_storage(cfg: dict[str, Any], storage: str | None, *, workers: int = 1) -> str:
+    """The storage URL: flag, then config, then the default under ``studies/``."""
+    url = storage or cfg["study"].get("storage")
+    if url is None:
+        Path("studies").mkdir(exist_ok=True)
+        url = default_storage(cfg["study"]["name"], workers=workers)
+    kind = storage_kind(url)
+    if workers > 1 and kind == "sqlite":
+        raise NasgaInputError(
+            "storage", f"SQLite is for one process; --workers {workers} needs a journal file "
+            "(journal:///PATH.log) or postgresql:// (omit --storage for a journal file)"
+        )
+    return url
+
+
 def storage_kind(url: str) -> str:
     """``"sqlite"``, ``"journal"`` or ``"postgresql"``; anything else is a clear error."""
     if url.startswith("journal:") or url.endswith(_JOURNAL_SUFFIXES) and "://" not in url:

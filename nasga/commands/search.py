@@ -116,7 +116,8 @@ def _local_plan(args: argparse.Namespace, task_device: str) -> tuple[list, str |
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from nasga.run import open_search, optimize, resolve_storage, summary
+    from nasga.run import open_search, optimize, summary
+    from nasga.study import resolve_storage
     from nasga.workers import spawn_workers
 
     if args.workers < 1:
