@@ -14,6 +14,7 @@ import json
 import math
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from nasga.commands.compare import add_compare
@@ -26,7 +27,7 @@ EXIT_BAD_INPUT = 2
 EXIT_STORAGE_FAULT = 1  # the storage failed (full disk, damaged journal): not bad input
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_STORAGE_FAULT", "add_search_flags", "build_parser",
-           "Parser", "check_min", "config_from_args", "int_list", "main", "name_counts",
+           "Parser", "check_min", "check_output_file", "config_from_args", "int_list", "main", "name_counts",
            "name_list"]
 
 
@@ -53,14 +54,15 @@ def name_counts(field: str) -> Callable[[str], dict[str, int]]:
     def parse(text: str) -> dict[str, int]:
         out: dict[str, int] = {}
         for item in filter(None, (t.strip() for t in text.split(","))):
-            name, _, count = item.partition("=")
+            name, _, count = (part.strip() for part in item.partition("="))
             try:
-                out[name.strip()] = int(count)
+                n = int(count)
             except ValueError:
-                out[name.strip()] = 0
-            if not name.strip() or out[name.strip()] < 1:
+                n = 0  # refused below
+            if not name or n < 1:
                 raise argparse.ArgumentTypeError(
                     f"{field}: expected NAME=N with N an integer >= 1, got {item!r}")
+            out[name] = n
         return out
 
     return parse
@@ -94,6 +96,13 @@ def check_min(parser: argparse.ArgumentParser, minimum: float, *flags: tuple[str
                 kind = "an integer" if isinstance(v, int) else "a finite number"
                 parser.error(f"{flag}: must be {kind} {'>' if strict else '>='} {minimum}, "
                              f"got {v}")
+
+
+def check_output_file(parser: argparse.ArgumentParser, flag: str, path: str | Path | None) -> None:
+    """``parser.error`` (one line, exit 2) unless ``path`` (``None``: not given) names a file in
+    an existing folder."""
+    if path is not None and (Path(path).is_dir() or not Path(path).parent.is_dir()):
+        parser.error(f"{flag}: must be a file in an existing folder, got {str(path)!r}")
 
 
 class Parser(argparse.ArgumentParser):

@@ -107,14 +107,15 @@ def _saved(folder: Path, stem: str, settings: dict) -> dict[int, dict]:
 
     Files from before ``--first-seed`` had no ``first_seed``; the seeds are read off the runs.
     """
-    wanted = {k: v for k, v in settings.items() if k not in ("seeds", "first_seed")}
+    def but_seeds(s: dict) -> dict:
+        return {k: v for k, v in s.items() if k not in ("seeds", "first_seed")}
+
     found: dict[int, dict] = {}
     for path in sorted(folder.glob(f"{stem}*.json")):
         if not re.fullmatch(re.escape(stem) + r"(-from\d+)?", path.stem):
             continue  # e.g. "aging-reeval" beside "aging"
         saved = json.loads(path.read_text())
-        if {k: v for k, v in saved["settings"].items() if k not in ("seeds", "first_seed")} \
-                == wanted:
+        if but_seeds(saved["settings"]) == but_seeds(settings):
             for run in saved["runs"]:
                 found.setdefault(int(run["seed"]), run)
     return found
@@ -139,12 +140,10 @@ def _notes(args: argparse.Namespace, samplers: list[str], results: list[RunResul
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    check_min(parser, 0, ("--first-seed", args.first_seed))
+    check_min(parser, 0, ("--first-seed", args.first_seed),
+              ("--max-evaluations", args.max_evaluations))  # 0: every proposal trains
     check_min(parser, 1, ("--seeds", args.seeds), ("--workers", args.workers),
               ("--trial-cap-factor", args.trial_cap_factor), ("--budgets", args.budgets))
-    if args.max_evaluations < 0:
-        parser.error(f"--max-evaluations: must be an integer >= 0 (0: every proposal trains), "
-                     f"got {args.max_evaluations}")
     try:
         return _compare(args)
     except NasgaInputError as exc:

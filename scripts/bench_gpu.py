@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import nasga.records as R  # noqa: E402
-from nasga.cli import Parser, check_min, int_list, name_list  # noqa: E402
+from nasga.cli import Parser, check_min, check_output_file, int_list, name_list  # noqa: E402
 from nasga.errors import NasgaInputError  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -305,8 +305,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     check_min(p, 1, ("--workers", args.workers), ("--epochs", args.epochs))
     check_min(p, 0, ("--generations", args.generations))
     check_min(p, 0, ("--timeout", args.timeout), strict=True)
-    if args.json and (Path(args.json).is_dir() or not Path(args.json).parent.is_dir()):
-        p.error(f"--json: must be a file in an existing folder, got {args.json!r}")
+    check_output_file(p, "--json", args.json or None)
     if args.settings is None:
         args.settings = ["tiny"] if args.tiny else ["paper", "default"]
     if args.device is None:

@@ -35,7 +35,7 @@ from optuna.trial import FrozenTrial
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nasga.cli import Parser, check_min, int_list, name_list  # noqa: E402
+from nasga.cli import Parser, check_min, check_output_file, int_list, name_list  # noqa: E402
 from nasga.config import MAX_SEED  # noqa: E402
 from nasga.errors import NasgaInputError  # noqa: E402
 from nasga.objective import Objective  # noqa: E402
@@ -156,8 +156,7 @@ def _check(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         p.error(f"--population: {exc.message}")
     if args.tmpdir is not None and not args.tmpdir.is_dir():
         p.error(f"--tmpdir: must be an existing folder, got {str(args.tmpdir)!r}")
-    if args.json is not None and (args.json.is_dir() or not args.json.parent.is_dir()):
-        p.error(f"--json: must be a file in an existing folder, got {str(args.json)!r}")
+    check_output_file(p, "--json", args.json)
 
 
 def main(argv: list[str] | None = None) -> int:

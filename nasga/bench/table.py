@@ -163,8 +163,8 @@ class BenchTable:
 
         Each training is a recorded repeat drawn uniformly, as
         :class:`~nasga.tasks.tabular.TabularTask` draws them; the mean is over ``draws``
-        simulated tables, ties broken at random. This is the winner's curse of :mod:`nasga.best`'s rule when the
-        whole table is measured: a search that measured every key ``max_evaluations`` times
+        simulated tables, ties broken at random. This is the winner's curse of
+        :mod:`nasga.best`'s rule when the whole table is measured: a search that measured every key ``max_evaluations`` times
         would have this regret, and a sampler's regret can fall below it only by measuring
         fewer, better keys (issue 16).
 
@@ -177,6 +177,7 @@ class BenchTable:
             raise NasgaInputError("trainings", f"must be an integer >= 1, got {trainings!r}")
         acc = self.repeats["val_accuracy"]
         means = acc.mean(axis=1)
+        best = means.max()
         rng = np.random.default_rng(seed)
         rows = np.arange(self.n_keys)[:, None]
         regret = np.empty(draws)
@@ -184,7 +185,7 @@ class BenchTable:
             picks = rng.integers(0, self.n_repeats, (self.n_keys, trainings))
             measured = acc[rows, picks].mean(axis=1)
             tie_break = rng.random(self.n_keys) * 1e-12  # below any difference of accuracies
-            regret[i] = means.max() - means[int(np.argmax(measured + tie_break))]
+            regret[i] = best - means[int(np.argmax(measured + tie_break))]
         return float(regret.mean())
 
     def spread(self) -> TableSpread:
