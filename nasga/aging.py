@@ -22,6 +22,13 @@ algorithm"): there is no generation barrier, each new trial breeds from what has
   while fewer than ``rebreed_after`` live trials share it; its new trial's value is the
   objective's mean over the repeats, so a lucky first measurement is corrected before it breeds
   on (resampling for noisy fitness). ``q = 0`` is Algorithm 1 exactly.
+* ``intensify = True`` (nasga's addition, the intensification of SMAC, Hutter et al. 2011,
+  §4.2): before any tournament, a cycle re-proposes the *challenger*, the model with the best
+  mean among those measured fewer than ``rebreed_after`` times (live trials) whose mean is at
+  least the *incumbent's*, the best mean among models measured ``rebreed_after`` times (any
+  mean while none is). A model that looks good is measured until it is one of the incumbent's
+  peers or falls behind; one that looks worse is never measured again, so few models end with
+  ``rebreed_after`` measurements and the best of them is less often a lucky one (issue 16).
 
 Values are adjusted to the study's direction (minimize: negated); non-finite values are clipped
 to the population's finite extremes (``+inf`` ties with the best, ``-inf`` with the worst).
@@ -32,7 +39,6 @@ Lineage user attrs as :class:`~nasga.sampler.GeneticSampler` writes them: ``ga_o
 
 from __future__ import annotations
 
-import math
 import random
 import threading
 from collections import Counter
@@ -48,6 +54,8 @@ from optuna.trial import FrozenTrial, TrialState
 
 import nasga.records as R
 from nasga.aging_operators import mutate_one_gene, resample, tournament
+from nasga.breeding import RANDOM_TRIES
+from nasga.intensify import adjusted, challenger as find_challenger
 from nasga.errors import check_probability
 from nasga.spaces import NasgaInputError, Space
 
@@ -82,6 +90,8 @@ class AgingEvolutionSampler(BaseSampler):
         reevaluate: Probability (``0 <= q <= 1``) that a cycle re-proposes its tournament
             winner (when fewer than ``rebreed_after`` live trials share it) instead of a
             mutant; useful with noisy fitness and ``rebreed_after > 1``. Default 0: Algorithm 1.
+        intensify: Re-propose the challenger (see above) before breeding, while there is one;
+            needs ``rebreed_after > 1`` to do anything. Default False: Algorithm 1.
 
     Raises:
         NasgaInputError: A bad argument (names the rule and the value).
@@ -105,6 +115,7 @@ class AgingEvolutionSampler(BaseSampler):
         max_rebreeds: int = 10,
         rebreed_after: int = 1,
         reevaluate: float = 0.0,
+        intensify: bool = False,
     ) -> None:
         _check_int("population", population, 2, ">= 2")
         _check_int("sample_size", sample_size, 1, ">= 1")
@@ -114,6 +125,8 @@ class AgingEvolutionSampler(BaseSampler):
         _check_int("max_rebreeds", max_rebreeds, 0, ">= 0")
         _check_int("rebreed_after", rebreed_after, 1, ">= 1")
         reevaluate = check_probability("reevaluate", reevaluate)
+        if not isinstance(intensify, bool):
+            raise NasgaInputError("intensify", f"must be True or False, got {intensify!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise NasgaInputError("seed", f"must be an integer or None, got {seed!r}")
         if space is not None and not isinstance(space, Space):
@@ -130,6 +143,7 @@ class AgingEvolutionSampler(BaseSampler):
         self._max_rebreeds = max_rebreeds
         self._rebreed_after = rebreed_after
         self._reevaluate = reevaluate
+        self._intensify = intensify
         self._rng = LazyRandomState(seed)
         self._lock = threading.RLock()
 
@@ -196,24 +210,45 @@ class AgingEvolutionSampler(BaseSampler):
         trials = study._storage.get_all_trials(study._study_id, deepcopy=False)
         rank = _rank(trials, trial.number, self.MEMBER_KEY)
         rng = random.Random(f"nasga-aging:{trial.system_attrs[self.MEMBER_KEY]}:{trial.number}")
-        population = self._members(trials, search_space) if search_space else []
-        live = Counter(self._identity(t, search_space) for t in trials
-                       if t.state in _LIVE and t.number != trial.number)
-        taken = {identity for identity, n in live.items() if n >= self._rebreed_after}
-        if rank < self._population or not population:
-            child, parents = self._random_child(search_space, rng, taken), []
-        else:
-            values = _adjusted([float(t.value) for t in population],  # type: ignore[arg-type]
-                               study.direction)
-            child, parent = self._bred_child(population, values, search_space, rng, taken)
-            parents = [parent.number]
-        self._record(study, trial, {
-            "ga_operator": "mutation" if parents else "random", "ga_parents": parents,
-            "ga_generation": rank // self._population})
+        child, parents, operator = self._propose(
+            trials, trial.number, rank < self._population, search_space, study.direction, rng)
+        self._record(study, trial, {"ga_operator": operator, "ga_parents": parents,
+                                    "ga_generation": rank // self._population})
         if child is not None:
             study._storage.set_trial_system_attr(trial._trial_id, self.CHILD_KEY,
                                                  self._child_identity(child))
         return child or {}
+
+    def _propose(self, trials: list[FrozenTrial], number: int, starting: bool,
+                 search_space: dict[str, BaseDistribution], direction: StudyDirection,
+                 rng: random.Random) -> tuple[dict[str, Any] | None, list[int], str]:
+        """Trial ``number``'s child, its parents' numbers and its operator: the challenger
+        (``intensify``), a random model (the first ``P`` trials, ``starting``) or one cycle."""
+        population = self._members(trials, search_space) if search_space else []
+        live = Counter(self._identity(t, search_space) for t in trials
+                       if t.state in _LIVE and t.number != number)
+        challenger, beats = find_challenger(
+            [t for t in trials if _inside(t.params, search_space)],
+            lambda t: self._identity(t, search_space), direction, live, self._rebreed_after,
+        ) if self._intensify and search_space else (None, False)
+        if challenger is not None and beats:
+            return {k: challenger.params[k] for k in search_space}, [challenger.number], "intensify"
+        # Intensifying, re-measurements are the challenger's alone: children must be new.
+        enough = 1 if self._intensify else self._rebreed_after
+        taken = {identity for identity, n in live.items() if n >= enough}
+        if starting or not population:
+            return self._random_child(search_space, rng, taken), [], "random"
+        values = adjusted([float(t.value) for t in population],  # type: ignore[arg-type]
+                          direction)
+        child, parent = self._bred_child(population, values, search_space, rng, taken)
+        if self._intensify and self._child_identity(child) in taken:
+            fresh = self._random_child(search_space, rng, taken, RANDOM_TRIES)
+            if fresh is not None and self._child_identity(fresh) not in taken:
+                return fresh, [], "random"
+            if challenger is not None:  # nothing new left: the best model not measured enough
+                return ({k: challenger.params[k] for k in search_space}, [challenger.number],
+                        "intensify")
+        return child, [parent.number], "mutation"
 
     def sample_independent(
         self,
@@ -277,13 +312,14 @@ class AgingEvolutionSampler(BaseSampler):
 
     # --- breeding --------------------------------------------------------------------------
     def _random_child(self, search_space: dict[str, BaseDistribution], rng: random.Random,
-                      taken: set[Any]) -> dict[str, Any] | None:
-        """A random model (Algorithm 1's initial population); ``None``: the independent
-        sampler draws it (any search space)."""
+                      taken: set[Any], tries: int | None = None) -> dict[str, Any] | None:
+        """A random model (Algorithm 1's initial population), drawn again while taken, at most
+        ``tries`` times (default ``max_rebreeds + 1``); ``None``: the independent sampler draws
+        it (any search space)."""
         if self._space is None:
             return None
         child: dict[str, Any] = {}
-        for _ in range(self._max_rebreeds + 1):
+        for _ in range(tries or self._max_rebreeds + 1):
             child = self._space.to_params(self._space.random_genome(rng))
             if self._child_identity(child) not in taken:
                 break
@@ -318,16 +354,6 @@ class AgingEvolutionSampler(BaseSampler):
         mutate_one_gene(self._space, genes, rng)
         child = self._space.to_params(self._space.genome(genes))
         return {k: v for k, v in child.items() if k in search_space}
-
-
-def _adjusted(values: list[float], direction: StudyDirection) -> list[float]:
-    """Direction-adjusted values, non-finite ones clipped to the finite extremes."""
-    signed = [-v if direction == StudyDirection.MINIMIZE else v for v in values]
-    finite = [v for v in signed if math.isfinite(v)]
-    if not finite:
-        return [0.0] * len(signed)
-    low, high = min(finite), max(finite)
-    return [v if math.isfinite(v) else (high if v > 0 else low) for v in signed]
 
 
 def _rank(trials: list[FrozenTrial], number: int, member_key: str) -> int:

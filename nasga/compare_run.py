@@ -30,11 +30,16 @@ from nasga.strategies import Offspring, UNetStrategy
 
 GA_VARIANTS = {"ga-dedup": "generational", "ga-steady": "steady-state"}
 """nasga's GA with duplicate elimination (``rebreed_after = max_evaluations``), by mode."""
-AGING_REEVAL = {"population": 10, "sample_size": 5, "reevaluate": 0.5}
-"""``aging-reeval``: aging evolution for noisy tables, P = 10, S = 5, and the tournament winner
-re-measured on half the cycles (:class:`~nasga.aging.AgingEvolutionSampler` ``reevaluate``);
-chosen on the two benchmark tables (README, "Comparisons")."""
-NASGA_SAMPLERS = ("ga", "ga-unet", *GA_VARIANTS, "aging", "aging-reeval")
+AGING_PRESETS: dict[str, dict[str, Any]] = {
+    "aging-reeval": {"population": 10, "sample_size": 5, "reevaluate": 0.5},
+    "aging-intensify": {"population": 10, "sample_size": 5, "intensify": True},
+}
+"""Aging evolution for noisy tables (:class:`~nasga.aging.AgingEvolutionSampler`), P = 10,
+S = 5, re-measuring up to ``max_evaluations`` times: ``aging-reeval`` re-measures the tournament
+winner on half the cycles (``reevaluate``); ``aging-intensify`` re-measures a model only while
+its mean is at least the incumbent's (``intensify``, SMAC's intensification). P, S and
+``reevaluate`` were chosen on the two benchmark tables (README, "Comparisons")."""
+NASGA_SAMPLERS = ("ga", "ga-unet", *GA_VARIANTS, "aging", *AGING_PRESETS)
 """The comparison's samplers that are nasga's own (the rest are Optuna's built-ins)."""
 COMPARE_SAMPLERS = (*NASGA_SAMPLERS, *[s for s in SAMPLER_NAMES if s not in NASGA_SAMPLERS])
 COMPARE_TASKS = ("genetic-cnn-bench", "genetic-cnn", "unet")
@@ -81,7 +86,7 @@ def make_compare_sampler(name: str, *, space: Space, strategy: Any, seed: int,
     (:meth:`~nasga.strategies.GeneticCNNStrategy.rebreed_after`). ``ga-dedup`` / ``ga-steady``:
     the space's preset, generational or steady-state, always re-breeding such a child (off when
     ``max_evaluations`` is ``None``); ``ga-dedup`` equals ``ga`` unless ``dedup = false``.
-    ``aging-reeval``: :data:`AGING_REEVAL`, re-measuring up to ``max_evaluations`` times.
+    ``aging-reeval``, ``aging-intensify``: :data:`AGING_PRESETS`.
 
     Raises:
         NasgaInputError: Unknown name, or ``ga-unet`` on a U-Net space (use ``ga`` there).
@@ -100,11 +105,11 @@ def make_compare_sampler(name: str, *, space: Space, strategy: Any, seed: int,
 
         return GeneticSampler(space=space, strategy=strategy, seed=seed, mode=GA_VARIANTS[name],
                               rebreed_after=max_evaluations)
-    if name == "aging-reeval":
+    if name in AGING_PRESETS:
         from nasga.aging import AgingEvolutionSampler
 
         return AgingEvolutionSampler(space=space, seed=seed, rebreed_after=max_evaluations or 1,
-                                     **AGING_REEVAL)
+                                     **AGING_PRESETS[name])
     if name not in COMPARE_SAMPLERS:
         raise NasgaInputError("samplers", f"must be among {', '.join(COMPARE_SAMPLERS)}, got {name!r}")
     if name in ("ga", "aging"):  # the comparison's max_evaluations decides duplicates
@@ -302,5 +307,5 @@ def run_one(spec: RunSpec) -> RunResult:
                      sum(t.state.is_finished() for t in trials), wall, str(rule.reason), curve)
 
 
-__all__ = ["AGING_REEVAL", "COMPARE_SAMPLERS", "GA_VARIANTS", "MEMORY", "NASGA_SAMPLERS", "BinaryUNetStrategy", "RunSpec",
+__all__ = ["AGING_PRESETS", "COMPARE_SAMPLERS", "GA_VARIANTS", "MEMORY", "NASGA_SAMPLERS", "BinaryUNetStrategy", "RunSpec",
            "incumbent_curve", "make_compare_sampler", "run_one", "task_label"]

@@ -262,7 +262,7 @@ def test_ga_variants_with_duplicate_elimination_train_on_nearly_every_trial(tmp_
     cmp = compare(cfg, samplers=list(NASGA_SAMPLERS),
                   seeds=2, budget=40, out_dir=tmp_path, storage="memory", log=lambda line: None)
     assert {row.sampler for row in summarize(cmp, [40])} == {
-        "ga", "ga-unet", "ga-dedup", "ga-steady", "aging", "aging-reeval"}
+        "ga", "ga-unet", "ga-dedup", "ga-steady", "aging", "aging-reeval", "aging-intensify"}
     for row in summarize(cmp, [40]):
         assert row.trials_per_training <= 1.2, row
     literal = validate({**cfg, "strategy": {**cfg["strategy"], "dedup": False}})
@@ -271,18 +271,19 @@ def test_ga_variants_with_duplicate_elimination_train_on_nearly_every_trial(tmp_
     assert summarize(stalls, [40])[0].trials_per_training > 1.5
 
 
-def test_aging_reeval_preset_re_measures_up_to_max_evaluations() -> None:
+@pytest.mark.parametrize("name,option,value", [("aging-reeval", "_reevaluate", 0.5),
+                                                ("aging-intensify", "_intensify", True)])
+def test_aging_presets_re_measure_up_to_max_evaluations(name, option, value) -> None:
     from nasga.aging import AgingEvolutionSampler
-    from nasga.compare_run import AGING_REEVAL
+    from nasga.compare_run import AGING_PRESETS
 
     cfg = task_config("genetic-cnn-bench")
     space = GeneticCNNSpace(tuple(cfg["space"]["stages"]))
-    sampler = make_compare_sampler("aging-reeval", space=space, strategy=None, seed=0,
-                                   max_evaluations=3)
+    sampler = make_compare_sampler(name, space=space, strategy=None, seed=0, max_evaluations=3)
     assert isinstance(sampler, AgingEvolutionSampler)
     assert (sampler.population_size, sampler.sample_size) == (10, 5) == (
-        AGING_REEVAL["population"], AGING_REEVAL["sample_size"])
-    assert sampler._reevaluate == 0.5 and sampler._rebreed_after == 3
+        AGING_PRESETS[name]["population"], AGING_PRESETS[name]["sample_size"])
+    assert getattr(sampler, option) == value and sampler._rebreed_after == 3
 
 
 def test_cli_table_flag_searches_the_large_table(tmp_path, capsys) -> None:

@@ -4,9 +4,10 @@
 #
 # Changes to the original, and nothing else: every parametrisation keeps NSGAIISampler (the
 # yardstick: GeneticSampler must pass everything it passes) and adds GeneticSampler on both of
-# nasga's spaces, and AgingEvolutionSampler on any search space and on GeneticCNNSpace((3, 4))
-# (small populations, so that 10-15 trials reach its mutation phase); the other built-in
-# samplers' cases are dropped (they test Optuna, not nasga).
+# nasga's spaces, and AgingEvolutionSampler on any search space (plain, and intensifying with
+# rebreed_after = 2) and on GeneticCNNSpace((3, 4)) (small populations, so that 10-15 trials
+# reach its mutation phase); the other built-in samplers' cases are dropped (they test Optuna,
+# not nasga).
 # The test cases proper come from the installed `optuna.testing.pytest_samplers`.
 from __future__ import annotations
 
@@ -48,6 +49,8 @@ sampler_class_with_seed: dict[str, Callable[[int], BaseSampler]] = {
         population=5, sample_size=3, seed=seed),
     "AgingEvolutionSampler-gcnn": lambda seed: AgingEvolutionSampler(
         population=5, sample_size=3, space=GeneticCNNSpace((3, 4)), seed=seed),
+    "AgingEvolutionSampler-intensify": lambda seed: AgingEvolutionSampler(
+        population=5, sample_size=3, seed=seed, rebreed_after=2, intensify=True),
 }
 param_sampler_with_seed = []
 param_sampler_name_with_seed = []
@@ -98,6 +101,9 @@ class TestBasicSampler(BasicSamplerTestCase):
             pytest.param(lambda: AgingEvolutionSampler(population=4, sample_size=2,
                                                        space=GeneticCNNSpace((3, 4))),
                          id="AgingEvolutionSampler-gcnn"),
+            pytest.param(lambda: AgingEvolutionSampler(population=4, sample_size=2,
+                                                       rebreed_after=2, intensify=True),
+                         id="AgingEvolutionSampler-intensify"),
         ]
     )
     def sampler(self, request: SubRequest) -> Callable[[], BaseSampler]:
@@ -115,6 +121,9 @@ class TestMultiObjectiveSampler(MultiObjectiveSamplerTestCase):
             pytest.param(lambda: AgingEvolutionSampler(population=4, sample_size=2,
                                                        space=GeneticCNNSpace((3, 4))),
                          id="AgingEvolutionSampler-gcnn"),
+            pytest.param(lambda: AgingEvolutionSampler(population=4, sample_size=2,
+                                                       rebreed_after=2, intensify=True),
+                         id="AgingEvolutionSampler-intensify"),
         ]
     )
     def sampler(
