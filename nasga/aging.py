@@ -55,8 +55,8 @@ from optuna.trial import FrozenTrial, TrialState
 import nasga.records as R
 from nasga.aging_operators import mutate_one_gene, resample, tournament
 from nasga.breeding import RANDOM_TRIES
-from nasga.intensify import adjusted, challenger as find_challenger
 from nasga.errors import check_probability
+from nasga.intensify import adjusted, challenger as find_challenger
 from nasga.spaces import NasgaInputError, Space
 
 _LIVE = (TrialState.COMPLETE, TrialState.RUNNING)
@@ -90,8 +90,9 @@ class AgingEvolutionSampler(BaseSampler):
         reevaluate: Probability (``0 <= q <= 1``) that a cycle re-proposes its tournament
             winner (when fewer than ``rebreed_after`` live trials share it) instead of a
             mutant; useful with noisy fitness and ``rebreed_after > 1``. Default 0: Algorithm 1.
-        intensify: Re-propose the challenger (see above) before breeding, while there is one;
-            needs ``rebreed_after > 1`` to do anything. Default False: Algorithm 1.
+        intensify: Re-propose the challenger (see above) before breeding while it beats the
+            incumbent, else propose only new models; needs ``rebreed_after > 1`` to do
+            anything, and leaves ``reevaluate`` nothing to re-measure. Default False.
 
     Raises:
         NasgaInputError: A bad argument (names the rule and the value).
@@ -231,8 +232,10 @@ class AgingEvolutionSampler(BaseSampler):
             [t for t in trials if _inside(t.params, search_space)],
             lambda t: self._identity(t, search_space), direction, live, self._rebreed_after,
         ) if self._intensify and search_space else (None, False)
-        if challenger is not None and beats:
-            return {k: challenger.params[k] for k in search_space}, [challenger.number], "intensify"
+        again = None if challenger is None else (
+            {k: challenger.params[k] for k in search_space}, [challenger.number], "intensify")
+        if again is not None and beats:
+            return again
         # Intensifying, re-measurements are the challenger's alone: children must be new.
         enough = 1 if self._intensify else self._rebreed_after
         taken = {identity for identity, n in live.items() if n >= enough}
@@ -245,9 +248,8 @@ class AgingEvolutionSampler(BaseSampler):
             fresh = self._random_child(search_space, rng, taken, RANDOM_TRIES)
             if fresh is not None and self._child_identity(fresh) not in taken:
                 return fresh, [], "random"
-            if challenger is not None:  # nothing new left: the best model not measured enough
-                return ({k: challenger.params[k] for k in search_space}, [challenger.number],
-                        "intensify")
+            if again is not None:  # nothing new found: the best model not measured enough
+                return again
         return child, [parent.number], "mutation"
 
     def sample_independent(
