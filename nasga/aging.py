@@ -54,9 +54,9 @@ from optuna.trial import FrozenTrial, TrialState
 
 import nasga.records as R
 from nasga.aging_operators import mutate_one_gene, resample, tournament
-from nasga.breeding import RANDOM_TRIES
+from nasga.breeding import RANDOM_TRIES, adjusted
 from nasga.errors import check_probability
-from nasga.intensify import adjusted, challenger as find_challenger
+from nasga.intensify import challenger as find_challenger
 from nasga.spaces import NasgaInputError, Space
 
 _LIVE = (TrialState.COMPLETE, TrialState.RUNNING)
@@ -225,7 +225,6 @@ class AgingEvolutionSampler(BaseSampler):
                  rng: random.Random) -> tuple[dict[str, Any] | None, list[int], str]:
         """Trial ``number``'s child, its parents' numbers and its operator: the challenger
         (``intensify``), a random model (the first ``P`` trials, ``starting``) or one cycle."""
-        population = self._members(trials, search_space) if search_space else []
         live = Counter(self._identity(t, search_space) for t in trials
                        if t.state in _LIVE and t.number != number)
         challenger, beats = find_challenger(
@@ -239,10 +238,10 @@ class AgingEvolutionSampler(BaseSampler):
         # Intensifying, re-measurements are the challenger's alone: children must be new.
         enough = 1 if self._intensify else self._rebreed_after
         taken = {identity for identity, n in live.items() if n >= enough}
+        population = self._members(trials, search_space) if search_space else []
         if starting or not population:
             return self._random_child(search_space, rng, taken), [], "random"
-        values = adjusted([float(t.value) for t in population],  # type: ignore[arg-type]
-                          direction)
+        values = adjusted([t.value for t in population], direction)
         child, parent = self._bred_child(population, values, search_space, rng, taken)
         if self._intensify and self._child_identity(child) in taken:
             fresh = self._random_child(search_space, rng, taken, RANDOM_TRIES)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,27 +62,39 @@ def selection_values(values: Sequence[float], *, nonnegative: bool) -> list[floa
     return out
 
 
-def key_values(trials: Iterable[FrozenTrial], space: Space, direction: StudyDirection
-               ) -> dict[str, float]:
-    """Direction-adjusted mean fitness per genome key over COMPLETE trials (paper 004 §3.2.4).
+def adjusted(values: Sequence[float | None], direction: StudyDirection) -> list[float]:
+    """Values in "higher is better" form (:func:`signed`) with non-finite ones clipped to the
+    finite extremes (:func:`selection_values` without its shift)."""
+    return selection_values([signed(v, direction) for v in values], nonnegative=False)
+
+
+def model_values(trials: Iterable[FrozenTrial], identity: Callable[[FrozenTrial], Hashable],
+                 direction: StudyDirection) -> dict[Hashable, float]:
+    """Direction-adjusted mean fitness per model (``identity``) of the given trials (paper 004
+    §3.2.4).
 
     nasga's objective returns the mean over all of a key's trainings (``n_evaluations`` attr),
     so its latest trial's value is the key's mean; other objectives' values are averaged.
     """
-    latest: dict[str, FrozenTrial] = {}
-    sums: dict[str, list[float]] = defaultdict(list)
+    latest: dict[Hashable, FrozenTrial] = {}
+    sums: dict[Hashable, list[float]] = defaultdict(list)
     for t in trials:
-        if not has_genome(t, space):
-            continue
-        key = genome_key(t, space)
+        i = identity(t)
         if R.N_EVALUATIONS in t.user_attrs:
-            if key not in latest or latest[key].number < t.number:
-                latest[key] = t
+            if i not in latest or latest[i].number < t.number:
+                latest[i] = t
         else:
-            sums[key].append(signed(t.value, direction))
-    out = {k: sum(v) / len(v) for k, v in sums.items()}
-    out.update({k: signed(t.value, direction) for k, t in latest.items()})
+            sums[i].append(signed(t.value, direction))
+    out = {i: sum(v) / len(v) for i, v in sums.items()}
+    out.update({i: signed(t.value, direction) for i, t in latest.items()})
     return out
+
+
+def key_values(trials: Iterable[FrozenTrial], space: Space, direction: StudyDirection
+               ) -> dict[str, float]:
+    """:func:`model_values` per genome key, over the trials with a full genome."""
+    return model_values((t for t in trials if has_genome(t, space)),  # type: ignore[return-value]
+                        lambda t: genome_key(t, space), direction)
 
 
 def measurement_counts(trials: Iterable[FrozenTrial], space: Space) -> Counter[str]:

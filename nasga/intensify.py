@@ -23,43 +23,31 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable
 
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-import nasga.records as R
-
-
-def adjusted(values: Sequence[float], direction: StudyDirection) -> list[float]:
-    """Values in "higher is better" form (minimize: negated), non-finite ones clipped to the
-    finite extremes (``+inf`` ties with the best, ``-inf`` with the worst; none finite: 0)."""
-    signed = [-v if direction == StudyDirection.MINIMIZE else v for v in values]
-    finite = [v for v in signed if math.isfinite(v)]
-    if not finite:
-        return [0.0] * len(signed)
-    low, high = min(finite), max(finite)
-    return [v if math.isfinite(v) else (high if v > 0 else low) for v in signed]
+from nasga.breeding import model_values, selection_values
 
 
 def model_means(trials: Iterable[FrozenTrial], identity: Callable[[FrozenTrial], Hashable],
                 direction: StudyDirection
                 ) -> tuple[dict[Hashable, float], dict[Hashable, FrozenTrial], Counter[Hashable]]:
-    """Per model of the COMPLETE trials with a value, first measured first: its adjusted mean,
-    its latest trial and its number of COMPLETE trials."""
-    sums: dict[Hashable, float] = {}
+    """Per model of the COMPLETE trials with a value, first measured first: its mean
+    (:func:`~nasga.breeding.model_values`, non-finite ones clipped as
+    :func:`~nasga.breeding.adjusted` clips), its latest trial and its number of COMPLETE trials."""
+    done = sorted((t for t in trials if t.state == TrialState.COMPLETE and t.value is not None),
+                  key=lambda t: t.number)
     latest: dict[Hashable, FrozenTrial] = {}
     count: Counter[Hashable] = Counter()
-    for t in sorted(trials, key=lambda t: t.number):
-        if t.state != TrialState.COMPLETE or t.value is None:
-            continue
+    for t in done:
         i = identity(t)
-        sums[i] = sums.get(i, 0.0) + float(t.value)
         latest[i] = t
         count[i] += 1
-    raw = [float(t.value) if R.N_EVALUATIONS in t.user_attrs  # type: ignore[arg-type]
-           else sums[i] / count[i] for i, t in latest.items()]
-    return dict(zip(latest, adjusted(raw, direction))), latest, count
+    values = model_values(done, identity, direction)
+    clipped = selection_values([values[i] for i in latest], nonnegative=False)
+    return dict(zip(latest, clipped)), latest, count
 
 
 def challenger(trials: Iterable[FrozenTrial], identity: Callable[[FrozenTrial], Hashable],
@@ -86,4 +74,4 @@ def challenger(trials: Iterable[FrozenTrial], identity: Callable[[FrozenTrial], 
     return latest[best], means[best] >= incumbent
 
 
-__all__ = ["adjusted", "challenger", "model_means"]
+__all__ = ["challenger", "model_means"]

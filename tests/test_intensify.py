@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 from collections import Counter
 
@@ -15,7 +14,7 @@ from optuna.trial import FrozenTrial, TrialState, create_trial
 import nasga.records as R
 from nasga.aging import AgingEvolutionSampler
 from nasga.best import best_genome
-from nasga.intensify import adjusted, challenger, model_means
+from nasga.intensify import challenger, model_means
 from nasga.objective import Objective
 from nasga.spaces import NasgaInputError
 from nasga.tasks.tabular import TabularTask
@@ -46,13 +45,6 @@ def _live(trials: list[FrozenTrial]) -> Counter:
 
 
 # --- the rule --------------------------------------------------------------------------------
-def test_adjusted_negates_for_minimize_and_clips_non_finite_values() -> None:
-    assert adjusted([1.0, 2.0], MAX) == [1.0, 2.0]
-    assert adjusted([1.0, 2.0], MIN) == [-1.0, -2.0]
-    assert adjusted([math.inf, 1.0, -math.inf, 3.0], MAX) == [3.0, 1.0, 1.0, 3.0]
-    assert adjusted([math.nan, math.inf], MAX) == [0.0, 0.0]
-
-
 def test_model_means_average_trials_or_take_nasgas_running_mean() -> None:
     trials = _trials([(1, 0.2), (1, 0.4), (2, 0.9), (3, None)])
     means, latest, count = model_means(trials, _model, MAX)

@@ -7,11 +7,12 @@ import math
 import pickle
 import optuna
 import pytest
+from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
 from nasga.claims import WORK_KEY
 from nasga.objective import Objective
-from nasga.breeding import selection_values
+from nasga.breeding import adjusted, selection_values
 from nasga.sampler import GeneticSampler
 from nasga.spaces import GeneticCNNSpace, UNetSpace
 from nasga.strategies import get_strategy
@@ -106,6 +107,13 @@ def test_selection_values_rule() -> None:
     assert selection_values([-2.0, -1.0, 0.5], nonnegative=True) == [0.0, 1.0, 2.5]
     assert selection_values([-2.0, -1.0], nonnegative=False) == [-2.0, -1.0]
     assert selection_values([math.nan, math.inf], nonnegative=True) == [0.0, 0.0]
+
+
+def test_adjusted_negates_for_minimize_and_clips_non_finite_values() -> None:
+    assert adjusted([1.0, 2.0], StudyDirection.MAXIMIZE) == [1.0, 2.0]
+    assert adjusted([1.0, 2.0], StudyDirection.MINIMIZE) == [-1.0, -2.0]
+    assert adjusted([math.inf, 1.0, -math.inf, 3.0], StudyDirection.MAXIMIZE) == [3, 1, 1, 3]
+    assert adjusted([math.nan, math.inf], StudyDirection.MAXIMIZE) == [0.0, 0.0]
 
 
 def test_unet_roulette_with_negative_values() -> None:
