@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import optuna
+import pytest
 from optuna.trial import TrialState
 
 from nasga.claims import WORK_KEY
@@ -73,6 +74,17 @@ def exit_code(main: Callable[[list[str]], int], argv: list[str]) -> int:
         return main(argv)
     except SystemExit as exc:
         return exc.code  # type: ignore[return-value]
+
+
+def one_line_error(main: Callable[[list[str]], int], argv: list[str],
+                   capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """Run a script's ``main(argv)``, which must exit with code 2 and exactly one stderr line
+    (a bad flag); returns that line and what went to stdout."""
+    assert exit_code(main, argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1, err
+    return err[0], captured.out
 
 
 # Genomes of paper 004's Table 1 (the best individuals' structures), as string forms.

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nasga.compare_report import SummaryRow, verdict
-from tests.helpers import exit_code, load_script
+from tests.helpers import load_script, one_line_error
 
 
 def _script():
@@ -117,7 +117,6 @@ def test_more_seeds_run_only_the_missing_ones_and_match_a_fresh_run(tmp_path: Pa
 def test_bad_flags_are_one_line_errors_with_exit_2_and_nothing_written(tmp_path: Path, capsys,
                                                                        args, message) -> None:
     out = tmp_path / "out"
-    assert exit_code(_script().main, args + ["--out", str(out)]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and message in err[0]
+    line, _ = one_line_error(_script().main, args + ["--out", str(out)], capsys)
+    assert message in line, line
     assert not out.exists()

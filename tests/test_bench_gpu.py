@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import exit_code, load_script
+from tests.helpers import load_script, one_line_error
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = ("task", "settings", "sampler", "W", "trainings", "children", "surplus", "beyond",
@@ -63,7 +63,6 @@ def test_bad_flags_are_one_line_errors_with_exit_2_and_nothing_written(
         tmp_path: Path, monkeypatch, capsys, args: list[str], message: str) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the journals would go
     out = tmp_path / "rows.json"
-    assert exit_code(load_script("bench_gpu").main, args + ["--json", str(out)]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and message in err[0], err
+    line, _ = one_line_error(load_script("bench_gpu").main, args + ["--json", str(out)], capsys)
+    assert message in line, line
     assert list(tmp_path.iterdir()) == []

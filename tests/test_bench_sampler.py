@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import exit_code, load_script
+from tests.helpers import load_script, one_line_error
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "bench_sampler.py"
@@ -56,7 +56,6 @@ def test_bench_sampler_quick_writes_one_row_per_cell(tmp_path: Path) -> None:
 def test_bad_flags_are_one_line_errors_with_exit_2_and_nothing_written(
         tmp_path: Path, capsys, args: list[str], message: str) -> None:
     out = tmp_path / "bench.json"
-    assert exit_code(load_script("bench_sampler").main, args + ["--json", str(out)]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and message in err[0], err
+    line, _ = one_line_error(load_script("bench_sampler").main, args + ["--json", str(out)], capsys)
+    assert message in line, line
     assert not out.exists()

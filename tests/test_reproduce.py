@@ -10,7 +10,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from tests.helpers import SHARED_DATA, exit_code, load_script
+from tests.helpers import SHARED_DATA, load_script, one_line_error
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "reproduce.py"
@@ -70,7 +70,6 @@ def test_quick_reproduction_runs_every_row_and_resumes(tmp_path: Path) -> None:
 def test_bad_flags_are_one_line_errors_with_exit_2_and_nothing_written(
         tmp_path: Path, capsys, args: list[str], message: str) -> None:
     out = tmp_path / "repro"
-    assert exit_code(load_script("reproduce").main, args + ["--out", str(out)]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and message in err[0], err
+    line, _ = one_line_error(load_script("reproduce").main, args + ["--out", str(out)], capsys)
+    assert message in line, line
     assert not out.exists()

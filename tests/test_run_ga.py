@@ -13,7 +13,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from tests.helpers import SCRIPT, TINY, exit_code, load_script
+from tests.helpers import SCRIPT, TINY, load_script, one_line_error
 
 
 def run_ga(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -179,7 +179,6 @@ def test_bad_flags_are_one_line_errors_with_exit_2_and_nothing_written(
         tmp_path: Path, monkeypatch, capsys, args: list[str], message: str) -> None:
     monkeypatch.chdir(tmp_path)  # the default storage would go under studies/ here
     argv = ["--task", "genetic-cnn", *args, "--storage", f"sqlite:///{tmp_path / 'runs.db'}"]
-    assert exit_code(load_script("run_ga").main, argv) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("nasga run: error: ") and message in err[0], err
+    line, _ = one_line_error(load_script("run_ga").main, argv, capsys)
+    assert line.startswith("nasga run: error: ") and message in line, line
     assert list(tmp_path.iterdir()) == []

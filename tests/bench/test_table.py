@@ -13,7 +13,7 @@ from nasga.tasks.tabular import TabularTask
 from nasga.bench.build import all_jobs, assemble, parts_dir, read_done, run_shard
 from nasga.spaces import GeneticCNNSpace, NasgaInputError
 from nasga.tasks import TASK_NAMES, build_task
-from tests.helpers import exit_code, load_script
+from tests.helpers import load_script, one_line_error
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +163,6 @@ def test_exhaustive_regret_of_the_shipped_tables_is_between_zero_and_the_median_
 def test_make_bench_table_bad_flags_are_one_line_errors_with_exit_2_and_nothing_written(
         tmp_path, capsys, args: list[str], message: str) -> None:
     out = tmp_path / "tables" / "t.npz"
-    assert exit_code(load_script("make_bench_table").main, ["--out", str(out)] + args) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and message in err[0], err
+    line, _ = one_line_error(load_script("make_bench_table").main, ["--out", str(out)] + args, capsys)
+    assert message in line, line
     assert not out.parent.exists()
