@@ -1,10 +1,10 @@
 """Aging evolution vs Optuna's TPE and random search (and nasga's GA) on the tabular benchmark.
 
-Mirrors :func:`nasga.compare.run_one`: one in-memory study per (sampler, seed), nasga's
+Mirrors :func:`nasga.compare.runs.run_one`: one in-memory study per (sampler, seed), nasga's
 objective with ``max_evaluations=1`` on task ``genetic-cnn-bench``, stopped at ``budget``
 trainings (cached trials are free), at 20 x budget trials or when every key is trained; regret
 at a training count is ``table optimum - true mean of the incumbent`` from
-:func:`nasga.compare.incumbent_curve`.
+:func:`nasga.compare.runs.incumbent_curve`.
 
     python scripts/bench_aging.py --seeds 20 --budget 100 --at 50 100
 """
@@ -22,14 +22,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import optuna  # noqa: E402
 from optuna.trial import TrialState  # noqa: E402
 
-import nasga.records as R  # noqa: E402
-from nasga.aging import AgingEvolutionSampler  # noqa: E402
-from nasga.baselines import make_sampler  # noqa: E402
+import nasga.evaluation.records as R  # noqa: E402
+from nasga.samplers.aging.sampler import AgingEvolutionSampler  # noqa: E402
+from nasga.samplers.registry import make_sampler  # noqa: E402
 from nasga.cli import Parser, check_min  # noqa: E402
-from nasga.compare import incumbent_curve, task_config  # noqa: E402
-from nasga.config import build_space, build_strategy  # noqa: E402
+from nasga.compare.runs import incumbent_curve, task_config  # noqa: E402
+from nasga.search.config import build_space, build_strategy  # noqa: E402
 from nasga.errors import NasgaInputError  # noqa: E402
-from nasga.objective import Objective  # noqa: E402
+from nasga.evaluation.objective import Objective  # noqa: E402
 from nasga.tasks import build_task  # noqa: E402
 
 

@@ -34,11 +34,11 @@ import optuna  # noqa: E402
 from nasga.cli import (  # noqa: E402
     EXIT_BAD_INPUT, Parser, check_min, int_list, name_counts, name_list,
 )
-from nasga.compare import (  # noqa: E402
+from nasga.compare.runs import (  # noqa: E402
     COMPARE_SAMPLERS, MEMORY, NASGA_SAMPLERS, Comparison, RunResult, compare, task_config,
 )
 from nasga.errors import NasgaInputError  # noqa: E402
-from nasga.compare_report import (  # noqa: E402
+from nasga.compare.report import (  # noqa: E402
     markdown_table, summarize, verdict, write_csv, write_html,
 )
 
@@ -156,7 +156,7 @@ def _compare(args: argparse.Namespace) -> int:
     budgets = sorted(set(args.budgets))
     samplers = args.samplers
     cfg = task_config("genetic-cnn-bench", table=args.table)
-    from nasga.config import build_space
+    from nasga.search.config import build_space
     from nasga.tasks import build_task
 
     bench = build_task(build_space(cfg), cfg["task"]).bench  # type: ignore[attr-defined]

@@ -58,7 +58,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import nasga.records as R  # noqa: E402
+import nasga.evaluation.records as R  # noqa: E402
 from nasga.cli import Parser, check_min, check_output_file, int_list, name_list  # noqa: E402
 from nasga.errors import NasgaInputError  # noqa: E402
 
@@ -168,8 +168,8 @@ def read_journal(log: Path, name: str) -> dict[str, Any]:
     from optuna.storages.journal import JournalFileBackend
     from optuna.trial import TrialState
 
-    from nasga.claims import WORK_KEY
-    from nasga.study import CONFIG_ATTR
+    from nasga.samplers.ga.claims import WORK_KEY
+    from nasga.storages.storage import CONFIG_ATTR
 
     study = optuna.load_study(study_name=name, storage=JournalStorage(JournalFileBackend(str(log))))
     done = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
@@ -314,7 +314,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         args.device = "cuda" if torch.cuda.is_available() else "cpu"
     if "," in args.device:
         p.error(f"--device: must be one device (cuda, cuda:N or cpu), got {args.device!r}")
-    from nasga.devices import check_devices, parse_devices
+    from nasga.search.devices import check_devices, parse_devices
 
     try:
         check_devices(parse_devices(args.device))

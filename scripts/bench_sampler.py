@@ -1,12 +1,12 @@
 """Sampler overhead benchmark: milliseconds per trial of ``GeneticSampler`` vs Optuna's samplers.
 
 Every cell (storage, n_trials, sampler) runs a fresh ``maximize`` study of ``n_trials`` trials on
-the same genome space with :class:`~nasga.objective.Objective` over a no-sleep
+the same genome space with :class:`~nasga.evaluation.objective.Objective` over a no-sleep
 :class:`~nasga.tasks.synthetic.SyntheticTask`, so the measured wall time is almost entirely the
 sampler plus Optuna's trial bookkeeping plus storage I/O (the objective itself costs microseconds,
 but it scans the study's trials for the genome cache, which is the same for every sampler).
 
-Samplers: ``ga`` = :class:`~nasga.sampler.GeneticSampler` with the space's preset; ``nsga2`` =
+Samplers: ``ga`` = :class:`~nasga.samplers.ga.sampler.GeneticSampler` with the space's preset; ``nsga2`` =
 ``NSGAIISampler``; ``tpe`` = ``TPESampler``. GA and NSGA-II use the same population size.
 Storages: ``memory`` (``InMemoryStorage``) and ``sqlite`` (a fresh temporary database file per
 cell). The ratio column is ms/trial divided by NSGA-II's ms/trial in the same storage and
@@ -36,12 +36,12 @@ from optuna.trial import FrozenTrial
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nasga.cli import Parser, check_min, check_output_file, int_list, name_list  # noqa: E402
-from nasga.config import MAX_SEED  # noqa: E402
+from nasga.search.config import MAX_SEED  # noqa: E402
 from nasga.errors import NasgaInputError  # noqa: E402
-from nasga.objective import Objective  # noqa: E402
-from nasga.sampler import GeneticSampler  # noqa: E402
+from nasga.evaluation.objective import Objective  # noqa: E402
+from nasga.samplers.ga.sampler import GeneticSampler  # noqa: E402
 from nasga.spaces import GeneticCNNSpace, Space, UNetSpace  # noqa: E402
-from nasga.strategies import get_strategy  # noqa: E402
+from nasga.samplers.ga.strategies import get_strategy  # noqa: E402
 from nasga.tasks.synthetic import SyntheticTask  # noqa: E402
 
 SAMPLERS = ("ga", "nsga2", "tpe")

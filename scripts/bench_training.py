@@ -6,7 +6,7 @@ random data of the task's shape and reports:
 
 * ``img/s`` — training images per second;
 * ``GFLOP/s`` — achieved, counting ``2 × MACs × 3`` FLOPs per training image: thop's forward
-  MACs (``nasga.flops.measure``), 2 FLOPs per MAC, and backward ≈ 2 × forward (gradients with
+  MACs (``nasga.evaluation.flops.measure``), 2 FLOPs per MAC, and backward ≈ 2 × forward (gradients with
   respect to activations and to weights), so one training image ≈ 3 forward passes;
 * ``% peak`` — that rate over the float32 ``torch.matmul`` rate measured in the same run on
   2048×2048 matrices (``2·n³`` FLOPs per product; the better of a run before and one after the
@@ -37,7 +37,7 @@ from torch import nn  # noqa: E402
 
 from nasga.cli import Parser, check_min  # noqa: E402
 from nasga.errors import NasgaInputError  # noqa: E402
-from nasga.flops import measure  # noqa: E402
+from nasga.evaluation.flops import measure  # noqa: E402
 from nasga.models import GeneticCNN, PatchGANDiscriminator, UNetGenerator  # noqa: E402
 from nasga.spaces import GeneticCNNSpace, UNetGenome, UNetSpace  # noqa: E402
 from nasga.tasks import _torch as T  # noqa: E402

@@ -34,11 +34,11 @@ sys.path.insert(0, str(ROOT))
 import optuna  # noqa: E402
 from optuna.trial import TrialState  # noqa: E402
 
-from nasga.claims import WORK_KEY  # noqa: E402
+from nasga.samplers.ga.claims import WORK_KEY  # noqa: E402
 from nasga.cli import Parser, check_min, int_list, name_list  # noqa: E402
-from nasga.config import validate  # noqa: E402
+from nasga.search.config import validate  # noqa: E402
 from nasga.errors import NasgaInputError  # noqa: E402
-from nasga.run import open_search  # noqa: E402
+from nasga.search.run import open_search  # noqa: E402
 
 
 SEARCHES = {"ga": ("ga", {}), "ga-steady": ("ga", {"mode": "steady-state"}),
@@ -129,7 +129,7 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     except NasgaInputError as exc:
         parser.error(f"{flags.get(exc.field, exc.field)}: {exc.message}")
     if args.postgres is not None:
-        from nasga.study import redact, storage_kind
+        from nasga.storages.storage import redact, storage_kind
 
         try:
             kind = storage_kind(args.postgres)

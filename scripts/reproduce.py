@@ -16,7 +16,7 @@ Rows (README, "Reproduction"):
 
 Everything lives under ``--out`` (studies in journal files, final trainings in
 ``finals.json``), so a rerun continues where it stopped and retrains nothing. Writes
-``reproduction.md`` (the README section, by :mod:`nasga.reproduce_report`) and ``results.json``;
+``reproduction.md`` (the README section, by :mod:`nasga.results.reproduce`) and ``results.json``;
 ``--quick`` runs a miniature of every row in a few minutes (exercised by
 ``tests/test_reproduce.py``).
 """
@@ -38,17 +38,17 @@ sys.path.insert(0, str(ROOT))
 import optuna  # noqa: E402
 from optuna.trial import TrialState  # noqa: E402
 
-import nasga.records as R  # noqa: E402
+import nasga.evaluation.records as R  # noqa: E402
 from nasga.cli import EXIT_BAD_INPUT, Parser, check_min  # noqa: E402
-from nasga.compare import compare  # noqa: E402
-from nasga.config import apply_overrides, build_space, default_config, tomllib  # noqa: E402
-from nasga.records import is_measurement  # noqa: E402
-from nasga.reproduce_report import markdown, minutes  # noqa: E402
-from nasga.run import open_search, optimize  # noqa: E402
-from nasga.workers import spawn_workers  # noqa: E402
-from nasga.best import ranking  # noqa: E402
+from nasga.compare.runs import compare  # noqa: E402
+from nasga.search.config import apply_overrides, build_space, default_config, tomllib  # noqa: E402
+from nasga.evaluation.records import is_measurement  # noqa: E402
+from nasga.results.reproduce import markdown, minutes  # noqa: E402
+from nasga.search.run import open_search, optimize  # noqa: E402
+from nasga.search.workers import spawn_workers  # noqa: E402
+from nasga.results.best import ranking  # noqa: E402
 from nasga.errors import NasgaInputError  # noqa: E402
-from nasga.stats import generation_stats  # noqa: E402
+from nasga.results.stats import generation_stats  # noqa: E402
 from nasga.tasks import build_task  # noqa: E402
 
 FACADES = ROOT.parent / "shared" / "data" / "facades"
@@ -127,7 +127,7 @@ def run_search(cfg: dict[str, Any], url: str, workers: int) -> optuna.Study:
 
 def ranked(study: optuna.Study) -> list[tuple[str, float, int]]:
     """Genomes by mean fitness over their measurements (the GA's own), best first:
-    (genome, mean, measurements), from :func:`nasga.best.ranking`."""
+    (genome, mean, measurements), from :func:`nasga.results.best.ranking`."""
     names = {str(t.user_attrs[R.KEY]): str(t.user_attrs[R.GENOME])
              for t in reversed(study.get_trials(deepcopy=False)) if is_measurement(t.user_attrs)}
     return [(names[k], mean, n) for k, mean, n in ranking(study)]

@@ -12,11 +12,11 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from nasga.claims import WORK_KEY
-from nasga.objective import Objective
-from nasga.sampler import GeneticSampler
+from nasga.samplers.ga.claims import WORK_KEY
+from nasga.evaluation.objective import Objective
+from nasga.samplers.ga.sampler import GeneticSampler
 from nasga.spaces import GeneticCNNSpace, UNetSpace
-from nasga.strategies import get_strategy
+from nasga.samplers.ga.strategies import get_strategy
 from nasga.tasks.synthetic import SyntheticTask
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -131,7 +131,7 @@ def _work_items(study: optuna.Study) -> list[tuple[int, int, int]]:
 def _claims_dump(study: optuna.Study) -> str:
     """Every trial's number, state, ticket, work item and start: what a failed claim test needs
     to tell whose ledgers diverged."""
-    from nasga.claims import TICKET_KEY
+    from nasga.samplers.ga.claims import TICKET_KEY
 
     return "\n".join(
         f"{t.number} {t.state.name} ticket={t.system_attrs.get(TICKET_KEY)} "

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nasga.compare_report import SummaryRow, verdict
+from nasga.compare.report import SummaryRow, verdict
 from tests.helpers import load_script, one_line_error
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import optuna
 import pytest
 
-from nasga.objective import Objective
-from nasga.sampler import GeneticSampler
+from nasga.evaluation.objective import Objective
+from nasga.samplers.ga.sampler import GeneticSampler
 from nasga.spaces import GeneticCNNSpace
-from nasga.strategies import get_strategy
+from nasga.samplers.ga.strategies import get_strategy
 from nasga.tasks.synthetic import SyntheticTask
 
 

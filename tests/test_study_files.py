@@ -17,7 +17,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from nasga.config import tomllib
+from nasga.search.config import tomllib
 from tests.helpers import SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[1]

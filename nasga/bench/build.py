@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from nasga.bench.table import KEY_FIELDS, REPEAT_FIELDS, BenchTable, canonical_genomes
-from nasga.objective import evaluation_seed
+from nasga.evaluation.objective import evaluation_seed
 from nasga.spaces import GeneticCNNSpace, NasgaInputError
 
 Job = tuple[str, str, int]  # (key, representative genome string, repeat)

@@ -164,7 +164,7 @@ class BenchTable:
         Each training is a recorded repeat drawn uniformly, as
         :class:`~nasga.tasks.tabular.TabularTask` draws them; the mean is over ``draws``
         simulated tables, ties broken at random. This is the winner's curse of
-        :mod:`nasga.best`'s rule when the whole table is measured: a search that measured every key ``max_evaluations`` times
+        :mod:`nasga.results.best`'s rule when the whole table is measured: a search that measured every key ``max_evaluations`` times
         would have this regret, and a sampler's regret can fall below it only by measuring
         fewer, better keys (issue 16).
 

@@ -32,7 +32,7 @@ def space_class(name: str) -> type[Space]:
 
 def space_from_config(name: str, table: Mapping[str, Any]) -> Space:
     """The space ``name`` built from a config's ``[space]`` table (keys and types already
-    checked by :func:`nasga.config.build_space`).
+    checked by :func:`nasga.search.config.build_space`).
 
     Raises:
         NasgaInputError: An unknown name, or a bad value (named ``space.FIELD``).

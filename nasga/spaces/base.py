@@ -43,7 +43,7 @@ class Space(Protocol):
         name: Registry name (:data:`nasga.spaces.SPACES`), ``study.task`` of a config and the
             ``space`` of ``nasga describe`` (``"genetic-cnn"``, ``"unet"``).
         task_name: The default task (:func:`nasga.tasks.task_class`) of the space.
-        strategy_name: The strategy preset (:func:`nasga.strategies.get_strategy`) bred on it.
+        strategy_name: The strategy preset (:func:`nasga.samplers.ga.strategies.get_strategy`) bred on it.
         config_keys: The ``[space]`` table's keys and their TOML types (lists hold positive ints).
         default_image_size: ``nasga describe``'s input height/width when none is given.
         percent_fitness: The default task's fitness is a share (accuracy): reports show percent.

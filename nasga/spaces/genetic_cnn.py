@@ -187,9 +187,9 @@ class GeneticCNNSpace:
         return lines
 
     def mutate_one(self, genes: list[int], rng: random.Random) -> list[int]:
-        """:func:`~nasga.operators.mut_flip_bit` with ``q_M = 1`` on one uniformly drawn bit
+        """:func:`~nasga.samplers.ga.operators.mut_flip_bit` with ``q_M = 1`` on one uniformly drawn bit
         (§3.2.3's mutation, one bit at a time)."""
-        from nasga.operators import mut_flip_bit
+        from nasga.samplers.ga.operators import mut_flip_bit
 
         i = rng.randrange(len(genes))
         mut_flip_bit(genes, qm=1.0, rng=rng, bounds=(i, i + 1))

@@ -245,10 +245,10 @@ class UNetSpace:
         return lines
 
     def mutate_one(self, genes: list[int], rng: random.Random) -> list[int]:
-        """:func:`~nasga.operators.mut_channel_set` on one uniformly drawn gene: a channel gene
+        """:func:`~nasga.samplers.ga.operators.mut_channel_set` on one uniformly drawn gene: a channel gene
         moves to another choice of ``S1``, a skip bit flips (§3.4); channel genes only with at
         least two choices."""
-        from nasga.operators import mut_channel_set
+        from nasga.samplers.ga.operators import mut_channel_set
 
         c_start, c_stop = self.channel_bounds
         s_start, s_stop = self.skip_bounds

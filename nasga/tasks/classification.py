@@ -1,7 +1,7 @@
 """Genetic CNN task: train a genome's classifier, fitness = validation accuracy (paper 004).
 
 An evaluation builds :class:`~nasga.models.GeneticCNN` from the genome, counts its MACs per
-image with thop (:func:`nasga.flops.measure`), trains it from scratch with SGD (momentum 0.9)
+image with thop (:func:`nasga.evaluation.flops.measure`), trains it from scratch with SGD (momentum 0.9)
 on the training split and reports accuracy on the held-out validation split — never on a test
 split (paper 004 §4.1: "we leave out 10,000 images from the training set for validation").
 
@@ -48,8 +48,8 @@ from nasga.data.checks import (
     check_int,
     check_optional_int,
 )
-from nasga.budget import BudgetedTask, CostBudget
-from nasga.flops import Cost, measure
+from nasga.evaluation.budget import BudgetedTask, CostBudget
+from nasga.evaluation.flops import Cost, measure
 from nasga.models import GeneticCNN
 from nasga.spaces import GeneticCNNGenome, GeneticCNNSpace, NasgaInputError
 import nasga.tasks._torch as T
@@ -124,7 +124,7 @@ class ClassificationTask(BudgetedTask):
         max_val: cifar10 only: at most this many validation images.
         data_seed: Seed of the train/validation split (fixed, so every genome sees the same data).
         device: ``"auto"`` (CUDA if present, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
-        max_macs: Hard budget on the network's MACs per image (:mod:`nasga.budget`): a genome
+        max_macs: Hard budget on the network's MACs per image (:mod:`nasga.evaluation.budget`): a genome
             over it is never trained. ``None``: no bound.
         max_params: Hard budget on the network's parameters. ``None``: no bound.
 

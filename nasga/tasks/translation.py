@@ -46,8 +46,8 @@ from nasga.data.checks import (
     check_optional_int,
 )
 from nasga.data.translation import MAX_IMAGE_SIZE
-from nasga.budget import BudgetedTask, CostBudget
-from nasga.flops import Cost, measure
+from nasga.evaluation.budget import BudgetedTask, CostBudget
+from nasga.evaluation.flops import Cost, measure
 from nasga.models import PatchGANDiscriminator, UNetGenerator
 from nasga.spaces import NasgaInputError, UNetGenome, UNetSpace
 import nasga.tasks._torch as T
@@ -89,7 +89,7 @@ class TranslationTask(BudgetedTask):
         beta1: Adam β1 (pix2pix: 0.5).
         lam: λ, the L1 weight in G's loss and in ``L_Gen`` (eq. 3, 8; paper: 100).
         gamma: γ, the cost weight per GMAC in the fitness (eq. 7; see the module docstring).
-        max_macs: Hard budget on the generator's MACs per image (:mod:`nasga.budget`): a genome
+        max_macs: Hard budget on the generator's MACs per image (:mod:`nasga.evaluation.budget`): a genome
             over it is never trained. ``None``: no bound.
         max_params: Hard budget on the generator's parameters. ``None``: no bound.
         ndf: Filters of the PatchGAN's first layer (pix2pix: 64).

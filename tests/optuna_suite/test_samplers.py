@@ -34,8 +34,8 @@ from optuna.testing.pytest_samplers import FixedSampler
 from optuna.testing.pytest_samplers import MultiObjectiveSamplerTestCase
 from optuna.trial import Trial
 
-from nasga.aging import AgingEvolutionSampler
-from nasga.sampler import GeneticSampler
+from nasga.samplers.aging.sampler import AgingEvolutionSampler
+from nasga.samplers.ga.sampler import GeneticSampler
 from nasga.spaces import GeneticCNNSpace, UNetSpace
 
 _UNET = UNetSpace(depth=4, channels=(8, 16, 32))

@@ -156,7 +156,7 @@ def test_space_from_config_defaults_and_errors() -> None:
 
 
 def test_toy_space_through_config_and_tasks(toy: type[ToySpace]) -> None:
-    from nasga.config import build_space, validate
+    from nasga.search.config import build_space, validate
     from nasga.tasks import SyntheticTask, build_task, task_class
 
     cfg = validate({"study": {"task": "toy"}, "space": {"n": 4}, "strategy": {"population": 4}})
@@ -170,7 +170,7 @@ def test_toy_space_through_config_and_tasks(toy: type[ToySpace]) -> None:
 
 
 def test_toy_space_through_describe(toy: type[ToySpace]) -> None:
-    from nasga.describe import describe, format_text, space_from_args
+    from nasga.results.describe import describe, format_text, space_from_args
 
     space = space_from_args("toy", genome="1011", depth=None)
     info = describe(space, space.parse("1011"), image_size=space.default_image_size,
@@ -180,8 +180,8 @@ def test_toy_space_through_describe(toy: type[ToySpace]) -> None:
 
 
 def test_toy_space_through_the_samplers(toy: type[ToySpace]) -> None:
-    from nasga.aging import AgingEvolutionSampler, mutate_one_gene
-    from nasga.sampler import GeneticSampler
+    from nasga.samplers.aging.sampler import AgingEvolutionSampler, mutate_one_gene
+    from nasga.samplers.ga.sampler import GeneticSampler
 
     space = ToySpace(4)
     assert mutate_one_gene(space, [0, 0, 0, 0], random.Random(0)).count(1) == 1

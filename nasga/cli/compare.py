@@ -1,0 +1,64 @@
+"""``nasga compare``: samplers × seeds on equal training budgets (:mod:`nasga.compare.runs`)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_compare(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare", help="compare samplers on equal training budgets over several seeds",
+        description="One study per (sampler, seed) in one storage; each stops at --budget "
+                    "trainings (cached trials are free). Writes compare.csv and compare.html to "
+                    "--out. Re-running continues the studies.")
+    p.add_argument("--task", default=None, choices=["genetic-cnn-bench", "genetic-cnn", "unet"],
+                   help="genetic-cnn-bench (default): the shipped tabular benchmark (seconds "
+                        "per run); genetic-cnn / unet: real trainings with the task's default study")
+    p.add_argument("--table", default=None, metavar="NAME",
+                   help="genetic-cnn-bench's table: genetic_cnn_34_digits (default; 186 keys), "
+                        "genetic_cnn_44_digits (961 keys) or an .npz path; sets the space's stages")
+    p.add_argument("--study", dest="study_file", default=None, metavar="FILE",
+                   help="study config file (TOML with the tables [study], [strategy], [space], "
+                        "[task]) instead of --task")
+    p.add_argument("--set", dest="settings", action="append", default=[], metavar="TABLE.KEY=VALUE",
+                   help="override a config value (JSON value), e.g. --set task.epochs=1 "
+                        "--set space.stages=[3,4]; repeatable")
+    p.add_argument("--samplers", default="ga,random,tpe", metavar="LIST",
+                   help="comma-separated: ga,ga-unet,ga-dedup,ga-steady,aging,random,tpe,gp,nsga2,"
+                        "qmc,cmaes (ga-unet: the U-Net preset's breeding on a Genetic-CNN space; "
+                        "ga-steady: the preset steady-state; every GA re-breeds a genome the "
+                        "cache would answer unless --set strategy.dedup=false, so ga-dedup "
+                        "equals ga then)")
+    p.add_argument("--budget", type=int, default=50, help="trainings per run (default 50)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds 0..S-1 per sampler (default 3)")
+    p.add_argument("--max-evaluations", type=int, default=1,
+                   help="trainings per genome before the cache answers, for every sampler "
+                        "(default 1; 0: every proposal trains)")
+    p.add_argument("--storage", default=None, metavar="URL",
+                   help="default journal:///OUT/compare.log (OUT/compare.db where an earlier "
+                        "version made one); sqlite:///FILE.db, journal:///FILE.log, "
+                        "postgresql://; 'memory' for no storage (fast, not resumable)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes running (sampler, seed) studies in parallel (default 1)")
+    p.add_argument("--out", default="compare-out", metavar="DIR",
+                   help="folder for compare.csv, compare.html and the default storage")
+    p.add_argument("--prefix", default="compare", help="study names: PREFIX-TASK-SAMPLER-sSEED")
+    p.set_defaults(func=_cmd_compare)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import optuna
+
+    from nasga.compare.runs import compare, config_for
+    from nasga.compare.report import markdown_table, summarize
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    cfg = config_for(task=args.task, study_file=args.study_file, settings=args.settings,
+                     table=args.table)
+    cmp = compare(cfg, samplers=[s.strip() for s in args.samplers.split(",") if s.strip()],
+                  seeds=args.seeds, budget=args.budget, out_dir=args.out,
+                  max_evaluations=args.max_evaluations or None, storage=args.storage,
+                  workers=args.workers, prefix=args.prefix)
+    print(markdown_table(summarize(cmp), regret=cmp.optimum is not None))
+    print(f"wrote {cmp.csv_path} and {cmp.html_path}")
+    return 0

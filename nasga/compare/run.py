@@ -1,0 +1,311 @@
+"""One (sampler, seed) run of a comparison: its sampler, its study, its stop rules, its curve.
+
+:func:`run_one` runs (or continues) one study until its training budget, the trial cap or the
+space's exhaustion, and returns its incumbent curve (:func:`incumbent_curve`). Runs of an
+instant task are buffered in memory and appended to storage when they stop (:func:`_open_run`).
+The samplers a comparison may name are :data:`COMPARE_SAMPLERS`
+(:func:`make_compare_sampler`). :mod:`nasga.compare.runs` runs many of these over samplers × seeds.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+import nasga.evaluation.records as R
+from nasga.samplers.registry import SAMPLER_NAMES, make_sampler
+from nasga.compare.report import RunResult
+from nasga.search.settings import Settings
+from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space, UNetSpace
+from nasga.samplers.ga.strategies import Offspring, UNetStrategy
+
+GA_VARIANTS = {"ga-dedup": "generational", "ga-steady": "steady-state"}
+"""nasga's GA with duplicate elimination (``rebreed_after = max_evaluations``), by mode."""
+AGING_PRESETS: dict[str, dict[str, Any]] = {
+    "aging-reeval": {"population": 10, "sample_size": 5, "reevaluate": 0.5},
+    "aging-intensify": {"population": 10, "sample_size": 5, "intensify": True},
+}
+"""Aging evolution for noisy tables (:class:`~nasga.samplers.aging.sampler.AgingEvolutionSampler`), P = 10,
+S = 5, re-measuring up to ``max_evaluations`` times: ``aging-reeval`` re-measures the tournament
+winner on half the cycles (``reevaluate``); ``aging-intensify`` re-measures a model only while
+its mean is at least the incumbent's (``intensify``, SMAC's intensification). P, S and
+``reevaluate`` were chosen on the two benchmark tables (README, "Comparisons")."""
+NASGA_SAMPLERS = ("ga", "ga-unet", *GA_VARIANTS, "aging", *AGING_PRESETS)
+"""The comparison's samplers that are nasga's own (the rest are Optuna's built-ins)."""
+COMPARE_SAMPLERS = (*NASGA_SAMPLERS, *[s for s in SAMPLER_NAMES if s not in NASGA_SAMPLERS])
+COMPARE_TASKS = ("genetic-cnn-bench", "genetic-cnn", "unet")
+MEMORY = "memory"  # storage "memory": in-process, fast, not resumable
+COMPARE_ATTR = "nasga_compare"
+MAX_FAILURES_IN_A_ROW = 10
+@dataclass(frozen=True)
+class BinaryUNetStrategy(UNetStrategy):
+    """Paper 000's breeding scheme on a binary (Genetic-CNN) genome.
+
+    Paper 000's genome is a channel code plus a binary connection code; a Genetic-CNN genome
+    is a connection code only. Breeding runs :meth:`UNetStrategy.breed` unchanged on a proxy
+    ``UNetSpace(depth=L+1, channels=(1,))`` whose channel genes have a single value: selection is
+    the roulette ``f/Σf`` with elitism, crossover swaps one random piece of the bit string, and
+    mutation (``qm=None``) flips one random piece (``qm`` set: per-bit flips, at least one).
+    """
+
+    name = "unet-binary"  # type: ignore[misc]
+
+    def breed(self, parents: Sequence[Sequence[int]], fitnesses: Sequence[float], *,
+              space: Space, rng: Any) -> list[Offspring]:
+        if not isinstance(space, GeneticCNNSpace):
+            raise NasgaInputError("strategy", f"{self.name!r} needs a GeneticCNNSpace, got {space!r}")
+        pad = [0] * (space.n_bits + 1)
+        proxy = UNetSpace(depth=space.n_bits + 1, channels=(1,))
+        kids = super().breed([pad + list(p) for p in parents], fitnesses, space=proxy, rng=rng)
+        return [Offspring(k.genes[len(pad):], k.operator, k.parents) for k in kids]
+
+
+def task_label(cfg: dict[str, Any]) -> str:
+    """``genetic-cnn-bench``, ``genetic-cnn``, ``unet`` or the config's task name; a benchmark
+    table other than the default adds its name (``genetic-cnn-bench-genetic_cnn_44_digits``)."""
+    label = str(cfg["task"].get("task") or cfg["study"]["task"])
+    table = cfg["task"].get("table")
+    return f"{label}-{Path(str(table)).stem}" if table else label
+
+
+def make_compare_sampler(name: str, *, space: Space, strategy: Any, seed: int,
+                         max_evaluations: int | None = 1) -> optuna.samplers.BaseSampler:
+    """A sampler of :data:`COMPARE_SAMPLERS`, seeded.
+
+    ``ga`` and ``ga-unet`` re-breed a child whose genome already has ``max_evaluations``
+    trainings unless the config says ``strategy.dedup = false``
+    (:meth:`~nasga.samplers.ga.strategies.GeneticCNNStrategy.rebreed_after`). ``ga-dedup`` / ``ga-steady``:
+    the space's preset, generational or steady-state, always re-breeding such a child (off when
+    ``max_evaluations`` is ``None``); ``ga-dedup`` equals ``ga`` unless ``dedup = false``.
+    ``aging-reeval``, ``aging-intensify``: :data:`AGING_PRESETS`.
+
+    Raises:
+        NasgaInputError: Unknown name, or ``ga-unet`` on a U-Net space (use ``ga`` there).
+    """
+    if name == "ga-unet":
+        if not isinstance(space, GeneticCNNSpace):
+            raise NasgaInputError("samplers", "ga-unet is the U-Net preset's breeding on a "
+                                  "Genetic-CNN space; on a U-Net space use ga")
+        from nasga.samplers.ga.sampler import GeneticSampler
+
+        binary = BinaryUNetStrategy()
+        return GeneticSampler(space=space, strategy=binary, seed=seed,
+                              rebreed_after=binary.rebreed_after(max_evaluations))
+    if name in GA_VARIANTS:
+        from nasga.samplers.ga.sampler import GeneticSampler
+
+        return GeneticSampler(space=space, strategy=strategy, seed=seed, mode=GA_VARIANTS[name],
+                              rebreed_after=max_evaluations)
+    if name in AGING_PRESETS:
+        from nasga.samplers.aging.sampler import AgingEvolutionSampler
+
+        return AgingEvolutionSampler(space=space, seed=seed, rebreed_after=max_evaluations or 1,
+                                     **AGING_PRESETS[name])
+    if name not in COMPARE_SAMPLERS:
+        raise NasgaInputError("samplers", f"must be among {', '.join(COMPARE_SAMPLERS)}, got {name!r}")
+    if name in ("ga", "aging"):  # the comparison's max_evaluations decides duplicates
+        strategy = strategy.with_overrides(max_evaluations=max_evaluations)
+    return make_sampler(name, space=space, strategy=strategy, seed=seed)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One (sampler, seed) run of a comparison (picklable, for worker processes)."""
+
+    cfg: dict[str, Any]
+    sampler: str
+    seed: int
+    budget: int
+    max_evaluations: int | None
+    storage: str
+    prefix: str = "compare"
+    trial_cap_factor: int = 20
+
+    @property
+    def study_name(self) -> str:
+        return f"{self.prefix}-{task_label(self.cfg)}-{self.sampler}-s{self.seed}"
+
+    @property
+    def trial_cap(self) -> int:
+        return self.trial_cap_factor * self.budget
+
+    def identity(self) -> dict[str, Any]:
+        """What must match when a study is resumed."""
+        return {"sampler": self.sampler, "seed": self.seed, "max_evaluations": self.max_evaluations,
+                "space": self.cfg["space"], "task": self.cfg["task"],
+                "strategy": self.cfg["strategy"] if self.sampler == "ga" else None}
+
+
+def _storage(url: str) -> Any:
+    if url == MEMORY:
+        return optuna.storages.InMemoryStorage()
+    from nasga.storages.storage import open_storage
+
+    return open_storage(url, heartbeat=False)
+
+
+def _open_run(spec: RunSpec, sampler: optuna.samplers.BaseSampler, *,
+              instant: bool) -> tuple[optuna.Study, optuna.Study | None]:
+    """The run's study, and the durable study to write it into at the end (or ``None``).
+
+    A run of an instant task (the tabular benchmark: lookups, no training) is buffered: it runs
+    in an in-memory copy of its stored study, and :func:`_flush` appends its new trials and
+    attrs to the stored one when it stops. A trial in SQLite costs ~30 commits, which would be
+    almost all of such a run's time. A run is then resumed at run granularity: one interrupted
+    before its flush starts again from what was stored. A study with unfinished (waiting or
+    running) trials is run in place, so no trial is copied twice.
+    """
+    durable = optuna.create_study(study_name=spec.study_name, storage=_storage(spec.storage),
+                                  sampler=sampler, direction="maximize", load_if_exists=True)
+    unfinished = any(not t.state.is_finished() for t in durable.get_trials(deepcopy=False))
+    if not instant or spec.storage == MEMORY or unfinished:
+        return durable, None
+    memory = optuna.storages.InMemoryStorage()
+    optuna.copy_study(from_study_name=spec.study_name, from_storage=durable._storage,
+                      to_storage=memory)
+    return optuna.load_study(study_name=spec.study_name, storage=memory, sampler=sampler), durable
+
+
+def _flush(buffered: optuna.Study, durable: optuna.Study) -> None:
+    """Append ``buffered``'s new trials to ``durable``, then its study attrs (stop reason last)."""
+    stored = len(durable.get_trials(deepcopy=False))
+    durable.add_trials(buffered.get_trials(deepcopy=False)[stored:])
+    system = buffered._storage.get_study_system_attrs(buffered._study_id)
+    for key, value in system.items():
+        durable._storage.set_study_system_attr(durable._study_id, key, value)
+    attrs = buffered.user_attrs
+    for key in sorted(attrs, key=lambda k: k == "compare_stop_reason"):
+        durable.set_user_attr(key, attrs[key])
+
+
+def _trained(t: FrozenTrial) -> bool:
+    return t.state == TrialState.COMPLETE and R.trained(t.user_attrs)
+
+
+def incumbent_curve(trials: Sequence[FrozenTrial], *, budget: int,
+                    true_fitness: Callable[[str], float] | None = None,
+                    optimum: float | None = None) -> list[dict[str, Any]]:
+    """Best-so-far after each of the first ``budget`` trainings (in trial order).
+
+    The incumbent is the genome :func:`nasga.results.best.best_genome` would name from the trainings
+    so far (:func:`nasga.results.best.pick_key`): the best mean ``fitness_raw`` among keys with at
+    least ``min(3, most trainings of any key so far)`` trainings (ties: the key trained first);
+    with ``max_evaluations = 1`` that is the plain best mean. Each row also names the ``key``
+    that training measured and its ``fitness``. ``regret`` is
+    ``optimum − true_fitness(incumbent)`` when both given: the table mean of the genome the run
+    would return.
+    """
+    from nasga.results.best import pick_key
+
+    sums: dict[str, list[float]] = {}
+    genomes: dict[str, str] = {}
+    rows: list[dict[str, Any]] = []
+    for t in sorted((t for t in trials if _trained(t)), key=lambda t: t.number)[:budget]:
+        key, value = str(t.user_attrs[R.KEY]), float(t.user_attrs[R.FITNESS_RAW])
+        acc = sums.setdefault(key, [0.0, 0])
+        acc[0] += value
+        acc[1] += 1
+        genomes.setdefault(key, str(t.user_attrs.get(R.GENOME, key)))
+        best = pick_key({k: (s / n, int(n)) for k, (s, n) in sums.items()})
+        assert best is not None
+        row = {"training": len(rows) + 1, "trial": t.number, "key": key, "fitness": value,
+               "best_fitness": sums[best][0] / sums[best][1], "incumbent": genomes[best],
+               "regret": math.nan}
+        if true_fitness is not None and optimum is not None:
+            row["regret"] = optimum - true_fitness(best)
+        rows.append(row)
+    return rows
+
+
+@dataclass
+class _StopRule:
+    """When a run stops: its budget of trainings, the space's exhaustion (``possible``
+    trainings), the trial cap, or ``MAX_FAILURES_IN_A_ROW`` failed trials; counted by
+    :meth:`callback` after each trial."""
+
+    spec: RunSpec
+    possible: int | None
+    trainings: int
+    trials: int
+    fails: int = 0
+    last_failure: str = "see the log"
+    reason: str | None = None
+
+    def check(self) -> bool:
+        if self.trainings >= self.spec.budget:
+            self.reason = "budget"
+        elif self.possible is not None and self.trainings >= self.possible:
+            self.reason = "exhausted"
+        elif self.trials >= self.spec.trial_cap:
+            self.reason = "trial-cap"
+        elif self.fails >= MAX_FAILURES_IN_A_ROW:
+            self.reason = "failures"
+        return self.reason is not None
+
+    def callback(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        self.trials += 1
+        self.fails = self.fails + 1 if trial.state == TrialState.FAIL else 0
+        self.last_failure = str(trial.user_attrs.get(R.FAIL_REASON, "see the log"))
+        self.trainings += _trained(trial)
+        if self.check():
+            study.stop()
+
+
+def _claim_identity(study: optuna.Study, spec: RunSpec) -> None:
+    """Record the run's settings on its study; a stored study with other settings is refused."""
+    stored = study.user_attrs.get(COMPARE_ATTR)
+    identity = copy.deepcopy(spec.identity())
+    if stored is not None and stored != json.loads(json.dumps(identity)):
+        raise NasgaInputError("study_name", f"study {spec.study_name!r} exists with other settings"
+                              f" ({stored}); use another --out/--storage or the same settings")
+    study.set_user_attr(COMPARE_ATTR, identity)
+
+
+def run_one(spec: RunSpec) -> RunResult:
+    """Run (or continue) one study until its budget, the trial cap, or exhaustion."""
+    from nasga.evaluation.objective import Objective
+
+    settings = Settings.from_config(spec.cfg)
+    space, task = settings.space, settings.build_task()
+    sampler = make_compare_sampler(spec.sampler, space=space, strategy=settings.strategy,
+                                   seed=spec.seed, max_evaluations=spec.max_evaluations)
+    study, durable = _open_run(spec, sampler, instant=bool(getattr(task, "instant", False)))
+    _claim_identity(study, spec)
+    bench = getattr(task, "bench", None)
+    trials = study.get_trials(deepcopy=False)
+    rule = _StopRule(spec, bench.n_keys * spec.max_evaluations
+                     if bench is not None and spec.max_evaluations is not None else None,
+                     trainings=sum(_trained(t) for t in trials),
+                     trials=sum(t.state.is_finished() for t in trials))
+    objective = Objective(space=space, task=task, max_evaluations=spec.max_evaluations,
+                          seed=spec.seed)
+    start = time.perf_counter()
+    while not rule.check():
+        study.optimize(objective, n_trials=spec.trial_cap - rule.trials, callbacks=[rule.callback])
+    if rule.reason == "failures":
+        raise RuntimeError(f"{spec.study_name}: {MAX_FAILURES_IN_A_ROW} trials failed in a row; "
+                           f"last reason: {rule.last_failure}")
+    wall = float(study.user_attrs.get("compare_wall_seconds", 0.0)) + time.perf_counter() - start
+    study.set_user_attr("compare_wall_seconds", wall)
+    study.set_user_attr("compare_stop_reason", rule.reason)
+    if durable is not None:
+        _flush(study, durable)
+    trials = study.get_trials(deepcopy=False)
+    true_fitness = getattr(task, "true_fitness", None)
+    curve = incumbent_curve(trials, budget=spec.budget, true_fitness=true_fitness,
+                            optimum=task.optimum() if true_fitness is not None else None)
+    return RunResult(spec.sampler, spec.seed, spec.study_name, rule.trainings,
+                     sum(t.state.is_finished() for t in trials), wall, str(rule.reason), curve)
+
+
+__all__ = ["AGING_PRESETS", "COMPARE_SAMPLERS", "GA_VARIANTS", "MEMORY", "NASGA_SAMPLERS", "BinaryUNetStrategy", "RunSpec",
+           "incumbent_curve", "make_compare_sampler", "run_one", "task_label"]

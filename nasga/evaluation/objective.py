@@ -1,0 +1,339 @@
+"""The objective every sampler drives: trial → genome → cache or task → attrs.
+
+One trial is one proposal (docs/design.md, "Evaluations, repeats and the cache"). The objective
+looks up the COMPLETE trials of the same canonical key in the study. While the key has fewer
+than ``max_evaluations`` trainings it trains again (paper 004 §3.2.4 re-evaluates and averages);
+otherwise the trial completes at once with the stored mean and ``cached=True``. The returned
+value is always the mean fitness over all of the key's trainings.
+
+User attrs of a trial: ``genome``, ``key``, ``trained``, ``cached``, ``n_evaluations``, and for a
+training its raw measurements plus ``fitness_raw``; a failed evaluation records
+``fail_reason`` and the trial is FAILED (it never enters a GA population). An enqueued trial
+with the user attr ``confirm_trainings = n`` (:data:`CONFIRM_ATTR`, :func:`nasga.search.confirm.confirm`)
+trains while its key has fewer than ``n`` measurements, whatever ``max_evaluations`` says.
+
+Raw measurements can be shared between studies whose tasks differ only in fitness settings
+(the U-Net γ): with ``measurements_from`` (a :class:`MeasurementPool` over other studies), a
+genome that one of them already trained is not trained again; the trial copies that training's
+measurements, recomputes ``fitness_raw`` with this study's task, and records ``reused_from``
+(``trained`` stays False: no training ran). Such a trial is a *measurement* of the key exactly
+like a training (:func:`is_measurement`).
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import math
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+import nasga.evaluation.records as R
+from nasga.storages.heartbeat import TrialHeartbeat, fail_stale_trials
+from nasga.evaluation.records import is_measurement
+from nasga.spaces import Genome, NasgaInputError, Space
+from nasga.tasks.base import Task
+
+CONFIRM_ATTR = R.CONFIRM_TRAININGS
+"""User attr of an enqueued *confirmation* trial (:func:`nasga.search.confirm.confirm`): the genome is
+measured again, whatever ``max_evaluations`` says, until its key has this many measurements."""
+
+
+def evaluation_seed(seed: int, key: str, index: int) -> int:
+    """Seed of the ``index``-th training of genome ``key``: repeats differ, reruns agree."""
+    digest = hashlib.sha256(f"{seed}:{key}:{index}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+class TrainingIndex:
+    """COMPLETE training trials per genome key, updated incrementally (O(new trials) per call).
+
+    Trials below the watermark are finished and indexed; trials at or above it are re-read on
+    each update because another worker may still be running them.
+    """
+
+    def __init__(self, *, trained_only: bool = False) -> None:
+        self._by_key: dict[str, list[FrozenTrial]] = {}
+        self._watermark = 0
+        self._study_id: int | None = None
+        self._counts = (lambda a: R.trained(a) and R.KEY in a) if trained_only \
+            else is_measurement
+
+    def update(self, trials: list[FrozenTrial], study_id: int) -> None:
+        if study_id != self._study_id:
+            self._by_key, self._watermark = {}, 0
+            self._study_id = study_id
+        pending = False
+        for t in trials[self._watermark:]:
+            if not t.state.is_finished():
+                pending = True
+                continue
+            if t.state == TrialState.COMPLETE and self._counts(t.user_attrs):
+                known = self._by_key.setdefault(t.user_attrs[R.KEY], [])
+                if all(k.number != t.number for k in known):
+                    known.append(t)
+            if not pending:
+                self._watermark = t.number + 1
+
+    def trainings(self, key: str) -> list[FrozenTrial]:
+        """COMPLETE trials that measured genome ``key`` (trained, or reused a training)."""
+        return list(self._by_key.get(key, []))
+
+
+class MeasurementPool:
+    """Trainings of other studies that a study may reuse instead of training (no retraining).
+
+    Only trials that actually trained count (never another study's own reuses, so a chain of
+    studies cannot offer one training twice); two trainings with the same ``eval_seed`` are the
+    same experiment and are offered once.
+
+    Args:
+        studies: Studies whose tasks measure exactly like this one's (same task, space and task
+            settings except the fitness-only ones); :func:`nasga.search.run.open_search` checks it.
+    """
+
+    def __init__(self, studies: list[optuna.Study]) -> None:
+        self.studies = list(studies)
+        self._indexes = [TrainingIndex(trained_only=True) for _ in self.studies]
+
+    def trainings(self, key: str) -> list[tuple[str, FrozenTrial]]:
+        """(study name, trial) of the other studies' trainings of ``key``, oldest first."""
+        out, seeds = [], set()
+        for study, index in zip(self.studies, self._indexes):
+            index.update(study.get_trials(deepcopy=False), study._study_id)
+            for t in sorted(index.trainings(key), key=lambda t: t.number):
+                seed = t.user_attrs.get(R.EVAL_SEED)
+                if seed is None or seed not in seeds:
+                    seeds.add(seed)
+                    out.append((study.study_name, t))
+        return out
+
+
+def _older_claims(study: optuna.Study, number: int) -> int:
+    """Trials numbered below ``number`` that are COMPLETE, RUNNING or WAITING (a retry copy),
+    confirmation trials aside: the evaluations that count towards a search's total before this
+    trial's. Trial numbers are assigned atomically and a trial that ends COMPLETE is in one of
+    these states all along, so at most ``max_trials`` trials of a search can complete."""
+    live = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
+    return sum(t.number < number and CONFIRM_ATTR not in t.user_attrs
+               for t in study.get_trials(deepcopy=False, states=live))
+
+
+class Objective:
+    """Callable for ``study.optimize``: suggests the space's params, caches, evaluates.
+
+    Args:
+        space: Genome space; its distributions are suggested under their stable names.
+        task: Turns a genome into measurements and fitness.
+        max_evaluations: Trainings per genome key before trials complete from the cache;
+            ``None`` trains every reappearance (paper 004).
+        seed: Base seed; each training's seed derives from it, the key and the repeat index.
+        artifact_store: Optuna artifact store for the task's files (e.g. sample grids).
+        on_trained: Called after each training with the trial number (progress reporting).
+        twin_timeout: Seconds to wait for another worker's RUNNING training of the same genome
+            before training it here too (a dead worker's trial is failed by the storage's
+            heartbeat sooner than this).
+        heartbeat_interval: Journal storages: seconds between this trial's beats.
+        grace_period: Journal storages: seconds without a beat before a trial is stale.
+        measurements_from: Other studies' trainings to reuse before training (e.g. the same
+            U-Net search at another γ); ``None`` trains everything here.
+        last_generation: The search's last GA generation: a trial that a worker claimed
+            beyond it (several workers racing at the end) is pruned before training.
+        max_trials: Samplers without generations (aging evolution, the built-ins): the
+            search's number of evaluations. A trial that finds this many older COMPLETE,
+            RUNNING or WAITING trials (confirmation trials aside) is pruned before training, so workers
+            racing at the end evaluate nothing twice (:meth:`nasga.search.run.Search.unclaimed`).
+    """
+
+    def __init__(
+        self,
+        *,
+        space: Space,
+        task: Task,
+        max_evaluations: int | None = 1,
+        seed: int = 0,
+        artifact_store: Any | None = None,
+        on_trained: Callable[[int], None] | None = None,
+        twin_timeout: float = 120.0,
+        heartbeat_interval: float = 10.0,
+        grace_period: float = 30.0,
+        measurements_from: MeasurementPool | None = None,
+        last_generation: int | None = None,
+        max_trials: int | None = None,
+    ) -> None:
+        self.space = space
+        self.task = task
+        self.max_evaluations = max_evaluations
+        self.seed = seed
+        self.artifact_store = artifact_store
+        self.on_trained = on_trained
+        self.trainings = 0
+        self._index = TrainingIndex()
+        self.twin_timeout = twin_timeout
+        self.heartbeat_interval = heartbeat_interval
+        self.grace_period = grace_period
+        self.measurements_from = measurements_from
+        self.last_generation = last_generation
+        self.max_trials = max_trials
+
+    def beyond_last_generation(self, trial: optuna.Trial | FrozenTrial) -> bool:
+        """Whether ``trial`` was claimed for a GA generation after the search's last one."""
+        generation = trial.user_attrs.get(R.GA_GENERATION)
+        return (self.last_generation is not None and isinstance(generation, int)
+                and generation > self.last_generation)
+
+    def suggest(self, trial: optuna.Trial) -> dict[str, int]:
+        """Suggest every gene of the space (the sampler's errors propagate)."""
+        return {
+            name: trial.suggest_int(name, dist.low, dist.high)  # type: ignore[attr-defined]
+            for name, dist in self.space.distributions.items()
+        }
+
+    def genome_of(self, trial: optuna.Trial) -> Genome:
+        """Suggest every gene of the space and decode the genome."""
+        return self.space.from_params(self.suggest(trial))
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        try:
+            with TrialHeartbeat(trial.study, trial._trial_id, self.heartbeat_interval):
+                return self._evaluate(trial)
+        except KeyboardInterrupt as exc:  # Optuna fails the trial and re-raises: say why
+            import signal
+
+            name = signal.Signals(getattr(exc, "signum", signal.SIGINT)).name
+            try:
+                trial.set_user_attr(R.FAIL_REASON, f"interrupted by {name}; run the command "
+                                    "again to resume")
+            except Exception:  # pragma: no cover - the storage is gone
+                pass
+            raise
+
+    def _evaluate(self, trial: optuna.Trial) -> float:
+        params = self.suggest(trial)
+        try:
+            genome = self.space.from_params(params)
+        except NasgaInputError as exc:  # e.g. an enqueued genome outside the space: FAIL it
+            trial.set_user_attr(R.FAIL_REASON, f"genome cannot be built: {exc}"[:500])
+            return math.nan
+        generation = trial.user_attrs.get(R.GA_GENERATION)
+        if self.beyond_last_generation(trial):
+            raise optuna.TrialPruned(f"generation {generation} is beyond the search's last "
+                                     f"({self.last_generation})")
+        if self.max_trials is not None and CONFIRM_ATTR not in trial.user_attrs:
+            if _older_claims(trial.study, trial.number) >= self.max_trials:
+                raise optuna.TrialPruned(f"the search's {self.max_trials} evaluations are "
+                                         "complete or running")
+        key = genome.key
+        trial.set_user_attr(R.GENOME, genome.to_string())
+        trial.set_user_attr(R.KEY, key)
+        over = getattr(self.task, "over_budget", lambda g: None)(genome)
+        if over is not None:  # a hard cost budget: never trained
+            trial.set_user_attr(R.OVER_BUDGET, over)
+            raise optuna.TrialPruned(f"over the cost budget: {over}")
+        limit = self.max_evaluations
+        wanted = trial.user_attrs.get(CONFIRM_ATTR)
+        if isinstance(wanted, int) and not isinstance(wanted, bool) and wanted >= 1:
+            limit = wanted  # a confirmation training (nasga.search.confirm.confirm)
+        done = self._trainings(trial, key)
+        if limit is not None and len(done) < limit:
+            # Another worker may be training this genome right now: wait for it (paper's cache
+            # policy holds across workers) rather than train a duplicate.
+            trial.set_user_attr(R.TRAINING, True)
+            deadline = time.monotonic() + self.twin_timeout
+            while self._running_twin(trial, key) and time.monotonic() < deadline:
+                fail_stale_trials(trial.study, grace_period=self.grace_period)  # dead twin?
+                time.sleep(0.2)
+            done = self._trainings(trial, key)
+        previous = [float(t.user_attrs[R.FITNESS_RAW]) for t in done]
+        if limit is not None and len(done) >= limit:
+            return self._from_cache(trial, done, previous)
+        if self.measurements_from is not None:
+            used = {t.user_attrs.get(R.EVAL_SEED) for t in done}
+            for name, source in self.measurements_from.trainings(key):
+                if source.user_attrs.get(R.EVAL_SEED) not in used:
+                    return self._reuse(trial, f"{name}:{source.number}", source, previous)
+        return self._train(trial, genome, key, previous)
+
+    def _reuse(self, trial: optuna.Trial, origin: str, source: FrozenTrial,
+               previous: list[float]) -> float:
+        """Copy another study's training; the fitness is recomputed with this task."""
+        measurements = R.measurements(source.user_attrs)
+        fitness = float(self.task.fitness(measurements))
+        for name, value in measurements.items():
+            trial.set_user_attr(name, value)
+        trial.set_user_attr(R.EVAL_SEED, source.user_attrs.get(R.EVAL_SEED))
+        trial.set_user_attr(R.REUSED_FROM, origin)
+        trial.set_user_attr(R.FITNESS_RAW, fitness)
+        trial.set_user_attr(R.TRAINED, False)
+        trial.set_user_attr(R.CACHED, True)
+        trial.set_user_attr(R.N_EVALUATIONS, len(previous) + 1)
+        return (sum(previous) + fitness) / (len(previous) + 1)
+
+    def _trainings(self, trial: optuna.Trial, key: str) -> list[FrozenTrial]:
+        self._index.update(trial.study.get_trials(deepcopy=False), trial.study._study_id)
+        return self._index.trainings(key)
+
+    @staticmethod
+    def _running_twin(trial: optuna.Trial, key: str) -> bool:
+        """An older RUNNING trial of the same genome that is training it."""
+        for t in trial.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            if (t.number < trial.number and t.user_attrs.get(R.KEY) == key
+                    and t.user_attrs.get(R.TRAINING)):
+                return True
+        return False
+
+    def _from_cache(self, trial: optuna.Trial, done: list[FrozenTrial],
+                    previous: list[float]) -> float:
+        latest = max(done, key=lambda t: t.number)
+        for name, value in R.measurements(latest.user_attrs).items():
+            trial.set_user_attr(name, value)
+        trial.set_user_attr(R.TRAINED, False)
+        trial.set_user_attr(R.CACHED, True)
+        trial.set_user_attr(R.N_EVALUATIONS, len(done))
+        return sum(previous) / len(previous)
+
+    def _train(self, trial: optuna.Trial, genome: Genome, key: str, previous: list[float]) -> float:
+        seed = evaluation_seed(self.seed, key, len(previous))
+        trial.set_user_attr(R.EVAL_SEED, seed)
+        try:
+            with tempfile.TemporaryDirectory(prefix="nasga-") as tmp:
+                evaluation = self.task.evaluate(genome, seed=seed, workdir=Path(tmp))
+                fitness = float(self.task.fitness(evaluation.measurements))
+                if not math.isfinite(fitness):
+                    raise ValueError(f"fitness is {fitness}")
+                self._upload(trial, evaluation.files)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # the trial fails; the search goes on
+            trial.set_user_attr(R.FAIL_REASON, f"{type(exc).__name__}: {exc}"[:500])
+            gc.collect()  # e.g. a CUDA OOM: free the failed training's tensors now
+            return math.nan
+        self.trainings += 1
+        measurements, built = evaluation.measurements, evaluation.model is not None
+        del evaluation
+        if built:  # free the trained network's reference cycles now, as Optuna's gc_after_trial
+            gc.collect()  # did after every trial (~25 ms each on a heap with torch imported)
+        for name, value in measurements.items():
+            trial.set_user_attr(name, value)
+        trial.set_user_attr(R.FITNESS_RAW, fitness)
+        trial.set_user_attr(R.TRAINED, True)
+        trial.set_user_attr(R.CACHED, False)
+        trial.set_user_attr(R.N_EVALUATIONS, len(previous) + 1)
+        if self.on_trained is not None:
+            self.on_trained(trial.number)
+        return (sum(previous) + fitness) / (len(previous) + 1)
+
+    def _upload(self, trial: optuna.Trial, files: list[Path]) -> None:
+        if self.artifact_store is None:
+            return
+        from optuna.artifacts import upload_artifact
+
+        for path in files:
+            upload_artifact(artifact_store=self.artifact_store, file_path=str(path),
+                            study_or_trial=trial)

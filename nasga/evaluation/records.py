@@ -1,0 +1,82 @@
+"""The trial record: every user attr nasga writes on a trial, and what it means (one place).
+
+:class:`~nasga.evaluation.objective.Objective` writes these names; reports, comparisons, exports and the
+samplers read them through the constants and predicates here, so a new attribute or a change of
+meaning is made in one module. Stored names never change: studies written by earlier versions
+read the same.
+
+Evaluation attrs (``Objective``):
+    ``genome`` string form; ``key`` canonical key (isomorphic genomes share it);
+    ``trained`` this trial ran a training; ``cached`` it repeated an earlier measurement
+    (``max_evaluations`` reached); ``reused_from`` it copied another study's training;
+    ``n_evaluations`` measurements of its key so far, this one included; ``fitness_raw`` this
+    trial's own measurement (the trial value is the key's mean); ``eval_seed`` the training's
+    seed; ``training`` set while a training runs; ``fail_reason`` why a trial failed;
+    ``over_budget`` why a genome was pruned untrained (``max_macs`` / ``max_params``);
+    ``confirm_trainings`` a confirmation trial's target (``nasga run --confirm``).
+Lineage attrs (``GeneticSampler``, ``AgingEvolutionSampler``): ``ga_generation``,
+``ga_operator``, ``ga_parents``. Every other user attr is one of the task's measurements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+GENOME = "genome"
+KEY = "key"
+TRAINED = "trained"
+CACHED = "cached"
+REUSED_FROM = "reused_from"
+N_EVALUATIONS = "n_evaluations"
+FITNESS_RAW = "fitness_raw"
+EVAL_SEED = "eval_seed"
+TRAINING = "training"
+FAIL_REASON = "fail_reason"
+OVER_BUDGET = "over_budget"
+CONFIRM_TRAININGS = "confirm_trainings"
+
+GA_GENERATION = "ga_generation"
+GA_OPERATOR = "ga_operator"
+GA_PARENTS = "ga_parents"
+LINEAGE_PREFIX = "ga_"
+
+BOOKKEEPING = frozenset({GENOME, KEY, TRAINED, CACHED, N_EVALUATIONS, FITNESS_RAW, FAIL_REASON,
+                         EVAL_SEED, TRAINING, REUSED_FROM, OVER_BUDGET, CONFIRM_TRAININGS})
+"""Attrs that describe the evaluation rather than measure the genome."""
+
+
+def is_measurement_name(name: str) -> bool:
+    """Whether a user attr is one of the task's measurements (copied when a trial is answered
+    from the cache or from another study), not bookkeeping or lineage."""
+    return name not in BOOKKEEPING and not name.startswith(LINEAGE_PREFIX)
+
+
+def measurements(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """The task's measurements among a trial's user attrs."""
+    return {k: v for k, v in attrs.items() if is_measurement_name(k)}
+
+
+def trained(attrs: Mapping[str, Any]) -> bool:
+    """Whether the trial ran a training (a cache answer or a reuse did not)."""
+    return bool(attrs.get(TRAINED))
+
+
+def is_measurement(attrs: Mapping[str, Any]) -> bool:
+    """Whether a COMPLETE trial's user attrs hold one measurement of its genome.
+
+    True for a trial that trained (``trained``) or copied another study's training
+    (``reused_from``); False for cache answers, which repeat a measurement.
+    """
+    return bool(attrs.get(TRAINED) or attrs.get(REUSED_FROM)) and KEY in attrs
+
+
+def count_trained(trials: Iterable[Any]) -> int:
+    """How many of ``trials`` (FrozenTrials) ran a training."""
+    return sum(trained(t.user_attrs) for t in trials)
+
+
+__all__ = ["BOOKKEEPING", "CACHED", "CONFIRM_TRAININGS", "EVAL_SEED", "FAIL_REASON", "FITNESS_RAW",
+           "GA_GENERATION", "GA_OPERATOR", "GA_PARENTS", "GENOME", "KEY", "LINEAGE_PREFIX",
+           "N_EVALUATIONS", "OVER_BUDGET", "REUSED_FROM", "TRAINED", "TRAINING", "count_trained",
+           "is_measurement", "is_measurement_name", "measurements", "trained"]

@@ -1,0 +1,382 @@
+"""``AgingEvolutionSampler``: aging (regularized) evolution as an Optuna sampler.
+
+Real et al. 2019, "Regularized Evolution for Image Classifier Architecture Search" (AAAI),
+§2 and Algorithm 1, run asynchronously as in the paper's workers (§2, "Evolutionary
+algorithm"): there is no generation barrier, each new trial breeds from what has finished.
+
+* The first ``population`` trials of this sampler (ranked by trial number) are random models.
+* Every later trial is one cycle of Algorithm 1: the *population* is the ``population`` most
+  recent COMPLETE trials (highest trial numbers among the finished ones; older ones are
+  retired, "aging"); ``sample_size`` of them are drawn uniformly without replacement, the best
+  of the sample (direction-adjusted value) is the parent, and one mutation of it is the child.
+* Mutation changes one thing (§2, "mutations"): on a nasga space one gene with the space's own
+  operator (:func:`~nasga.samplers.ga.operators.mut_flip_bit` on one bit of a Genetic-CNN genome,
+  :func:`~nasga.samplers.ga.operators.mut_channel_set` on one gene of a U-Net genome); on any other Optuna
+  search space one parameter, drawn uniformly, is resampled from its distribution (int and
+  categorical: another value), the others copied from the parent.
+* A child equal to a COMPLETE or RUNNING trial (same canonical key on a nasga space, same
+  params otherwise) is bred again, up to ``max_rebreeds`` times, so that an objective with a
+  cache trains something new on nearly every trial.
+* ``reevaluate = q > 0`` (nasga's addition for noisy fitness, not in Real et al.): with
+  probability ``q`` a cycle proposes the tournament winner itself again, a re-measurement,
+  while fewer than ``rebreed_after`` live trials share it; its new trial's value is the
+  objective's mean over the repeats, so a lucky first measurement is corrected before it breeds
+  on (resampling for noisy fitness). ``q = 0`` is Algorithm 1 exactly.
+* ``intensify = True`` (nasga's addition, the intensification of SMAC, Hutter et al. 2011,
+  §4.2): before any tournament, a cycle re-proposes the *challenger*, the model with the best
+  mean among those measured fewer than ``rebreed_after`` times (live trials) whose mean is at
+  least the *incumbent's*, the best mean among models measured ``rebreed_after`` times (any
+  mean while none is). A model that looks good is measured until it is one of the incumbent's
+  peers or falls behind; one that looks worse is never measured again, so few models end with
+  ``rebreed_after`` measurements and the best of them is less often a lucky one (issue 16).
+
+Values are adjusted to the study's direction (minimize: negated); non-finite values are clipped
+to the population's finite extremes (``+inf`` ties with the best, ``-inf`` with the worst).
+Lineage user attrs as :class:`~nasga.samplers.ga.sampler.GeneticSampler` writes them: ``ga_operator``
+(``"random"`` or ``"mutation"``), ``ga_parents`` and ``ga_generation`` (rank // population), so
+:mod:`nasga.results.stats` groups the trials in blocks of ``population``.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from optuna.distributions import BaseDistribution
+from optuna.samplers import BaseSampler, RandomSampler
+from optuna.samplers._lazy_random_state import LazyRandomState
+from optuna.search_space import intersection_search_space
+from optuna.study import Study, StudyDirection
+from optuna.trial import FrozenTrial, TrialState
+
+import nasga.evaluation.records as R
+from nasga.samplers.aging.operators import mutate_one_gene, resample, tournament
+from nasga.samplers.ga.breeding import RANDOM_TRIES, adjusted
+from nasga.errors import check_probability
+from nasga.samplers.aging.intensify import challenger as find_challenger
+from nasga.spaces import NasgaInputError, Space
+
+_LIVE = (TrialState.COMPLETE, TrialState.RUNNING)
+
+
+def _check_int(field: str, value: Any, minimum: int, rule: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise NasgaInputError(field, f"must be an integer {rule}, got {value!r}")
+
+
+class AgingEvolutionSampler(BaseSampler):
+    """Aging evolution (Real et al. 2019, Algorithm 1) over a nasga space or any search space.
+
+    Args:
+        population: ``P``, the number of most recent COMPLETE trials that form the population;
+            also the number of random trials that start the search (``P >= 2``).
+        sample_size: ``S``, trials drawn for each tournament (``1 <= S <= P``).
+        space: A nasga genome space (mutations use its operators); ``None``: the intersection
+            search space of the study's COMPLETE trials, as Optuna's NSGA-II infers it.
+        seed: Base seed; trial ``n``'s choices use ``random.Random("nasga-aging:<seed>:<n>")``,
+            so one worker with the same seed proposes the same trials. ``None``: a random base
+            seed, stored in the study (:attr:`SEED_KEY`) and read back so workers share it.
+        independent_sampler: Samples parameters outside the space, and the generic random
+            trials (default: ``RandomSampler(seed)``).
+        max_rebreeds: Extra tournaments for a child that equals a COMPLETE or RUNNING trial
+            before it is proposed anyway (``>= 0``).
+        rebreed_after: A child is re-bred when at least this many COMPLETE or RUNNING trials
+            share its identity (default 1: any). With an objective that caches after ``k``
+            trainings (nasga's ``max_evaluations = k``), ``k`` lets good genomes be measured
+            ``k`` times and re-breeds only what the cache would answer.
+        reevaluate: Probability (``0 <= q <= 1``) that a cycle re-proposes its tournament
+            winner (when fewer than ``rebreed_after`` live trials share it) instead of a
+            mutant; useful with noisy fitness and ``rebreed_after > 1``. Default 0: Algorithm 1.
+        intensify: Re-propose the challenger (see above) before breeding while it beats the
+            incumbent, else propose only new models; needs ``rebreed_after > 1`` to do
+            anything, and leaves ``reevaluate`` nothing to re-measure. Default False.
+
+    Raises:
+        NasgaInputError: A bad argument (names the rule and the value).
+    """
+
+    SEED_KEY = "nasga:aging:seed"
+    """Study system attr: the base seed of a study searched with ``seed=None``."""
+    MEMBER_KEY = "nasga:aging:member"
+    """Trial system attr marking this sampler's trials (value: the base seed used)."""
+    CHILD_KEY = "nasga:aging:child"
+    """Trial system attr: the identity of the proposed child (genome key, or params)."""
+
+    def __init__(
+        self,
+        *,
+        population: int = 20,
+        sample_size: int = 5,
+        space: Space | None = None,
+        seed: int | None = None,
+        independent_sampler: BaseSampler | None = None,
+        max_rebreeds: int = 10,
+        rebreed_after: int = 1,
+        reevaluate: float = 0.0,
+        intensify: bool = False,
+    ) -> None:
+        _check_int("population", population, 2, ">= 2")
+        _check_int("sample_size", sample_size, 1, ">= 1")
+        if sample_size > population:
+            raise NasgaInputError(
+                "sample_size", f"must be <= population ({population}), got {sample_size!r}")
+        _check_int("max_rebreeds", max_rebreeds, 0, ">= 0")
+        _check_int("rebreed_after", rebreed_after, 1, ">= 1")
+        reevaluate = check_probability("reevaluate", reevaluate)
+        if not isinstance(intensify, bool):
+            raise NasgaInputError("intensify", f"must be True or False, got {intensify!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise NasgaInputError("seed", f"must be an integer or None, got {seed!r}")
+        if space is not None and not isinstance(space, Space):
+            raise NasgaInputError(
+                "space", f"must be a GeneticCNNSpace, a UNetSpace or None, got {space!r}")
+        if independent_sampler is not None and not isinstance(independent_sampler, BaseSampler):
+            raise NasgaInputError("independent_sampler",
+                                  f"must be an Optuna sampler, got {independent_sampler!r}")
+        self._population = population
+        self._sample_size = sample_size
+        self._space = space
+        self._seed = seed
+        self._independent = independent_sampler or RandomSampler(seed=seed)
+        self._max_rebreeds = max_rebreeds
+        self._rebreed_after = rebreed_after
+        self._reevaluate = reevaluate
+        self._intensify = intensify
+        self._rng = LazyRandomState(seed)
+        self._lock = threading.RLock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_lock"]  # the sampler keeps no per-study state: everything is in the storage
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
+    @property
+    def population_size(self) -> int:
+        """``P``: population size and number of random trials."""
+        return self._population
+
+    @property
+    def sample_size(self) -> int:
+        """``S``: tournament size."""
+        return self._sample_size
+
+    @property
+    def space(self) -> Space | None:
+        """The nasga genome space, or ``None`` for any Optuna search space."""
+        return self._space
+
+    # --- BaseSampler -----------------------------------------------------------------------
+    def reseed_rng(self) -> None:
+        with self._lock:
+            self._rng.rng.seed()
+            self._seed = None
+        self._independent.reseed_rng()
+
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        if self.MEMBER_KEY not in trial.system_attrs and "fixed_params" not in trial.system_attrs:
+            base = self.base_seed(study)
+            study._storage.set_trial_system_attr(trial._trial_id, self.MEMBER_KEY, base)
+            trial.system_attrs[self.MEMBER_KEY] = base  # Optuna reuses this frozen copy
+        self._independent.before_trial(study, trial)
+
+    def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState,
+                    values: Sequence[float] | None) -> None:
+        self._independent.after_trial(study, trial, state, values)
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        if self._space is not None:
+            return dict(self._space.distributions)
+        trials = study._storage.get_all_trials(study._study_id, deepcopy=False,
+                                               states=(TrialState.COMPLETE,))
+        return {name: dist for name, dist in intersection_search_space(trials).items()
+                if not dist.single()}  # single values go to sample_independent, as in NSGA-II
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        if study._is_multi_objective():
+            raise ValueError(
+                f"AgingEvolutionSampler optimizes one objective, got {study.directions}")
+        if self.MEMBER_KEY not in trial.system_attrs:
+            return {}  # enqueued, or another sampler's trial
+        trials = study._storage.get_all_trials(study._study_id, deepcopy=False)
+        rank = _rank(trials, trial.number, self.MEMBER_KEY)
+        rng = random.Random(f"nasga-aging:{trial.system_attrs[self.MEMBER_KEY]}:{trial.number}")
+        child, parents, operator = self._propose(
+            trials, trial.number, rank < self._population, search_space, study.direction, rng)
+        self._record(study, trial, {"ga_operator": operator, "ga_parents": parents,
+                                    "ga_generation": rank // self._population})
+        if child is not None:
+            study._storage.set_trial_system_attr(trial._trial_id, self.CHILD_KEY,
+                                                 self._child_identity(child))
+        return child or {}
+
+    def _propose(self, trials: list[FrozenTrial], number: int, starting: bool,
+                 search_space: dict[str, BaseDistribution], direction: StudyDirection,
+                 rng: random.Random) -> tuple[dict[str, Any] | None, list[int], str]:
+        """Trial ``number``'s child, its parents' numbers and its operator: the challenger
+        (``intensify``), a random model (the first ``P`` trials, ``starting``) or one cycle."""
+        live = Counter(self._identity(t, search_space) for t in trials
+                       if t.state in _LIVE and t.number != number)
+        challenger, beats = find_challenger(
+            [t for t in trials if _inside(t.params, search_space)],
+            lambda t: self._identity(t, search_space), direction, live, self._rebreed_after,
+        ) if self._intensify and search_space else (None, False)
+        again = None if challenger is None else (
+            {k: challenger.params[k] for k in search_space}, [challenger.number], "intensify")
+        if again is not None and beats:
+            return again
+        # Intensifying, re-measurements are the challenger's alone: children must be new.
+        enough = 1 if self._intensify else self._rebreed_after
+        taken = {identity for identity, n in live.items() if n >= enough}
+        population = self._members(trials, search_space) if search_space else []
+        if starting or not population:
+            return self._random_child(search_space, rng, taken), [], "random"
+        values = adjusted([t.value for t in population], direction)
+        child, parent = self._bred_child(population, values, search_space, rng, taken)
+        if self._intensify and self._child_identity(child) in taken:
+            fresh = self._random_child(search_space, rng, taken, RANDOM_TRIES)
+            if fresh is not None and self._child_identity(fresh) not in taken:
+                return fresh, [], "random"
+            if again is not None:  # nothing new found: the best model not measured enough
+                return again
+        return child, [parent.number], "mutation"
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        return self._independent.sample_independent(study, trial, param_name, param_distribution)
+
+    # --- seeds and bookkeeping -------------------------------------------------------------
+    def base_seed(self, study: Study) -> int:
+        """The base seed of ``study``: the constructor's, else the one stored in the study.
+
+        With ``seed=None`` the first worker to find no :attr:`SEED_KEY` stores a random one;
+        every call reads it back (no cache), so workers that raced to store it agree again from
+        their next trial on. Each trial records the seed it used (:attr:`MEMBER_KEY`).
+        """
+        with self._lock:
+            if self._seed is not None:
+                return self._seed
+        storage = study._storage
+        attrs = storage.get_study_system_attrs(study._study_id)
+        if self.SEED_KEY not in attrs:
+            with self._lock:
+                proposal = int(self._rng.rng.randint(2**31))
+            storage.set_study_system_attr(study._study_id, self.SEED_KEY, proposal)
+            attrs = storage.get_study_system_attrs(study._study_id)
+        return int(attrs[self.SEED_KEY])
+
+    @staticmethod
+    def _record(study: Study, trial: FrozenTrial, attrs: dict[str, Any]) -> None:
+        for name, value in attrs.items():
+            study._storage.set_trial_user_attr(trial._trial_id, name, value)
+            trial.user_attrs[name] = value  # Optuna's cached copy, seen by trial.user_attrs
+
+    def _members(self, trials: list[FrozenTrial], search_space: dict[str, BaseDistribution]
+                 ) -> list[FrozenTrial]:
+        """The population (Algorithm 1): the ``P`` most recent COMPLETE trials with every
+        parameter of the space inside its distribution, oldest first."""
+        out = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None
+               and _inside(t.params, search_space)]
+        out.sort(key=lambda t: t.number)
+        return out[-self._population:]
+
+    def _identity(self, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> Any:
+        """What makes two trials the same model: the genome key, else the space's params."""
+        if self._space is not None:
+            key = trial.user_attrs.get(R.KEY) or trial.system_attrs.get(self.CHILD_KEY)
+            if key is None and _inside(trial.params, search_space):
+                key = self._space.from_params(trial.params).key
+            return key
+        if set(search_space) <= set(trial.params):
+            return _params_identity({n: trial.params[n] for n in search_space})
+        return trial.system_attrs.get(self.CHILD_KEY)
+
+    def _child_identity(self, child: dict[str, Any]) -> str:
+        if self._space is not None:
+            return self._space.from_params(child).key
+        return _params_identity(child)
+
+    # --- breeding --------------------------------------------------------------------------
+    def _random_child(self, search_space: dict[str, BaseDistribution], rng: random.Random,
+                      taken: set[Any], tries: int | None = None) -> dict[str, Any] | None:
+        """A random model (Algorithm 1's initial population), drawn again while taken, at most
+        ``tries`` times (default ``max_rebreeds + 1``); ``None``: the independent sampler draws
+        it (any search space)."""
+        if self._space is None:
+            return None
+        child: dict[str, Any] = {}
+        for _ in range(tries or self._max_rebreeds + 1):
+            child = self._space.to_params(self._space.random_genome(rng))
+            if self._child_identity(child) not in taken:
+                break
+        return {k: v for k, v in child.items() if k in search_space}
+
+    def _bred_child(self, population: list[FrozenTrial], values: list[float],
+                    search_space: dict[str, BaseDistribution], rng: random.Random,
+                    taken: set[Any]) -> tuple[dict[str, Any], FrozenTrial]:
+        """One cycle of Algorithm 1 (tournament of ``S``, mutate the best), re-bred while the
+        child equals a COMPLETE or RUNNING trial, at most ``max_rebreeds`` more times; with
+        probability ``reevaluate`` the winner itself, while it is not taken."""
+        if self._reevaluate and rng.random() < self._reevaluate:
+            parent = population[tournament(values, self._sample_size, rng)]
+            if self._identity(parent, search_space) not in taken:
+                return {k: v for k, v in parent.params.items() if k in search_space}, parent
+        for _ in range(self._max_rebreeds + 1):
+            parent = population[tournament(values, self._sample_size, rng)]
+            child = self._mutate(parent.params, search_space, rng)
+            if self._child_identity(child) not in taken:
+                break
+        return child, parent
+
+    def _mutate(self, params: dict[str, Any], search_space: dict[str, BaseDistribution],
+                rng: random.Random) -> dict[str, Any]:
+        """The parent's params with one thing changed (Real et al. 2019, §2)."""
+        if self._space is None:
+            child = {n: params[n] for n in search_space}
+            name = rng.choice(sorted(search_space))
+            child[name] = resample(search_space[name], child[name], rng)
+            return child
+        genes = self._space.to_vector(self._space.from_params(params))
+        mutate_one_gene(self._space, genes, rng)
+        child = self._space.to_params(self._space.genome(genes))
+        return {k: v for k, v in child.items() if k in search_space}
+
+
+def _rank(trials: list[FrozenTrial], number: int, member_key: str) -> int:
+    """This sampler's trials before trial ``number``: marked ones, and fresh RUNNING trials
+    that another worker has created but not yet marked."""
+    return sum(1 for t in trials if t.number < number and (
+        member_key in t.system_attrs or (
+            t.state == TrialState.RUNNING and not t.params
+            and "fixed_params" not in t.system_attrs)))
+
+
+def _inside(params: dict[str, Any], search_space: dict[str, BaseDistribution]) -> bool:
+    """Whether ``params`` hold every parameter of the space, each inside its distribution."""
+    try:
+        return all(name in params and dist._contains(dist.to_internal_repr(params[name]))
+                   for name, dist in search_space.items())
+    except (ValueError, TypeError):
+        return False
+
+
+def _params_identity(params: dict[str, Any]) -> str:
+    return repr(sorted((name, repr(value)) for name, value in params.items()))
+
+
+__all__ = ["AgingEvolutionSampler", "mutate_one_gene", "resample", "tournament"]

@@ -1,0 +1,361 @@
+"""``GeneticSampler``: the papers' genetic algorithms as an Optuna sampler.
+
+Per generation ``g`` (docs/design.md, "The sampler: claims, generations, retries"):
+
+* ``g = 0``: ``population`` random genomes from the space (paper 004 §3.2.1, paper 000 §3.2);
+* ``g > 0``: the parents are generation ``g-1``'s COMPLETE children with a full genome; the
+  strategy (a preset's ``breed``: paper 004 Alg. 1 or paper 000 Alg. 1) turns them into
+  ``population`` children, each with the operator that made it and its parents' trial numbers.
+
+Each child is claimed exactly once through :mod:`nasga.samplers.ga.claims` (tickets ranked by trial number),
+by any number of threads, processes and machines; a failed or pruned child is retried up to
+``max_attempts`` times in all, then counts as failed. Breeding reads finished data only, so
+workers that breed the same generation concurrently breed the same children.
+
+``mode="steady-state"`` uses the same operators without a generation barrier: after the first
+``population`` random children, each new trial is one child bred from the ``population`` fittest
+genomes finished so far (each new one replaces the worst, GENITOR-style), so any number of
+workers stays busy.
+``rebreed_after=k`` re-breeds a child whose genome already has ``k`` measurements (the
+objective's ``max_evaluations``) instead of proposing a cache answer (module
+:mod:`nasga.samplers.ga.breeding`).
+
+Selection uses each genome's *mean* fitness over its trainings (paper 004 §3.2.4): the value of
+its latest trial for nasga's objective (which returns that mean), else the mean of its trials'
+values, always adjusted to the study's direction (minimize: the negated value). Non-finite values are clipped to the finite
+extremes (``+inf`` ties with the best, ``-inf`` with the worst). Paper 004's roulette weighs
+``f − f_min``; paper 000's weighs ``f/Σf`` and needs ``f >= 0``, so when any value is negative
+all are shifted by the minimum first (the worst then gets weight 0, as in paper 004).
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from optuna.distributions import BaseDistribution
+from optuna.samplers import BaseSampler, RandomSampler
+from optuna.samplers._lazy_random_state import LazyRandomState
+from optuna.study import Study, StudyDirection
+from optuna.trial import FrozenTrial, TrialState
+
+from nasga.samplers.ga.claims import (
+    RETRY_COPY_KEY, TICKET_KEY, WORK_KEY, Ledger, Round, may_take_ticket, trial_list,
+)
+from nasga.samplers.ga.breeding import (
+    Admission, breed_children, genome_key, has_genome, key_values, measurement_counts,
+    random_children, signed,
+)
+from nasga.spaces import Genome, NasgaInputError, Space
+from nasga.samplers.ga.strategies import MODES, get_strategy
+
+_logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
+
+
+class GeneticSampler(BaseSampler):
+    """Breeds genomes of ``space`` with a strategy preset's DEAP operators.
+
+    Args:
+        space: The genome space whose Optuna distributions the objective suggests.
+        strategy: A strategy from :mod:`nasga.samplers.ga.strategies` (default: the space's preset).
+        seed: Seed of every random choice; with one worker, the same seed gives the same
+            genomes in the same order. ``None``: a random seed, stored in the study's first
+            ticket so that all workers share it.
+        independent_sampler: Samples parameters outside the space (default: random).
+        max_attempts: Evaluations of a child that fails (exception, NaN, pruned) before it
+            counts as failed for selection.
+        grace_period: Seconds without a heartbeat before a journal-storage trial of a dead
+            worker is failed while this sampler waits for it (RDB storages use their own
+            heartbeat settings); ``None``: only RDB heartbeats.
+        mode: ``"generational"`` (the papers' Algorithm 1, a barrier between generations) or
+            ``"steady-state"`` (one child per new trial from the fittest finished genomes).
+        rebreed_after: Re-breed (up to ``breeding.REBREED_TRIES`` times) a child whose genome
+            already has this many measurements; ``None``: keep every child (the papers).
+        feasible: A hard cost budget: children for which it returns False are re-bred and
+            never proposed (e.g. :class:`nasga.evaluation.budget.CostBudget` over a task's MACs/params).
+    """
+
+    OFFSPRING_KEY = "nasga:offspring:"
+    """Study system attr prefix holding each generation's children (for inspection)."""
+    retries_failed_trials = True
+    """Failed children are retried by the sampler: storages must not re-enqueue them."""
+
+    def __init__(
+        self,
+        *,
+        space: Space,
+        strategy: Any | None = None,
+        seed: int | None = None,
+        independent_sampler: BaseSampler | None = None,
+        max_attempts: int = MAX_ATTEMPTS,
+        grace_period: float | None = None,
+        mode: str = "generational",
+        rebreed_after: int | None = None,
+        feasible: Callable[[Genome], bool] | None = None,
+    ) -> None:
+        if mode not in MODES:
+            raise NasgaInputError("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
+        if rebreed_after is not None and (isinstance(rebreed_after, bool)
+                                          or not isinstance(rebreed_after, int)
+                                          or rebreed_after < 1):
+            raise NasgaInputError("rebreed_after",
+                                  f"must be an integer >= 1 or None, got {rebreed_after!r}")
+        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+            raise NasgaInputError("max_attempts", f"must be an integer >= 1, got {max_attempts!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise NasgaInputError("seed", f"must be an integer or None, got {seed!r}")
+        if strategy is None:
+            strategy = get_strategy(space.strategy_name)
+        self._independent = independent_sampler or RandomSampler(seed=seed)
+        self._rng = LazyRandomState(seed)
+        self._space = space
+        self._strategy = strategy
+        self._seed = seed
+        self._max_attempts = max_attempts
+        self._grace_period = grace_period
+        self._mode = mode
+        self._rebreed_after = rebreed_after
+        self._feasible = feasible
+        self._poll = 0.05
+        self._init_caches()
+
+    def _init_caches(self) -> None:
+        self._lock = threading.RLock()
+        self._ledgers: dict[tuple[int, int], Ledger] = {}
+        self._offspring: dict[tuple[int, int, int], list[dict[str, Any]]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for name in ("_lock", "_ledgers", "_offspring"):
+            del state[name]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_caches()
+
+    @property
+    def space(self) -> Space:
+        """The genome space."""
+        return self._space
+
+    @property
+    def strategy(self) -> Any:
+        """The breeding strategy."""
+        return self._strategy
+
+    @property
+    def mode(self) -> str:
+        """``"generational"`` or ``"steady-state"``."""
+        return self._mode
+
+    @property
+    def population_size(self) -> int:
+        """Children per generation."""
+        return int(self._strategy.population)
+
+    # --- BaseSampler -----------------------------------------------------------------------
+    def reseed_rng(self) -> None:
+        self._rng.rng.seed()
+        self._seed = None
+        self._independent.reseed_rng()
+
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        self._take_ticket(study, trial)
+        self._independent.before_trial(study, trial)
+
+    def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState,
+                    values: Sequence[float] | None) -> None:
+        self._independent.after_trial(study, trial, state, values)
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        return dict(self._space.distributions)
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        if not search_space:
+            return {}
+        if study._is_multi_objective():
+            raise ValueError(f"GeneticSampler optimizes one objective, got {study.directions}")
+        if not self._take_ticket(study, trial):
+            return {}  # enqueued, a retry copy or another sampler's: not a child
+        rnd, slot = self._claim(study, trial)
+        if self._mode == "steady-state" and rnd.generation > 0:
+            child = self._steady_child(study, trial, rnd.first_ticket)
+        else:
+            child = self._children(study, rnd.generation)[slot]
+        lineage = {"ga_generation": rnd.generation, "ga_operator": child["operator"],
+                   "ga_parents": child["parents"]}
+        for name, value in lineage.items():
+            study._storage.set_trial_user_attr(trial._trial_id, name, value)
+            trial.user_attrs[name] = value  # Optuna's cached copy, seen by trial.user_attrs
+        params = self._space.to_params(self._space.genome(child["genes"]))
+        return {k: v for k, v in params.items() if k in search_space}
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        return self._independent.sample_independent(study, trial, param_name, param_distribution)
+
+    # --- claims ----------------------------------------------------------------------------
+    def _take_ticket(self, study: Study, trial: FrozenTrial) -> bool:
+        """Mark a fresh trial as a ticket holder (the value: the base seed it proposes)."""
+        if RETRY_COPY_KEY in trial.system_attrs:
+            return False  # a retry callback's copy carries its original's ticket: not a child
+        if TICKET_KEY in trial.system_attrs:
+            return True
+        if not may_take_ticket(trial):
+            return False
+        with self._lock:
+            proposal = self._seed if self._seed is not None else int(self._rng.rng.randint(2**31))
+        study._storage.set_trial_system_attr(trial._trial_id, TICKET_KEY, proposal)
+        trial.system_attrs[TICKET_KEY] = proposal  # this frozen copy is reused by Optuna
+        return True
+
+    def ledger(self, study: Study) -> Ledger:
+        """This study's tickets and rounds (one cache per study and storage)."""
+        key = (id(study._storage), study._study_id)
+        with self._lock:
+            if key not in self._ledgers:
+                self._ledgers[key] = Ledger(self.population_size, self._max_attempts,
+                                            steady=self._mode == "steady-state")
+            return self._ledgers[key]
+
+    def settled(self, study: Study, generation: int) -> bool:
+        """Whether every child of ``generation`` is COMPLETE or out of attempts."""
+        trials = trial_list(study._storage.get_all_trials(study._study_id, deepcopy=False))
+        ledger = self.ledger(study)
+        with self._lock:
+            ledger.scan(trials, len(trials))
+            return ledger.settled(generation, trials)
+
+    def progress(self, study: Study, last_generation: int) -> tuple[int, int]:
+        """(settled children, all children) of generations ``0..last_generation``."""
+        trials = trial_list(study._storage.get_all_trials(study._study_id, deepcopy=False))
+        ledger = self.ledger(study)
+        with self._lock:
+            ledger.scan(trials, len(trials))
+            done = ledger.progress(last_generation, trials)
+        return done, self.population_size * (last_generation + 1)
+
+    def _claim(self, study: Study, trial: FrozenTrial) -> tuple[Round, int]:
+        """This ticket's work item, waiting for earlier trials where the order needs them."""
+        ledger = self.ledger(study)
+        waited, warned = 0.0, False
+        while True:
+            trials = trial_list(study._storage.get_all_trials(study._study_id, deepcopy=False))
+            with self._lock:
+                found = None
+                if ledger.scan(trials, trial.number):
+                    found = ledger.work_item(bisect.bisect_left(ledger.tickets, trial.number),
+                                             trials)
+            if found is not None:
+                rnd, slot = found
+                if ledger.base_seed is None:  # this trial holds the study's first ticket
+                    ledger.base_seed = int(trial.system_attrs[TICKET_KEY])
+                study._storage.set_trial_system_attr(
+                    trial._trial_id, WORK_KEY, [rnd.generation, rnd.index, slot])
+                return found
+            if waited > 30 and not warned:
+                _logger.warning("GeneticSampler: trial %d waits for earlier trials of its "
+                                "generation to finish", trial.number)
+                warned = True
+            self._beat(study, trial)
+            self._fail_stale(study)
+            pause = min(0.5, self._poll * (1 + waited))
+            time.sleep(pause)
+            waited += pause
+
+    @staticmethod
+    def _beat(study: Study, trial: FrozenTrial) -> None:
+        """A waiting ticket has no params yet: its beat says it is alive, not a worker that
+        died while sampling (which :func:`nasga.storages.heartbeat.fail_stale_trials` fails)."""
+        from nasga.storages.heartbeat import HEARTBEAT_ATTR
+
+        study._storage.set_trial_system_attr(trial._trial_id, HEARTBEAT_ATTR, time.time())
+
+    def _fail_stale(self, study: Study) -> None:
+        from nasga.storages.heartbeat import fail_stale_trials
+
+        fail_stale_trials(study, grace_period=self._grace_period)
+
+    # --- breeding --------------------------------------------------------------------------
+    def _children(self, study: Study, generation: int) -> list[dict[str, Any]]:
+        """The children of ``generation`` (bred once per process; all processes agree)."""
+        key = (id(study._storage), study._study_id, generation)
+        with self._lock:
+            if key in self._offspring:
+                return self._offspring[key]
+        # Read after the claim, so every trial the schedule saw finished is finished here too
+        # (another thread may have scheduled this generation from a newer read than ours).
+        trials = trial_list(study._storage.get_all_trials(study._study_id, deepcopy=False))
+        ledger = self.ledger(study)
+        with self._lock:
+            children = self._breed(study, generation, ledger, trials)
+            self._offspring[key] = children
+        study._storage.set_study_system_attr(
+            study._study_id, f"{self.OFFSPRING_KEY}{generation}", children)
+        return children
+
+    def _breed(self, study: Study, generation: int, ledger: Ledger,
+               trials: list[FrozenTrial]) -> list[dict[str, Any]]:
+        rng = random.Random(f"nasga:{ledger.base_seed}:{generation}")
+        done = [t for g in range(generation) for t in ledger.complete_trials(g, trials).values()]
+        if generation == 0 or self._mode == "steady-state":
+            return random_children(self._space, self.population_size, rng, self._admission(done))
+        parents = self._parents(ledger, generation - 1, trials)
+        if not parents:  # none of the previous generation's children completed
+            return random_children(self._space, self.population_size, rng, self._admission(done))
+        return self._offspring_of(parents, done, study.direction, rng)
+
+    def _offspring_of(self, parents: list[FrozenTrial], done: list[FrozenTrial],
+                      direction: StudyDirection, rng: random.Random,
+                      n: int | None = None) -> list[dict[str, Any]]:
+        fitness = key_values(done, self._space, direction)
+        values = [fitness.get(genome_key(t, self._space), signed(t.value, direction))
+                  for t in parents]
+        return breed_children(
+            self._strategy, self._space, parents, values, rng, n=n,
+            admission=self._admission(done), keep_elites=self._mode == "generational")
+
+    def _admission(self, done: list[FrozenTrial]) -> Admission:
+        return Admission(measurement_counts(done, self._space), self._rebreed_after,
+                         self._feasible)
+
+    def _steady_child(self, study: Study, trial: FrozenTrial, ticket: int) -> dict[str, Any]:
+        """Steady-state: one child of the ``population`` fittest genomes finished so far (the
+        worst is replaced, GENITOR-style), bred by the strategy's operators."""
+        trials = trial_list(study._storage.get_all_trials(study._study_id, deepcopy=False))
+        ledger = self.ledger(study)
+        with self._lock:
+            earlier = [trials[n] for n in ledger.tickets[:ticket]]
+        done = [t for t in earlier if t.state == TrialState.COMPLETE]
+        rng = random.Random(f"nasga:{ledger.base_seed}:ticket:{ticket}")
+        fitness = key_values(done, self._space, study.direction)
+        latest = {genome_key(t, self._space): t for t in done if has_genome(t, self._space)}
+        best = sorted(latest, key=lambda k: (-fitness[k], latest[k].number))
+        parents = sorted((latest[k] for k in best[: self.population_size]),
+                         key=lambda t: t.number)
+        if not parents:
+            return random_children(self._space, 1, rng, self._admission(done))[0]
+        running = [t for t in earlier if not t.state.is_finished() and has_genome(t, self._space)]
+        return self._offspring_of(parents, done + running, study.direction, rng, n=1)[0]
+
+    def _parents(self, ledger: Ledger, generation: int, trials: list[FrozenTrial]
+                 ) -> list[FrozenTrial]:
+        """Generation ``generation``'s COMPLETE children with a full genome, by slot."""
+        complete = ledger.complete_trials(generation, trials)
+        return [complete[s] for s in sorted(complete) if has_genome(complete[s], self._space)]

@@ -1,0 +1,395 @@
+"""Study configuration: one TOML file per study in ``studies/``, validated once.
+
+A config has four tables::
+
+    [study]     name, task ("unet" | "genetic-cnn"), sampler, seed, storage (optional),
+                heartbeat_interval, grace_period (seconds; a dead worker's trial is failed and
+                retried after grace_period), reuse_from (names of studies in the same storage
+                whose trainings are reused: the same search at another γ)
+    [space]     unet: depth, channels  |  genetic-cnn: stages
+    [strategy]  the preset's numbers (population, generations, probabilities, max_evaluations)
+    [task]      the task's settings (dataset, epochs, image_size, gamma, device, ...)
+
+Every error names the key as ``table.key`` with the rule and the value. The resolved config
+(after command-line overrides) is a plain dict, stored in the study's user attrs so that a
+worker or a later run rebuilds exactly the same search.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nasga.samplers.registry import SAMPLER_NAMES
+from nasga.search.settings import Settings
+from nasga.spaces import SPACES, NasgaInputError, Space, space_class, space_from_config
+from nasga.storages.storage import GRACE_PERIOD, HEARTBEAT_INTERVAL
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+TASKS = tuple(SPACES)  # a study's task names its search space: "unet", "genetic-cnn"
+SAMPLERS = SAMPLER_NAMES
+_TABLES = ("study", "space", "strategy", "task")
+_STUDY_KEYS = {"name": str, "task": str, "sampler": str, "seed": int, "storage": str,
+               "heartbeat_interval": int, "grace_period": int, "reuse_from": list}
+STUDIES_DIR = Path("studies")
+# The shipped study files: ``studies/`` of the source tree (a checkout, an editable install); a
+# wheel installs the same files as ``nasga/studies/`` (setup.cfg maps the folder into the package).
+_SOURCE_ROOT = Path(__file__).resolve().parent.parent
+_SOURCE_STUDIES = _SOURCE_ROOT / STUDIES_DIR if (_SOURCE_ROOT / "setup.cfg").is_file() else None
+
+
+def _type_name(t: type) -> str:
+    return {str: "a string", int: "an integer", list: "a list", float: "a number"}.get(t, t.__name__)
+
+
+def _check_type(field: str, value: Any, t: type) -> None:
+    ok = isinstance(value, t) and not (t is int and isinstance(value, bool))
+    if not ok:
+        raise NasgaInputError(field, f"must be {_type_name(t)}, got {value!r}")
+
+
+def shipped_studies() -> list[str]:
+    """Names of the study files shipped with nasga (``studies/*.toml``), sorted."""
+    names = set()
+    if _SOURCE_STUDIES is not None and _SOURCE_STUDIES.is_dir():
+        names.update(p.stem for p in _SOURCE_STUDIES.glob("*.toml"))
+    folder = _packaged_studies()
+    if folder is not None:
+        names.update(p.name[: -len(".toml")] for p in folder.iterdir()
+                     if p.name.endswith(".toml"))
+    return sorted(names)
+
+
+def _packaged_studies() -> Any:
+    """The ``nasga/studies`` folder of an installed package (a Traversable), or None."""
+    from importlib import resources
+
+    try:
+        folder = resources.files("nasga") / "studies"
+    except (ModuleNotFoundError, TypeError):  # pragma: no cover
+        return None
+    return folder if folder.is_dir() else None
+
+
+def _shipped_text(name: str) -> str | None:
+    """The TOML text of the shipped study ``name``: the source tree first (a checkout or an
+    editable install), then the installed package's copy (a wheel)."""
+    if _SOURCE_STUDIES is not None and (_SOURCE_STUDIES / f"{name}.toml").is_file():
+        return (_SOURCE_STUDIES / f"{name}.toml").read_text(encoding="utf-8")
+    folder = _packaged_studies()
+    if folder is not None and (folder / f"{name}.toml").is_file():
+        return (folder / f"{name}.toml").read_text(encoding="utf-8")
+    return None
+
+
+def _shipped_name(path: Path) -> str | None:
+    """The shipped study a missing path names: ``NAME``, ``NAME.toml`` or ``studies/NAME.toml``."""
+    if path.parent not in (Path("."), STUDIES_DIR):
+        return None
+    name = path.name[: -len(".toml")] if path.name.endswith(".toml") else path.name
+    return name if name in shipped_studies() else None
+
+
+def default_raw(task: str) -> dict[str, Any]:
+    """The unvalidated default config of a task: its shipped ``studies/<task>.toml``."""
+    if task not in TASKS:
+        raise NasgaInputError("study.task", f"must be one of {', '.join(TASKS)}, got {task!r}")
+    text = _shipped_text(task)
+    if text is None:  # pragma: no cover - every build ships studies/<task>.toml
+        raise NasgaInputError("study.task", f"the default study of {task!r} (studies/{task}.toml) "
+                              "is not installed; reinstall nasga")
+    return _parse(text, f"studies/{task}.toml")
+
+
+def default_config(task: str) -> dict[str, Any]:
+    """The built-in default of a task: the validated config of its shipped study file."""
+    return validate(default_raw(task))
+
+
+def _parse(text: str, label: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise NasgaInputError("study", f"{label}: invalid TOML: {exc}") from None
+
+
+def load_raw(path: str | Path) -> dict[str, Any]:
+    """Read a study file without validating it (overrides go on top, then :func:`validate`).
+
+    ``path`` is a TOML file or, when no such file exists, the name of a shipped study
+    (``unet-facades``, ``unet-facades.toml`` or ``studies/unet-facades.toml``), so an installed
+    nasga starts its shipped studies from any folder.
+
+    Raises:
+        NasgaInputError: Missing or unreadable file, or a TOML syntax error.
+    """
+    p = Path(path)
+    if not p.is_file():
+        name = _shipped_name(p)
+        if name is None:
+            raise NasgaInputError("study", f"no such config file {str(p)!r} (shipped studies: "
+                                  f"{', '.join(shipped_studies())})")
+        text = _shipped_text(name)
+        assert text is not None
+        return _parse(text, f"studies/{name}.toml")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise NasgaInputError("study", f"{p}: invalid TOML: {exc}") from None
+    return _parse(text, str(p))
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read and validate a study file (or a shipped study's name, see :func:`load_raw`).
+
+    Raises:
+        NasgaInputError: Missing or unreadable file, TOML syntax error, or a bad key/value.
+    """
+    return validate(load_raw(path))
+
+
+def validate(raw: dict[str, Any]) -> dict[str, Any]:
+    """Validate a config dict (from TOML or the study's stored attrs); returns a resolved copy.
+
+    The space, strategy and task are built once here, so every bad value is reported before
+    anything touches storage.
+    """
+    cfg = copy.deepcopy(raw)
+    for table in cfg:
+        if table not in _TABLES:
+            raise NasgaInputError(table, f"unknown table; known: {', '.join(_TABLES)}")
+        if not isinstance(cfg[table], dict):
+            raise NasgaInputError(table, f"must be a table, got {cfg[table]!r}")
+    for table in _TABLES:
+        cfg.setdefault(table, {})
+    study = cfg["study"]
+    for key, value in study.items():
+        if key not in _STUDY_KEYS:
+            raise NasgaInputError(f"study.{key}", f"unknown key; known: {', '.join(_STUDY_KEYS)}")
+        _check_type(f"study.{key}", value, _STUDY_KEYS[key])
+    task = study.setdefault("task", "unet")
+    if task not in SPACES:
+        raise NasgaInputError("study.task", f"must be one of {', '.join(SPACES)}, got {task!r}")
+    study.setdefault("name", task)
+    study.setdefault("sampler", "ga")
+    study.setdefault("seed", 0)
+    study.setdefault("heartbeat_interval", HEARTBEAT_INTERVAL)
+    study.setdefault("grace_period", GRACE_PERIOD)
+    if study["heartbeat_interval"] < 1 or study["grace_period"] <= study["heartbeat_interval"]:
+        raise NasgaInputError(
+            "study.grace_period", "heartbeats need heartbeat_interval >= 1 and grace_period > "
+            f"heartbeat_interval, got {study['heartbeat_interval']} and {study['grace_period']}"
+        )
+    for other in study.get("reuse_from", []):
+        if not isinstance(other, str) or not other or other == study["name"]:
+            raise NasgaInputError("study.reuse_from", "entries must be names of other studies, "
+                                  f"got {other!r}")
+    if study["sampler"] not in SAMPLERS:
+        raise NasgaInputError(
+            "study.sampler", f"must be one of {', '.join(SAMPLERS)}, got {study['sampler']!r}"
+        )
+    seed = study["seed"]
+    if not 0 <= seed <= MAX_SEED:
+        raise NasgaInputError("study.seed", f"must be in 0..2**32-1 = {MAX_SEED} (NumPy and the "
+                              f"samplers take 32-bit seeds), got {seed}")
+    space = build_space(cfg)
+    cfg["strategy"] = strategy_config(cfg)
+    _check_sizes(cfg["strategy"])
+    from nasga.tasks import build_task
+
+    build_task(space, cfg["task"])  # validates every task key
+    return cfg
+
+
+def load_settings(raw: dict[str, Any]) -> Settings:
+    """:func:`validate`, then the typed, frozen :class:`~nasga.search.settings.Settings` of the result."""
+    return Settings.from_config(validate(raw))
+
+
+MAX_SEED = 2**32 - 1
+#: Upper bounds of a search's size: a generation is bred in memory and every evaluation is a
+#: storage row, so a typo such as population = 10**9 is refused instead of hanging.
+MAX_POPULATION = 100_000
+MAX_GENERATIONS = 100_000
+MAX_EVALUATIONS_TOTAL = 10_000_000
+
+
+def _check_sizes(strategy: dict[str, Any]) -> None:
+    for key, limit, why in (
+            ("population", MAX_POPULATION, "a generation is bred in memory"),
+            ("generations", MAX_GENERATIONS, "a bound against typos: the papers run 50 and 100")):
+        if strategy[key] > limit:
+            raise NasgaInputError(f"strategy.{key}", f"must be <= {limit:,} ({why}), got "
+                                  f"{strategy[key]:,}")
+    total = strategy["population"] * (strategy["generations"] + 1)
+    if total > MAX_EVALUATIONS_TOTAL:
+        raise NasgaInputError(
+            "strategy.population", f"population × (generations + 1) must be <= "
+            f"{MAX_EVALUATIONS_TOTAL:,} (each evaluation is a trial in storage), got "
+            f"{strategy['population']:,} × {strategy['generations'] + 1:,} = {total:,}")
+
+
+def build_space(cfg: dict[str, Any]) -> Space:
+    """The genome space of a config: ``study.task`` names it in :data:`nasga.spaces.SPACES`,
+    whose ``config_keys`` say which ``[space]`` keys it takes (lists: positive integers)."""
+    task = cfg["study"]["task"]
+    space_cfg = cfg.get("space", {})
+    known = space_class(task).config_keys
+    for key, value in space_cfg.items():
+        if key not in known:
+            raise NasgaInputError(f"space.{key}", f"unknown key for task {task!r}; known: "
+                                  f"{', '.join(known)}")
+        _check_type(f"space.{key}", value, known[key])
+    for key, value in space_cfg.items():
+        if known[key] is list:
+            _int_list(f"space.{key}", value)
+    return space_from_config(task, space_cfg)
+
+
+def _int_list(field: str, values: list[Any]) -> None:
+    if not values:
+        raise NasgaInputError(field, "must not be empty")
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise NasgaInputError(field, f"entries must be positive integers, got {v!r}")
+
+
+def strategy_config(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The full, validated strategy numbers (preset defaults + the config's overrides)."""
+    from nasga.samplers.ga.strategies import get_strategy
+
+    overrides = dict(cfg.get("strategy", {}))
+    own = space_class(cfg["study"]["task"]).strategy_name
+    preset = overrides.pop("preset", own)
+    if overrides.get("max_evaluations") == 0:  # TOML has no null: 0 = train every reappearance
+        overrides["max_evaluations"] = None
+    if preset != own:
+        raise NasgaInputError(
+            "strategy.preset", f"must match study.task {cfg['study']['task']!r}, got {preset!r}"
+        )
+    try:
+        strategy = get_strategy(preset, **overrides)
+    except NasgaInputError as exc:
+        raise exc.within("strategy") from None
+    import dataclasses
+
+    return {"preset": preset, **dataclasses.asdict(strategy)}
+
+
+def build_strategy(cfg: dict[str, Any]) -> Any:
+    """The strategy object of a validated config."""
+    from nasga.samplers.ga.strategies import get_strategy
+
+    numbers = dict(cfg["strategy"])
+    return get_strategy(numbers.pop("preset"), **numbers)
+
+
+# Per task: the built-in dataset (no folder), the real dataset that ``--data-root`` selects, and
+# the keys only the built-in dataset reads (dropped when switching).
+BUILTIN_DATASETS = {"unet": ("photos", "aligned", ("photo_task",)),
+                    "genetic-cnn": ("digits", "cifar10", ())}
+
+
+def apply_settings(cfg: dict[str, Any], settings: Sequence[str]) -> dict[str, Any]:
+    """``TABLE.KEY=VALUE`` settings (JSON values, plain text if not JSON) on a copy of ``cfg``.
+
+    Raises:
+        NasgaInputError: A malformed setting or an unknown table (field ``set``).
+    """
+    out = copy.deepcopy(cfg)
+    for item in settings:
+        name, sep, text = item.partition("=")
+        table, dot, key = name.strip().partition(".")
+        if not sep or not dot or table not in out or not key:
+            raise NasgaInputError("set", f"expected TABLE.KEY=VALUE with TABLE one of "
+                                  f"{', '.join(out)}, got {item!r}")
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        out[table][key.strip()] = value
+    return out
+
+
+def apply_overrides(cfg: dict[str, Any], *, settings: Sequence[str] = (),
+                    **flags: Any) -> dict[str, Any]:
+    """Command-line overrides on a config (raw TOML or validated), validated once at the end.
+
+    ``settings`` (``--set TABLE.KEY=VALUE``) go first, then the flags; ``None`` flags are
+    ignored. Flags: ``study_name``, ``sampler``, ``seed``, ``storage``, ``population``,
+    ``generations``, ``max_evaluations``, ``gamma``, ``data_root``, ``image_size``, ``device``,
+    ``reuse_from``.
+
+    A ``task.data_root`` means real data: a config on its task's built-in dataset (``photos``,
+    ``digits``, or none given) switches to the real one (``aligned``, ``cifar10``) and drops the
+    keys only the built-in dataset reads (``photo_task``); a built-in dataset chosen with
+    ``--set task.dataset=...`` next to a data root is refused. The data folder is checked
+    (:func:`check_data`) so that a missing one stops before anything is written.
+    """
+    out = copy.deepcopy(cfg)
+    for table in _TABLES:
+        if table in out and not isinstance(out[table], dict):
+            raise NasgaInputError(table, f"must be a table, got {out[table]!r}")
+        out.setdefault(table, {})
+    out = apply_settings(out, settings)
+    table_of = {
+        "study_name": ("study", "name"), "sampler": ("study", "sampler"),
+        "seed": ("study", "seed"), "storage": ("study", "storage"),
+        "population": ("strategy", "population"), "generations": ("strategy", "generations"),
+        "max_evaluations": ("strategy", "max_evaluations"), "gamma": ("task", "gamma"),
+        "data_root": ("task", "data_root"), "image_size": ("task", "image_size"),
+        "device": ("task", "device"), "reuse_from": ("study", "reuse_from"),
+    }
+    for flag, value in flags.items():
+        if value is None:
+            continue
+        table, key = table_of[flag]
+        out[table][key] = value  # max_evaluations 0 becomes None in strategy_config
+    task = out["study"].get("task", "unet")
+    if flags.get("gamma") is not None and task in TASKS and task != "unet":
+        raise NasgaInputError("gamma", "only the unet task has a cost weight γ")
+    if (isinstance(task, str) and task in BUILTIN_DATASETS
+            and out["task"].get("task") in (None, task)  # not another task on the space
+            and out["task"].get("data_root") is not None):
+        builtin, real, builtin_only = BUILTIN_DATASETS[task]
+        dataset = out["task"].get("dataset", builtin)
+        if dataset == builtin:
+            if any(s.partition("=")[0].strip() == "task.dataset" for s in settings):
+                raise NasgaInputError(
+                    "task.dataset", f"{builtin!r} is built in and reads no folder, but a data "
+                    f"root was given ({out['task']['data_root']!r}); drop one of them")
+            out["task"]["dataset"] = real
+            for key in builtin_only:
+                out["task"].pop(key, None)
+    resolved = validate(out)
+    check_data(resolved)
+    return resolved
+
+
+def check_data(cfg: dict[str, Any]) -> None:
+    """Everything a validated config's run can check before its first trial, before any
+    storage is touched: the task's ``check_data`` (the dataset folder, every file the run
+    reads decoded, the device, the smallest genome fitting in memory).
+
+    Raises:
+        NasgaInputError: ``task.FIELD`` naming the setting, the rule and the value (the bad file
+            for ``task.data_root``).
+    """
+    from nasga.tasks import build_task
+
+    task = build_task(build_space(cfg), cfg["task"])
+    check = getattr(task, "check_data", None)
+    if check is None:
+        return
+    try:
+        check()
+    except NasgaInputError as exc:
+        raise exc.within("task") from None

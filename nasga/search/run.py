@@ -1,0 +1,388 @@
+"""Run a search: open or resume a study, optimize until every generation is complete.
+
+The study holds everything: the resolved config (user attr), the GA state (sampler attrs) and
+each evaluation (trials). Re-running the same command resumes; ``generations`` is the total
+number of bred generations after the initial population (paper 004: ``N·(T+1)`` individuals).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+import nasga.evaluation.records as R
+from nasga.samplers.registry import make_sampler
+from nasga.search.settings import Settings, StudySettings
+from nasga.evaluation.objective import CONFIRM_ATTR, MeasurementPool, Objective
+from nasga.search.workers import STORAGE_ENV, WorkerObjective
+from nasga.spaces import NasgaInputError, Space
+from nasga.results.stats import GenerationStats, generation_stats
+from nasga.storages.storage import (
+    CONFIG_ATTR, artifact_dir, load_study_config, open_storage, redact, storage_exists,
+    storage_kind, study_exists,
+)
+
+# Settings that may change between runs of one study; anything else must match.
+_MUTABLE = {("study", "storage"), ("strategy", "generations"), ("task", "device"),
+            ("study", "heartbeat_interval"), ("study", "grace_period"), ("study", "reuse_from")}
+
+
+@dataclass
+class Search:
+    """Everything one process needs to work on a study: its :class:`~nasga.search.settings.Settings`
+    (built once), the storage URL, the Optuna study and the objective."""
+
+    settings: Settings
+    storage_url: str
+    study: optuna.Study
+    objective: Objective
+
+    @property
+    def cfg(self) -> dict[str, Any]:
+        """The resolved config as a plain dict (the form stored in the study)."""
+        return self.settings.to_config()
+
+    @property
+    def space(self) -> Space:
+        return self.settings.space
+
+    @property
+    def strategy(self) -> Any:
+        return self.settings.strategy
+
+    @property
+    def population(self) -> int:
+        return int(self.strategy.population)
+
+    @property
+    def generations(self) -> int:
+        return int(self.strategy.generations)
+
+    @property
+    def is_ga(self) -> bool:
+        return self.settings.study.is_ga
+
+    def stats(self) -> list[GenerationStats]:
+        return generation_stats(self.study, population_size=None if self.is_ga else self.population)
+
+    def complete_per_generation(self) -> dict[int, int]:
+        return {row.generation: row.n for row in self.stats()}
+
+    def generation_finished(self, generation: int) -> bool:
+        """GA: every child settled (COMPLETE or out of attempts); else ``population`` COMPLETE."""
+        if self.is_ga:
+            return self.study.sampler.settled(self.study, generation)  # type: ignore[attr-defined]
+        return self.complete_per_generation().get(generation, 0) >= self.population
+
+    def done(self) -> bool:
+        """GA: every generation ``0..T`` finished; other samplers: ``population × (T + 1)``
+        COMPLETE trials (a pruned or failed trial, e.g. over the cost budget, does not count)."""
+        if self.is_ga:
+            return self.generation_finished(self.generations)
+        return self.remaining() == 0
+
+    def remaining(self) -> int:
+        if self.is_ga:
+            done, total = self.study.sampler.progress(  # type: ignore[attr-defined]
+                self.study, self.generations)
+            return total - done
+        return self._left((TrialState.COMPLETE,))
+
+    def unclaimed(self) -> int:
+        """Evaluations nobody works on yet: GA, :meth:`remaining` (its tickets wait for work);
+        other samplers, the total less COMPLETE, RUNNING and WAITING trials, so that workers
+        racing at the end start no evaluation beyond the total (the objective prunes any that
+        does)."""
+        if self.is_ga:
+            return self.remaining()
+        return self._left((TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING))
+
+    def _left(self, states: tuple[TrialState, ...]) -> int:
+        trials = self.study.get_trials(deepcopy=False, states=states)
+        counted = sum(CONFIRM_ATTR not in t.user_attrs for t in trials)  # confirm(): extra
+        return max(0, self.settings.total_evaluations - counted)
+
+
+def _keep_stored_dedup(stored: dict[str, Any],
+                       cfg: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(stored, cfg)`` where a ``strategy.dedup`` the command left unset takes the study's.
+
+    ``dedup`` became automatic (on when ``max_evaluations`` is set) after studies were stored
+    with ``dedup = false``, or with no ``dedup`` at all (then it was off): such a study resumes
+    breeding as it began unless the command sets ``dedup`` itself.
+    """
+    if "strategy" not in stored or "strategy" not in cfg:
+        return stored, cfg
+    old = stored["strategy"].get("dedup", False)
+    stored = {**stored, "strategy": {**stored["strategy"], "dedup": old}}
+    if cfg["strategy"].get("dedup") is None:
+        cfg = {**cfg, "strategy": {**cfg["strategy"], "dedup": old}}
+    return stored, cfg
+
+
+def _check_compatible(stored: dict[str, Any], cfg: dict[str, Any], name: str) -> None:
+    import dataclasses
+
+    from nasga.samplers.ga.strategies import PRESETS
+
+    preset = PRESETS.get(cfg.get("strategy", {}).get("preset", ""))
+    added = dataclasses.asdict(preset) if preset is not None else {}  # settings added later
+    for table in ("study", "space", "strategy", "task"):
+        keys = set(stored.get(table, {})) | set(cfg.get(table, {}))
+        for key in sorted(keys):
+            if (table, key) in _MUTABLE:
+                continue
+            old, new = stored.get(table, {}).get(key), cfg.get(table, {}).get(key)
+            if table == "strategy" and key not in stored.get(table, {}) and key in added:
+                old = added[key]  # a study stored before the setting existed: its default
+            if old != new:
+                raise NasgaInputError(
+                    f"{table}.{key}", f"study {name!r} was created with {old!r}, got {new!r}; "
+                    "use the same settings to resume, or another --study-name"
+                )
+
+
+def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: bool = True,
+                on_trained: Callable[[int], None] | None = None,
+                device: str | None = None) -> Search:
+    """Create or resume the study of ``cfg`` (a config that :func:`nasga.search.config.validate`
+    returned, or its :class:`~nasga.search.settings.Settings`) in ``storage_url``.
+
+    ``device`` (a worker's ``--devices`` entry) overrides ``task.device`` for this process's
+    trainings only; the stored config keeps the study's own setting.
+    """
+    if isinstance(cfg, Settings):
+        cfg = cfg.to_config()
+    asked = StudySettings.from_table(cfg["study"])
+    if asked.reuse_from and create and not storage_exists(storage_url):
+        raise _no_study_to_reuse(asked.reuse_from[0])  # before the file is created
+    storage = open_storage(storage_url, heartbeat_interval=asked.heartbeat_interval,
+                           grace_period=asked.grace_period, retry_stale=not asked.is_ga,
+                           create=create)
+    name = asked.name
+    exists = study_exists(storage, name)
+    if exists:
+        stored = load_study_config(storage, name)
+        stored, cfg = _keep_stored_dedup(stored, cfg)
+        _check_compatible(stored, cfg, name)
+    elif not create:
+        raise NasgaInputError("study_name", f"no study named {name!r} in this storage")
+    settings = Settings.from_config(cfg)
+    task = settings.build_task(device=device)
+    sampler = make_sampler(settings.study.sampler, space=settings.space,
+                           strategy=settings.strategy, seed=settings.study.seed,
+                           grace_period=settings.study.grace_period,
+                           feasible=((lambda g: task.over_budget(g) is None)
+                                     if getattr(task, "budget", None) else None))
+    pool = _measurement_pool(storage, settings, task)
+    if exists:
+        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
+    else:
+        study = optuna.create_study(study_name=name, storage=storage, sampler=sampler,
+                                    direction="maximize")
+    stored_cfg = settings.to_config()
+    if "storage" in stored_cfg["study"]:  # never store a password
+        stored_cfg["study"]["storage"] = redact(stored_cfg["study"]["storage"])
+    study.set_user_attr(CONFIG_ATTR, stored_cfg)
+    return Search(settings, storage_url, study,
+                  _objective(settings, task, storage_url, pool, on_trained))
+
+
+def _objective(settings: Settings, task: Any, storage_url: str, pool: MeasurementPool | None,
+               on_trained: Callable[[int], None] | None) -> Objective:
+    """The objective every worker of the study runs, its artifacts next to the storage."""
+    from optuna.artifacts import FileSystemArtifactStore
+
+    store_dir = artifact_dir(storage_url)
+    store_dir.mkdir(parents=True, exist_ok=True)
+    is_ga = settings.study.is_ga
+    return WorkerObjective(space=settings.space, task=task,
+                           max_evaluations=settings.strategy.max_evaluations,
+                           seed=settings.study.seed,
+                           artifact_store=FileSystemArtifactStore(str(store_dir)),
+                           on_trained=on_trained,
+                           heartbeat_interval=settings.study.heartbeat_interval,
+                           grace_period=settings.study.grace_period,
+                           measurements_from=pool,
+                           last_generation=settings.strategy.generations if is_ga else None,
+                           max_trials=None if is_ga else settings.total_evaluations)
+
+
+def _no_study_to_reuse(name: str) -> NasgaInputError:
+    return NasgaInputError("study.reuse_from", f"no study named {name!r} in this storage (a "
+                           "study to reuse must be in the same --storage)")
+
+
+def _measurement_pool(storage: Any, settings: Settings, task: Any) -> MeasurementPool | None:
+    """The ``[study] reuse_from`` studies, checked to measure exactly like this task.
+
+    Raises:
+        NasgaInputError: A named study is missing or its task measures differently (another
+            dataset, image size, epochs... anything but the task's ``fitness_settings``).
+    """
+    if not settings.study.reuse_from:
+        return None
+    from nasga.search.config import validate
+
+    free = set(getattr(task, "fitness_settings", ())) | {"device"}
+    mine = {k: v for k, v in task.config().items() if k not in free}
+    studies = []
+    for name in settings.study.reuse_from:
+        if not study_exists(storage, name):
+            raise _no_study_to_reuse(name)
+        other = Settings.from_config(validate(load_study_config(storage, name)))
+        theirs = {k: v for k, v in other.build_task().config().items() if k not in free}
+        if other.study.task != settings.study.task or repr(other.space) != repr(settings.space):
+            raise NasgaInputError("study.reuse_from", f"study {name!r} searches another space")
+        diff = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
+        if diff:
+            raise NasgaInputError(
+                "study.reuse_from", f"study {name!r} measures differently (task."
+                f"{diff[0]}: {theirs.get(diff[0])!r} there, {mine.get(diff[0])!r} here); only "
+                f"{', '.join(sorted(free))} may differ")
+        studies.append(optuna.load_study(study_name=name, storage=storage))
+    return MeasurementPool(studies)
+
+
+def generation_line(row: GenerationStats) -> str:
+    """``gen   3: max 0.9120 mean 0.8844 min 0.8011 | best 1-01|... | cached 25%``."""
+    return (f"gen {row.generation:3d}: max {row.max:.4f} mean {row.mean:.4f} min {row.min:.4f}"
+            f" | best {row.best_genome} | cached {row.cached_share:.0%}")
+
+
+def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None] = print,
+             max_failures_in_a_row: int | None = None) -> None:
+    """Run trials until :meth:`Search.done`; print a line per finished generation.
+
+    Raises:
+        RuntimeError: ``max_failures_in_a_row`` trials failed in a row (default: a population).
+    """
+    from tqdm import tqdm
+
+    limit = max_failures_in_a_row or max(3, search.population)
+    total = search.settings.total_evaluations
+    reported = {row.generation for row in search.stats() if search.generation_finished(row.generation)}
+    settled = total - search.remaining()
+    bar = tqdm(total=total, initial=settled, unit="eval", disable=not progress,
+               dynamic_ncols=True)
+    state = {"fails": 0, "reason": "", "idle": False, "blocks": settled // search.population}
+
+    def callback(study: optuna.Study, trial: FrozenTrial) -> None:
+        if trial.state == TrialState.PRUNED and search.objective.beyond_last_generation(trial):
+            state["idle"] = True  # nothing left to claim: wait for the others (settle), not
+            study.stop()  # claim again at once (a steady-state ticket is never made to wait)
+            return
+        if trial.state == TrialState.FAIL:
+            state["fails"] += 1
+            state["reason"] = str(trial.user_attrs.get(R.FAIL_REASON, "see the log"))
+            if state["fails"] >= limit:
+                study.stop()
+            return
+        state["fails"] = 0
+        settled = total - search.remaining()
+        bar.n = settled
+        bar.refresh()
+        # A generation (or a block of `population` trials) can only have finished once another
+        # `population` evaluations settled: the statistics (O(trials)) are read only then.
+        if settled // search.population > state["blocks"] or settled >= total:
+            state["blocks"] = settled // search.population
+            for row in search.stats():
+                if row.generation not in reported and search.generation_finished(row.generation):
+                    reported.add(row.generation)
+                    (bar.write if progress else log)(generation_line(row))
+        if search.done() or (not search.is_ga and not search.unclaimed()):  # others finish it
+            study.stop()
+
+    try:
+        while True:
+            if (not search.done() and not state["idle"]
+                    and (search.is_ga or search.unclaimed())):
+                search.study.optimize(search.objective, n_trials=search.unclaimed(),
+                                      callbacks=[callback])  # the objective collects garbage
+                if state["fails"] >= limit:
+                    raise RuntimeError(f"{state['fails']} trials failed in a row; last reason: "
+                                       f"{state['reason']}")
+                continue
+            idle, state["idle"] = state["idle"], False
+            if not settle(search, callback) and not idle:
+                break
+    finally:
+        bar.close()
+
+
+def settle(search: Search, callback: Callable[[optuna.Study, FrozenTrial], None]) -> bool:
+    """After the last generation: run retries, wait out other workers' RUNNING trials.
+
+    A dead worker's RUNNING trial is failed after the grace period (Optuna's heartbeats, or
+    :mod:`nasga.storages.heartbeat` on journal storages) and enqueued again (WAITING) by
+    ``RetryHeartbeatStaleTrialCallback``; this runs such retries so no evaluation is lost.
+    Returns whether there is still something to wait for.
+    """
+    import time
+
+    from nasga.storages.heartbeat import fail_stale_trials
+
+    study = search.study
+    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    if waiting:
+        study.optimize(search.objective, n_trials=len(waiting), callbacks=[callback])
+        return True
+    if not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        return False
+    fail_stale_trials(study, grace_period=search.objective.grace_period)
+    time.sleep(0.5)
+    return True
+
+
+def summary(search: Search) -> str:
+    """The best genome (:func:`nasga.results.best.best_genome`) with its cost and measurements, and the
+    dashboard command."""
+    from nasga.results.best import best_genome
+
+    complete = [t for t in search.study.trials if t.state == TrialState.COMPLETE]
+    lines = []
+    best = best_genome(search.study)
+    if best is not None:
+        a = best.trial.user_attrs
+        lines.append(f"best genome: {best.genome}  (trial {best.trial.number}, fitness "
+                     f"{best.fitness:.6g}, {best.describe()})")
+        if "macs" in a:
+            lines.append(f"  MACs {float(a['macs']) / 1e6:,.2f} M per image, params "
+                         f"{int(a.get('params', 0)):,}")
+        shown = {k: v for k, v in a.items() if isinstance(v, (int, float)) and not
+                 isinstance(v, bool) and k not in ("macs", "params", "eval_seed", "n_evaluations",
+                                                   "ga_generation", CONFIRM_ATTR)}
+        lines.append("  " + ", ".join(f"{k} {v:.4g}" for k, v in sorted(shown.items())))
+    trained = R.count_trained(complete)
+    lines.append(f"{len(complete)} evaluations, {trained} trainings, "
+                 f"{len(complete) - trained} from the cache")
+    lines.append(dashboard_command(search.storage_url))
+    return "\n".join(lines)
+
+
+def dashboard_command(url: str) -> str:
+    """The exact command that opens the study in optuna-dashboard (password redacted)."""
+    target = redact(url)
+    if storage_kind(url) == "journal":
+        from nasga.storages.storage import journal_path
+
+        target = str(journal_path(url))
+    return f"inspect it: optuna-dashboard {target} --artifact-dir {artifact_dir(url)}"
+
+
+def load_search(storage_url: str, study_name: str, *, device: str | None = None) -> Search:
+    """Re-open an existing nasga study with its own stored configuration (workers, export);
+    ``device`` overrides ``task.device`` for this process (:func:`open_search`)."""
+    from nasga.search.config import validate
+
+    storage = open_storage(storage_url, heartbeat=False, create=False)  # never creates one
+    cfg = validate(load_study_config(storage, study_name))
+    return open_search(cfg, storage_url=storage_url, create=False, device=device)
+
+
+__all__ = ["Search", "STORAGE_ENV", "dashboard_command", "generation_line", "load_search",
+           "open_search", "optimize", "summary"]

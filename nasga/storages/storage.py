@@ -1,0 +1,300 @@
+"""Storage URLs, heartbeats, and study creation/loading (Optuna's storages, not another).
+
+* ``sqlite:///path.db`` — embedded default, one process (RDB storage with heartbeats);
+* ``journal:///path.log`` or a path ending in ``.log``/``.journal`` — Optuna's journal file
+  storage, several processes on one machine;
+* ``postgresql://user:pass@host/db`` — Optuna's RDB storage on PostgreSQL, several machines,
+  with heartbeats so a killed worker's trial is failed and its genome retried.
+
+A storage URL's password never appears in output or logs: see :mod:`nasga.storages.redact`.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+from pathlib import Path
+from typing import Any
+
+import optuna
+import warnings
+
+from optuna.storages import BaseStorage, JournalStorage, RDBStorage
+
+from nasga.errors import NasgaInputError, NasgaStorageError
+from nasga.storages.heartbeat import retry_callback
+from nasga.storages.redact import redact, scrub, userinfo_span
+
+CONFIG_ATTR = "nasga_config"
+HEARTBEAT_INTERVAL = 10
+GRACE_PERIOD = 30
+CONNECT_TIMEOUT = 5
+_JOURNAL_SUFFIXES = (".log", ".journal", ".jsonl")
+
+
+def default_storage(study_name: str, *, workers: int = 1, root: Path = Path("studies")) -> str:
+    """SQLite under ``studies/`` for one process; a journal file there for several."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", study_name)
+    if workers > 1:
+        return f"journal:///{root / f'{safe}.log'}"
+    return f"sqlite:///{root / f'{safe}.db'}"
+
+
+def resolve_storage(cfg: dict[str, Any], storage: str | None, *, workers: int = 1) -> str:
+    """The storage URL: flag, then config, then the default under ``studies/``."""
+    url = storage or cfg["study"].get("storage")
+    if url is None:
+        Path("studies").mkdir(exist_ok=True)
+        url = default_storage(cfg["study"]["name"], workers=workers)
+    kind = storage_kind(url)
+    if workers > 1 and kind == "sqlite":
+        raise NasgaInputError(
+            "storage", f"SQLite is for one process; --workers {workers} needs a journal file "
+            "(journal:///PATH.log) or postgresql:// (omit --storage for a journal file)"
+        )
+    return url
+
+
+def storage_kind(url: str) -> str:
+    """``"sqlite"``, ``"journal"`` or ``"postgresql"``; anything else is a clear error."""
+    if url.startswith("journal:") or url.endswith(_JOURNAL_SUFFIXES) and "://" not in url:
+        return "journal"
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme == "sqlite":
+        return "sqlite"
+    if scheme.split("+", 1)[0] in ("postgresql", "postgres"):
+        span = userinfo_span(url.split("://", 1)[1])
+        if span is not None and "@" in url.split("://", 1)[1][span[0]:span[1]]:
+            raise NasgaInputError(
+                "storage", f"a password holding '@' must be percent-encoded as %40 (the driver "
+                f"would take the rest for the host), got {redact(url)!r}")
+        return "postgresql"
+    raise NasgaInputError(
+        "storage", f"unknown scheme in {redact(url)!r}; use sqlite:///FILE.db, "
+        "journal:///FILE.log or postgresql://USER:PASS@HOST/DB"
+    )
+
+
+def journal_path(url: str) -> Path:
+    """File of a journal storage URL: like SQLite, ``journal:///rel.log``, ``journal:////abs.log``."""
+    if url.startswith("journal:///"):
+        return Path(url[len("journal:///"):])
+    if url.startswith("journal:"):
+        return Path(url[len("journal:"):])
+    return Path(url)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """File of a ``sqlite:///`` URL (``None`` for in-memory)."""
+    rest = url[len("sqlite:///"):]
+    return Path(rest) if rest and rest != ":memory:" else None
+
+
+LAST_URL: list[str] = []  # the URL :func:`open_storage` opened last (for the CLI's fault line)
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def storage_exists(url: str) -> bool:
+    """Whether opening ``url`` would find a storage rather than create one: a journal or SQLite
+    URL names an existing file; a PostgreSQL database is the server's (always ``True``)."""
+    kind = storage_kind(url)
+    if kind == "journal":
+        return journal_path(url).is_file()
+    if kind == "sqlite":
+        path = sqlite_path(url)
+        return path is not None and path.is_file()
+    return True
+
+
+def open_storage(url: str, *, heartbeat: bool = True, heartbeat_interval: int = HEARTBEAT_INTERVAL,
+                 grace_period: int = GRACE_PERIOD, retry_stale: bool = True,
+                 create: bool = True, readonly: bool = False) -> BaseStorage:
+    """An Optuna storage for ``url``; errors name the storage and never show a password.
+
+    RDB storages get heartbeats (``heartbeat_interval``/``grace_period``) and
+    :class:`~optuna.storages.RetryHeartbeatStaleTrialCallback`, so a trial of a killed worker is failed
+    and enqueued again for a live worker (``retry_stale``; off for samplers that retry failed
+    trials themselves, such as :class:`~nasga.samplers.ga.sampler.GeneticSampler`).
+
+    ``create=False``: the storage must exist already (a file is checked before opening: SQLite
+    and journal files are created on open). ``readonly``: the caller never writes, so a torn
+    journal tail is read around, not repaired (see :mod:`nasga.storages.journal`).
+
+    Raises:
+        NasgaInputError: Unknown scheme, missing driver or file, unreachable/unusable database.
+        NasgaStorageError: A damaged journal, a full disk.
+    """
+    kind = storage_kind(url)
+    LAST_URL[:] = [url]
+    if kind == "journal":
+        return _open_journal(url, create=create, readonly=readonly)
+    if kind == "sqlite":
+        _check_sqlite_file(url, create=create)
+        engine_url, kwargs = url, {}
+    else:
+        engine_url, kwargs = _postgresql_engine(url)
+    if heartbeat:
+        kwargs.update(
+            heartbeat_interval=heartbeat_interval,
+            grace_period=grace_period,
+            heartbeat_stale_trial_callback=retry_callback() if retry_stale else None,
+        )
+    return _open_rdb(url, engine_url, kwargs)
+
+
+def _open_journal(url: str, *, create: bool, readonly: bool) -> JournalStorage:
+    """A journal file's storage; an existing file is checked (and repaired unless
+    ``readonly``) by :func:`nasga.storages.journal.prepare`."""
+    path = journal_path(url)
+    if not path.parent.is_dir():
+        raise NasgaInputError("storage", f"folder {str(path.parent)!r} does not exist")
+    if not create and not path.is_file():
+        raise NasgaInputError("storage", f"no journal file {str(path)!r} (nothing created)")
+    from nasga.storages.journal import SafeJournalBackend, prepare
+
+    if not path.is_file():
+        return JournalStorage(SafeJournalBackend(str(path), _notice))
+    return JournalStorage(prepare(url, path, readonly=readonly, notice=_notice))
+
+
+def _check_sqlite_file(url: str, *, create: bool) -> None:
+    """An SQLite URL names a file in an existing folder (and an existing file unless
+    ``create``)."""
+    path = sqlite_path(url)
+    if path is None:
+        raise NasgaInputError(
+            "storage", f"SQLite needs a file, e.g. sqlite:///studies/NAME.db (an in-memory "
+            f"database cannot be resumed or shared with workers), got {url!r}")
+    if not path.resolve().parent.is_dir():
+        raise NasgaInputError("storage", f"folder {str(path.parent)!r} does not exist")
+    if not create and not path.is_file():
+        raise NasgaInputError("storage", f"no SQLite file {str(path)!r} (nothing created)")
+
+
+def _postgresql_engine(url: str) -> tuple[str, dict[str, Any]]:
+    """The SQLAlchemy URL (psycopg2) and RDBStorage arguments of a PostgreSQL URL."""
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        raise NasgaInputError(
+            "storage", "PostgreSQL needs a driver: pip install 'nasga[postgres]'"
+        ) from None
+    kwargs: dict[str, Any] = {
+        "engine_kwargs": {"connect_args": {"connect_timeout": CONNECT_TIMEOUT},
+                          "pool_pre_ping": True}}
+    return psycopg2_url(url), kwargs
+
+
+def _open_rdb(url: str, engine_url: str, kwargs: dict[str, Any]) -> RDBStorage:
+    """Optuna's RDB storage; a full disk is a storage fault, anything else names the URL."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return RDBStorage(engine_url, **kwargs)
+    except Exception as exc:  # sqlalchemy OperationalError, ArgumentError...
+        fault = storage_fault(exc, url)
+        if fault is not None and _is_full(exc):
+            raise fault from None
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise NasgaInputError(
+            "storage", f"cannot open {redact(url)!r}: "
+            f"{scrub(reason, engine_url, url)[:200]}") from None
+
+
+def psycopg2_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` through psycopg2, the driver ``nasga[postgres]``
+    installs (SQLAlchemy's default for a bare ``postgresql://`` is psycopg 3, and it knows no
+    ``postgres://``); a URL naming its driver (``postgresql+DRIVER://``) is kept."""
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg2://" + url[len(scheme):]
+    return url
+
+
+def _notice(line: str) -> None:
+    import sys
+
+    print(f"storage: {line}", file=sys.stderr)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop(0)
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        todo += [getattr(e, "orig", None), e.__cause__, e.__context__]
+    return seen
+
+
+def _is_full(exc: BaseException) -> bool:
+    return any(isinstance(e, OSError) and e.errno in _FULL
+               or "disk is full" in str(e) or "No space left" in str(e) for e in _chain(exc))
+
+
+def storage_fault(exc: BaseException, url: str | None) -> NasgaStorageError | None:
+    """One line for a storage failure (full disk, I/O error, database error), or ``None``.
+
+    The line names the storage (password redacted) and the cause, e.g. ``storage:
+    sqlite:///x.db: database or disk is full; free space and rerun the same command: the study
+    resumes, completed trials are kept``.
+    """
+    import sqlite3
+
+    from optuna.exceptions import StorageInternalError
+
+    try:
+        from sqlalchemy.exc import SQLAlchemyError
+    except ImportError:  # pragma: no cover - a dependency of optuna
+        SQLAlchemyError = ()  # type: ignore[assignment,misc]
+    chain = _chain(exc)
+    storage_types = (StorageInternalError, SQLAlchemyError, sqlite3.Error)
+    full = _is_full(exc)
+    if not full and not any(isinstance(e, storage_types) for e in chain):
+        return None
+    if full:
+        hits = [e for e in chain if "disk is full" in str(e)]
+        hits.sort(key=lambda e: not isinstance(e, sqlite3.Error))  # the driver's own words
+        cause = str(hits[0]).strip().splitlines()[0] if hits else "no space left on device"
+    else:
+        root = [e for e in chain if isinstance(e, (sqlite3.Error, OSError))
+                or type(e).__module__.startswith("psycopg")] or chain
+        cause = str(root[0]).strip().splitlines()[0] if str(root[0]).strip() else type(
+            root[0]).__name__
+    cause = scrub(cause.split(" [SQL:")[0], url)[:200]
+    name = redact(url) if url else "storage"
+    hint = ("; free space and rerun the same command: the study resumes, completed trials "
+            "are kept" if full else "")
+    return NasgaStorageError(f"storage: {name}: {cause}{hint}")
+
+
+def study_exists(storage: BaseStorage, name: str) -> bool:
+    """Whether ``storage`` holds a study called ``name``."""
+    return any(s.study_name == name for s in storage.get_all_studies())
+
+
+def load_study_config(storage: BaseStorage, name: str) -> dict[str, Any]:
+    """The resolved config a nasga study stored when it was created.
+
+    Raises:
+        NasgaInputError: No such study, or a study not created by nasga.
+    """
+    if not study_exists(storage, name):
+        raise NasgaInputError("study_name", f"no study named {name!r} in this storage")
+    study = optuna.load_study(study_name=name, storage=storage)
+    cfg = study.user_attrs.get(CONFIG_ATTR)
+    if not isinstance(cfg, dict):
+        raise NasgaInputError("study_name", f"study {name!r} holds no nasga configuration")
+    return cfg
+
+
+def artifact_dir(url: str, study_root: Path = Path("studies")) -> Path:
+    """Where the file-system artifact store of a storage lives (next to a local file)."""
+    kind = storage_kind(url)
+    if kind == "sqlite" and sqlite_path(url) is not None:
+        return sqlite_path(url).parent / "artifacts"  # type: ignore[union-attr]
+    if kind == "journal":
+        return journal_path(url).parent / "artifacts"
+    return study_root / "artifacts"

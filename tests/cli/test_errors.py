@@ -1,0 +1,79 @@
+"""Bad flags and bad config files: one line naming the field, exit code 2, no study created."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import SCRIPT, TINY
+
+GOOD = TINY["genetic-cnn"]
+
+BAD_CONFIGS = {
+    "unknown table": (GOOD + "\n[extra]\nx = 1\n", "extra: unknown table"),
+    "unknown study key": (GOOD.replace('seed = 0', 'seed = 0\ncolour = "red"'),
+                          "study.colour: unknown key"),
+    "wrong type": (GOOD.replace("seed = 0", 'seed = "zero"'), "study.seed: must be an integer"),
+    "bad task": (GOOD.replace('task = "genetic-cnn"', 'task = "gan"'), "study.task: must be one of"),
+    "population < 2": (GOOD.replace("population = 4", "population = 1"),
+                       "strategy.population: must be an integer >= 2, got 1"),
+    "probability > 1": (GOOD.replace("generations = 2", "generations = 2\npc = 1.5"),
+                        "strategy.pc: must be a probability in [0, 1], got 1.5"),
+    "unknown strategy key": (GOOD.replace("generations = 2", "generations = 2\nfoo = 1"),
+                             "strategy.foo"),
+    "empty stages": (GOOD.replace("stages = [3, 4]", "stages = []"), "space.stages: must not be empty"),
+    "zero-node stage": (GOOD.replace("stages = [3, 4]", "stages = [3, 0]"),
+                        "space.stages: entries must be positive integers, got 0"),
+    "unknown space key": (GOOD.replace("stages = [3, 4]", "depth = 4"), "space.depth: unknown key"),
+    "toml syntax": (GOOD + "\n[task\n", "invalid TOML"),
+    "unet empty channels": (TINY["unet"].replace("channels = [8, 16, 32]", "channels = []"),
+                            "space.channels: must not be empty"),
+}
+
+
+def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _assert_rejected(tmp_path: Path, proc: subprocess.CompletedProcess, fragment: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr  # exactly one line
+    assert fragment in proc.stderr
+    assert not (tmp_path / "runs.db").exists()  # nothing written to storage
+    assert not (tmp_path / "studies").exists()
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
+def test_bad_config_files(tmp_path: Path, case: str) -> None:
+    text, fragment = BAD_CONFIGS[case]
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(text)
+    proc = _run(tmp_path, "--study", str(cfg), "--storage", f"sqlite:///{tmp_path / 'runs.db'}")
+    _assert_rejected(tmp_path, proc, fragment)
+
+
+BAD_FLAGS = {
+    "unknown flag": (["--task", "unet", "--colour", "red"], "unrecognized arguments: --colour"),
+    "bad task": (["--task", "gan"], "invalid choice: 'gan'"),
+    "population 1": (["--task", "unet", "--population", "1"], "strategy.population"),
+    "non-integer": (["--task", "unet", "--population", "many"], "invalid int value"),
+    "gamma on genetic-cnn": (["--task", "genetic-cnn", "--gamma", "0.1"], "gamma: only the unet"),
+    "missing config": (["--study", "nope.toml"], "no such config file"),
+    "bad storage scheme": (["--task", "unet", "--storage", "redis://x"], "storage: unknown scheme"),
+    "bad sampler": (["--task", "unet", "--sampler", "bayes"], "invalid choice: 'bayes'"),
+    "bad device": (["--task", "unet", "--device", "tpu"], "device"),
+    "workers 0": (["--task", "unet", "--workers", "0"], "workers: must be >= 1"),
+    "cifar without root": (["--study", str(Path(__file__).resolve().parents[2] / "studies" /
+                                           "genetic-cnn-cifar10.toml")], "data_root"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FLAGS))
+def test_bad_flags(tmp_path: Path, case: str) -> None:
+    args, fragment = BAD_FLAGS[case]
+    proc = _run(tmp_path, *args)
+    _assert_rejected(tmp_path, proc, fragment)

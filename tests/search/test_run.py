@@ -1,0 +1,78 @@
+"""nasga.search.run: duplicate elimination by default, and studies stored before it resume as they began."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+
+from nasga.search.config import validate
+from nasga.search.run import open_search, optimize
+from nasga.storages.storage import CONFIG_ATTR
+
+
+def _cfg(name: str, **strategy: object) -> dict:
+    return validate({"study": {"name": name, "task": "genetic-cnn", "seed": 1},
+                     "space": {"stages": [3, 4]},
+                     "strategy": {"population": 8, "generations": 4, "max_evaluations": 1,
+                                  **strategy},
+                     "task": {"task": "synthetic"}})
+
+
+def _trained_share(study: optuna.Study) -> tuple[int, int]:
+    trials = study.get_trials(deepcopy=False)
+    return sum(bool(t.user_attrs.get("trained")) for t in trials), len(trials)
+
+
+@pytest.mark.parametrize("preset", ["genetic-cnn", "unet"])
+def test_dedup_is_on_by_default_when_the_cache_answers(preset: str) -> None:
+    from nasga.samplers.ga.strategies import get_strategy
+
+    cached = get_strategy(preset, max_evaluations=2)
+    assert cached.dedup is None and cached.rebreed_after(cached.max_evaluations) == 2
+    assert cached.with_overrides(dedup=False).rebreed_after(2) is None
+    every = get_strategy(preset, max_evaluations=None)  # every reappearance is trained: moot
+    assert every.rebreed_after(every.max_evaluations) is None
+
+
+def test_a_cached_search_trains_on_every_trial_by_default(tmp_path: Path) -> None:
+    default = open_search(_cfg("d"), storage_url=f"sqlite:///{tmp_path / 'd.db'}")
+    optimize(default, progress=False, log=lambda s: None)
+    trained, trials = _trained_share(default.study)
+    assert trials == 8 * 5 and trained == trials  # 512 genomes, 186 keys: room for 40
+    literal = open_search(_cfg("p", dedup=False), storage_url=f"sqlite:///{tmp_path / 'p.db'}")
+    optimize(literal, progress=False, log=lambda s: None)
+    trained, trials = _trained_share(literal.study)
+    assert trials == 40 and trained < trials  # the papers' flowchart re-proposes cached genomes
+
+
+@pytest.mark.parametrize("stored_dedup", [False, "absent"])
+def test_a_study_stored_before_the_default_resumes_breeding_as_it_began(
+        tmp_path: Path, stored_dedup: object) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    first = open_search(_cfg("old", generations=1, dedup=False), storage_url=url)
+    optimize(first, progress=False, log=lambda s: None)
+    stored = first.study.user_attrs[CONFIG_ATTR]
+    if stored_dedup == "absent":  # written before the setting existed
+        del stored["strategy"]["dedup"]
+    first.study.set_user_attr(CONFIG_ATTR, stored)
+    resumed = open_search(_cfg("old"), storage_url=url)  # the command leaves dedup unset
+    assert resumed.strategy.dedup is False
+    assert resumed.study.sampler._rebreed_after is None
+    with pytest.raises(Exception, match="strategy.dedup"):
+        open_search(_cfg("old", dedup=True), storage_url=url)  # set explicitly: refused
+
+
+@pytest.mark.parametrize("url", ["sqlite:///{d}/new.db", "journal:///{d}/new.log"])
+def test_reuse_from_on_a_storage_not_created_yet_writes_nothing(tmp_path: Path, url: str) -> None:
+    from nasga.search.config import default_raw
+    from nasga.errors import NasgaInputError
+
+    raw = default_raw("genetic-cnn")
+    raw["task"] = {"task": "synthetic"}
+    raw["study"]["reuse_from"] = ["earlier"]
+    with pytest.raises(NasgaInputError, match="no study named 'earlier'") as exc:
+        open_search(validate(raw), storage_url=url.format(d=tmp_path))
+    assert exc.value.field == "study.reuse_from"
+    assert list(tmp_path.iterdir()) == []
