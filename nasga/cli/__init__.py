@@ -250,6 +250,3 @@ def _scrub(text: str, args: argparse.Namespace) -> str:
 
     return scrub(text, getattr(args, "storage", None), os.environ.get("NASGA_STORAGE"), *LAST_URL)
 
-
-if __name__ == "__main__":
-    sys.exit(main())
