@@ -35,6 +35,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 import nasga.evaluation.records as R
+from nasga.search.faults import kill_point
 from nasga.storages.heartbeat import TrialHeartbeat, fail_stale_trials
 from nasga.evaluation.records import is_measurement
 from nasga.spaces import Genome, NasgaInputError, Space
@@ -115,14 +116,21 @@ class MeasurementPool:
         return out
 
 
-def _older_claims(study: optuna.Study, number: int) -> int:
+def _older_claims(trials: list[FrozenTrial], number: int) -> int:
     """Trials numbered below ``number`` that are COMPLETE, RUNNING or WAITING (a retry copy),
     confirmation trials aside: the evaluations that count towards a search's total before this
     trial's. Trial numbers are assigned atomically and a trial that ends COMPLETE is in one of
     these states all along, so at most ``max_trials`` trials of a search can complete."""
     live = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
-    return sum(t.number < number and CONFIRM_ATTR not in t.user_attrs
-               for t in study.get_trials(deepcopy=False, states=live))
+    return sum(t.number < number and t.state in live and CONFIRM_ATTR not in t.user_attrs
+               for t in trials)
+
+
+def _running_twin(trials: list[FrozenTrial], number: int, key: str) -> bool:
+    """An older RUNNING trial of the same genome that is training it."""
+    return any(t.number < number and t.state == TrialState.RUNNING
+               and t.user_attrs.get(R.KEY) == key and t.user_attrs.get(R.TRAINING)
+               for t in trials)
 
 
 class Objective:
@@ -225,8 +233,9 @@ class Objective:
         if self.beyond_last_generation(trial):
             raise optuna.TrialPruned(f"generation {generation} is beyond the search's last "
                                      f"({self.last_generation})")
+        trials = trial.study.get_trials(deepcopy=False)  # the one full read of this trial
         if self.max_trials is not None and CONFIRM_ATTR not in trial.user_attrs:
-            if _older_claims(trial.study, trial.number) >= self.max_trials:
+            if _older_claims(trials, trial.number) >= self.max_trials:
                 raise optuna.TrialPruned(f"the search's {self.max_trials} evaluations are "
                                          "complete or running")
         key = genome.key
@@ -240,16 +249,19 @@ class Objective:
         wanted = trial.user_attrs.get(CONFIRM_ATTR)
         if isinstance(wanted, int) and not isinstance(wanted, bool) and wanted >= 1:
             limit = wanted  # a confirmation training (nasga.search.confirm.confirm)
-        done = self._trainings(trial, key)
+        done = self._trainings(trial, trials, key)
         if limit is not None and len(done) < limit:
             # Another worker may be training this genome right now: wait for it (paper's cache
-            # policy holds across workers) rather than train a duplicate.
+            # policy holds across workers) rather than train a duplicate. The flag is written
+            # before the twin is looked for, so of two twins at least one sees the other.
             trial.set_user_attr(R.TRAINING, True)
             deadline = time.monotonic() + self.twin_timeout
-            while self._running_twin(trial, key) and time.monotonic() < deadline:
+            trials = trial.study.get_trials(deepcopy=False)
+            while _running_twin(trials, trial.number, key) and time.monotonic() < deadline:
                 fail_stale_trials(trial.study, grace_period=self.grace_period)  # dead twin?
                 time.sleep(0.2)
-            done = self._trainings(trial, key)
+                trials = trial.study.get_trials(deepcopy=False)
+            done = self._trainings(trial, trials, key)
         previous = [float(t.user_attrs[R.FITNESS_RAW]) for t in done]
         if limit is not None and len(done) >= limit:
             return self._from_cache(trial, done, previous)
@@ -275,18 +287,10 @@ class Objective:
         trial.set_user_attr(R.N_EVALUATIONS, len(previous) + 1)
         return (sum(previous) + fitness) / (len(previous) + 1)
 
-    def _trainings(self, trial: optuna.Trial, key: str) -> list[FrozenTrial]:
-        self._index.update(trial.study.get_trials(deepcopy=False), trial.study._study_id)
+    def _trainings(self, trial: optuna.Trial, trials: list[FrozenTrial],
+                   key: str) -> list[FrozenTrial]:
+        self._index.update(trials, trial.study._study_id)
         return self._index.trainings(key)
-
-    @staticmethod
-    def _running_twin(trial: optuna.Trial, key: str) -> bool:
-        """An older RUNNING trial of the same genome that is training it."""
-        for t in trial.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            if (t.number < trial.number and t.user_attrs.get(R.KEY) == key
-                    and t.user_attrs.get(R.TRAINING)):
-                return True
-        return False
 
     def _from_cache(self, trial: optuna.Trial, done: list[FrozenTrial],
                     previous: list[float]) -> float:
@@ -303,6 +307,7 @@ class Objective:
         trial.set_user_attr(R.EVAL_SEED, seed)
         try:
             with tempfile.TemporaryDirectory(prefix="nasga-") as tmp:
+                kill_point("training")
                 evaluation = self.task.evaluate(genome, seed=seed, workdir=Path(tmp))
                 fitness = float(self.task.fitness(evaluation.measurements))
                 if not math.isfinite(fitness):
@@ -321,6 +326,7 @@ class Objective:
             gc.collect()  # did after every trial (~25 ms each on a heap with torch imported)
         for name, value in measurements.items():
             trial.set_user_attr(name, value)
+            kill_point("writing")
         trial.set_user_attr(R.FITNESS_RAW, fitness)
         trial.set_user_attr(R.TRAINED, True)
         trial.set_user_attr(R.CACHED, False)
