@@ -104,7 +104,7 @@ def measurements_by_key(trials: Iterable[FrozenTrial]) -> dict[str, list[FrozenT
             continue
         raw = a.get(R.FITNESS_RAW)
         if isinstance(raw, (int, float)) and not isinstance(raw, bool) and math.isfinite(raw):
-            groups.setdefault(str(a["key"]), []).append(t)
+            groups.setdefault(str(a[R.KEY]), []).append(t)
     return groups
 
 

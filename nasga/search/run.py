@@ -354,8 +354,8 @@ def summary(search: Search) -> str:
             lines.append(f"  MACs {float(a['macs']) / 1e6:,.2f} M per image, params "
                          f"{int(a.get('params', 0)):,}")
         shown = {k: v for k, v in a.items() if isinstance(v, (int, float)) and not
-                 isinstance(v, bool) and k not in ("macs", "params", "eval_seed", "n_evaluations",
-                                                   "ga_generation", CONFIRM_ATTR)}
+                 isinstance(v, bool) and k not in ("macs", "params", R.EVAL_SEED, R.N_EVALUATIONS,
+                                                   R.GA_GENERATION, CONFIRM_ATTR)}
         lines.append("  " + ", ".join(f"{k} {v:.4g}" for k, v in sorted(shown.items())))
     trained = R.count_trained(complete)
     lines.append(f"{len(complete)} evaluations, {trained} trainings, "
