@@ -53,34 +53,42 @@ def evaluation_seed(seed: int, key: str, index: int) -> int:
 
 
 class TrainingIndex:
-    """COMPLETE training trials per genome key, updated incrementally (O(new trials) per call).
-
-    Trials below the watermark are finished and indexed; trials at or above it are re-read on
-    each update because another worker may still be running them.
+    """COMPLETE training trials per genome key, updated incrementally: each call reads only
+    the trials it has not seen and those that were unfinished when it last looked (another
+    worker may still be running them), so its cost does not grow with the study.
     """
 
     def __init__(self, *, trained_only: bool = False) -> None:
         self._by_key: dict[str, list[FrozenTrial]] = {}
-        self._watermark = 0
+        self._seen = 0
+        self._pending: set[int] = set()
         self._study_id: int | None = None
         self._counts = (lambda a: R.trained(a) and R.KEY in a) if trained_only \
             else is_measurement
 
     def update(self, trials: list[FrozenTrial], study_id: int) -> None:
+        """Index ``trials`` (one study's, in trial-number order, as ``get_trials`` returns)."""
         if study_id != self._study_id:
-            self._by_key, self._watermark = {}, 0
+            self._by_key, self._seen, self._pending = {}, 0, set()
             self._study_id = study_id
-        pending = False
-        for t in trials[self._watermark:]:
-            if not t.state.is_finished():
-                pending = True
-                continue
-            if t.state == TrialState.COMPLETE and self._counts(t.user_attrs):
-                known = self._by_key.setdefault(t.user_attrs[R.KEY], [])
-                if all(k.number != t.number for k in known):
-                    known.append(t)
-            if not pending:
-                self._watermark = t.number + 1
+        aligned = not trials or trials[-1].number == len(trials) - 1  # numbers 0..n-1
+        number_of = trials.__getitem__ if aligned else {t.number: t for t in trials}.__getitem__
+        for number in sorted(self._pending):
+            t = number_of(number)
+            if t.state.is_finished():
+                self._pending.discard(number)
+                self._add(t)
+        for t in trials[self._seen:] if aligned else [t for t in trials if t.number >= self._seen]:
+            if t.state.is_finished():
+                self._add(t)
+            else:
+                self._pending.add(t.number)
+        if trials:
+            self._seen = max(self._seen, trials[-1].number + 1)
+
+    def _add(self, t: FrozenTrial) -> None:
+        if t.state == TrialState.COMPLETE and self._counts(t.user_attrs):
+            self._by_key.setdefault(t.user_attrs[R.KEY], []).append(t)
 
     def trainings(self, key: str) -> list[FrozenTrial]:
         """COMPLETE trials that measured genome ``key`` (trained, or reused a training)."""

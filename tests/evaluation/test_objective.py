@@ -284,3 +284,34 @@ def test_garbage_is_collected_after_a_trained_network_or_a_failure_only(monkeypa
         study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(0))
         study.optimize(Objective(space=space, task=task, max_evaluations=None), n_trials=3)
         assert len(calls) == expected, type(task).__name__
+
+
+def test_training_index_reads_each_trial_once_and_rechecks_only_unfinished_ones() -> None:
+    from nasga.evaluation.objective import TrainingIndex
+
+    storage = optuna.storages.InMemoryStorage()
+    study = optuna.create_study(storage=storage)
+    index = TrainingIndex()
+
+    def measured(key: str) -> optuna.Trial:
+        t = study.ask()
+        t.set_user_attr("key", key)
+        t.set_user_attr("trained", True)
+        return t
+
+    slow = measured("a")  # stays RUNNING across many updates
+    for _ in range(3):
+        study.tell(measured("b"), 1.0)
+        index.update(study.get_trials(deepcopy=False), study._study_id)
+    assert [t.number for t in index.trainings("b")] == [1, 2, 3]
+    assert index.trainings("a") == []
+    study.tell(slow, 2.0)  # finishes after newer trials were indexed
+    failed = measured("a")
+    study.tell(failed, state=optuna.trial.TrialState.FAIL)
+    index.update(study.get_trials(deepcopy=False), study._study_id)
+    index.update(study.get_trials(deepcopy=False), study._study_id)  # nothing counted twice
+    assert [t.number for t in index.trainings("a")] == [0]
+    assert [t.number for t in index.trainings("b")] == [1, 2, 3]
+    other = optuna.create_study(storage=storage)
+    index.update(other.get_trials(deepcopy=False), other._study_id)  # another study: reset
+    assert index.trainings("b") == []
