@@ -42,7 +42,7 @@ _STUDY_KEYS = {"name": str, "task": str, "sampler": str, "seed": int, "storage":
 STUDIES_DIR = Path("studies")
 # The shipped study files: ``studies/`` of the source tree (a checkout, an editable install); a
 # wheel installs the same files as ``nasga/studies/`` (setup.cfg maps the folder into the package).
-_SOURCE_ROOT = Path(__file__).resolve().parent.parent
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the checkout (nasga/search/config.py)
 _SOURCE_STUDIES = _SOURCE_ROOT / STUDIES_DIR if (_SOURCE_ROOT / "setup.cfg").is_file() else None
 
 

@@ -90,7 +90,7 @@ class Search:
             done, total = self.study.sampler.progress(  # type: ignore[attr-defined]
                 self.study, self.generations)
             return total - done
-        return self._left((TrialState.COMPLETE,))
+        return self.left()[0]
 
     def unclaimed(self) -> int:
         """Evaluations nobody works on yet: GA, :meth:`remaining` (its tickets wait for work);
@@ -99,12 +99,22 @@ class Search:
         does)."""
         if self.is_ga:
             return self.remaining()
-        return self._left((TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING))
+        return self.left()[1]
 
-    def _left(self, states: tuple[TrialState, ...]) -> int:
-        trials = self.study.get_trials(deepcopy=False, states=states)
-        counted = sum(CONFIRM_ATTR not in t.user_attrs for t in trials)  # confirm(): extra
-        return max(0, self.settings.total_evaluations - counted)
+    def left(self) -> tuple[int, int]:
+        """Samplers without generations: ``(remaining, unclaimed)`` from one read of the study
+        (the total less COMPLETE trials; less COMPLETE, RUNNING and WAITING ones), the
+        confirmation trainings of :func:`nasga.search.confirm.confirm` aside."""
+        complete = live = 0
+        for t in self.study.get_trials(deepcopy=False):
+            if t.state in _LIVE and CONFIRM_ATTR not in t.user_attrs:
+                live += 1
+                complete += t.state == TrialState.COMPLETE
+        total = self.settings.total_evaluations
+        return max(0, total - complete), max(0, total - live)
+
+
+_LIVE = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
 
 
 def _keep_stored_dedup(stored: dict[str, Any],
@@ -283,7 +293,8 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
                 study.stop()
             return
         state["fails"] = 0
-        settled = total - search.remaining()
+        remaining, unclaimed = (search.remaining(), 1) if search.is_ga else search.left()
+        settled = total - remaining
         bar.n = settled
         bar.refresh()
         # A generation (or a block of `population` trials) can only have finished once another
@@ -294,7 +305,7 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
                 if row.generation not in reported and search.generation_finished(row.generation):
                     reported.add(row.generation)
                     (bar.write if progress else log)(generation_line(row))
-        if search.done() or (not search.is_ga and not search.unclaimed()):  # others finish it
+        if (search.done() if search.is_ga else not unclaimed):  # others finish the rest
             study.stop()
 
     try:
