@@ -69,14 +69,14 @@ class Search:
     def stats(self) -> list[GenerationStats]:
         return generation_stats(self.study, population_size=None if self.is_ga else self.population)
 
-    def complete_per_generation(self) -> dict[int, int]:
-        return {row.generation: row.n for row in self.stats()}
-
-    def generation_finished(self, generation: int) -> bool:
-        """GA: every child settled (COMPLETE or out of attempts); else ``population`` COMPLETE."""
+    def generation_finished(self, generation: int,
+                            rows: list[GenerationStats] | None = None) -> bool:
+        """GA: every child settled (COMPLETE or out of attempts); else ``population`` COMPLETE
+        (counted in ``rows``, :meth:`stats` read once by the caller, when given)."""
         if self.is_ga:
             return self.study.sampler.settled(self.study, generation)  # type: ignore[attr-defined]
-        return self.complete_per_generation().get(generation, 0) >= self.population
+        counts = {row.generation: row.n for row in (self.stats() if rows is None else rows)}
+        return counts.get(generation, 0) >= self.population
 
     def done(self) -> bool:
         """GA: every generation ``0..T`` finished; other samplers: ``population × (T + 1)``
@@ -275,7 +275,8 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
 
     limit = max_failures_in_a_row or max(3, search.population)
     total = search.settings.total_evaluations
-    reported = {row.generation for row in search.stats() if search.generation_finished(row.generation)}
+    rows = search.stats()
+    reported = {row.generation for row in rows if search.generation_finished(row.generation, rows)}
     settled = total - search.remaining()
     bar = tqdm(total=total, initial=settled, unit="eval", disable=not progress,
                dynamic_ncols=True)
@@ -301,8 +302,10 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
         # `population` evaluations settled: the statistics (O(trials)) are read only then.
         if settled // search.population > state["blocks"] or settled >= total:
             state["blocks"] = settled // search.population
-            for row in search.stats():
-                if row.generation not in reported and search.generation_finished(row.generation):
+            rows = search.stats()
+            for row in rows:
+                if row.generation not in reported and search.generation_finished(row.generation,
+                                                                                  rows):
                     reported.add(row.generation)
                     (bar.write if progress else log)(generation_line(row))
         if (search.done() if search.is_ga else not unclaimed):  # others finish the rest
