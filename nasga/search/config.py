@@ -2,7 +2,8 @@
 
 A config has four tables::
 
-    [study]     name, task ("unet" | "genetic-cnn"), sampler, seed, storage (optional),
+    [study]     name, task ("unet" | "genetic-cnn"), sampler (a name of the one registry,
+                :data:`nasga.samplers.registry.SAMPLERS`: the presets too), seed, storage (optional),
                 heartbeat_interval, grace_period (seconds; a dead worker's trial is failed and
                 retried after grace_period), reuse_from (names of studies in the same storage
                 whose trainings are reused: the same search at another γ)
@@ -24,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nasga.samplers.registry import SAMPLER_NAMES
+from nasga.samplers.registry import SAMPLER_NAMES, sampler_entry
 from nasga.search.settings import Settings
 from nasga.spaces import SPACES, NasgaInputError, Space, space_class, space_from_config
 from nasga.storages.storage import GRACE_PERIOD, HEARTBEAT_INTERVAL
@@ -192,15 +193,13 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(other, str) or not other or other == study["name"]:
             raise NasgaInputError("study.reuse_from", "entries must be names of other studies, "
                                   f"got {other!r}")
-    if study["sampler"] not in SAMPLERS:
-        raise NasgaInputError(
-            "study.sampler", f"must be one of {', '.join(SAMPLERS)}, got {study['sampler']!r}"
-        )
+    sampler_entry(study["sampler"], field="study.sampler")
     seed = study["seed"]
     if not 0 <= seed <= MAX_SEED:
         raise NasgaInputError("study.seed", f"must be in 0..2**32-1 = {MAX_SEED} (NumPy and the "
                               f"samplers take 32-bit seeds), got {seed}")
     space = build_space(cfg)
+    sampler_entry(study["sampler"], space=space, field="study.sampler")  # e.g. ga-unet on unet
     cfg["strategy"] = strategy_config(cfg)
     _check_sizes(cfg["strategy"])
     from nasga.tasks import build_task
