@@ -1,7 +1,8 @@
 """The one table of sampler names: every sampler a study or a comparison may name.
 
 ``[study] sampler`` in a study file, ``nasga run --sampler``, ``nasga worker`` (which reads the
-stored name back) and ``nasga compare --samplers`` all take a name of :data:`SAMPLERS`, and
+stored name back) and ``nasga compare --samplers`` all take a name of :data:`SAMPLERS` (a study
+every one but ``ga-unet``, :data:`STUDY_SAMPLERS`), and
 :func:`make_sampler` builds it, seeded, from the validated settings (:class:`SamplerArgs`): the
 space, the strategy, the seed and ``max_evaluations``. A study's ``max_evaluations`` is its
 strategy's; a comparison's is its ``--max-evaluations``, the same for every sampler. The help
@@ -105,12 +106,14 @@ class SamplerEntry:
         help: One line for the command-line help.
         build: The seeded sampler from :class:`SamplerArgs`.
         space: The space class it searches (``None``: any).
+        compare_only: Why a study may not name it (empty: a study setting too).
     """
 
     family: str
     help: str
     build: Callable[[SamplerArgs], optuna.samplers.BaseSampler]
     space: type | None = None
+    compare_only: str = ""
 
     @property
     def is_ga(self) -> bool:
@@ -178,7 +181,9 @@ SAMPLERS: dict[str, SamplerEntry] = {
                        _ga),
     "ga-unet": SamplerEntry("ga", "the GA with paper 000's U-Net breeding (roulette, copy/"
                             "crossover/mutation, elitism; K = 32) on a Genetic-CNN space",
-                            _ga_unet, GeneticCNNSpace),
+                            _ga_unet, GeneticCNNSpace,
+                            compare_only="its generations are the U-Net preset's K = 32, not the "
+                                         "study's [strategy] population"),
     "ga-dedup": SamplerEntry("ga", f"the GA, generational, {_DEDUP}",
                              _ga_variant(GA_VARIANTS["ga-dedup"])),
     "ga-steady": SamplerEntry("ga", f"the GA, steady-state, {_DEDUP}",
@@ -212,31 +217,38 @@ SAMPLERS: dict[str, SamplerEntry] = {
 from ``min(10, population)`` random trials."""
 
 SAMPLER_NAMES = tuple(SAMPLERS)
-"""Every sampler a study (``[study] sampler``, ``--sampler``) or a comparison may name."""
+"""Every sampler a comparison (``nasga compare --samplers``) may name."""
+STUDY_SAMPLERS = tuple(n for n, e in SAMPLERS.items() if not e.compare_only)
+"""Every sampler a study (``[study] sampler``, ``nasga run --sampler``) may name: all but
+``ga-unet``."""
 NASGA_SAMPLERS = tuple(n for n, e in SAMPLERS.items() if e.family != "optuna")
 """The samplers that are nasga's own (the rest are Optuna's built-ins)."""
 
 
-def sampler_entry(name: str, *, space: Space | None = None,
+def sampler_entry(name: str, *, space: Space | None = None, study: bool = False,
                   field: str = "sampler") -> SamplerEntry:
-    """The entry of ``name``, checked to search ``space`` when one is given.
+    """The entry of ``name``, checked to be a study setting (``study``) and to search ``space``
+    (when given).
 
     Raises:
-        NasgaInputError: ``field: must be one of ga, ..., got 'x'``, or a space the sampler
-            does not search.
+        NasgaInputError: ``field: must be one of ga, ..., got 'x'``, a compare-only name in a
+            study, or a space the sampler does not search.
     """
+    names = STUDY_SAMPLERS if study else SAMPLER_NAMES
     entry = SAMPLERS.get(name) if isinstance(name, str) else None
-    if entry is None:
-        raise NasgaInputError(field, f"must be one of {', '.join(SAMPLER_NAMES)}, got {name!r}")
+    if entry is None or name not in names:
+        only = "".join(f"; {n} is nasga compare's only: {SAMPLERS[n].compare_only}"
+                       for n in SAMPLER_NAMES if n not in names)
+        raise NasgaInputError(field, f"must be one of {', '.join(names)}{only}; got {name!r}")
     if space is not None and entry.space is not None and not isinstance(space, entry.space):
         raise NasgaInputError(field, f"{name} needs a {entry.space.__name__} ({entry.help}), "
                               f"got {space!r}")
     return entry
 
 
-def sampler_help() -> str:
-    """``name: what it is`` for every sampler, for the command-line help."""
-    return "; ".join(f"{name}: {entry.help}" for name, entry in SAMPLERS.items())
+def sampler_help(names: Sequence[str] = SAMPLER_NAMES) -> str:
+    """``name: what it is`` for each of ``names``, for the command-line help."""
+    return "; ".join(f"{name}: {SAMPLERS[name].help}" for name in names)
 
 
 class _FromStrategy:
@@ -272,5 +284,5 @@ def make_sampler(name: str, *, space: Space, strategy: Any, seed: int,
 
 
 __all__ = ["AGING_PRESETS", "FROM_STRATEGY", "GA_VARIANTS", "NASGA_SAMPLERS", "SAMPLERS",
-           "SAMPLER_NAMES", "BinaryUNetStrategy", "SamplerArgs", "SamplerEntry", "make_sampler",
+           "SAMPLER_NAMES", "STUDY_SAMPLERS", "BinaryUNetStrategy", "SamplerArgs", "SamplerEntry", "make_sampler",
            "sampler_entry", "sampler_help"]

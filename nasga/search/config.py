@@ -3,7 +3,7 @@
 A config has four tables::
 
     [study]     name, task ("unet" | "genetic-cnn"), sampler (a name of the one registry,
-                :data:`nasga.samplers.registry.SAMPLERS`: the presets too), seed, storage (optional),
+                :data:`nasga.samplers.registry.STUDY_SAMPLERS`: the presets too), seed, storage (optional),
                 heartbeat_interval, grace_period (seconds; a dead worker's trial is failed and
                 retried after grace_period), reuse_from (names of studies in the same storage
                 whose trainings are reused: the same search at another γ)
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nasga.samplers.registry import SAMPLER_NAMES, sampler_entry
+from nasga.samplers.registry import STUDY_SAMPLERS, sampler_entry
 from nasga.search.settings import Settings
 from nasga.spaces import SPACES, NasgaInputError, Space, space_class, space_from_config
 from nasga.storages.storage import GRACE_PERIOD, HEARTBEAT_INTERVAL
@@ -36,14 +36,14 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 TASKS = tuple(SPACES)  # a study's task names its search space: "unet", "genetic-cnn"
-SAMPLERS = SAMPLER_NAMES
+SAMPLERS = STUDY_SAMPLERS
 _TABLES = ("study", "space", "strategy", "task")
 _STUDY_KEYS = {"name": str, "task": str, "sampler": str, "seed": int, "storage": str,
                "heartbeat_interval": int, "grace_period": int, "reuse_from": list}
 STUDIES_DIR = Path("studies")
 # The shipped study files: ``studies/`` of the source tree (a checkout, an editable install); a
 # wheel installs the same files as ``nasga/studies/`` (setup.cfg maps the folder into the package).
-_SOURCE_ROOT = Path(__file__).resolve().parent.parent
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]  # nasga/search/config.py -> the checkout
 _SOURCE_STUDIES = _SOURCE_ROOT / STUDIES_DIR if (_SOURCE_ROOT / "setup.cfg").is_file() else None
 
 
@@ -193,13 +193,12 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(other, str) or not other or other == study["name"]:
             raise NasgaInputError("study.reuse_from", "entries must be names of other studies, "
                                   f"got {other!r}")
-    sampler_entry(study["sampler"], field="study.sampler")
+    sampler_entry(study["sampler"], study=True, field="study.sampler")
     seed = study["seed"]
     if not 0 <= seed <= MAX_SEED:
         raise NasgaInputError("study.seed", f"must be in 0..2**32-1 = {MAX_SEED} (NumPy and the "
                               f"samplers take 32-bit seeds), got {seed}")
     space = build_space(cfg)
-    sampler_entry(study["sampler"], space=space, field="study.sampler")  # e.g. ga-unet on unet
     cfg["strategy"] = strategy_config(cfg)
     _check_sizes(cfg["strategy"])
     from nasga.tasks import build_task
