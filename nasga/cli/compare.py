@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from nasga.samplers.registry import sampler_help
+
 
 def add_compare(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -24,11 +26,10 @@ def add_compare(sub: argparse._SubParsersAction) -> None:
                    help="override a config value (JSON value), e.g. --set task.epochs=1 "
                         "--set space.stages=[3,4]; repeatable")
     p.add_argument("--samplers", default="ga,random,tpe", metavar="LIST",
-                   help="comma-separated: ga,ga-unet,ga-dedup,ga-steady,aging,random,tpe,gp,nsga2,"
-                        "qmc,cmaes (ga-unet: the U-Net preset's breeding on a Genetic-CNN space; "
-                        "ga-steady: the preset steady-state; every GA re-breeds a genome the "
-                        "cache would answer unless --set strategy.dedup=false, so ga-dedup "
-                        "equals ga then)")
+                   help="comma-separated names, the same as a study's study.sampler: "
+                        + sampler_help() + ". Every GA re-breeds a genome the cache would "
+                        "answer unless --set strategy.dedup=false (ga-dedup equals ga then) "
+                        "(default: ga,random,tpe)")
     p.add_argument("--budget", type=int, default=50, help="trainings per run (default 50)")
     p.add_argument("--seeds", type=int, default=3, help="seeds 0..S-1 per sampler (default 3)")
     p.add_argument("--max-evaluations", type=int, default=1,

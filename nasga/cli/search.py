@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from nasga.samplers.registry import SAMPLER_NAMES
+from nasga.samplers.registry import SAMPLER_NAMES, STUDY_SAMPLERS, sampler_help
 from nasga.errors import NasgaInputError
 
 
@@ -48,9 +48,10 @@ def add_search_flags(p: argparse.ArgumentParser) -> None:
                                                                    "(study.seed)")
     p.add_argument("--device", default=None, help="auto, cpu or cuda (task.device)")
     p.add_argument("--sampler", default=None,
-                   choices=list(SAMPLER_NAMES),
-                   help="study.sampler: ga (nasga's GeneticSampler), aging (nasga's aging "
-                        "evolution) or an Optuna built-in sampler as a baseline")
+                   choices=list(STUDY_SAMPLERS), metavar="NAME",
+                   help="study.sampler, one of: " + sampler_help(STUDY_SAMPLERS) + " (default: "
+                        "ga). nasga compare --samplers also takes " + ", ".join(
+                            n for n in SAMPLER_NAMES if n not in STUDY_SAMPLERS))
     p.add_argument("--set", dest="settings", action="append", default=[],
                    metavar="TABLE.KEY=VALUE",
                    help="override a config value (JSON value), e.g. --set task.epochs=1 "

@@ -22,51 +22,19 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 import nasga.evaluation.records as R
-from nasga.samplers.registry import SAMPLER_NAMES, make_sampler
+from nasga.samplers.registry import (
+    AGING_PRESETS, GA_VARIANTS, NASGA_SAMPLERS, SAMPLER_NAMES, BinaryUNetStrategy, make_sampler,
+)
 from nasga.compare.report import RunResult
 from nasga.search.settings import Settings
-from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space, UNetSpace
-from nasga.samplers.ga.strategies import Offspring, UNetStrategy
+from nasga.spaces import NasgaInputError, Space
 
-GA_VARIANTS = {"ga-dedup": "generational", "ga-steady": "steady-state"}
-"""nasga's GA with duplicate elimination (``rebreed_after = max_evaluations``), by mode."""
-AGING_PRESETS: dict[str, dict[str, Any]] = {
-    "aging-reeval": {"population": 10, "sample_size": 5, "reevaluate": 0.5},
-    "aging-intensify": {"population": 10, "sample_size": 5, "intensify": True},
-}
-"""Aging evolution for noisy tables (:class:`~nasga.samplers.aging.sampler.AgingEvolutionSampler`), P = 10,
-S = 5, re-measuring up to ``max_evaluations`` times: ``aging-reeval`` re-measures the tournament
-winner on half the cycles (``reevaluate``); ``aging-intensify`` re-measures a model only while
-its mean is at least the incumbent's (``intensify``, SMAC's intensification). P, S and
-``reevaluate`` were chosen on the two benchmark tables (README, "Comparisons")."""
-NASGA_SAMPLERS = ("ga", "ga-unet", *GA_VARIANTS, "aging", *AGING_PRESETS)
-"""The comparison's samplers that are nasga's own (the rest are Optuna's built-ins)."""
-COMPARE_SAMPLERS = (*NASGA_SAMPLERS, *[s for s in SAMPLER_NAMES if s not in NASGA_SAMPLERS])
+COMPARE_SAMPLERS = SAMPLER_NAMES
+"""The samplers a comparison may name: every name of the registry (:data:`~nasga.samplers.registry.SAMPLERS`)."""
 COMPARE_TASKS = ("genetic-cnn-bench", "genetic-cnn", "unet")
 MEMORY = "memory"  # storage "memory": in-process, fast, not resumable
 COMPARE_ATTR = "nasga_compare"
 MAX_FAILURES_IN_A_ROW = 10
-@dataclass(frozen=True)
-class BinaryUNetStrategy(UNetStrategy):
-    """Paper 000's breeding scheme on a binary (Genetic-CNN) genome.
-
-    Paper 000's genome is a channel code plus a binary connection code; a Genetic-CNN genome
-    is a connection code only. Breeding runs :meth:`UNetStrategy.breed` unchanged on a proxy
-    ``UNetSpace(depth=L+1, channels=(1,))`` whose channel genes have a single value: selection is
-    the roulette ``f/Σf`` with elitism, crossover swaps one random piece of the bit string, and
-    mutation (``qm=None``) flips one random piece (``qm`` set: per-bit flips, at least one).
-    """
-
-    name = "unet-binary"  # type: ignore[misc]
-
-    def breed(self, parents: Sequence[Sequence[int]], fitnesses: Sequence[float], *,
-              space: Space, rng: Any) -> list[Offspring]:
-        if not isinstance(space, GeneticCNNSpace):
-            raise NasgaInputError("strategy", f"{self.name!r} needs a GeneticCNNSpace, got {space!r}")
-        pad = [0] * (space.n_bits + 1)
-        proxy = UNetSpace(depth=space.n_bits + 1, channels=(1,))
-        kids = super().breed([pad + list(p) for p in parents], fitnesses, space=proxy, rng=rng)
-        return [Offspring(k.genes[len(pad):], k.operator, k.parents) for k in kids]
 
 
 def task_label(cfg: dict[str, Any]) -> str:
@@ -79,42 +47,20 @@ def task_label(cfg: dict[str, Any]) -> str:
 
 def make_compare_sampler(name: str, *, space: Space, strategy: Any, seed: int,
                          max_evaluations: int | None = 1) -> optuna.samplers.BaseSampler:
-    """A sampler of :data:`COMPARE_SAMPLERS`, seeded.
+    """The sampler ``name`` of the registry (:func:`nasga.samplers.registry.make_sampler`),
+    seeded, with the comparison's ``max_evaluations`` for every sampler.
 
     ``ga`` and ``ga-unet`` re-breed a child whose genome already has ``max_evaluations``
     trainings unless the config says ``strategy.dedup = false``
-    (:meth:`~nasga.samplers.ga.strategies.GeneticCNNStrategy.rebreed_after`). ``ga-dedup`` / ``ga-steady``:
-    the space's preset, generational or steady-state, always re-breeding such a child (off when
-    ``max_evaluations`` is ``None``); ``ga-dedup`` equals ``ga`` unless ``dedup = false``.
-    ``aging-reeval``, ``aging-intensify``: :data:`AGING_PRESETS`.
+    (:meth:`~nasga.samplers.ga.strategies.GeneticCNNStrategy.rebreed_after`); ``ga-dedup`` /
+    ``ga-steady`` always do (off when ``max_evaluations`` is ``None``), so ``ga-dedup`` equals
+    ``ga`` unless ``dedup = false``.
 
     Raises:
-        NasgaInputError: Unknown name, or ``ga-unet`` on a U-Net space (use ``ga`` there).
+        NasgaInputError: Unknown name, or ``ga-unet`` on a U-Net space (field ``samplers``).
     """
-    if name == "ga-unet":
-        if not isinstance(space, GeneticCNNSpace):
-            raise NasgaInputError("samplers", "ga-unet is the U-Net preset's breeding on a "
-                                  "Genetic-CNN space; on a U-Net space use ga")
-        from nasga.samplers.ga.sampler import GeneticSampler
-
-        binary = BinaryUNetStrategy()
-        return GeneticSampler(space=space, strategy=binary, seed=seed,
-                              rebreed_after=binary.rebreed_after(max_evaluations))
-    if name in GA_VARIANTS:
-        from nasga.samplers.ga.sampler import GeneticSampler
-
-        return GeneticSampler(space=space, strategy=strategy, seed=seed, mode=GA_VARIANTS[name],
-                              rebreed_after=max_evaluations)
-    if name in AGING_PRESETS:
-        from nasga.samplers.aging.sampler import AgingEvolutionSampler
-
-        return AgingEvolutionSampler(space=space, seed=seed, rebreed_after=max_evaluations or 1,
-                                     **AGING_PRESETS[name])
-    if name not in COMPARE_SAMPLERS:
-        raise NasgaInputError("samplers", f"must be among {', '.join(COMPARE_SAMPLERS)}, got {name!r}")
-    if name in ("ga", "aging"):  # the comparison's max_evaluations decides duplicates
-        strategy = strategy.with_overrides(max_evaluations=max_evaluations)
-    return make_sampler(name, space=space, strategy=strategy, seed=seed)
+    return make_sampler(name, space=space, strategy=strategy, seed=seed,
+                        max_evaluations=max_evaluations, field="samplers")
 
 
 @dataclass(frozen=True)

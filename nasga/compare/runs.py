@@ -15,11 +15,10 @@ keys trained at least ``min(3, most trainings of any key)`` times); ``best_fitne
 mean, and where the task knows each key's noiseless fitness (the tabular benchmark)
 ``regret = optimum − true fitness of the incumbent``.
 
-Samplers: nasga's GA with the space's preset (``ga``), the GA with paper 000's breeding scheme
-(``ga-unet``: roulette ``f/Σf``, s1/s2/s3 copy/crossover/mutation, elitism) on a Genetic-CNN
-space via :class:`BinaryUNetStrategy`, the preset with duplicate elimination, generational
-(``ga-dedup``) or steady-state (``ga-steady``), aging evolution (``aging``), and Optuna's
-``random``, ``tpe``, ``gp``, ``nsga2``, ``qmc``, ``cmaes`` (:func:`nasga.samplers.registry.make_sampler`).
+Samplers: every name of the one registry (:data:`nasga.samplers.registry.SAMPLERS`), the same
+names a study's ``[study] sampler`` takes: nasga's GA and its presets (``ga``, ``ga-unet``,
+``ga-dedup``, ``ga-steady``), aging evolution and its presets (``aging``, ``aging-reeval``,
+``aging-intensify``) and Optuna's built-ins.
 One run is :func:`nasga.compare.run.run_one`; this module builds the configs and runs them all.
 """
 
@@ -39,6 +38,7 @@ from nasga.compare.run import (
     COMPARE_SAMPLERS, MEMORY, NASGA_SAMPLERS, BinaryUNetStrategy, RunSpec,
     incumbent_curve, make_compare_sampler, run_one, task_label,
 )
+from nasga.samplers.registry import sampler_entry
 from nasga.search.config import default_config, default_raw, validate
 from nasga.search.settings import Settings
 from nasga.spaces import NasgaInputError
@@ -181,9 +181,7 @@ def _check_arguments(samplers: Sequence[str], seeds: int | Sequence[int], *, bud
     """
     names = list(dict.fromkeys(samplers))
     for name in names:
-        if name not in COMPARE_SAMPLERS:
-            raise NasgaInputError("samplers", f"must be among {', '.join(COMPARE_SAMPLERS)}, "
-                                  f"got {name!r}")
+        sampler_entry(name, field="samplers")
     if not names:
         raise NasgaInputError("samplers", "need at least one sampler")
     seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]

@@ -2,7 +2,8 @@
 
 A config has four tables::
 
-    [study]     name, task ("unet" | "genetic-cnn"), sampler, seed, storage (optional),
+    [study]     name, task ("unet" | "genetic-cnn"), sampler (a name of the one registry,
+                :data:`nasga.samplers.registry.STUDY_SAMPLERS`: the presets too), seed, storage (optional),
                 heartbeat_interval, grace_period (seconds; a dead worker's trial is failed and
                 retried after grace_period), reuse_from (names of studies in the same storage
                 whose trainings are reused: the same search at another γ)
@@ -24,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nasga.samplers.registry import SAMPLER_NAMES
+from nasga.samplers.registry import STUDY_SAMPLERS, sampler_entry
 from nasga.search.settings import Settings
 from nasga.spaces import SPACES, NasgaInputError, Space, space_class, space_from_config
 from nasga.storages.storage import GRACE_PERIOD, HEARTBEAT_INTERVAL
@@ -35,7 +36,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 TASKS = tuple(SPACES)  # a study's task names its search space: "unet", "genetic-cnn"
-SAMPLERS = SAMPLER_NAMES
+SAMPLERS = STUDY_SAMPLERS
 _TABLES = ("study", "space", "strategy", "task")
 _STUDY_KEYS = {"name": str, "task": str, "sampler": str, "seed": int, "storage": str,
                "heartbeat_interval": int, "grace_period": int, "reuse_from": list}
@@ -192,10 +193,7 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(other, str) or not other or other == study["name"]:
             raise NasgaInputError("study.reuse_from", "entries must be names of other studies, "
                                   f"got {other!r}")
-    if study["sampler"] not in SAMPLERS:
-        raise NasgaInputError(
-            "study.sampler", f"must be one of {', '.join(SAMPLERS)}, got {study['sampler']!r}"
-        )
+    sampler_entry(study["sampler"], study=True, field="study.sampler")
     seed = study["seed"]
     if not 0 <= seed <= MAX_SEED:
         raise NasgaInputError("study.seed", f"must be in 0..2**32-1 = {MAX_SEED} (NumPy and the "

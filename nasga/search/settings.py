@@ -42,7 +42,8 @@ class StudySettings:
         name: The Optuna study name.
         task: The search space and its default task: ``"genetic-cnn"`` (paper 004) or
             ``"unet"`` (paper 000); a key of :data:`nasga.spaces.SPACES`.
-        sampler: ``"ga"`` or another name of :data:`nasga.samplers.registry.SAMPLER_NAMES`.
+        sampler: ``"ga"`` or another name of :data:`nasga.samplers.registry.SAMPLERS` (a
+            preset such as ``"aging-intensify"`` is stored by its name and resumes as it).
         seed: The one seed that flows to the sampler, its operators and every training.
         heartbeat_interval: Seconds between a running trial's heartbeats.
         grace_period: Seconds without a heartbeat after which a trial is failed and retried.
@@ -61,8 +62,11 @@ class StudySettings:
 
     @property
     def is_ga(self) -> bool:
-        """Whether the study breeds with :class:`nasga.samplers.ga.sampler.GeneticSampler`."""
-        return self.sampler == "ga"
+        """Whether the study breeds with :class:`nasga.samplers.ga.sampler.GeneticSampler`
+        (``ga`` and its presets: generations, tickets)."""
+        from nasga.samplers.registry import sampler_entry
+
+        return sampler_entry(self.sampler, field="study.sampler").is_ga
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> StudySettings:

@@ -33,6 +33,7 @@ def _with(table: str, **values: object) -> dict:
     (_with("study", seed=MAX_SEED + 1), "study.seed", str(MAX_SEED + 1)),
     (_with("study", task="gan"), "study.task", "must be one of unet, genetic-cnn, got 'gan'"),
     (_with("study", sampler="bayes"), "study.sampler", "got 'bayes'"),
+    (_with("study", sampler="ga-unet"), "study.sampler", "ga-unet is nasga compare's only"),
     (_with("study", heartbeat_interval=10, grace_period=10), "study.grace_period",
      "grace_period > heartbeat_interval, got 10 and 10"),
     (_with("study", reuse_from=["c"]), "study.reuse_from", "names of other studies, got 'c'"),
@@ -104,3 +105,26 @@ def test_errors_move_under_their_table_once() -> None:
     assert str(exc.within("space")) == "space.depth: must be >= 2, got 1"
     assert exc.within("space").within("space").field == "space.depth"
     assert exc.message == "must be >= 2, got 1"
+
+
+def test_every_study_sampler_of_the_registry_validates_and_keeps_its_name() -> None:
+    """``[study] sampler`` takes every name of the one registry but the compare-only ones,
+    presets included; the resolved (stored) config keeps the name."""
+    from nasga.samplers.registry import SAMPLERS, STUDY_SAMPLERS
+
+    assert set(STUDY_SAMPLERS) == {n for n, e in SAMPLERS.items() if not e.compare_only}
+    assert {"aging-reeval", "aging-intensify", "ga-steady", "ga-dedup"} <= set(STUDY_SAMPLERS)
+    for name in STUDY_SAMPLERS:
+        cfg = validate(_with("study", sampler=name))
+        assert cfg["study"]["sampler"] == name and validate(cfg) == cfg
+
+
+def test_a_bad_sampler_s_one_line_lists_every_study_sampler() -> None:
+    from nasga.samplers.registry import STUDY_SAMPLERS
+
+    with pytest.raises(NasgaInputError) as info:
+        validate(_with("study", sampler="aging-intensfy"))
+    line = str(info.value)
+    assert line.startswith("study.sampler: must be one of ") and "\n" not in line
+    assert line.endswith("got 'aging-intensfy'")
+    assert f"one of {', '.join(STUDY_SAMPLERS)};" in line

@@ -92,3 +92,14 @@ def test_open_search_takes_settings_or_the_dict_and_stores_the_same_config(tmp_p
     assert by_settings.settings.study == by_dict.settings.study
     assert by_settings.study.user_attrs[CONFIG_ATTR] == cfg
     assert by_settings.cfg == cfg
+
+
+@pytest.mark.parametrize("sampler, is_ga", [("ga", True), ("ga-steady", True), ("ga-dedup", True),
+                                            ("aging-intensify", False), ("aging-reeval", False),
+                                            ("tpe", False)])
+def test_is_ga_comes_from_the_registry_s_family(sampler: str, is_ga: bool) -> None:
+    """A GA preset is run with generations and tickets like ``ga``; an aging preset like
+    ``aging`` (a budget of population × (generations + 1) COMPLETE trials)."""
+    raw = default_raw("genetic-cnn")
+    raw["study"]["sampler"] = sampler
+    assert load_settings(raw).study.is_ga is is_ga
