@@ -1,5 +1,6 @@
 """The package's layout rules (issue 14): no import cycles, no private module imported from
-another package, test modules that do not import each other."""
+another package, test modules that do not import each other; Optuna through its public API
+only (issue 26)."""
 
 from __future__ import annotations
 
@@ -97,6 +98,46 @@ def test_no_module_imports_another_packages_private_module() -> None:
             if private and ".".join(parts[:private[0]]) != package:
                 bad.append(f"{module} imports {name}")
     assert bad == []
+
+
+#: Modules still importing a private Optuna module, to be emptied (issue 26): the samplers'
+#: ``optuna.samplers._lazy_random_state.LazyRandomState`` (their owners are replacing it).
+PRIVATE_OPTUNA_ALLOWED: frozenset[str] = frozenset({
+    "nasga.samplers.aging.sampler",
+    "nasga.samplers.ga.sampler",
+})
+
+
+def _private_optuna_imports(path: Path) -> list[str]:
+    """Every private Optuna module or name ``path`` imports (``optuna.x._y``, ``from optuna.x
+    import _y``), functions and TYPE_CHECKING blocks included."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [f"{node.module}.{a.name}" for a in node.names]
+            if node.module.split(".")[0] == "optuna":
+                found += [n for n in names if any(p.startswith("_") for p in n.split("."))]
+        elif isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.split(".")[0] == "optuna"
+                      and any(p.startswith("_") for p in a.name.split("."))]
+    return found
+
+
+def test_the_private_optuna_finder_finds_private_imports(tmp_path: Path) -> None:
+    src = tmp_path / "m.py"
+    src.write_text("import optuna\nfrom optuna.storages import JournalStorage\n"
+                   "def f():\n    from optuna.storages._heartbeat import is_heartbeat_enabled\n"
+                   "    import optuna.samplers._base\n    from optuna.trial import _state\n",
+                   encoding="utf-8")
+    assert _private_optuna_imports(src) == [
+        "optuna.storages._heartbeat.is_heartbeat_enabled", "optuna.samplers._base",
+        "optuna.trial._state"]
+
+
+def test_no_module_imports_a_private_optuna_module() -> None:
+    offenders = {module: names for module, path in _modules("nasga").items()
+                 if (names := _private_optuna_imports(path))}
+    assert {m: n for m, n in offenders.items() if m not in PRIVATE_OPTUNA_ALLOWED} == {}
 
 
 def test_test_modules_do_not_import_each_other() -> None:

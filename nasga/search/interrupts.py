@@ -22,7 +22,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from optuna.trial import TrialState
+
 import nasga.evaluation.records as R
+from nasga.storages.handle import storage_of, trial_id
 
 #: Set in the environment of the ``nasga worker`` processes ``nasga run --workers`` starts: they
 #: stop quietly on an interrupt, and ``nasga run`` prints the one line.
@@ -132,10 +134,12 @@ def signal_of(exc: BaseException) -> int:
 
 class TrialGuard:
     """Tracks the trials a study's ``ask`` creates in this process; fails those an interrupt
-    left RUNNING (:meth:`fail_running`). Install once per study object."""
+    left RUNNING (:meth:`fail_running`). Install once per study object; ``storage``: the one
+    the study was opened on (default: the study's, :func:`nasga.storages.handle.storage_of`)."""
 
-    def __init__(self, study: Any) -> None:
+    def __init__(self, study: Any, *, storage: Any = None) -> None:
         self.study = study
+        self.storage = storage if storage is not None else storage_of(study)
         self.asked: list[Any] = []
         original = study.ask
 
@@ -158,13 +162,14 @@ class TrialGuard:
         numbers of this process's interrupted trials (FAIL now, by Optuna or here)."""
         reason = f"interrupted by {signal.Signals(signum).name}; run the command again to resume"
         marked = []
-        storage = self.study._storage
+        storage = self.storage
         for trial in self.asked[-3:]:  # one trial at a time: the last asked is the one running
             try:
-                frozen = storage.get_trial(trial._trial_id)
+                tid = trial_id(storage, self.study, trial.number)
+                frozen = storage.get_trial(tid)
                 if frozen.state == TrialState.RUNNING:
-                    storage.set_trial_user_attr(trial._trial_id, "fail_reason", reason)
-                    storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+                    storage.set_trial_user_attr(tid, R.FAIL_REASON, reason)
+                    storage.set_trial_state_values(tid, TrialState.FAIL)
                     marked.append(frozen.number)
                 elif (frozen.state == TrialState.FAIL
                       and str(frozen.user_attrs.get(R.FAIL_REASON, "")).startswith("interrupted")):

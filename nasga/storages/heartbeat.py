@@ -8,6 +8,9 @@ grace period and re-enqueues its genome with the same retry callback.
 
 Either way, a worker killed while its trial was still being sampled never started a heartbeat;
 such a trial (no params yet) older than the grace period is failed too.
+
+Each function takes the ``storage`` its caller opened; a caller holding only the study (a
+sampler hook) leaves it out and :func:`nasga.storages.handle.storage_of` supplies it.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ import warnings
 from types import TracebackType
 
 import optuna
-from optuna.storages._heartbeat import is_heartbeat_enabled
+from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
+
+from nasga.storages import handle
 
 HEARTBEAT_ATTR = "nasga:heartbeat"
 
@@ -33,11 +38,19 @@ def retry_callback() -> object:
         return RetryHeartbeatStaleTrialCallback(max_retry=3)
 
 
+def heartbeat_interval(storage: BaseStorage) -> int | None:
+    """Optuna's heartbeat interval of ``storage`` (RDB storages opened with heartbeats), else
+    ``None``: what Optuna's own check reads, through the storage's public method."""
+    getter = getattr(storage, "get_heartbeat_interval", None)
+    return getter() if callable(getter) else None
+
+
 class TrialHeartbeat:
     """Context manager: beat for ``trial_id`` every ``interval`` s (journal storages only)."""
 
-    def __init__(self, study: optuna.Study, trial_id: int, interval: float) -> None:
-        self._storage = study._storage
+    def __init__(self, study: optuna.Study, trial_id: int, interval: float, *,
+                 storage: BaseStorage | None = None) -> None:
+        self._storage = storage if storage is not None else handle.storage_of(study)
         self._trial_id = trial_id
         self._interval = interval
         self._stop = threading.Event()
@@ -54,7 +67,7 @@ class TrialHeartbeat:
             self._beat()
 
     def __enter__(self) -> TrialHeartbeat:
-        if not is_heartbeat_enabled(self._storage):
+        if heartbeat_interval(self._storage) is None:
             self._beat()
             self._thread = threading.Thread(target=self._run, daemon=True)
             self._thread.start()
@@ -67,41 +80,44 @@ class TrialHeartbeat:
             self._thread.join()
 
 
-def _grace(storage: object, grace_period: float | None) -> float | None:
-    if is_heartbeat_enabled(storage):  # type: ignore[arg-type]
-        backend = getattr(storage, "_backend", storage)  # Optuna wraps RDB storages in a cache
-        return float(getattr(backend, "grace_period", None) or 2 * backend.heartbeat_interval)
-    return grace_period
+def _grace(storage: BaseStorage, grace_period: float | None) -> float | None:
+    """Seconds before a RUNNING trial is stale: an RDB storage's own setting (Optuna's default
+    ``2 × heartbeat_interval`` where it is not visible), else ``grace_period``."""
+    interval = heartbeat_interval(storage)
+    if interval is None:
+        return grace_period
+    # RDBStorage shows its grace_period; Optuna's cache wrapper around it (what a study holds)
+    # shows only the interval, and nasga passes the same setting as ``grace_period``.
+    return float(getattr(storage, "grace_period", None) or grace_period or 2 * interval)
 
 
-def _fail(study: optuna.Study, trial: FrozenTrial, *, retry: bool) -> None:
+def _fail(study: optuna.Study, storage: BaseStorage, trial: FrozenTrial, *, retry: bool) -> None:
+    tid = handle.trial_id(storage, study, trial.number)
     try:
-        if not study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
+        if not storage.set_trial_state_values(tid, state=TrialState.FAIL):
             return
     except optuna.exceptions.UpdateFinishedTrialError:
         return
     if retry and not getattr(study.sampler, "retries_failed_trials", False):
-        backend = getattr(study._storage, "_backend", study._storage)
-        if is_heartbeat_enabled(study._storage):
-            getter = (getattr(backend, "get_heartbeat_stale_trial_callback", None)
-                      or backend.get_failed_trial_callback)  # optuna < 4.9
-            callback = getter()
-        else:
-            callback = retry_callback()
+        callback = (storage.get_heartbeat_stale_trial_callback()  # type: ignore[attr-defined]
+                    if heartbeat_interval(storage) is not None else retry_callback())
         if callback is not None:
-            callback(study, study._storage.get_trial(trial._trial_id))
+            callback(study, storage.get_trial(tid))
 
 
-def fail_stale_trials(study: optuna.Study, *, grace_period: float | None = None) -> None:
+def fail_stale_trials(study: optuna.Study, *, grace_period: float | None = None,
+                      storage: BaseStorage | None = None) -> None:
     """Fail RUNNING trials whose worker died, and re-enqueue their genomes.
 
     Args:
         study: The study.
         grace_period: Seconds without a beat before a journal-storage trial is stale (RDB
             storages use their own setting). ``None`` with a journal: do nothing.
+        storage: The study's storage, as its caller opened it (default: the study's).
     """
-    storage = study._storage
-    if is_heartbeat_enabled(storage):
+    storage = storage if storage is not None else handle.storage_of(study)
+    rdb = heartbeat_interval(storage) is not None
+    if rdb:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(study)
@@ -112,8 +128,8 @@ def fail_stale_trials(study: optuna.Study, *, grace_period: float | None = None)
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         beat = t.system_attrs.get(HEARTBEAT_ATTR)
         if beat is not None:
-            if not is_heartbeat_enabled(storage) and wall - float(beat) > grace:
-                _fail(study, t, retry=True)
+            if not rdb and wall - float(beat) > grace:
+                _fail(study, storage, t, retry=True)
         elif (not t.params and t.datetime_start is not None
               and (now - t.datetime_start).total_seconds() > grace):
-            _fail(study, t, retry=bool(t.system_attrs.get("fixed_params")))
+            _fail(study, storage, t, retry=bool(t.system_attrs.get("fixed_params")))

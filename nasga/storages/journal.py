@@ -16,9 +16,12 @@ damaged lines left out. Hence:
   bytes to ``FILE.torn-N`` (``N``: byte offset of the first one) and keeps every complete
   record: a torn *tail* is truncated in place (the offsets other processes cached stay right),
   damage followed by complete records is rewritten atomically (new file, fsync, rename);
-* :func:`prepare` runs on every open of a journal storage: writers repair a torn tail
-  automatically (one line on stderr), readers read the records before it (one line); damage
-  with complete records after it is refused in one line that names ``nasga repair``.
+* :func:`open_journal` opens a journal storage: it reads only the journal's last line
+  (:func:`tail_is_intact`), so opening costs the same for any journal length; a torn tail can
+  only be at the end, and :func:`prepare` handles it (writers repair it automatically, one line
+  on stderr; readers read the records before it, one line). Damage with complete records after
+  it makes Optuna's own replay fail while the storage is built: only then is the whole file
+  scanned, and the open refused in one line that names ``nasga repair``.
 
 A completed trial is never lost: its records are complete lines, and complete lines are kept.
 """
@@ -28,13 +31,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from optuna.storages.journal import JournalFileBackend
-from optuna.storages.journal._file import JournalFileSymlinkLock, get_lock_file
+from optuna.storages.journal import (BaseJournalBackend, JournalFileBackend,
+                                     JournalFileSymlinkLock, JournalStorage)
 
 from nasga.errors import NasgaStorageError
 from nasga.storages.redact import redact
@@ -85,6 +89,35 @@ def _is_record(line: bytes) -> bool:
     return isinstance(record, dict) and "op_code" in record
 
 
+def _last_newline_end(f: BinaryIO, size: int) -> int:
+    """The offset just after the last ``\\n`` of the open file ``f`` (0 if none)."""
+    pos = size
+    while pos > 0:
+        start = max(0, pos - 65536)
+        f.seek(start)
+        chunk = f.read(pos - start)
+        i = chunk.rfind(b"\n")
+        if i >= 0:
+            return start + i + 1
+        pos = start
+    return 0
+
+
+def tail_is_intact(path: str | Path) -> bool:
+    """Whether journal ``path`` is empty or ends with a complete record.
+
+    Reads the last line only (a torn tail can only be at the end: every append goes there), so
+    the cost does not grow with the journal.
+    """
+    with open(path, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            return True
+        start = _last_newline_end(f, size - 1)
+        f.seek(start)
+        return _is_record(f.read(size - start))
+
+
 def scan(path: str | Path) -> Scan:
     """The complete records and the damaged byte spans of the journal file ``path``."""
     path = Path(path)
@@ -104,6 +137,16 @@ def scan(path: str | Path) -> Scan:
             offset = end
     result.size = offset
     return result
+
+
+@contextmanager
+def _locked(lock: JournalFileSymlinkLock) -> Iterator[None]:
+    """Hold the journal's lock (the one Optuna's writers take: ``FILE.lock``)."""
+    lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _aside_path(path: Path, offset: int) -> Path:
@@ -159,7 +202,7 @@ def repair(path: str | Path, *, only_tail: bool = False) -> Repair:
             the journal is then left as it was.
     """
     path = Path(path)
-    with get_lock_file(JournalFileSymlinkLock(str(path))):
+    with _locked(JournalFileSymlinkLock(str(path))):
         before = scan(path)
         if not before.damaged or (only_tail and not before.tail_only):
             return Repair(before, None)
@@ -202,63 +245,67 @@ def repair(path: str | Path, *, only_tail: bool = False) -> Repair:
     return Repair(before, aside)
 
 
-def _last_newline_end(f, size: int) -> int:  # type: ignore[no-untyped-def]
-    """The offset just after the last ``\\n`` of the open file ``f`` (0 if none)."""
-    pos = size
-    while pos > 0:
-        start = max(0, pos - 65536)
-        f.seek(start)
-        chunk = f.read(pos - start)
-        i = chunk.rfind(b"\n")
-        if i >= 0:
-            return start + i + 1
-        pos = start
-    return 0
+class _HeldLock(JournalFileSymlinkLock):
+    """The lock of an append whose caller already holds the journal's lock (not reentrant)."""
+
+    def acquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        return None
 
 
-class SafeJournalBackend(JournalFileBackend):
+class SafeJournalBackend(BaseJournalBackend):
     """Optuna's journal file backend that never appends onto a torn last line.
 
-    Before each append, holding the lock, it checks that the file ends with a newline; if a
-    writer died mid-append or the disk filled up (no append is in flight: we hold the lock), the
-    unterminated tail is moved to ``FILE.torn-N`` first, so the new records stay readable.
+    Each append holds the journal's lock, checks that the file ends with a newline, and only
+    then lets Optuna's :class:`~optuna.storages.journal.JournalFileBackend` write (through a
+    lock object that is already held). If a writer died mid-append or the disk filled up (no
+    append is in flight: we hold the lock), the unterminated tail is moved to ``FILE.torn-N``
+    first, so the new records stay readable.
     """
 
     def __init__(self, file_path: str, notice: Callable[[str], None] | None = None) -> None:
-        super().__init__(file_path)
+        self._path = Path(file_path)
+        self._lock = JournalFileSymlinkLock(file_path)
+        self._file = JournalFileBackend(file_path, lock_obj=_HeldLock(file_path))
         self._notice = notice
 
+    def read_logs(self, log_number_from: int) -> Iterable[dict[str, Any]]:
+        return self._file.read_logs(log_number_from)
+
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
-        with get_lock_file(self._lock):
-            with open(self._file_path, "r+b") as f:
-                size = f.seek(0, os.SEEK_END)
-                if size:
-                    f.seek(size - 1)
-                if size and f.read(1) != b"\n":
-                    end = _last_newline_end(f, size)
-                    f.seek(end)
-                    tail = f.read(size - end)
-                    aside = _aside_path(Path(self._file_path), end)
-                    try:
-                        with open(aside, "wb") as out:
-                            out.write(tail)
-                            out.flush()
-                            os.fsync(out.fileno())
-                    except OSError:  # e.g. the disk is still full: leave the journal as it is
-                        aside.unlink(missing_ok=True)
-                        raise
-                    f.truncate(end)
-                    f.flush()
-                    os.fsync(f.fileno())
-                    if self._notice is not None:
-                        self._notice(f"journal {self._file_path} was torn at byte {end} "
-                                     f"({len(tail)} bytes after the last complete record, none "
-                                     f"lost); moved the tail to {aside}")
-            text = "\n".join(json.dumps(log, separators=(",", ":")) for log in logs) + "\n"
-            with open(self._file_path, "ab") as f:
-                f.write(text.encode("utf-8"))
-                f.flush()
-                os.fsync(f.fileno())
+        with _locked(self._lock):
+            self._move_torn_tail()
+            self._file.append_logs(logs)
+
+    def _move_torn_tail(self) -> None:
+        """Move an unterminated last line to ``FILE.torn-N`` (the caller holds the lock)."""
+        with open(self._path, "r+b") as f:
+            size = f.seek(0, os.SEEK_END)
+            if size == 0:
+                return
+            f.seek(size - 1)
+            if f.read(1) == b"\n":
+                return
+            end = _last_newline_end(f, size)
+            f.seek(end)
+            tail = f.read(size - end)
+            aside = _aside_path(self._path, end)
+            try:
+                with open(aside, "wb") as out:
+                    out.write(tail)
+                    out.flush()
+                    os.fsync(out.fileno())
+            except OSError:  # e.g. the disk is still full: leave the journal as it is
+                aside.unlink(missing_ok=True)
+                raise
+            f.truncate(end)
+            f.flush()
+            os.fsync(f.fileno())
+        if self._notice is not None:
+            self._notice(f"journal {self._path} was torn at byte {end} ({len(tail)} bytes after "
+                         f"the last complete record, none lost); moved the tail to {aside}")
 
 
 class _TolerantBackend(JournalFileBackend):
@@ -283,10 +330,11 @@ def _stderr_notice(line: str) -> None:
 
 
 def prepare(url: str, path: Path, *, readonly: bool,
-            notice: Callable[[str], None] | None = None) -> JournalFileBackend:
-    """The backend for journal ``path``, after checking it for damage.
+            notice: Callable[[str], None] | None = None) -> BaseJournalBackend:
+    """The backend for journal ``path``, after checking its tail for damage.
 
-    * intact: Optuna's backend;
+    * ends with a complete record: Optuna's backend (read-only) or :class:`SafeJournalBackend`,
+      after reading only the last line (damage before it is found by :func:`open_journal`);
     * torn tail, writer: repaired under the lock (one line to ``notice``, default stderr);
     * torn tail, reader: the records before it are read, nothing is written (one line, unless
       it may be a live writer's line in flight);
@@ -296,8 +344,8 @@ def prepare(url: str, path: Path, *, readonly: bool,
         NasgaStorageError: Damage with complete records after it, or a repair that failed.
     """
     say = notice or _stderr_notice
-    s = scan(path)
-    if not s.damaged:
+    s = None if tail_is_intact(path) else scan(path)  # whole file only when the tail is torn
+    if s is None or not s.damaged:
         return JournalFileBackend(str(path)) if readonly else SafeJournalBackend(str(path), say)
     if not s.tail_only:
         raise NasgaStorageError(refuse_line(s, url))
@@ -319,4 +367,27 @@ def prepare(url: str, path: Path, *, readonly: bool,
     return SafeJournalBackend(str(path), say)
 
 
-__all__ = ["Repair", "SafeJournalBackend", "Scan", "TORN_SUFFIX", "prepare", "refuse_line", "repair", "scan"]
+def open_journal(url: str, path: Path, *, readonly: bool,
+                 notice: Callable[[str], None] | None = None) -> JournalStorage:
+    """Optuna's journal storage on ``path`` (created if missing), checked by :func:`prepare`.
+
+    Optuna replays every record while it builds the storage; damage before the last record
+    makes that replay fail, and only then is the whole file scanned, to refuse in one line.
+
+    Raises:
+        NasgaStorageError: Damage with complete records after it, or a repair that failed.
+    """
+    if not path.is_file():
+        return JournalStorage(SafeJournalBackend(str(path), notice or _stderr_notice))
+    backend = prepare(url, path, readonly=readonly, notice=notice)
+    try:
+        return JournalStorage(backend)
+    except Exception:  # JSONDecodeError, "Invalid log format.", a stray non-record line
+        s = scan(path)
+        if s.damaged and not s.tail_only:
+            raise NasgaStorageError(refuse_line(s, url)) from None
+        raise
+
+
+__all__ = ["Repair", "SafeJournalBackend", "Scan", "TORN_SUFFIX", "open_journal", "prepare",
+           "refuse_line", "repair", "scan", "tail_is_intact"]

@@ -143,18 +143,16 @@ def open_storage(url: str, *, heartbeat: bool = True, heartbeat_interval: int = 
 
 
 def _open_journal(url: str, *, create: bool, readonly: bool) -> JournalStorage:
-    """A journal file's storage; an existing file is checked (and repaired unless
-    ``readonly``) by :func:`nasga.storages.journal.prepare`."""
+    """A journal file's storage; an existing file is checked (and a torn tail repaired unless
+    ``readonly``) by :func:`nasga.storages.journal.open_journal`."""
     path = journal_path(url)
     if not path.parent.is_dir():
         raise NasgaInputError("storage", f"folder {str(path.parent)!r} does not exist")
     if not create and not path.is_file():
         raise NasgaInputError("storage", f"no journal file {str(path)!r} (nothing created)")
-    from nasga.storages.journal import SafeJournalBackend, prepare
+    from nasga.storages.journal import open_journal
 
-    if not path.is_file():
-        return JournalStorage(SafeJournalBackend(str(path), _notice))
-    return JournalStorage(prepare(url, path, readonly=readonly, notice=_notice))
+    return open_journal(url, path, readonly=readonly)  # notices go to stderr
 
 
 def _check_sqlite_file(url: str, *, create: bool) -> None:
@@ -209,12 +207,6 @@ def psycopg2_url(url: str) -> str:
         if url.startswith(scheme):
             return "postgresql+psycopg2://" + url[len(scheme):]
     return url
-
-
-def _notice(line: str) -> None:
-    import sys
-
-    print(f"storage: {line}", file=sys.stderr)
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

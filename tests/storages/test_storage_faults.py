@@ -300,3 +300,20 @@ def test_full_disk_is_one_line_and_the_study_resumes(
         assert all("none lost" in line for line in _err_lines(r.stderr)), r.stderr
     else:
         assert not torn and not _err_lines(r.stderr), r.stderr
+
+
+@pytest.mark.parametrize("readonly", [True, False])
+def test_opening_a_journal_reads_only_its_last_line(
+        readonly: bool, journal: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening costs the same for any journal length: no whole-file scan, one line parsed."""
+    import nasga.storages.journal as J
+    from nasga.storages.storage import open_storage
+
+    parsed: list[bytes] = []
+    is_record = J._is_record
+    monkeypatch.setattr(J, "_is_record", lambda line: parsed.append(line) or is_record(line))
+    monkeypatch.setattr(J, "scan", lambda path: pytest.fail("scanned the whole journal"))
+    storage = open_storage(f"journal:///{journal}", heartbeat=False, create=False,
+                           readonly=readonly)
+    assert parsed == journal.read_bytes().splitlines(keepends=True)[-1:]
+    assert _complete(storage) == _complete(journal)

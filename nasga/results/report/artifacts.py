@@ -6,6 +6,10 @@ optuna-dashboard records its own trial artifacts for the study: the file goes in
 artifact store and its meta into the study's system attr ``dashboard:artifacts:<trial_id>:<id>``,
 which optuna-dashboard lists and serves under that trial. A trial that is still running gets
 a regular :func:`optuna.artifacts.upload_artifact`.
+
+Each function takes the ``storage`` the study was opened on (default: the study's,
+:func:`nasga.storages.handle.storage_of`); ids come from public storage methods
+(:mod:`nasga.storages.handle`).
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ from typing import Any
 
 import optuna
 from optuna.artifacts import get_all_artifact_meta, upload_artifact
+from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
+
 import nasga.evaluation.records as R
+from nasga.storages.handle import storage_of, study_id, trial_id
 
 GRID_FILE = "validation_grid.png"  # what nasga.tasks.translation saves (no torch import here)
 ARCHITECTURE_FILE = "best_architecture.svg"
@@ -37,12 +44,19 @@ class Artifact:
     mimetype: str
 
 
-def trial_artifacts(study: optuna.Study, trial: FrozenTrial) -> list[Artifact]:
+def _dashboard_prefix(storage: BaseStorage, study: optuna.Study, trial: FrozenTrial) -> str:
+    """optuna-dashboard's study-attr prefix for ``trial``'s artifacts (it keys them by trial id)."""
+    return f"{DASHBOARD_PREFIX}{trial_id(storage, study, trial.number)}:"
+
+
+def trial_artifacts(study: optuna.Study, trial: FrozenTrial, *,
+                    storage: BaseStorage | None = None) -> list[Artifact]:
     """Artifacts of ``trial``: uploaded while it ran, and attached afterwards."""
+    storage = storage if storage is not None else storage_of(study)
     found = [Artifact(trial.number, m.artifact_id, m.filename, m.mimetype)
-             for m in get_all_artifact_meta(trial, storage=study._storage)]
-    prefix = f"{DASHBOARD_PREFIX}{trial._trial_id}:"
-    for key, value in study._storage.get_study_system_attrs(study._study_id).items():
+             for m in get_all_artifact_meta(trial, storage=storage)]
+    prefix = _dashboard_prefix(storage, study, trial)
+    for key, value in storage.get_study_system_attrs(study_id(storage, study)).items():
         if key.startswith(prefix):
             meta = json.loads(value) if isinstance(value, str) else value
             if isinstance(meta, dict):  # a deleted artifact leaves ``null``
@@ -51,7 +65,8 @@ def trial_artifacts(study: optuna.Study, trial: FrozenTrial) -> list[Artifact]:
     return found
 
 
-def find_artifact(study: optuna.Study, trial: FrozenTrial, filename: str) -> Artifact | None:
+def find_artifact(study: optuna.Study, trial: FrozenTrial, filename: str, *,
+                  storage: BaseStorage | None = None) -> Artifact | None:
     """``filename`` of ``trial``, else of the newest training of the same genome key.
 
     A cached trial repeats a training's measurements; its files (the sample grid) live on the
@@ -65,7 +80,7 @@ def find_artifact(study: optuna.Study, trial: FrozenTrial, filename: str) -> Art
                 and t.number != trial.number]
         candidates += sorted(same, key=lambda t: -t.number)
     for t in candidates:
-        for a in trial_artifacts(study, t):
+        for a in trial_artifacts(study, t, storage=storage):
             if a.filename == filename:
                 return a
     return None
@@ -77,14 +92,15 @@ def read_artifact(store: Any, artifact: Artifact) -> bytes:
         return f.read()
 
 
-def attach(study: optuna.Study, trial: FrozenTrial, store: Any, filename: str, data: bytes
-           ) -> str | None:
+def attach(study: optuna.Study, trial: FrozenTrial, store: Any, filename: str, data: bytes, *,
+           storage: BaseStorage | None = None) -> str | None:
     """Attach ``data`` as ``filename`` to ``trial`` unless it already has such an artifact.
 
     Returns:
         The new artifact id, or ``None`` when the trial already had ``filename`` (idempotent).
     """
-    if any(a.filename == filename for a in trial_artifacts(study, trial)):
+    storage = storage if storage is not None else storage_of(study)
+    if any(a.filename == filename for a in trial_artifacts(study, trial, storage=storage)):
         return None
     if not trial.state.is_finished():
         import os
@@ -95,14 +111,15 @@ def attach(study: optuna.Study, trial: FrozenTrial, store: Any, filename: str, d
             with open(path, "wb") as f:
                 f.write(data)
             return upload_artifact(artifact_store=store, file_path=path, study_or_trial=trial,
-                                   storage=study._storage)
+                                   storage=storage)
     artifact_id = str(uuid.uuid4())
     mimetype, encoding = mimetypes.guess_type(filename)
     store.write(artifact_id, io.BytesIO(data))
     meta = {"artifact_id": artifact_id, "filename": filename,
             "mimetype": mimetype or "application/octet-stream", "encoding": encoding}
-    study._storage.set_study_system_attr(
-        study._study_id, f"{DASHBOARD_PREFIX}{trial._trial_id}:{artifact_id}", json.dumps(meta))
+    storage.set_study_system_attr(study_id(storage, study),
+                                  f"{_dashboard_prefix(storage, study, trial)}{artifact_id}",
+                                  json.dumps(meta))
     return artifact_id
 
 
