@@ -27,6 +27,7 @@ from nasga.samplers.registry import (
 )
 from nasga.compare.report import RunResult
 from nasga.search.settings import Settings
+from nasga.storages.handle import study_id
 from nasga.spaces import NasgaInputError, Space
 
 COMPARE_SAMPLERS = SAMPLER_NAMES
@@ -100,7 +101,7 @@ def _storage(url: str) -> Any:
 
 
 def _open_run(spec: RunSpec, sampler: optuna.samplers.BaseSampler, *,
-              instant: bool) -> tuple[optuna.Study, optuna.Study | None]:
+              instant: bool) -> tuple[optuna.Study, _Durable | None]:
     """The run's study, and the durable study to write it into at the end (or ``None``).
 
     A run of an instant task (the tabular benchmark: lookups, no training) is buffered: it runs
@@ -110,27 +111,38 @@ def _open_run(spec: RunSpec, sampler: optuna.samplers.BaseSampler, *,
     before its flush starts again from what was stored. A study with unfinished (waiting or
     running) trials is run in place, so no trial is copied twice.
     """
-    durable = optuna.create_study(study_name=spec.study_name, storage=_storage(spec.storage),
+    storage = _storage(spec.storage)
+    durable = optuna.create_study(study_name=spec.study_name, storage=storage,
                                   sampler=sampler, direction="maximize", load_if_exists=True)
     unfinished = any(not t.state.is_finished() for t in durable.get_trials(deepcopy=False))
     if not instant or spec.storage == MEMORY or unfinished:
         return durable, None
     memory = optuna.storages.InMemoryStorage()
-    optuna.copy_study(from_study_name=spec.study_name, from_storage=durable._storage,
-                      to_storage=memory)
-    return optuna.load_study(study_name=spec.study_name, storage=memory, sampler=sampler), durable
+    optuna.copy_study(from_study_name=spec.study_name, from_storage=storage, to_storage=memory)
+    buffered = optuna.load_study(study_name=spec.study_name, storage=memory, sampler=sampler)
+    return buffered, _Durable(durable, storage, memory)
 
 
-def _flush(buffered: optuna.Study, durable: optuna.Study) -> None:
+@dataclass(frozen=True)
+class _Durable:
+    """A buffered run's stored study, its storage, and the in-memory storage it runs in."""
+
+    study: optuna.Study
+    storage: Any
+    memory: Any
+
+
+def _flush(buffered: optuna.Study, durable: _Durable) -> None:
     """Append ``buffered``'s new trials to ``durable``, then its study attrs (stop reason last)."""
-    stored = len(durable.get_trials(deepcopy=False))
-    durable.add_trials(buffered.get_trials(deepcopy=False)[stored:])
-    system = buffered._storage.get_study_system_attrs(buffered._study_id)
+    stored = len(durable.study.get_trials(deepcopy=False))
+    durable.study.add_trials(buffered.get_trials(deepcopy=False)[stored:])
+    system = durable.memory.get_study_system_attrs(study_id(durable.memory, buffered))
+    target = study_id(durable.storage, durable.study)
     for key, value in system.items():
-        durable._storage.set_study_system_attr(durable._study_id, key, value)
+        durable.storage.set_study_system_attr(target, key, value)
     attrs = buffered.user_attrs
     for key in sorted(attrs, key=lambda k: k == "compare_stop_reason"):
-        durable.set_user_attr(key, attrs[key])
+        durable.study.set_user_attr(key, attrs[key])
 
 
 def _trained(t: FrozenTrial) -> bool:

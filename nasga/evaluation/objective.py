@@ -36,6 +36,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 import nasga.evaluation.records as R
 from nasga.search.faults import kill_point
+from nasga.storages.handle import trial_id
 from nasga.storages.heartbeat import TrialHeartbeat, fail_stale_trials
 from nasga.evaluation.records import is_measurement
 from nasga.spaces import Genome, NasgaInputError, Space
@@ -62,15 +63,16 @@ class TrainingIndex:
         self._by_key: dict[str, list[FrozenTrial]] = {}
         self._seen = 0
         self._pending: set[int] = set()
-        self._study_id: int | None = None
+        self._study: str | None = None
         self._counts = (lambda a: R.trained(a) and R.KEY in a) if trained_only \
             else is_measurement
 
-    def update(self, trials: list[FrozenTrial], study_id: int) -> None:
-        """Index ``trials`` (one study's, in trial-number order, as ``get_trials`` returns)."""
-        if study_id != self._study_id:
+    def update(self, trials: list[FrozenTrial], study_name: str) -> None:
+        """Index ``trials`` (study ``study_name``'s, in trial-number order, as ``get_trials``
+        returns them)."""
+        if study_name != self._study:
             self._by_key, self._seen, self._pending = {}, 0, set()
-            self._study_id = study_id
+            self._study = study_name
         aligned = not trials or trials[-1].number == len(trials) - 1  # numbers 0..n-1
         number_of = trials.__getitem__ if aligned else {t.number: t for t in trials}.__getitem__
         for number in sorted(self._pending):
@@ -115,7 +117,7 @@ class MeasurementPool:
         """(study name, trial) of the other studies' trainings of ``key``, oldest first."""
         out, seeds = [], set()
         for study, index in zip(self.studies, self._indexes):
-            index.update(study.get_trials(deepcopy=False), study._study_id)
+            index.update(study.get_trials(deepcopy=False), study.study_name)
             for t in sorted(index.trainings(key), key=lambda t: t.number):
                 seed = t.user_attrs.get(R.EVAL_SEED)
                 if seed is None or seed not in seeds:
@@ -217,7 +219,8 @@ class Objective:
 
     def __call__(self, trial: optuna.Trial) -> float:
         try:
-            with TrialHeartbeat(trial.study, trial._trial_id, self.heartbeat_interval):
+            with TrialHeartbeat(trial.study, trial_id(trial.storage, trial.study, trial.number),
+                                self.heartbeat_interval, storage=trial.storage):
                 return self._evaluate(trial)
         except KeyboardInterrupt as exc:  # Optuna fails the trial and re-raises: say why
             import signal
@@ -297,7 +300,7 @@ class Objective:
 
     def _trainings(self, trial: optuna.Trial, trials: list[FrozenTrial],
                    key: str) -> list[FrozenTrial]:
-        self._index.update(trials, trial.study._study_id)
+        self._index.update(trials, trial.study.study_name)
         return self._index.trainings(key)
 
     def _from_cache(self, trial: optuna.Trial, done: list[FrozenTrial],

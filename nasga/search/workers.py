@@ -13,6 +13,7 @@ import optuna
 
 from nasga.search.devices import DEVICE_ENV, WorkerPlan
 from nasga.evaluation.objective import Objective
+from nasga.storages.handle import trial_id
 
 STORAGE_ENV = "NASGA_STORAGE"
 """Environment variable carrying the study's storage URL to spawned workers."""
@@ -33,7 +34,8 @@ class WorkerObjective(Objective):
         info: dict[str, Any] = {"pid": os.getpid()}
         if torch is not None:
             info["threads"] = int(torch.get_num_threads())
-        trial.storage.set_trial_system_attr(trial._trial_id, WORKER_KEY, info)
+        trial.storage.set_trial_system_attr(trial_id(trial.storage, trial.study, trial.number),
+                                            WORKER_KEY, info)
         return value
 
 

@@ -302,16 +302,16 @@ def test_training_index_reads_each_trial_once_and_rechecks_only_unfinished_ones(
     slow = measured("a")  # stays RUNNING across many updates
     for _ in range(3):
         study.tell(measured("b"), 1.0)
-        index.update(study.get_trials(deepcopy=False), study._study_id)
+        index.update(study.get_trials(deepcopy=False), study.study_name)
     assert [t.number for t in index.trainings("b")] == [1, 2, 3]
     assert index.trainings("a") == []
     study.tell(slow, 2.0)  # finishes after newer trials were indexed
     failed = measured("a")
     study.tell(failed, state=optuna.trial.TrialState.FAIL)
-    index.update(study.get_trials(deepcopy=False), study._study_id)
-    index.update(study.get_trials(deepcopy=False), study._study_id)  # nothing counted twice
+    index.update(study.get_trials(deepcopy=False), study.study_name)
+    index.update(study.get_trials(deepcopy=False), study.study_name)  # nothing counted twice
     assert [t.number for t in index.trainings("a")] == [0]
     assert [t.number for t in index.trainings("b")] == [1, 2, 3]
     other = optuna.create_study(storage=storage)
-    index.update(other.get_trials(deepcopy=False), other._study_id)  # another study: reset
+    index.update(other.get_trials(deepcopy=False), other.study_name)  # another study: reset
     assert index.trainings("b") == []
