@@ -118,20 +118,20 @@ _LIVE = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
 
 
 def _keep_stored_dedup(stored: dict[str, Any],
-                       cfg: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(stored, cfg)`` where a ``strategy.dedup`` the command left unset takes the study's.
+                       settings: Settings) -> tuple[dict[str, Any], Settings]:
+    """``(stored, settings)`` where a ``strategy.dedup`` the command left unset takes the study's.
 
     ``dedup`` became automatic (on when ``max_evaluations`` is set) after studies were stored
     with ``dedup = false``, or with no ``dedup`` at all (then it was off): such a study resumes
     breeding as it began unless the command sets ``dedup`` itself.
     """
-    if "strategy" not in stored or "strategy" not in cfg:
-        return stored, cfg
+    if "strategy" not in stored:
+        return stored, settings
     old = stored["strategy"].get("dedup", False)
     stored = {**stored, "strategy": {**stored["strategy"], "dedup": old}}
-    if cfg["strategy"].get("dedup") is None:
-        cfg = {**cfg, "strategy": {**cfg["strategy"], "dedup": old}}
-    return stored, cfg
+    if settings.strategy.dedup is None:
+        settings = settings.replace(strategy={"dedup": old})
+    return stored, settings
 
 
 def _check_compatible(stored: dict[str, Any], cfg: dict[str, Any], name: str) -> None:
@@ -165,9 +165,8 @@ def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: boo
     ``device`` (a worker's ``--devices`` entry) overrides ``task.device`` for this process's
     trainings only; the stored config keeps the study's own setting.
     """
-    if isinstance(cfg, Settings):
-        cfg = cfg.to_config()
-    asked = StudySettings.from_table(cfg["study"])
+    settings = cfg if isinstance(cfg, Settings) else Settings.from_config(cfg)  # built once
+    asked = settings.study
     if asked.reuse_from and create and not storage_exists(storage_url):
         raise _no_study_to_reuse(asked.reuse_from[0])  # before the file is created
     storage = open_storage(storage_url, heartbeat_interval=asked.heartbeat_interval,
@@ -176,12 +175,10 @@ def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: boo
     name = asked.name
     exists = study_exists(storage, name)
     if exists:
-        stored = load_study_config(storage, name)
-        stored, cfg = _keep_stored_dedup(stored, cfg)
-        _check_compatible(stored, cfg, name)
+        stored, settings = _keep_stored_dedup(load_study_config(storage, name), settings)
+        _check_compatible(stored, settings.to_config(), name)
     elif not create:
         raise NasgaInputError("study_name", f"no study named {name!r} in this storage")
-    settings = Settings.from_config(cfg)
     task = settings.build_task(device=device)
     sampler = make_sampler(settings.study.sampler, space=settings.space,
                            strategy=settings.strategy, seed=settings.study.seed,
@@ -236,15 +233,13 @@ def _measurement_pool(storage: Any, settings: Settings, task: Any) -> Measuremen
     """
     if not settings.study.reuse_from:
         return None
-    from nasga.search.config import validate
-
     free = set(getattr(task, "fitness_settings", ())) | {"device"}
     mine = {k: v for k, v in task.config().items() if k not in free}
     studies = []
     for name in settings.study.reuse_from:
         if not study_exists(storage, name):
             raise _no_study_to_reuse(name)
-        other = Settings.from_config(validate(load_study_config(storage, name)))
+        other = stored_settings(storage, name)
         theirs = {k: v for k, v in other.build_task().config().items() if k not in free}
         if other.study.task != settings.study.task or repr(other.space) != repr(settings.space):
             raise NasgaInputError("study.reuse_from", f"study {name!r} searches another space")
@@ -391,12 +386,18 @@ def dashboard_command(url: str) -> str:
 def load_search(storage_url: str, study_name: str, *, device: str | None = None) -> Search:
     """Re-open an existing nasga study with its own stored configuration (workers, export);
     ``device`` overrides ``task.device`` for this process (:func:`open_search`)."""
+    storage = open_storage(storage_url, heartbeat=False, create=False)  # never creates one
+    return open_search(stored_settings(storage, study_name), storage_url=storage_url,
+                       create=False, device=device)
+
+
+def stored_settings(storage: Any, study_name: str) -> Settings:
+    """The :class:`~nasga.search.settings.Settings` a study was stored with: its stored config
+    read and validated once (it may come from an earlier nasga version)."""
     from nasga.search.config import validate
 
-    storage = open_storage(storage_url, heartbeat=False, create=False)  # never creates one
-    cfg = validate(load_study_config(storage, study_name))
-    return open_search(cfg, storage_url=storage_url, create=False, device=device)
+    return Settings.from_config(validate(load_study_config(storage, study_name)))
 
 
 __all__ = ["Search", "STORAGE_ENV", "dashboard_command", "generation_line", "load_search",
-           "open_search", "optimize", "summary"]
+           "open_search", "optimize", "stored_settings", "summary"]

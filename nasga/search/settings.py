@@ -1,14 +1,16 @@
 """One typed, frozen settings object per study, built once from a validated config.
 
 A study file has four tables (:mod:`nasga.search.config`). :func:`nasga.search.config.validate` checks every
-key and value and returns the resolved config as a plain dict: that dict is the study's stored
-form (the user attr ``nasga_config``, which workers, resumed runs, ``export`` and ``report``
-read back). :class:`Settings` is the same config as typed, frozen objects, one per table, the
-way nanoGPT passes one ``GPTConfig`` whole and Optuna's samplers take keyword-only, validated
-arguments:
+key and value and returns the resolved config as a plain dict. :class:`Settings` is that config
+as typed, frozen objects, one per table, built once and passed whole, the way nanoGPT passes one
+``GPTConfig`` whole and Optuna's samplers take keyword-only, validated arguments. It keeps no
+copy of the dict: its stored form (the user attr ``nasga_config``, which workers, resumed runs,
+``export`` and ``report`` read back) is derived from it by :meth:`Settings.to_config`:
 
 - ``study``: :class:`StudySettings` (name, task, sampler, seed, storage, heartbeats, reuse);
-- ``space``: the genome space itself (:class:`nasga.spaces.Space`, validated on construction);
+- ``space``: the genome space itself (:class:`nasga.spaces.Space`, validated on construction),
+  and ``space_table``, the ``[space]`` table it was built from (read-only; keys left unset stay
+  unset, so a study stored by an earlier version resumes with the same table);
 - ``strategy``: the preset with its overrides (a frozen :mod:`nasga.samplers.ga.strategies` dataclass);
 - ``task``: the ``[task]`` table as a read-only mapping (:meth:`Settings.build_task` builds
   the task, optionally on another device).
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +78,18 @@ class StudySettings:
                    grace_period=table["grace_period"], storage=table.get("storage"),
                    reuse_from=tuple(table.get("reuse_from", ())))
 
+    def to_table(self) -> dict[str, Any]:
+        """The ``[study]`` table these settings come from (``storage`` and ``reuse_from`` only
+        when set)."""
+        table: dict[str, Any] = {"name": self.name, "task": self.task, "sampler": self.sampler,
+                                 "seed": self.seed, "heartbeat_interval": self.heartbeat_interval,
+                                 "grace_period": self.grace_period}
+        if self.storage is not None:
+            table["storage"] = self.storage
+        if self.reuse_from:
+            table["reuse_from"] = list(self.reuse_from)
+        return table
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -93,7 +107,7 @@ class Settings:
     space: Space
     strategy: Strategy
     task: Mapping[str, Any]
-    _config: Mapping[str, Any]
+    space_table: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> Settings:
@@ -106,14 +120,29 @@ class Settings:
 
         own = copy.deepcopy(dict(cfg))
         numbers = dict(own["strategy"])
+        space_table = own.get("space", {})
         return cls(study=StudySettings.from_table(own["study"]),
-                   space=space_from_config(own["study"]["task"], own.get("space", {})),
+                   space=space_from_config(own["study"]["task"], space_table),
                    strategy=get_strategy(numbers.pop("preset"), **numbers),
-                   task=MappingProxyType(own["task"]), _config=MappingProxyType(own))
+                   task=MappingProxyType(own["task"]), space_table=MappingProxyType(space_table))
 
     def to_config(self) -> dict[str, Any]:
-        """The resolved config as a plain dict (a copy): the form stored in the study."""
-        return copy.deepcopy({table: dict(values) for table, values in self._config.items()})
+        """The stored form, derived from the settings: ``[study]`` from :class:`StudySettings`,
+        ``[strategy]`` from the strategy's fields, ``[space]`` and ``[task]`` as validated."""
+        import dataclasses
+
+        return copy.deepcopy({
+            "study": self.study.to_table(), "space": dict(self.space_table),
+            "strategy": {"preset": self.strategy.name, **dataclasses.asdict(self.strategy)},
+            "task": dict(self.task)})
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes``: ``strategy`` may be a dict of overrides to apply."""
+        import dataclasses
+
+        if isinstance(changes.get("strategy"), dict):
+            changes["strategy"] = self.strategy.with_overrides(**changes["strategy"])
+        return dataclasses.replace(self, **changes)
 
     @property
     def total_evaluations(self) -> int:

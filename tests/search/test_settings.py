@@ -103,3 +103,24 @@ def test_is_ga_comes_from_the_registry_s_family(sampler: str, is_ga: bool) -> No
     raw = default_raw("genetic-cnn")
     raw["study"]["sampler"] = sampler
     assert load_settings(raw).study.is_ga is is_ga
+
+
+@pytest.mark.parametrize("raw", [
+    {"study": {"task": "genetic-cnn"}},
+    {"study": {"task": "unet", "sampler": "aging-intensify", "storage": "sqlite:///x.db",
+               "reuse_from": ["a", "b"]}, "space": {"depth": 5},
+               "strategy": {"max_evaluations": 0, "population": 6}},
+    {"study": {"task": "genetic-cnn", "seed": 7}, "strategy": {"dedup": False,
+                                                                  "max_evaluations": 3},
+     "task": {"task": "synthetic"}},
+])
+def test_the_stored_form_is_derived_from_the_settings_and_equals_the_validated_config(
+        raw: dict) -> None:
+    from nasga.search.config import validate
+
+    cfg = validate(raw)
+    settings = Settings.from_config(cfg)
+    assert settings.to_config() == cfg
+    changed = settings.replace(strategy={"population": 9})
+    assert changed.to_config()["strategy"]["population"] == 9
+    assert settings.to_config()["strategy"]["population"] == cfg["strategy"]["population"]
