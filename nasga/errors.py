@@ -3,6 +3,7 @@ strategies that raise them."""
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 
@@ -24,6 +25,27 @@ class NasgaInputError(ValueError):
         already under ``table`` is kept."""
         field = self.field if self.field.startswith(f"{table}.") else f"{table}.{self.field}"
         return NasgaInputError(field, self.message)
+
+
+def is_int(value: Any) -> bool:
+    """Whether ``value`` is an integer (Python's or NumPy's), ``bool`` excluded: the one rule."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_int(field: str, value: Any, *, minimum: int = 1, maximum: int | None = None,
+              why: str | None = None) -> int:
+    """``value`` as an int if it is an integer in ``[minimum, maximum]``.
+
+    Raises:
+        NasgaInputError: ``field: must be an integer >= minimum[ and <= maximum][ (why)], got
+            <value>``.
+    """
+    if not is_int(value) or value < minimum or (maximum is not None and value > maximum):
+        upper = "" if maximum is None else f" and <= {maximum:,}"
+        reason = f" ({why})" if why else ""
+        raise NasgaInputError(field, f"must be an integer >= {minimum}{upper}{reason}, "
+                              f"got {value!r}")
+    return int(value)
 
 
 def check_probability(field: str, value: Any) -> float:

@@ -162,16 +162,16 @@ def test_reuse_from_a_study_that_measures_differently_is_rejected(tmp_path: Path
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--workers", "0"], "workers: must be >= 1, got 0"),
+    (["--workers", "0"], "workers: must be an integer >= 1, got 0"),
     (["--workers", "1,2"], "argument --workers: invalid int value: '1,2'"),
-    (["--confirm", "-1"], "confirm: must be >= 0, got -1"),
+    (["--confirm", "-1"], "confirm: must be an integer >= 0, got -1"),
     (["--population", "1"], "strategy.population: must be an integer >= 2, got 1"),
     (["--generations", "-1"], "strategy.generations: must be an integer >= 0, got -1"),
     (["--max-evaluations", "-1"], "strategy.max_evaluations: must be an integer >= 1, got -1"),
     (["--seed", "-1"], "study.seed: must be in 0..2**32-1 = 4294967295"),
     (["--sampler", "bayes"], "argument --sampler: invalid choice: 'bayes'"),
     (["--devices", "cuda:x"], "devices: unknown device 'cuda:x'"),
-    (["--set", "task.epochs=0"], "task.epochs: must be >= 1"),
+    (["--set", "task.epochs=0"], "task.epochs: must be an integer >= 1"),
     (["--task", "unet", "--image-size", "7"], "task.image_size: must be divisible by 2^depth"),
     (["--task", "unet", "--gamma", "nan"], "task.gamma: must be a finite number, got nan"),
 ])

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from nasga.errors import check_int
 from nasga.spaces import GeneticCNNGenome, GeneticCNNSpace, NasgaInputError
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -173,8 +174,7 @@ class BenchTable:
             draws: Simulated tables.
             seed: Seed of the draws.
         """
-        if isinstance(trainings, bool) or not isinstance(trainings, int) or trainings < 1:
-            raise NasgaInputError("trainings", f"must be an integer >= 1, got {trainings!r}")
+        check_int("trainings", trainings)
         acc = self.repeats["val_accuracy"]
         means = acc.mean(axis=1)
         best = means.max()

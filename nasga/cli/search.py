@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from nasga.samplers.registry import SAMPLER_NAMES, STUDY_SAMPLERS, sampler_help
-from nasga.errors import NasgaInputError
+from nasga.errors import NasgaInputError, check_int
 
 
 def add_search_flags(p: argparse.ArgumentParser) -> None:
@@ -121,10 +121,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from nasga.storages.storage import resolve_storage
     from nasga.search.workers import spawn_workers
 
-    if args.workers < 1:
-        raise NasgaInputError("workers", f"must be >= 1, got {args.workers}")
-    if args.confirm < 0:
-        raise NasgaInputError("confirm", f"must be >= 0, got {args.confirm}")
+    check_int("workers", args.workers)
+    check_int("confirm", args.confirm, minimum=0)
     from nasga.search.devices import check_devices, parse_devices
 
     if args.devices is not None:
@@ -188,8 +186,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     url = args.storage or os.environ.get(STORAGE_ENV)
     if not url:
         raise NasgaInputError("storage", f"give --storage URL or set ${STORAGE_ENV}")
-    if args.workers < 1:
-        raise NasgaInputError("workers", f"must be >= 1, got {args.workers}")
+    check_int("workers", args.workers)
     from nasga.search.devices import DEVICE_ENV, apply_threads, check_devices, parse_devices
 
     if args.devices is None and os.environ.get(DEVICE_ENV):  # spawned by nasga run / worker

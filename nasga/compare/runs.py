@@ -33,6 +33,7 @@ from typing import Any
 
 import optuna
 
+from nasga.errors import check_int
 from nasga.compare.report import Comparison, RunResult
 from nasga.compare.run import (
     COMPARE_SAMPLERS, MEMORY, NASGA_SAMPLERS, BinaryUNetStrategy, RunSpec,
@@ -191,8 +192,7 @@ def _check_arguments(samplers: Sequence[str], seeds: int | Sequence[int], *, bud
         raise NasgaInputError("seeds", f"must be integers >= 0, got {min(seed_list)!r}")
     for field_, value, low in (("budget", budget, 1), ("workers", workers, 1),
                                ("trial_cap_factor", trial_cap_factor, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise NasgaInputError(field_, f"must be an integer >= {low}, got {value!r}")
+        check_int(field_, value, minimum=low)
     if max_evaluations is not None and (not isinstance(max_evaluations, int) or max_evaluations < 1):
         raise NasgaInputError("max_evaluations", f"must be >= 1 or None, got {max_evaluations!r}")
     return names, seed_list

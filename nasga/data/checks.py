@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nasga.errors import NasgaInputError
+from nasga.errors import NasgaInputError, check_int
 
 
 #: Upper bounds of a task's sizes: far above any real run (the paper's CIFAR-10 schedule is 240
@@ -18,29 +18,6 @@ MAX_EXAMPLES = 10_000_000
 WHY_EPOCHS = "a bound against typos: the paper trains 240 epochs"
 WHY_BATCH = "a bound against typos: one step holds the whole batch in memory"
 WHY_EXAMPLES = "a bound against typos: more than any dataset nasga loads"
-
-
-def check_int(field: str, value: object, *, minimum: int = 1, maximum: int | None = None,
-              why: str | None = None) -> int:
-    """Return ``value`` if it is an integer in ``[minimum, maximum]``.
-
-    Args:
-        field: Argument name used in the error message.
-        value: The value to check (``bool`` is rejected).
-        minimum: Smallest allowed value.
-        maximum: Largest allowed value, or ``None`` for no upper bound.
-        why: The reason for the bounds, said in the message.
-
-    Raises:
-        NasgaInputError: If the value is not an integer in range.
-    """
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-        raise NasgaInputError(field, f"must be an integer, got {value!r}")
-    if value < minimum or (maximum is not None and value > maximum):
-        upper = "" if maximum is None else f" and <= {maximum:_}".replace("_", ",")
-        reason = f" ({why})" if why else ""
-        raise NasgaInputError(field, f"must be >= {minimum}{upper}{reason}, got {value!r}")
-    return int(value)
 
 
 def check_optional_int(field: str, value: object, *, maximum: int | None = None,

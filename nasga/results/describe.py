@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nasga.errors import is_int
 from nasga.spaces import Genome, NasgaInputError, Space, space_class
 
 
@@ -25,7 +26,7 @@ MAX_CHANNELS = 4096
 
 
 def _positive(field: str, value: object, maximum: int, why: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= maximum:
+    if not is_int(value) or not 1 <= value <= maximum:
         raise NasgaInputError(field, f"must be an integer in 1..{maximum} ({why}), got {value!r}")
     return value
 

@@ -8,6 +8,7 @@ from typing import Any
 import optuna
 
 import nasga.evaluation.records as R
+from nasga.errors import check_int
 from nasga.spaces import NasgaInputError
 from nasga.storages.storage import CONFIG_ATTR, load_study_config, open_storage
 
@@ -70,9 +71,7 @@ def train_best(storage_url: str, study_name: str, *, out_dir: str | Path,
     settings = load_settings(record[CONFIG_ATTR])
     task_cfg = {**settings.task, "max_train": None}
     if epochs is not None:
-        if epochs < 1:
-            raise NasgaInputError("epochs", f"must be >= 1, got {epochs}")
-        task_cfg["epochs"] = epochs
+        task_cfg["epochs"] = check_int("epochs", epochs)
     task = build_task(settings.space, task_cfg)
     genome = settings.space.parse(record["genome"])
     out = Path(out_dir)

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from nasga.errors import is_int
 from nasga.samplers.registry import STUDY_SAMPLERS, sampler_entry
 from nasga.search.settings import Settings
 from nasga.spaces import SPACES, NasgaInputError, Space, space_class, space_from_config
@@ -256,7 +257,7 @@ def _int_list(field: str, values: list[Any]) -> None:
     if not values:
         raise NasgaInputError(field, "must not be empty")
     for v in values:
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        if not is_int(v) or v < 1:
             raise NasgaInputError(field, f"entries must be positive integers, got {v!r}")
 
 

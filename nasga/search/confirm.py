@@ -10,6 +10,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 import nasga.evaluation.records as R
+from nasga.errors import check_int
 from nasga.evaluation.objective import CONFIRM_ATTR
 from nasga.spaces import NasgaInputError
 
@@ -63,11 +64,8 @@ def confirm(search: Search, *, top_k: int = 3, trainings: int | None = None,
 
 def _check_counts(top_k: object, trainings: object) -> int:
     """``trainings`` once ``top_k`` (>= 0) and ``trainings`` (>= 1) are checked integers."""
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
-        raise NasgaInputError("confirm", f"must be an integer >= 0, got {top_k!r}")
-    if isinstance(trainings, bool) or not isinstance(trainings, int) or trainings < 1:
-        raise NasgaInputError("confirm_trainings", f"must be an integer >= 1, got {trainings!r}")
-    return trainings
+    check_int("confirm", top_k, minimum=0)
+    return check_int("confirm_trainings", trainings)
 
 
 def _waiting(study: optuna.Study) -> list[FrozenTrial]:

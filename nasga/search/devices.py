@@ -16,6 +16,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nasga.errors import check_int
 from nasga.spaces import NasgaInputError
 
 DEVICE_ENV = "NASGA_DEVICE"
@@ -119,8 +120,7 @@ def plan_workers(workers: int, devices: Sequence[str], cores: int) -> list[Worke
     Raises:
         NasgaInputError: ``workers`` below 1, or no devices.
     """
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise NasgaInputError("workers", f"must be an integer >= 1, got {workers!r}")
+    check_int("workers", workers)
     if not devices:
         raise NasgaInputError("devices", "expected at least one device")
     total = workers * len(devices)
@@ -140,8 +140,7 @@ def local_plan(workers: int, devices: str | None, task_device: str,
     Raises:
         NasgaInputError: ``workers`` below 1; ``devices`` unknown, listed twice or absent here.
     """
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise NasgaInputError("workers", f"must be >= 1, got {workers!r}")
+    check_int("workers", workers)
     names = parse_devices(devices) if devices is not None else default_devices(task_device)
     check_devices(names)
     plans = plan_workers(workers, names, cpu_cores() if cores is None else cores)

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from nasga.errors import NasgaInputError
+from nasga.errors import NasgaInputError, is_int
 
 _EXACT_CANON_MAX_NODES = 8
 
@@ -211,7 +211,7 @@ def validate_stages(stages: Sequence[int]) -> None:
     if len(stages) < 1:
         raise NasgaInputError("stages", "need at least one stage, got none")
     for s, k in enumerate(stages, start=1):
-        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        if not is_int(k) or k < 1:
             raise NasgaInputError("stages", f"stage {s} needs at least 1 node, got {k!r}")
 
 
@@ -233,7 +233,7 @@ class UNetGenome:
         if len(self.channels) < 1:
             raise NasgaInputError("genome", "need at least one channel gene, got none")
         for c in self.channels:
-            if not isinstance(c, int) or isinstance(c, bool) or c < 1:
+            if not is_int(c) or c < 1:
                 raise NasgaInputError("genome", f"channels must be positive integers, got {c!r}")
         if len(self.skips) != len(self.channels) - 1:
             raise NasgaInputError(

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import optuna.distributions as od
 
-from nasga.errors import NasgaInputError
+from nasga.errors import NasgaInputError, check_int, is_int
 from nasga.spaces.genomes import UNetGenome
 
 
@@ -38,13 +38,12 @@ class UNetSpace:
     percent_fitness: ClassVar[bool] = False  # fitness = 1 / (L_Gen + γ·p(q)), eq. 7
 
     def __init__(self, depth: int = 8, channels: Sequence[int] = (64, 128, 256, 512)) -> None:
-        if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
-            raise NasgaInputError("depth", f"must be an integer >= 1, got {depth!r}")
+        check_int("depth", depth)
         choices = tuple(channels)
         if not choices:
             raise NasgaInputError("channels", "need at least one channel choice, got none")
         for c in choices:
-            if not isinstance(c, int) or isinstance(c, bool) or c < 1:
+            if not is_int(c) or c < 1:
                 raise NasgaInputError("channels", f"choices must be positive integers, got {c!r}")
         if len(set(choices)) != len(choices):
             raise NasgaInputError("channels", f"choices must be distinct, got {list(choices)}")

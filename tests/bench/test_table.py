@@ -155,7 +155,7 @@ def test_exhaustive_regret_of_the_shipped_tables_is_between_zero_and_the_median_
     (["--stages", "5,5,5"], "--stages: GeneticCNNSpace(stages=(5, 5, 5)) has 2^30 genomes"),
     (["--repeats", "0"], "--repeats: must be an integer >= 1, got 0"),
     (["--workers", "0"], "--workers: must be an integer >= 1, got 0"),
-    (["--epochs", "0"], "--epochs: must be >= 1 and <= 100,000"),
+    (["--epochs", "0"], "--epochs: must be an integer >= 1 and <= 100,000"),
     (["--shard", "2"], "--shard: must be in 0..1 (--workers 2), got 2"),
     (["--out", "table.txt"], "--out: must be a .npz file, got 'table.txt'"),
     (["--spread"], "--out: no benchmark table"),

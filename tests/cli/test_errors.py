@@ -66,7 +66,7 @@ BAD_FLAGS = {
     "bad storage scheme": (["--task", "unet", "--storage", "redis://x"], "storage: unknown scheme"),
     "bad sampler": (["--task", "unet", "--sampler", "bayes"], "invalid choice: 'bayes'"),
     "bad device": (["--task", "unet", "--device", "tpu"], "device"),
-    "workers 0": (["--task", "unet", "--workers", "0"], "workers: must be >= 1"),
+    "workers 0": (["--task", "unet", "--workers", "0"], "workers: must be an integer >= 1"),
     "cifar without root": (["--study", str(Path(__file__).resolve().parents[2] / "studies" /
                                            "genetic-cnn-cifar10.toml")], "data_root"),
 }

@@ -101,7 +101,7 @@ def _nasga(*args: str, cwd: Path, env: dict | None = None,
 @pytest.mark.parametrize("flags,message", [
     (["--devices", "gpu"], "devices: unknown device 'gpu'"),
     (["--devices", "cuda:0,cuda:0"], "listed twice"),
-    (["--workers", "0"], "workers: must be >= 1"),
+    (["--workers", "0"], "workers: must be an integer >= 1"),
 ] + ([] if torch.cuda.is_available() else [
     (["--devices", "cuda:0"], "CUDA is not available"),
     (["--devices", "cpu,cuda"], "CUDA is not available"),

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from deap import base
 
-from nasga.errors import NasgaInputError
+from nasga.errors import NasgaInputError, is_int
 
 if TYPE_CHECKING:  # pragma: no cover
     from nasga.spaces.base import Space
@@ -50,7 +50,7 @@ def _check_fitnesses(fitnesses: Sequence[float], k: int) -> list[float]:
     for i, f in enumerate(values):
         if not math.isfinite(f):
             raise ValueError(f"fitnesses: fitness {i} must be finite, got {f!r}")
-    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+    if not is_int(k) or k < 0:
         raise ValueError(f"k: must be an integer >= 0, got {k!r}")
     return values
 

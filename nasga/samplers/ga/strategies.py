@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from nasga.samplers.ga import operators as ops
-from nasga.errors import NasgaInputError, check_probability
+from nasga.errors import NasgaInputError, check_int, check_probability
 
 if TYPE_CHECKING:  # pragma: no cover
     from nasga.spaces import Space
@@ -54,11 +54,6 @@ class Offspring:
 
 
 # --- validation helpers ------------------------------------------------------------------------
-def _check_int(field: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise NasgaInputError(field, f"must be an integer >= {minimum}, got {value!r}")
-
-
 class _StrategyBase:
     """Shared validation, overrides and breeding-input checks."""
 
@@ -79,10 +74,10 @@ class _StrategyBase:
             raise NasgaInputError("mode", f"must be one of {', '.join(MODES)}, got {self.mode!r}")
         if self.dedup is not None and not isinstance(self.dedup, bool):
             raise NasgaInputError("dedup", f"must be true or false, got {self.dedup!r}")
-        _check_int("population", self.population, 2)
-        _check_int("generations", self.generations, 0)
+        check_int("population", self.population, minimum=2)
+        check_int("generations", self.generations, minimum=0)
         if self.max_evaluations is not None:
-            _check_int("max_evaluations", self.max_evaluations, 1)
+            check_int("max_evaluations", self.max_evaluations)
         elif self.dedup:
             raise NasgaInputError("dedup", "needs max_evaluations >= 1 (with 0, every "
                                   "reappearance is trained on purpose), got dedup = true")
@@ -292,7 +287,7 @@ class UNetStrategy(_StrategyBase):
                 f"must sum to 1 (within 1e-9), got {self.s1!r} + {self.s2!r} + {self.s3!r} "
                 f"= {total!r}",
             )
-        _check_int("elitism", self.elitism, 0)
+        check_int("elitism", self.elitism, minimum=0)
         if self.elitism > self.population:
             raise NasgaInputError(
                 "elitism", f"must be <= population ({self.population}), got {self.elitism!r}"
