@@ -162,17 +162,24 @@ def incumbent_curve(trials: Sequence[FrozenTrial], *, budget: int,
     ``optimum − true_fitness(incumbent)`` when both given: the table mean of the genome the run
     would return.
     """
-    from nasga.results.best import pick_key
+    from nasga.results.best import measured_value, pick_key
 
     sums: dict[str, list[float]] = {}
     genomes: dict[str, str] = {}
     rows: list[dict[str, Any]] = []
-    for t in sorted((t for t in trials if _trained(t)), key=lambda t: t.number)[:budget]:
-        key, value = str(t.user_attrs[R.KEY]), float(t.user_attrs[R.FITNESS_RAW])
+    for t in sorted(trials, key=lambda t: t.number):
+        value = measured_value(t)  # best_genome's rule: trainings and reused trainings
+        if value is None:
+            continue
+        key = str(t.user_attrs[R.KEY])
         acc = sums.setdefault(key, [0.0, 0])
         acc[0] += value
         acc[1] += 1
         genomes.setdefault(key, str(t.user_attrs.get(R.GENOME, key)))
+        if not _trained(t):  # the budget counts trainings only
+            continue
+        if len(rows) == budget:
+            break
         best = pick_key({k: (s / n, int(n)) for k, (s, n) in sums.items()})
         assert best is not None
         row = {"training": len(rows) + 1, "trial": t.number, "key": key, "fitness": value,

@@ -95,16 +95,25 @@ def pick_key(stats: Mapping[str, tuple[float, int]], *, min_trainings: int | Non
     return best
 
 
+def measured_value(t: FrozenTrial) -> float | None:
+    """The trial's own measurement of its genome (``fitness_raw``), if it is one: a COMPLETE
+    trial that trained or reused a training (:func:`~nasga.evaluation.records.is_measurement`)
+    with a finite value. The one rule for what a key's mean fitness averages."""
+    a = t.user_attrs
+    if t.state != TrialState.COMPLETE or not is_measurement(a):
+        return None
+    raw = a.get(R.FITNESS_RAW)
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and math.isfinite(raw):
+        return float(raw)
+    return None
+
+
 def measurements_by_key(trials: Iterable[FrozenTrial]) -> dict[str, list[FrozenTrial]]:
     """COMPLETE measurement trials with a finite ``fitness_raw`` per key, first measured first."""
     groups: dict[str, list[FrozenTrial]] = {}
     for t in sorted(trials, key=lambda t: t.number):
-        a = t.user_attrs
-        if t.state != TrialState.COMPLETE or not is_measurement(a):
-            continue
-        raw = a.get(R.FITNESS_RAW)
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool) and math.isfinite(raw):
-            groups.setdefault(str(a[R.KEY]), []).append(t)
+        if measured_value(t) is not None:
+            groups.setdefault(str(t.user_attrs[R.KEY]), []).append(t)
     return groups
 
 

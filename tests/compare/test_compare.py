@@ -324,3 +324,25 @@ def test_qmc_baseline_differs_between_seeds() -> None:
         study.optimize(Objective(space=space, task=SyntheticTask(space)), n_trials=4)
         firsts.append([t.params for t in study.trials[1:]])  # trial 0: independent sampler
     assert firsts[0] != firsts[1]  # scrambled Sobol: a seed is a different sequence
+
+
+def test_incumbent_curve_counts_reused_measurements_like_best_but_budgets_trainings() -> None:
+    from optuna.trial import create_trial
+
+    from nasga.compare.run import incumbent_curve
+
+    def trial(number: int, key: str, raw: float, **attrs: object) -> optuna.trial.FrozenTrial:
+        t = create_trial(value=raw, user_attrs={"key": key, "genome": key, "fitness_raw": raw,
+                                                **attrs})
+        t.number = number
+        return t
+
+    trials = [trial(0, "a", 0.9, trained=True), trial(1, "b", 0.5, trained=True),
+              trial(2, "b", 0.5, reused_from="other:3"),  # a measurement, not a training
+              trial(3, "b", 0.6, trained=True), trial(4, "a", 0.2, trained=True)]
+    rows = incumbent_curve(trials, budget=3)
+    assert [r["trial"] for r in rows] == [0, 1, 3]  # the reuse is not a training
+    # after trial 3, b has 3 measurements (0.5, 0.5, 0.6) and a has 1: the threshold is
+    # min(3, 3) = 3, so b is named, as best_genome names it from the same trials
+    assert rows[-1]["incumbent"] == "b"
+    assert rows[-1]["best_fitness"] == pytest.approx(1.6 / 3)
