@@ -232,10 +232,10 @@ class AgingEvolutionSampler(BaseSampler):
 
     def _views(self, history: History, search_space: dict[str, BaseDistribution],
                direction: StudyDirection) -> Views:
-        return history.views_for(search_space, lambda: Views(
-            dict(search_space), lambda t: self._identity(t, search_space),
-            lambda t: _inside(t.params, search_space), self._population,
-            Board(direction, self._rebreed_after) if self._intensify else None))
+        space = dict(search_space)
+        return history.views_for(space, lambda: Views(
+            space, lambda t: self._identity(t, space), lambda t: _inside(t.params, space),
+            self._population, Board(direction, self._rebreed_after) if self._intensify else None))
 
     def _propose(self, history: History, number: int, starting: bool,
                  search_space: dict[str, BaseDistribution], direction: StudyDirection,
