@@ -71,6 +71,7 @@ class History:
     def __init__(self, storage: Any, member_key: str) -> None:
         self.storage = storage
         self._member_key = member_key
+        self.read_for: int | None = None  # the trial whose sampling read the trials last
         self._reset()
 
     def _reset(self) -> None:

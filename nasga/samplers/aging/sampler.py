@@ -195,7 +195,7 @@ class AgingEvolutionSampler(BaseSampler):
         if self._space is not None:
             return dict(self._space.distributions)
         with self._lock:
-            return self._history(study).relative_search_space()
+            return self._history(study, trial.number).relative_search_space()
 
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
@@ -207,7 +207,7 @@ class AgingEvolutionSampler(BaseSampler):
             return {}  # enqueued, or another sampler's trial
         rng = random.Random(f"nasga-aging:{trial.system_attrs[self.MEMBER_KEY]}:{trial.number}")
         with self._lock:
-            history = self._history(study)
+            history = self._history(study, trial.number)
             rank = history.rank(trial.number)
             child, parents, operator = self._propose(
                 history, trial.number, rank < self._population, search_space, study.direction,
@@ -219,15 +219,18 @@ class AgingEvolutionSampler(BaseSampler):
                                                  self._child_identity(child))
         return child or {}
 
-    def _history(self, study: Study) -> History:
-        """The study's :class:`~nasga.samplers.aging.history.History`, refreshed: one read of
-        the trials, the new and the unfinished ones processed."""
+    def _history(self, study: Study, number: int) -> History:
+        """The study's :class:`~nasga.samplers.aging.history.History`, refreshed for trial
+        ``number``: one read of the trials (a trial's search space and its sample share it),
+        the new and the unfinished ones processed."""
         storage = study._storage
         history = self._histories.get((id(storage), study._study_id))
         if history is None or history.storage is not storage:
             history = History(storage, self.MEMBER_KEY)
             self._histories[(id(storage), study._study_id)] = history
-        history.refresh(study.get_trials(deepcopy=False))
+        if history.read_for != number:
+            history.refresh(study.get_trials(deepcopy=False))
+            history.read_for = number
         return history
 
     def _views(self, history: History, search_space: dict[str, BaseDistribution],
