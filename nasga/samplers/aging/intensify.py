@@ -17,6 +17,9 @@ and a poor one is dropped after one run. nasga's version (issue 16), used by
 Measuring the challenger while its mean is at least the incumbent's keeps the number of models
 with ``k`` measurements small, and the best mean among them (:mod:`nasga.results.best`'s rule) less
 often a lucky one: the winner's curse grows with the number of contenders.
+
+:class:`Board` keeps the models' means as trials finish, so the sampler finds the challenger
+without re-reading the study (issue 26); :func:`challenger` is a board of the given trials.
 """
 
 from __future__ import annotations
