@@ -4,9 +4,10 @@ at 1,000 (issue 26).
 
 A finished trial (COMPLETE, FAIL, PRUNED) never changes again in an Optuna storage, so it is
 read once; a trial that was unfinished (RUNNING, WAITING) when last read is read again on every
-refresh until it finishes. Trials are found by their position in ``study.get_trials()`` (ordered
-by number, shared by every worker of the storage); a storage whose list shrinks or reorders
-makes the history start again from the list. Nothing here is persisted: a new process (or an
+refresh until it finishes. Trials are read one at a time by number (``storage.get_trial``; the
+numbers of a study are 0, 1, ... in every Optuna storage, shared by all its workers): a list of
+all the trials (``study.get_trials``, even without deep copies) costs time in the number of
+trials, about 3 ms a read at 40,000 trials. Nothing here is persisted: a new process (or an
 unpickled sampler) reads the storage once and goes on, so workers need no shared state.
 """
 
@@ -75,30 +76,33 @@ class History:
         self._reset()
 
     def _reset(self) -> None:
-        self._seen = 0
+        self._seen = 0  # trials numbered below it have been read
         self.open: list[FrozenTrial] = []  # unfinished when last read, by number
-        self._positions: list[int] = []
+        self._open_ids: list[int] = []
         self._members: list[int] = []  # finished trials of the sampler, numbers sorted
         self._complete: list[FrozenTrial] = []
         self._intersection: dict[str, BaseDistribution] | None = None
         self._relative: dict[str, BaseDistribution] = {}
         self.views: Views | None = None
 
-    def refresh(self, trials: list[FrozenTrial]) -> None:
+    def refresh(self, study_id: int) -> None:
         """Read the trials new since the last refresh and those unfinished then."""
-        if len(trials) < self._seen or any(
-                trials[i].number != t.number for i, t in zip(self._positions, self.open)):
-            self._reset()
-        pending = [(i, trials[i]) for i in self._positions]
-        pending += ((i, trials[i]) for i in range(self._seen, len(trials)))
-        self._seen = len(trials)
-        self.open, self._positions = [], []
-        for i, t in pending:
+        storage = self.storage
+        pending = [(i, storage.get_trial(i)) for i in self._open_ids]
+        while True:
+            try:
+                trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, self._seen)
+            except KeyError:
+                break
+            pending.append((trial_id, storage.get_trial(trial_id)))
+            self._seen += 1
+        self.open, self._open_ids = [], []
+        for trial_id, t in pending:
             if t.state.is_finished():
                 self._finish(t)
             else:
                 self.open.append(t)
-                self._positions.append(i)
+                self._open_ids.append(trial_id)
 
     def _finish(self, trial: FrozenTrial) -> None:
         if self._member_key in trial.system_attrs:

@@ -221,15 +221,15 @@ class AgingEvolutionSampler(BaseSampler):
 
     def _history(self, study: Study, number: int) -> History:
         """The study's :class:`~nasga.samplers.aging.history.History`, refreshed for trial
-        ``number``: one read of the trials (a trial's search space and its sample share it),
-        the new and the unfinished ones processed."""
+        ``number``: the new and the unfinished trials read (once for a trial's search space
+        and its sample)."""
         storage = study._storage
         history = self._histories.get((id(storage), study._study_id))
         if history is None or history.storage is not storage:
             history = History(storage, self.MEMBER_KEY)
             self._histories[(id(storage), study._study_id)] = history
         if history.read_for != number:
-            history.refresh(study.get_trials(deepcopy=False))
+            history.refresh(study._study_id)
             history.read_for = number
         return history
 
