@@ -41,14 +41,12 @@ from __future__ import annotations
 
 import random
 import threading
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from typing import Any
 
 from optuna.distributions import BaseDistribution
 from optuna.samplers import BaseSampler, RandomSampler
 from optuna.samplers._lazy_random_state import LazyRandomState
-from optuna.search_space import intersection_search_space
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
@@ -56,11 +54,9 @@ import nasga.evaluation.records as R
 from nasga.samplers.aging.operators import mutate_one_gene, resample, tournament
 from nasga.samplers.ga.breeding import RANDOM_TRIES, adjusted
 from nasga.errors import check_probability
-from nasga.samplers.aging.intensify import challenger as find_challenger
+from nasga.samplers.aging.history import History, Taken, Views
+from nasga.samplers.aging.intensify import Board
 from nasga.spaces import NasgaInputError, Space
-
-_LIVE = (TrialState.COMPLETE, TrialState.RUNNING)
-
 
 def _check_int(field: str, value: Any, minimum: int, rule: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -147,15 +143,18 @@ class AgingEvolutionSampler(BaseSampler):
         self._intensify = intensify
         self._rng = LazyRandomState(seed)
         self._lock = threading.RLock()
+        self._histories: dict[tuple[int, int], History] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        del state["_lock"]  # the sampler keeps no per-study state: everything is in the storage
+        del state["_lock"]
+        del state["_histories"]  # a cache of the storage: read again where unpickled
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.RLock()
+        self._histories = {}
 
     @property
     def population_size(self) -> int:
@@ -195,10 +194,8 @@ class AgingEvolutionSampler(BaseSampler):
     ) -> dict[str, BaseDistribution]:
         if self._space is not None:
             return dict(self._space.distributions)
-        trials = study._storage.get_all_trials(study._study_id, deepcopy=False,
-                                               states=(TrialState.COMPLETE,))
-        return {name: dist for name, dist in intersection_search_space(trials).items()
-                if not dist.single()}  # single values go to sample_independent, as in NSGA-II
+        with self._lock:
+            return self._history(study, trial.number).relative_search_space()
 
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
@@ -208,11 +205,13 @@ class AgingEvolutionSampler(BaseSampler):
                 f"AgingEvolutionSampler optimizes one objective, got {study.directions}")
         if self.MEMBER_KEY not in trial.system_attrs:
             return {}  # enqueued, or another sampler's trial
-        trials = study._storage.get_all_trials(study._study_id, deepcopy=False)
-        rank = _rank(trials, trial.number, self.MEMBER_KEY)
         rng = random.Random(f"nasga-aging:{trial.system_attrs[self.MEMBER_KEY]}:{trial.number}")
-        child, parents, operator = self._propose(
-            trials, trial.number, rank < self._population, search_space, study.direction, rng)
+        with self._lock:
+            history = self._history(study, trial.number)
+            rank = history.rank(trial.number)
+            child, parents, operator = self._propose(
+                history, trial.number, rank < self._population, search_space, study.direction,
+                rng)
         self._record(study, trial, {"ga_operator": operator, "ga_parents": parents,
                                     "ga_generation": rank // self._population})
         if child is not None:
@@ -220,25 +219,45 @@ class AgingEvolutionSampler(BaseSampler):
                                                  self._child_identity(child))
         return child or {}
 
-    def _propose(self, trials: list[FrozenTrial], number: int, starting: bool,
+    def _history(self, study: Study, number: int) -> History:
+        """The study's :class:`~nasga.samplers.aging.history.History`, refreshed for trial
+        ``number``: the new and the unfinished trials read (once for a trial's search space
+        and its sample)."""
+        storage = study._storage
+        history = self._histories.get((id(storage), study._study_id))
+        if history is None or history.storage is not storage:
+            history = History(storage, self.MEMBER_KEY)
+            self._histories[(id(storage), study._study_id)] = history
+        if history.read_for != number:
+            history.refresh(study._study_id)
+            history.read_for = number
+        return history
+
+    def _views(self, history: History, search_space: dict[str, BaseDistribution],
+               direction: StudyDirection) -> Views:
+        space = dict(search_space)
+        return history.views_for(space, lambda: Views(
+            space, lambda t: self._identity(t, space), lambda t: _inside(t.params, space),
+            self._population, Board(direction, self._rebreed_after) if self._intensify else None))
+
+    def _propose(self, history: History, number: int, starting: bool,
                  search_space: dict[str, BaseDistribution], direction: StudyDirection,
                  rng: random.Random) -> tuple[dict[str, Any] | None, list[int], str]:
         """Trial ``number``'s child, its parents' numbers and its operator: the challenger
         (``intensify``), a random model (the first ``P`` trials, ``starting``) or one cycle."""
-        live = Counter(self._identity(t, search_space) for t in trials
-                       if t.state in _LIVE and t.number != number)
-        challenger, beats = find_challenger(
-            [t for t in trials if _inside(t.params, search_space)],
-            lambda t: self._identity(t, search_space), direction, live, self._rebreed_after,
-        ) if self._intensify and search_space else (None, False)
+        if not search_space:  # nothing finished yet (any search space): the independent sampler
+            return None, [], "random"
+        views = self._views(history, search_space, direction)
+        running = history.running(number, views.identity)
+        challenger, beats = views.board.challenger(views.finished, running) \
+            if views.board is not None else (None, False)
         again = None if challenger is None else (
             {k: challenger.params[k] for k in search_space}, [challenger.number], "intensify")
         if again is not None and beats:
             return again
         # Intensifying, re-measurements are the challenger's alone: children must be new.
-        enough = 1 if self._intensify else self._rebreed_after
-        taken = {identity for identity, n in live.items() if n >= enough}
-        population = self._members(trials, search_space) if search_space else []
+        taken = Taken(views.finished, running, 1 if self._intensify else self._rebreed_after)
+        population = views.population
         if starting or not population:
             return self._random_child(search_space, rng, taken), [], "random"
         values = adjusted([t.value for t in population], direction)
@@ -286,15 +305,6 @@ class AgingEvolutionSampler(BaseSampler):
             study._storage.set_trial_user_attr(trial._trial_id, name, value)
             trial.user_attrs[name] = value  # Optuna's cached copy, seen by trial.user_attrs
 
-    def _members(self, trials: list[FrozenTrial], search_space: dict[str, BaseDistribution]
-                 ) -> list[FrozenTrial]:
-        """The population (Algorithm 1): the ``P`` most recent COMPLETE trials with every
-        parameter of the space inside its distribution, oldest first."""
-        out = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None
-               and _inside(t.params, search_space)]
-        out.sort(key=lambda t: t.number)
-        return out[-self._population:]
-
     def _identity(self, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> Any:
         """What makes two trials the same model: the genome key, else the space's params."""
         if self._space is not None:
@@ -313,7 +323,7 @@ class AgingEvolutionSampler(BaseSampler):
 
     # --- breeding --------------------------------------------------------------------------
     def _random_child(self, search_space: dict[str, BaseDistribution], rng: random.Random,
-                      taken: set[Any], tries: int | None = None) -> dict[str, Any] | None:
+                      taken: Container[Any], tries: int | None = None) -> dict[str, Any] | None:
         """A random model (Algorithm 1's initial population), drawn again while taken, at most
         ``tries`` times (default ``max_rebreeds + 1``); ``None``: the independent sampler draws
         it (any search space)."""
@@ -328,7 +338,7 @@ class AgingEvolutionSampler(BaseSampler):
 
     def _bred_child(self, population: list[FrozenTrial], values: list[float],
                     search_space: dict[str, BaseDistribution], rng: random.Random,
-                    taken: set[Any]) -> tuple[dict[str, Any], FrozenTrial]:
+                    taken: Container[Any]) -> tuple[dict[str, Any], FrozenTrial]:
         """One cycle of Algorithm 1 (tournament of ``S``, mutate the best), re-bred while the
         child equals a COMPLETE or RUNNING trial, at most ``max_rebreeds`` more times; with
         probability ``reevaluate`` the winner itself, while it is not taken."""
@@ -355,15 +365,6 @@ class AgingEvolutionSampler(BaseSampler):
         mutate_one_gene(self._space, genes, rng)
         child = self._space.to_params(self._space.genome(genes))
         return {k: v for k, v in child.items() if k in search_space}
-
-
-def _rank(trials: list[FrozenTrial], number: int, member_key: str) -> int:
-    """This sampler's trials before trial ``number``: marked ones, and fresh RUNNING trials
-    that another worker has created but not yet marked."""
-    return sum(1 for t in trials if t.number < number and (
-        member_key in t.system_attrs or (
-            t.state == TrialState.RUNNING and not t.params
-            and "fixed_params" not in t.system_attrs)))
 
 
 def _inside(params: dict[str, Any], search_space: dict[str, BaseDistribution]) -> bool:
