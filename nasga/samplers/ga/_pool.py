@@ -29,12 +29,25 @@ class Fold:
         self.space = space
         self.stats = ModelStats(direction)
         self.counts: Counter[str] = Counter()
+        self.keys: dict[int, str] = {}  # trial number -> genome key, of the trials folded in
+        self.vectors: dict[int, list[int]] = {}  # trial number -> gene vector, of parents
+
+    def key(self, trial: FrozenTrial) -> str:
+        """``trial``'s genome key (remembered for the trials folded in)."""
+        key = self.keys.get(trial.number)
+        return key if key is not None else genome_key(trial, self.space)
+
+    def vector(self, trial: FrozenTrial) -> list[int]:
+        """``trial``'s gene vector (a finished trial's is remembered)."""
+        if trial.number not in self.vectors:
+            self.vectors[trial.number] = self.space.to_vector(self.space.from_params(trial.params))
+        return self.vectors[trial.number]
 
     def add(self, trial: FrozenTrial) -> str | None:
         """Fold a finished trial in; its genome key if it counts (COMPLETE, full genome)."""
         if trial.state != TrialState.COMPLETE or not has_genome(trial, self.space):
             return None
-        key = genome_key(trial, self.space)
+        key = self.keys[trial.number] = genome_key(trial, self.space)
         self.stats.add(key, trial)
         if measures(trial):
             self.counts[key] += 1

@@ -240,7 +240,8 @@ def random_children(space: Space, n: int, rng: random.Random,
 def breed_children(strategy: Any, space: Space, parents: list[FrozenTrial],
                    values: Sequence[float], rng: random.Random, *,
                    admission: Admission | None = None, n: int | None = None,
-                   keep_elites: bool = True) -> list[dict[str, Any]]:
+                   keep_elites: bool = True, genes: Sequence[Sequence[int]] | None = None
+                   ) -> list[dict[str, Any]]:
     """``n`` children (default: a population) of ``parents`` by the strategy's ``breed``.
 
     A child the ``admission`` refuses — over the cost budget, or (re-breeding on) a genome that
@@ -250,11 +251,13 @@ def breed_children(strategy: Any, space: Space, parents: list[FrozenTrial],
     genomes until the space runs out), and a hard budget as in GAN Compression's evolution
     (children over it are never proposed). Elites are kept as they are: carrying the best
     genome over is their purpose (steady-state breeding, ``keep_elites=False``, has none:
-    survivors stay in the population instead).
+    survivors stay in the population instead). ``genes``: the parents' gene vectors, when the
+    caller has them.
     """
     n = strategy.population if n is None else n
     admission = admission or Admission()
-    genes = [space.to_vector(space.from_params(t.params)) for t in parents]
+    if genes is None:
+        genes = [space.to_vector(space.from_params(t.params)) for t in parents]
     weights = selection_values(values,
                                nonnegative=getattr(strategy, "nonnegative_selection", False))
     out: list[dict[str, Any]] = []

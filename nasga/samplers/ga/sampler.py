@@ -369,14 +369,14 @@ class GeneticSampler(BaseSampler):
         measured again has no fitness yet)."""
         values = []
         for t in parents:
-            key = genome_key(t, self._space)
+            key = fold.key(t)
             again = [r for r in running if genome_key(r, self._space) == key]
             values.append(fold.stats.with_trials(key, again) if again
                           else fold.stats.get(key, signed(t.value, direction)))
         return breed_children(
             self._strategy, self._space, parents, values, rng, n=n,
             admission=self._admission(fold, running),
-            keep_elites=self._mode == "generational")
+            keep_elites=self._mode == "generational", genes=[fold.vector(t) for t in parents])
 
     def _admission(self, fold: Fold, running: Sequence[FrozenTrial] = ()) -> Admission:
         known = Counter(k for k in (measurement_key(t, self._space) for t in running)
