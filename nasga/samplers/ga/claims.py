@@ -85,9 +85,10 @@ class AskAheadError(RuntimeError):
     def __init__(self, trial: int, blocking: list[int]) -> None:
         names = ", ".join(str(n) for n in blocking)
         super().__init__(
-            f"GeneticSampler: trial {trial} is bred only after trials {names} finish, which "
-            f"this thread asked and has not told; tell trials {blocking[0]}.. first (ask at most "
-            f"up to the next generation before telling), or use mode=\"steady-state\"; trial "
+            f"GeneticSampler: trial {trial} can be bred only once trials {names} have finished, "
+            f"and this thread asked them without telling them (a generation's next round and "
+            f"the next generation wait for the round before); tell trials {blocking[0]}.. "
+            f"before asking more, or use mode=\"steady-state\", which never waits; trial "
             f"{trial} was failed")
 
 
