@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+import nasga.evaluation.records as R
 from nasga.samplers.ga.breeding import ModelStats, genome_key, has_genome, measures
 from nasga.samplers.ga.claims import Ledger
 from nasga.spaces import Space
@@ -31,10 +32,17 @@ class Fold:
         self.counts: Counter[str] = Counter()
         self.keys: dict[int, str] = {}  # trial number -> genome key, of the trials folded in
         self.vectors: dict[int, list[int]] = {}  # trial number -> gene vector, of parents
+        self._by_genes: dict[tuple[int, ...], str] = {}  # gene values -> genome key
 
     def key(self, trial: FrozenTrial) -> str:
-        """``trial``'s genome key (remembered for the trials folded in)."""
+        """``trial``'s genome key (:func:`~nasga.samplers.ga.breeding.genome_key`), remembered
+        per folded trial and per gene vector (a canonical key can cost a millisecond)."""
         key = self.keys.get(trial.number)
+        if key is None and R.KEY not in trial.user_attrs:
+            genes = tuple(trial.params[name] for name in self.space.distributions)
+            key = self._by_genes.get(genes)
+            if key is None:
+                key = self._by_genes[genes] = genome_key(trial, self.space)
         return key if key is not None else genome_key(trial, self.space)
 
     def vector(self, trial: FrozenTrial) -> list[int]:
@@ -47,7 +55,7 @@ class Fold:
         """Fold a finished trial in; its genome key if it counts (COMPLETE, full genome)."""
         if trial.state != TrialState.COMPLETE or not has_genome(trial, self.space):
             return None
-        key = self.keys[trial.number] = genome_key(trial, self.space)
+        key = self.keys[trial.number] = self.key(trial)
         self.stats.add(key, trial)
         if measures(trial):
             self.counts[key] += 1

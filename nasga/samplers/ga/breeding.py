@@ -147,12 +147,14 @@ def key_values(trials: Iterable[FrozenTrial], space: Space, direction: StudyDire
                         lambda t: genome_key(t, space), direction)
 
 
-def measurement_key(trial: FrozenTrial, space: Space) -> str | None:
+def measurement_key(trial: FrozenTrial, space: Space,
+                    key: Callable[[FrozenTrial], str] | None = None) -> str | None:
     """The genome key ``trial`` measures once, or None: a trial without a full genome, or one
-    of nasga's cache answers (which repeat a measurement). Other objectives' trials each count."""
+    of nasga's cache answers (which repeat a measurement). Other objectives' trials each count.
+    ``key``: a cached :func:`genome_key`."""
     if not has_genome(trial, space) or not measures(trial):
         return None
-    return genome_key(trial, space)
+    return key(trial) if key is not None else genome_key(trial, space)
 
 
 def measures(trial: FrozenTrial) -> bool:

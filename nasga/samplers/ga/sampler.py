@@ -48,7 +48,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from nasga.samplers.ga._pool import Fold, GenerationFold, SteadyPool
 from nasga.samplers.ga.breeding import (
-    Admission, breed_children, genome_key, has_genome, measurement_key, random_children, signed,
+    Admission, breed_children, has_genome, measurement_key, random_children, signed,
 )
 from nasga.samplers.ga.claims import (
     RETRY_COPY_KEY, TICKET_KEY, WORK_KEY, AskAheadError, Ledger, Round, may_take_ticket,
@@ -368,9 +368,10 @@ class GeneticSampler(BaseSampler):
         over ``fold`` and ``running`` (unfinished trials: admitted as measured, and a key being
         measured again has no fitness yet)."""
         values = []
+        running_keys = [(fold.key(r), r) for r in running]
         for t in parents:
             key = fold.key(t)
-            again = [r for r in running if genome_key(r, self._space) == key]
+            again = [r for k, r in running_keys if k == key]
             values.append(fold.stats.with_trials(key, again) if again
                           else fold.stats.get(key, signed(t.value, direction)))
         return breed_children(
@@ -379,7 +380,7 @@ class GeneticSampler(BaseSampler):
             keep_elites=self._mode == "generational", genes=[fold.vector(t) for t in parents])
 
     def _admission(self, fold: Fold, running: Sequence[FrozenTrial] = ()) -> Admission:
-        known = Counter(k for k in (measurement_key(t, self._space) for t in running)
+        known = Counter(k for k in (measurement_key(t, self._space, fold.key) for t in running)
                         if k is not None)
         return Admission(known, self._rebreed_after, self._feasible, base=fold.counts)
 
