@@ -103,11 +103,10 @@ class SteadyPool:
         pool.looked = max(pool.looked, ticket)
         still = []
         for i in pool.pending:
-            t = trials[ledger.tickets[i]]
-            if i >= ticket or not t.state.is_finished():
-                still.append(i)
+            if i < ticket and trials[ledger.tickets[i]].state.is_finished():
+                pool._add(i, trials[ledger.tickets[i]])
             else:
-                pool._add(i, t)
+                still.append(i)
         pool.pending = still
         return pool
 

@@ -211,13 +211,15 @@ class Ledger:
         return complete
 
     def attempts(self, rnd: Round, trials: list[FrozenTrial]) -> list[FrozenTrial | None]:
-        """The trials holding ``rnd``'s tickets, slot by slot (None: ticket not taken yet)."""
+        """The trials holding ``rnd``'s tickets, slot by slot (None: ticket not taken yet, or
+        newer than ``trials``, read before another thread's read)."""
         if rnd.trials is not None:
             return list(rnd.trials)
         out: list[FrozenTrial | None] = []
         for i in range(len(rnd.slots)):
             k = rnd.first_ticket + i
-            out.append(trials[self.tickets[k]] if k < len(self.tickets) else None)
+            known = k < len(self.tickets) and self.tickets[k] < len(trials)  # an older read
+            out.append(trials[self.tickets[k]] if known else None)
         return out
 
     def _extend(self, trials: list[FrozenTrial]) -> bool:
@@ -240,8 +242,8 @@ class Ledger:
         for i in range(self.tracked, len(self.tickets)):
             self.unfinished.add(i)
         self.tracked = len(self.tickets)
-        self.unfinished -= {i for i in self.unfinished
-                            if trials[self.tickets[i]].state.is_finished()}
+        self.unfinished -= {i for i in self.unfinished if self.tickets[i] < len(trials)
+                            and trials[self.tickets[i]].state.is_finished()}
 
 
 def trial_list(trials: list[FrozenTrial], checked: int = 0) -> list[FrozenTrial]:
