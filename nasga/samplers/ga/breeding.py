@@ -8,10 +8,11 @@ workers that breed the same generation breed the same children.
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
-from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,26 +69,75 @@ def adjusted(values: Sequence[float | None], direction: StudyDirection) -> list[
     return selection_values([signed(v, direction) for v in values], nonnegative=False)
 
 
-def model_values(trials: Iterable[FrozenTrial], identity: Callable[[FrozenTrial], Hashable],
-                 direction: StudyDirection) -> dict[Hashable, float]:
-    """Direction-adjusted mean fitness per model (``identity``) of the given trials (paper 004
-    §3.2.4).
+class ModelStats:
+    """Direction-adjusted mean fitness per model, kept up to date trial by trial (paper 004
+    §3.2.4): the one rule of :func:`model_values`.
 
     nasga's objective returns the mean over all of a key's trainings (``n_evaluations`` attr),
-    so its latest trial's value is the key's mean; other objectives' values are averaged.
+    so a model's latest such trial gives its mean; other objectives' values are averaged,
+    summed in trial-number order. Adding a trial costs O(1) when trials come in number order
+    (O(trials of that model) otherwise), so a sampler can fold finished trials in as they
+    come instead of re-reading the study.
     """
-    latest: dict[Hashable, FrozenTrial] = {}
-    sums: dict[Hashable, list[float]] = defaultdict(list)
+
+    def __init__(self, direction: StudyDirection) -> None:
+        self.direction = direction
+        self._latest: dict[Hashable, tuple[int, float]] = {}  # model -> (number, value)
+        self._values: dict[Hashable, list[tuple[int, float]]] = {}  # by number
+        self._sums: dict[Hashable, float] = {}
+
+    def add(self, model: Hashable, trial: FrozenTrial) -> None:
+        """Fold ``trial`` (of ``model``) in."""
+        value = signed(trial.value, self.direction)
+        if R.N_EVALUATIONS in trial.user_attrs:
+            if model not in self._latest or self._latest[model][0] < trial.number:
+                self._latest[model] = (trial.number, value)
+            return
+        values = self._values.setdefault(model, [])
+        if not values or values[-1][0] < trial.number:
+            values.append((trial.number, value))
+            self._sums[model] = self._sums.get(model, 0) + value
+        else:  # out of number order: keep the sum a sum in number order
+            values.insert(bisect.bisect(values, (trial.number, value)), (trial.number, value))
+            self._sums[model] = sum(v for _, v in values)
+
+    def get(self, model: Hashable, default: float = math.nan) -> float:
+        """``model``'s fitness (``default`` when no trial of it was added)."""
+        if model in self._latest:
+            return self._latest[model][1]
+        if model in self._values:
+            return self._sums[model] / len(self._values[model])
+        return default
+
+    def with_trials(self, model: Hashable, trials: Iterable[FrozenTrial]) -> float:
+        """``model``'s fitness were ``trials`` (all of ``model``) added too; nothing changes."""
+        extra = ModelStats(self.direction)
+        if model in self._latest:
+            extra._latest[model] = self._latest[model]
+        if model in self._values:
+            extra._values[model] = list(self._values[model])
+            extra._sums[model] = self._sums[model]
+        for t in trials:
+            extra.add(model, t)
+        return extra.get(model)
+
+    def __contains__(self, model: Hashable) -> bool:
+        return model in self._latest or model in self._values
+
+    def as_dict(self) -> dict[Hashable, float]:
+        out: dict[Hashable, float] = {i: self.get(i) for i in self._values}
+        out.update({i: v for i, (_, v) in self._latest.items()})
+        return out
+
+
+def model_values(trials: Iterable[FrozenTrial], identity: Callable[[FrozenTrial], Hashable],
+                 direction: StudyDirection) -> dict[Hashable, float]:
+    """Direction-adjusted mean fitness per model (``identity``) of the given trials
+    (:class:`ModelStats`' rule, paper 004 §3.2.4)."""
+    stats = ModelStats(direction)
     for t in trials:
-        i = identity(t)
-        if R.N_EVALUATIONS in t.user_attrs:
-            if i not in latest or latest[i].number < t.number:
-                latest[i] = t
-        else:
-            sums[i].append(signed(t.value, direction))
-    out = {i: sum(v) / len(v) for i, v in sums.items()}
-    out.update({i: signed(t.value, direction) for i, t in latest.items()})
-    return out
+        stats.add(identity(t), t)
+    return stats.as_dict()
 
 
 def key_values(trials: Iterable[FrozenTrial], space: Space, direction: StudyDirection
@@ -97,16 +147,29 @@ def key_values(trials: Iterable[FrozenTrial], space: Space, direction: StudyDire
                         lambda t: genome_key(t, space), direction)
 
 
+def measurement_key(trial: FrozenTrial, space: Space,
+                    key: Callable[[FrozenTrial], str] | None = None) -> str | None:
+    """The genome key ``trial`` measures once, or None: a trial without a full genome, or one
+    of nasga's cache answers (which repeat a measurement). Other objectives' trials each count.
+    ``key``: a cached :func:`genome_key`."""
+    if not has_genome(trial, space) or not measures(trial):
+        return None
+    return key(trial) if key is not None else genome_key(trial, space)
+
+
+def measures(trial: FrozenTrial) -> bool:
+    """Whether a trial is one measurement of its genome (not one of nasga's cache answers)."""
+    attrs = trial.user_attrs
+    return R.N_EVALUATIONS not in attrs or is_measurement(attrs)
+
+
 def measurement_counts(trials: Iterable[FrozenTrial], space: Space) -> Counter[str]:
-    """Measurements per genome key: nasga's trainings and reuses, else every trial."""
+    """Measurements per genome key (:func:`measurement_key`)."""
     counts: Counter[str] = Counter()
     for t in trials:
-        if not has_genome(t, space):
-            continue
-        attrs = t.user_attrs
-        if R.N_EVALUATIONS in attrs and not is_measurement(attrs):
-            continue  # a cache answer repeats a measurement
-        counts[genome_key(t, space)] += 1
+        key = measurement_key(t, space)
+        if key is not None:
+            counts[key] += 1
     return counts
 
 
@@ -115,20 +178,25 @@ class Admission:
     """Which children may be proposed: within the cost budget, and new where re-breeding is on.
 
     Attributes:
-        known: Measurements per genome key so far (updated as children are admitted).
+        known: Measurements per genome key added here (as children are admitted).
         known_after: A key with this many measurements is known (``None``: no re-breeding).
         feasible: The hard cost budget (``None``: every genome fits).
+        base: Measurements per genome key so far, read only (a sampler's running count,
+            shared rather than copied).
     """
 
     known: Counter[str] = field(default_factory=Counter)
     known_after: int | None = None
     feasible: Callable[[Genome], bool] | None = None
+    base: Mapping[str, int] = field(default_factory=dict)
 
     def fits(self, genome: Genome) -> bool:
         return self.feasible is None or bool(self.feasible(genome))
 
     def new(self, genome: Genome) -> bool:
-        return self.known_after is None or self.known[genome.key] < self.known_after
+        if self.known_after is None:
+            return True
+        return self.base.get(genome.key, 0) + self.known[genome.key] < self.known_after
 
     def admit(self, genome: Genome, operator: str) -> bool:
         """Within budget, and new unless an elite (carrying the best over is its purpose)."""
@@ -174,7 +242,8 @@ def random_children(space: Space, n: int, rng: random.Random,
 def breed_children(strategy: Any, space: Space, parents: list[FrozenTrial],
                    values: Sequence[float], rng: random.Random, *,
                    admission: Admission | None = None, n: int | None = None,
-                   keep_elites: bool = True) -> list[dict[str, Any]]:
+                   keep_elites: bool = True, genes: Sequence[Sequence[int]] | None = None
+                   ) -> list[dict[str, Any]]:
     """``n`` children (default: a population) of ``parents`` by the strategy's ``breed``.
 
     A child the ``admission`` refuses — over the cost budget, or (re-breeding on) a genome that
@@ -184,11 +253,13 @@ def breed_children(strategy: Any, space: Space, parents: list[FrozenTrial],
     genomes until the space runs out), and a hard budget as in GAN Compression's evolution
     (children over it are never proposed). Elites are kept as they are: carrying the best
     genome over is their purpose (steady-state breeding, ``keep_elites=False``, has none:
-    survivors stay in the population instead).
+    survivors stay in the population instead). ``genes``: the parents' gene vectors, when the
+    caller has them.
     """
     n = strategy.population if n is None else n
     admission = admission or Admission()
-    genes = [space.to_vector(space.from_params(t.params)) for t in parents]
+    if genes is None:
+        genes = [space.to_vector(space.from_params(t.params)) for t in parents]
     weights = selection_values(values,
                                nonnegative=getattr(strategy, "nonnegative_selection", False))
     out: list[dict[str, Any]] = []

@@ -78,21 +78,40 @@ def may_take_ticket(trial: FrozenTrial) -> bool:
     return age < CLAIM_TIMEOUT / 2
 
 
+class AskAheadError(RuntimeError):
+    """A ticket waits for trials that the waiting thread itself asked and has not told: the
+    wait could never end (ask/tell used more than a generation ahead from one thread)."""
+
+    def __init__(self, trial: int, blocking: list[int]) -> None:
+        names = ", ".join(str(n) for n in blocking)
+        super().__init__(
+            f"GeneticSampler: trial {trial} can be bred only once trials {names} have finished, "
+            f"and this thread asked them without telling them (a generation's next round and "
+            f"the next generation wait for the round before); tell trials {blocking[0]}.. "
+            f"before asking more, or use mode=\"steady-state\", which never waits; trial "
+            f"{trial} was failed")
+
+
 @dataclass
 class Round:
-    """One round of a generation: the slots it (re)tries and its first ticket index."""
+    """One round of a generation: the slots it (re)tries and its first ticket index.
+
+    ``trials`` holds its attempts, slot by slot, once they have all finished (final)."""
 
     generation: int
     index: int
     slots: list[int]
     first_ticket: int
+    trials: list[FrozenTrial] | None = None
 
 
 @dataclass
 class Ledger:
     """One study's tickets and schedule of rounds, as far as they are known (cached per study).
 
-    Everything recorded here is final: classifications and finished states never change.
+    Everything recorded here is final: classifications and finished states never change, so
+    each call only looks at trials newer than the last one seen and at the ones that were still
+    unfinished then: its cost does not grow with the study.
     """
 
     population: int
@@ -102,6 +121,9 @@ class Ledger:
     tickets: list[int] = field(default_factory=list)  # trial numbers, in ticket order
     base_seed: int | None = None
     rounds: list[Round] = field(default_factory=list)
+    by_generation: dict[int, list[Round]] = field(default_factory=dict)
+    tracked: int = 0  # steady-state: tickets whose state was looked at
+    unfinished: set[int] = field(default_factory=set)  # steady-state: ticket indices
 
     def scan(self, trials: list[FrozenTrial], upto: int) -> bool:
         """Classify trials numbered below ``upto``; False while one of them is not known yet."""
@@ -119,7 +141,11 @@ class Ledger:
         return True
 
     def __post_init__(self) -> None:
-        self.rounds.append(Round(0, 0, list(range(self.population)), 0))
+        self._add_round(Round(0, 0, list(range(self.population)), 0))
+
+    def _add_round(self, rnd: Round) -> None:
+        self.rounds.append(rnd)
+        self.by_generation.setdefault(rnd.generation, []).append(rnd)
 
     def work_item(self, ticket: int, trials: list[FrozenTrial]) -> tuple[Round, int] | None:
         """The round and slot of ``ticket``, or None while earlier attempts are unfinished."""
@@ -134,13 +160,18 @@ class Ledger:
             if not self._extend(trials):
                 return None
 
+    def blocking(self, trials: list[FrozenTrial]) -> list[int]:
+        """Numbers of the unfinished trials the next round waits for (generational)."""
+        return [t.number for t in self.attempts(self.rounds[-1], trials)
+                if t is not None and not t.state.is_finished()]
+
     def settled(self, generation: int, trials: list[FrozenTrial]) -> bool:
         """Whether every slot of ``generation`` is COMPLETE or out of attempts (steady-state:
         every ticket of the generation has finished)."""
         if self.steady:
             last = (generation + 1) * self.population
-            return len(self.tickets) >= last and all(
-                trials[n].state.is_finished() for n in self.tickets[:last])
+            self._track(trials)
+            return len(self.tickets) >= last and not any(i < last for i in self.unfinished)
         while self.rounds[-1].generation <= generation:
             if not self._extend(trials):
                 return False
@@ -148,15 +179,20 @@ class Ledger:
 
     def progress(self, last_generation: int, trials: list[FrozenTrial]) -> int:
         """Settled children of generations ``0..last_generation`` (COMPLETE, or finished and out
-        of attempts; steady-state: finished)."""
+        of attempts; steady-state: finished).
+
+        Every generation before the last scheduled round's is settled: all of its
+        ``population`` slots count."""
         if self.steady:
-            last = (last_generation + 1) * self.population
-            return sum(trials[n].state.is_finished() for n in self.tickets[:last])
+            last = min((last_generation + 1) * self.population, len(self.tickets))
+            self._track(trials)
+            return last - sum(i < last for i in self.unfinished)
         self.settled(last_generation, trials)  # schedules every round it can
-        done = 0
-        for rnd in self.rounds:
-            if rnd.generation > last_generation:
-                break
+        current = self.rounds[-1].generation
+        done = self.population * min(current, last_generation + 1)
+        if current > last_generation:
+            return done
+        for rnd in self.by_generation[current]:
             for t in self.attempts(rnd, trials):
                 if t is not None and (t.state == TrialState.COMPLETE or (
                         t.state.is_finished() and rnd.index + 1 >= self.max_attempts)):
@@ -165,22 +201,25 @@ class Ledger:
 
     def complete_trials(self, generation: int, trials: list[FrozenTrial]) -> dict[int, FrozenTrial]:
         """The COMPLETE trial of each slot of ``generation`` so far (a settled generation's
-        missing slots failed every attempt)."""
+        missing slots failed every attempt), in ticket order."""
         complete: dict[int, FrozenTrial] = {}
-        for rnd in self.rounds:
-            if rnd.generation != generation:
-                continue
-            for slot, t in zip(rnd.slots, self.attempts(rnd, trials)):
+        for rnd in self.by_generation.get(generation, []):
+            attempts = rnd.trials if rnd.trials is not None else self.attempts(rnd, trials)
+            for slot, t in zip(rnd.slots, attempts):
                 if t is not None and t.state == TrialState.COMPLETE:
                     complete[slot] = t
         return complete
 
     def attempts(self, rnd: Round, trials: list[FrozenTrial]) -> list[FrozenTrial | None]:
-        """The trials holding ``rnd``'s tickets, slot by slot (None: ticket not taken yet)."""
+        """The trials holding ``rnd``'s tickets, slot by slot (None: ticket not taken yet, or
+        newer than ``trials``, read before another thread's read)."""
+        if rnd.trials is not None:
+            return list(rnd.trials)
         out: list[FrozenTrial | None] = []
         for i in range(len(rnd.slots)):
             k = rnd.first_ticket + i
-            out.append(trials[self.tickets[k]] if k < len(self.tickets) else None)
+            known = k < len(self.tickets) and self.tickets[k] < len(trials)  # an older read
+            out.append(trials[self.tickets[k]] if known else None)
         return out
 
     def _extend(self, trials: list[FrozenTrial]) -> bool:
@@ -189,18 +228,30 @@ class Ledger:
         attempts = self.attempts(last, trials)
         if any(t is None or not t.state.is_finished() for t in attempts):
             return False
+        last.trials = [t for t in attempts if t is not None]
         first = last.first_ticket + len(last.slots)
         failed = [s for s, t in zip(last.slots, attempts) if t is not None and t.state in _FAILED]
         if failed and last.index + 1 < self.max_attempts:
-            self.rounds.append(Round(last.generation, last.index + 1, failed, first))
+            self._add_round(Round(last.generation, last.index + 1, failed, first))
         else:
-            self.rounds.append(Round(last.generation + 1, 0, list(range(self.population)), first))
+            self._add_round(Round(last.generation + 1, 0, list(range(self.population)), first))
         return True
 
+    def _track(self, trials: list[FrozenTrial]) -> None:
+        """Steady-state: note new tickets' unfinished trials, forget those that finished."""
+        for i in range(self.tracked, len(self.tickets)):
+            self.unfinished.add(i)
+        self.tracked = len(self.tickets)
+        self.unfinished -= {i for i in self.unfinished if self.tickets[i] < len(trials)
+                            and trials[self.tickets[i]].state.is_finished()}
 
-def trial_list(trials: list[FrozenTrial]) -> list[FrozenTrial]:
-    """Trials indexed by number (storages return them in number order; checked)."""
-    for i, t in enumerate(trials):
-        if t.number != i:
+
+def trial_list(trials: list[FrozenTrial], checked: int = 0) -> list[FrozenTrial]:
+    """Trials indexed by number. Storages return them in number order: the last one and those
+    from ``checked`` on are checked (earlier ones were, on an earlier read); else sorted."""
+    if trials and trials[-1].number != len(trials) - 1:
+        return sorted(trials, key=lambda t: t.number)
+    for i in range(checked, len(trials)):
+        if trials[i].number != i:
             return sorted(trials, key=lambda t: t.number)
     return trials

@@ -35,7 +35,9 @@ import logging
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from optuna.distributions import BaseDistribution
@@ -44,12 +46,13 @@ from optuna.samplers._lazy_random_state import LazyRandomState
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from nasga.samplers.ga.claims import (
-    RETRY_COPY_KEY, TICKET_KEY, WORK_KEY, Ledger, Round, may_take_ticket, trial_list,
-)
+from nasga.samplers.ga._pool import Fold, GenerationFold, SteadyPool
 from nasga.samplers.ga.breeding import (
-    Admission, breed_children, genome_key, has_genome, key_values, measurement_counts,
-    random_children, signed,
+    Admission, breed_children, has_genome, measurement_key, random_children, signed,
+)
+from nasga.samplers.ga.claims import (
+    RETRY_COPY_KEY, TICKET_KEY, WORK_KEY, AskAheadError, Ledger, Round, may_take_ticket,
+    trial_list,
 )
 from nasga.spaces import Genome, NasgaInputError, Space
 from nasga.samplers.ga.strategies import MODES, get_strategy
@@ -127,12 +130,12 @@ class GeneticSampler(BaseSampler):
 
     def _init_caches(self) -> None:
         self._lock = threading.RLock()
-        self._ledgers: dict[tuple[int, int], Ledger] = {}
-        self._offspring: dict[tuple[int, int, int], list[dict[str, Any]]] = {}
+        self._studies: dict[tuple[int, int], _StudyCache] = {}
+        self._asked: dict[tuple[int, int, int], int] = {}  # untold trial -> asking thread
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for name in ("_lock", "_ledgers", "_offspring"):
+        for name in ("_lock", "_studies", "_asked"):
             del state[name]
         return state
 
@@ -167,11 +170,15 @@ class GeneticSampler(BaseSampler):
         self._independent.reseed_rng()
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        with self._lock:
+            self._asked[_trial_key(study, trial)] = threading.get_ident()
         self._take_ticket(study, trial)
         self._independent.before_trial(study, trial)
 
     def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState,
                     values: Sequence[float] | None) -> None:
+        with self._lock:
+            self._asked.pop(_trial_key(study, trial), None)
         self._independent.after_trial(study, trial, state, values)
 
     def infer_relative_search_space(
@@ -188,9 +195,9 @@ class GeneticSampler(BaseSampler):
             raise ValueError(f"GeneticSampler optimizes one objective, got {study.directions}")
         if not self._take_ticket(study, trial):
             return {}  # enqueued, a retry copy or another sampler's: not a child
-        rnd, slot = self._claim(study, trial)
+        rnd, slot, trials = self._claim(study, trial)
         if self._mode == "steady-state" and rnd.generation > 0:
-            child = self._steady_child(study, trial, rnd.first_ticket)
+            child = self._steady_child(study, rnd.first_ticket, trials)
         else:
             child = self._children(study, rnd.generation)[slot]
         lineage = {"ga_generation": rnd.generation, "ga_operator": child["operator"],
@@ -225,18 +232,32 @@ class GeneticSampler(BaseSampler):
         trial.system_attrs[TICKET_KEY] = proposal  # this frozen copy is reused by Optuna
         return True
 
-    def ledger(self, study: Study) -> Ledger:
-        """This study's tickets and rounds (one cache per study and storage)."""
+    def _cache(self, study: Study) -> _StudyCache:
+        """This study's cached schedule and breeding data (one per study and storage)."""
         key = (id(study._storage), study._study_id)
         with self._lock:
-            if key not in self._ledgers:
-                self._ledgers[key] = Ledger(self.population_size, self._max_attempts,
-                                            steady=self._mode == "steady-state")
-            return self._ledgers[key]
+            if key not in self._studies:
+                ledger = Ledger(self.population_size, self._max_attempts,
+                                steady=self._mode == "steady-state")
+                self._studies[key] = _StudyCache(
+                    ledger, GenerationFold(self._space, study.direction),
+                    SteadyPool(Fold(self._space, study.direction)))
+            return self._studies[key]
+
+    def ledger(self, study: Study) -> Ledger:
+        """This study's tickets and rounds (one cache per study and storage)."""
+        return self._cache(study).ledger
+
+    def _read(self, study: Study) -> list[FrozenTrial]:
+        """The study's trials by number, read once (only trials not seen before are checked)."""
+        cache = self._cache(study)
+        trials = trial_list(study.get_trials(deepcopy=False), cache.checked)
+        cache.checked = len(trials)
+        return trials
 
     def settled(self, study: Study, generation: int) -> bool:
         """Whether every child of ``generation`` is COMPLETE or out of attempts."""
-        trials = trial_list(study._storage.get_all_trials(study._study_id, deepcopy=False))
+        trials = self._read(study)
         ledger = self.ledger(study)
         with self._lock:
             ledger.scan(trials, len(trials))
@@ -244,31 +265,42 @@ class GeneticSampler(BaseSampler):
 
     def progress(self, study: Study, last_generation: int) -> tuple[int, int]:
         """(settled children, all children) of generations ``0..last_generation``."""
-        trials = trial_list(study._storage.get_all_trials(study._study_id, deepcopy=False))
+        trials = self._read(study)
         ledger = self.ledger(study)
         with self._lock:
             ledger.scan(trials, len(trials))
             done = ledger.progress(last_generation, trials)
         return done, self.population_size * (last_generation + 1)
 
-    def _claim(self, study: Study, trial: FrozenTrial) -> tuple[Round, int]:
-        """This ticket's work item, waiting for earlier trials where the order needs them."""
+    def _claim(self, study: Study, trial: FrozenTrial
+               ) -> tuple[Round, int, list[FrozenTrial]]:
+        """This ticket's work item and the trials read to find it, waiting for earlier trials
+        where the order needs them.
+
+        Raises:
+            AskAheadError: The wait is for trials this thread asked and has not told.
+        """
         ledger = self.ledger(study)
         waited, warned = 0.0, False
         while True:
-            trials = trial_list(study._storage.get_all_trials(study._study_id, deepcopy=False))
+            trials = self._read(study)
             with self._lock:
-                found = None
+                found, own = None, []
                 if ledger.scan(trials, trial.number):
                     found = ledger.work_item(bisect.bisect_left(ledger.tickets, trial.number),
                                              trials)
+                    if found is None:
+                        own = [n for n in ledger.blocking(trials) if self._asked.get(
+                            (id(study._storage), study._study_id, n)) == threading.get_ident()]
+            if own:
+                self._abandon(study, trial, AskAheadError(trial.number, own))
             if found is not None:
                 rnd, slot = found
                 if ledger.base_seed is None:  # this trial holds the study's first ticket
                     ledger.base_seed = int(trial.system_attrs[TICKET_KEY])
                 study._storage.set_trial_system_attr(
                     trial._trial_id, WORK_KEY, [rnd.generation, rnd.index, slot])
-                return found
+                return rnd, slot, trials
             if waited > 30 and not warned:
                 _logger.warning("GeneticSampler: trial %d waits for earlier trials of its "
                                 "generation to finish", trial.number)
@@ -278,6 +310,15 @@ class GeneticSampler(BaseSampler):
             pause = min(0.5, self._poll * (1 + waited))
             time.sleep(pause)
             waited += pause
+
+    def _abandon(self, study: Study, trial: FrozenTrial, error: AskAheadError) -> None:
+        """Fail a ticket that could only wait forever (nobody else waits for it then), and
+        raise ``error``; its work item's attempt counts as failed."""
+        study._storage.set_trial_user_attr(trial._trial_id, "fail_reason", str(error))
+        study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        with self._lock:
+            self._asked.pop(_trial_key(study, trial), None)
+        raise error
 
     @staticmethod
     def _beat(study: Study, trial: FrozenTrial) -> None:
@@ -295,67 +336,85 @@ class GeneticSampler(BaseSampler):
     # --- breeding --------------------------------------------------------------------------
     def _children(self, study: Study, generation: int) -> list[dict[str, Any]]:
         """The children of ``generation`` (bred once per process; all processes agree)."""
-        key = (id(study._storage), study._study_id, generation)
+        cache = self._cache(study)
         with self._lock:
-            if key in self._offspring:
-                return self._offspring[key]
-        # Read after the claim, so every trial the schedule saw finished is finished here too
-        # (another thread may have scheduled this generation from a newer read than ours).
-        trials = trial_list(study._storage.get_all_trials(study._study_id, deepcopy=False))
-        ledger = self.ledger(study)
-        with self._lock:
-            children = self._breed(study, generation, ledger, trials)
-            self._offspring[key] = children
+            if generation in cache.offspring:
+                return cache.offspring[generation]
+            children = self._breed(study, generation, cache)
+            cache.offspring[generation] = children
         study._storage.set_study_system_attr(
             study._study_id, f"{self.OFFSPRING_KEY}{generation}", children)
         return children
 
-    def _breed(self, study: Study, generation: int, ledger: Ledger,
-               trials: list[FrozenTrial]) -> list[dict[str, Any]]:
+    def _breed(self, study: Study, generation: int, cache: _StudyCache
+               ) -> list[dict[str, Any]]:
+        """Children of ``generation`` from the settled generations before it (their rounds'
+        trials are recorded by the ledger once finished, so no read is needed here)."""
+        ledger = cache.ledger
         rng = random.Random(f"nasga:{ledger.base_seed}:{generation}")
-        done = [t for g in range(generation) for t in ledger.complete_trials(g, trials).values()]
-        if generation == 0 or self._mode == "steady-state":
-            return random_children(self._space, self.population_size, rng, self._admission(done))
-        parents = self._parents(ledger, generation - 1, trials)
-        if not parents:  # none of the previous generation's children completed
-            return random_children(self._space, self.population_size, rng, self._admission(done))
-        return self._offspring_of(parents, done, study.direction, rng)
+        fold = cache.fold.before(generation, ledger)
+        parents: list[FrozenTrial] = []
+        if generation > 0 and self._mode == "generational":
+            parents = self._parents(ledger, generation - 1)
+        if not parents:  # generation 0, or none of the previous generation's children completed
+            return random_children(self._space, self.population_size, rng,
+                                   self._admission(fold))
+        return self._offspring_of(parents, fold, study.direction, rng)
 
-    def _offspring_of(self, parents: list[FrozenTrial], done: list[FrozenTrial],
-                      direction: StudyDirection, rng: random.Random,
-                      n: int | None = None) -> list[dict[str, Any]]:
-        fitness = key_values(done, self._space, direction)
-        values = [fitness.get(genome_key(t, self._space), signed(t.value, direction))
-                  for t in parents]
+    def _offspring_of(self, parents: list[FrozenTrial], fold: Fold, direction: StudyDirection,
+                      rng: random.Random, n: int | None = None,
+                      running: Sequence[FrozenTrial] = ()) -> list[dict[str, Any]]:
+        """Children of ``parents`` by the strategy, each parent weighed by its key's fitness
+        over ``fold`` and ``running`` (unfinished trials: admitted as measured, and a key being
+        measured again has no fitness yet)."""
+        values = []
+        running_keys = [(fold.key(r), r) for r in running]
+        for t in parents:
+            key = fold.key(t)
+            again = [r for k, r in running_keys if k == key]
+            values.append(fold.stats.with_trials(key, again) if again
+                          else fold.stats.get(key, signed(t.value, direction)))
         return breed_children(
             self._strategy, self._space, parents, values, rng, n=n,
-            admission=self._admission(done), keep_elites=self._mode == "generational")
+            admission=self._admission(fold, running),
+            keep_elites=self._mode == "generational", genes=[fold.vector(t) for t in parents])
 
-    def _admission(self, done: list[FrozenTrial]) -> Admission:
-        return Admission(measurement_counts(done, self._space), self._rebreed_after,
-                         self._feasible)
+    def _admission(self, fold: Fold, running: Sequence[FrozenTrial] = ()) -> Admission:
+        known = Counter(k for k in (measurement_key(t, self._space, fold.key) for t in running)
+                        if k is not None)
+        return Admission(known, self._rebreed_after, self._feasible, base=fold.counts)
 
-    def _steady_child(self, study: Study, trial: FrozenTrial, ticket: int) -> dict[str, Any]:
-        """Steady-state: one child of the ``population`` fittest genomes finished so far (the
-        worst is replaced, GENITOR-style), bred by the strategy's operators."""
-        trials = trial_list(study._storage.get_all_trials(study._study_id, deepcopy=False))
-        ledger = self.ledger(study)
+    def _steady_child(self, study: Study, ticket: int, trials: list[FrozenTrial]
+                      ) -> dict[str, Any]:
+        """Steady-state: one child of the ``population`` fittest genomes finished before this
+        ticket (the worst is replaced, GENITOR-style), bred by the strategy's operators."""
+        cache = self._cache(study)
         with self._lock:
-            earlier = [trials[n] for n in ledger.tickets[:ticket]]
-        done = [t for t in earlier if t.state == TrialState.COMPLETE]
-        rng = random.Random(f"nasga:{ledger.base_seed}:ticket:{ticket}")
-        fitness = key_values(done, self._space, study.direction)
-        latest = {genome_key(t, self._space): t for t in done if has_genome(t, self._space)}
-        best = sorted(latest, key=lambda k: (-fitness[k], latest[k].number))
-        parents = sorted((latest[k] for k in best[: self.population_size]),
-                         key=lambda t: t.number)
-        if not parents:
-            return random_children(self._space, 1, rng, self._admission(done))[0]
-        running = [t for t in earlier if not t.state.is_finished() and has_genome(t, self._space)]
-        return self._offspring_of(parents, done + running, study.direction, rng, n=1)[0]
+            pool = cache.pool.below(ticket, cache.ledger, trials)
+            parents = pool.fittest(self.population_size)
+            running = pool.running(ticket, cache.ledger, trials)
+            rng = random.Random(f"nasga:{cache.ledger.base_seed}:ticket:{ticket}")
+            if not parents:
+                return random_children(self._space, 1, rng, self._admission(pool.fold))[0]
+            return self._offspring_of(parents, pool.fold, study.direction, rng, n=1,
+                                      running=running)[0]
 
-    def _parents(self, ledger: Ledger, generation: int, trials: list[FrozenTrial]
-                 ) -> list[FrozenTrial]:
+    def _parents(self, ledger: Ledger, generation: int) -> list[FrozenTrial]:
         """Generation ``generation``'s COMPLETE children with a full genome, by slot."""
-        complete = ledger.complete_trials(generation, trials)
+        complete = ledger.complete_trials(generation, [])
         return [complete[s] for s in sorted(complete) if has_genome(complete[s], self._space)]
+
+
+def _trial_key(study: Study, trial: FrozenTrial) -> tuple[int, int, int]:
+    return id(study._storage), study._study_id, trial.number
+
+
+@dataclass
+class _StudyCache:
+    """One study's in-process state: its ledger, breeding folds and bred generations."""
+
+    ledger: Ledger
+    fold: GenerationFold
+    pool: SteadyPool
+    offspring: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    checked: int = 0  # trials whose numbers were checked (claims.trial_list)

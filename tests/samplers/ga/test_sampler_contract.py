@@ -181,7 +181,7 @@ def test_pickled_sampler_carries_no_study_state_and_resumes() -> None:
     study = optuna.create_study(direction="maximize", sampler=sampler)
     study.optimize(objective, n_trials=10)
     restored = pickle.loads(pickle.dumps(sampler))
-    assert not restored._ledgers and not restored._offspring
+    assert not restored._studies and not restored._asked
     study.sampler = restored
     study.optimize(objective, n_trials=14)
     assert [t.user_attrs["genome"] for t in study.trials] == \
