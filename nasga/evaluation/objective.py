@@ -26,6 +26,7 @@ import gc
 import hashlib
 import math
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -64,6 +65,7 @@ class TrainingIndex:
         self._seen = 0
         self._pending: set[int] = set()
         self._study: str | None = None
+        self._lock = threading.Lock()
         self._counts = (lambda a: R.trained(a) and R.KEY in a) if trained_only \
             else is_measurement
 
@@ -73,20 +75,23 @@ class TrainingIndex:
         if study_name != self._study:
             self._by_key, self._seen, self._pending = {}, 0, set()
             self._study = study_name
-        aligned = not trials or trials[-1].number == len(trials) - 1  # numbers 0..n-1
-        number_of = trials.__getitem__ if aligned else {t.number: t for t in trials}.__getitem__
-        for number in sorted(self._pending):
-            t = number_of(number)
-            if t.state.is_finished():
-                self._pending.discard(number)
-                self._add(t)
-        for t in trials[self._seen:] if aligned else [t for t in trials if t.number >= self._seen]:
-            if t.state.is_finished():
-                self._add(t)
-            else:
-                self._pending.add(t.number)
-        if trials:
-            self._seen = max(self._seen, trials[-1].number + 1)
+        with self._lock:  # n_jobs threads share one objective; their reads may be older
+            aligned = not trials or trials[-1].number == len(trials) - 1  # numbers 0..n-1
+            by_number = None if aligned else {t.number: t for t in trials}
+            for number in sorted(self._pending):
+                t = (trials[number] if number < len(trials) else None) if aligned \
+                    else by_number.get(number)  # type: ignore[union-attr]
+                if t is not None and t.state.is_finished():
+                    self._pending.discard(number)
+                    self._add(t)
+            new = trials[self._seen:] if aligned else [t for t in trials if t.number >= self._seen]
+            for t in new:
+                if t.state.is_finished():
+                    self._add(t)
+                else:
+                    self._pending.add(t.number)
+            if trials:
+                self._seen = max(self._seen, trials[-1].number + 1)
 
     def _add(self, t: FrozenTrial) -> None:
         if t.state == TrialState.COMPLETE and self._counts(t.user_attrs):

@@ -300,11 +300,16 @@ def test_training_index_reads_each_trial_once_and_rechecks_only_unfinished_ones(
         return t
 
     slow = measured("a")  # stays RUNNING across many updates
+    older_read = study.get_trials(deepcopy=False)  # another thread's read, older than ours
     for _ in range(3):
         study.tell(measured("b"), 1.0)
         index.update(study.get_trials(deepcopy=False), study.study_name)
     assert [t.number for t in index.trainings("b")] == [1, 2, 3]
     assert index.trainings("a") == []
+    pending_beyond = measured("c")  # unfinished, numbered past the older read's end
+    index.update(study.get_trials(deepcopy=False), study.study_name)
+    index.update(older_read, study.study_name)  # must not look past that read's end
+    study.tell(pending_beyond, state=optuna.trial.TrialState.FAIL)
     study.tell(slow, 2.0)  # finishes after newer trials were indexed
     failed = measured("a")
     study.tell(failed, state=optuna.trial.TrialState.FAIL)
