@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import optuna
 from optuna.storages import BaseStorage
+from optuna.trial import FrozenTrial
 
 
 def storage_of(study: optuna.Study) -> BaseStorage:
@@ -33,4 +34,31 @@ def trial_id(storage: BaseStorage, study: optuna.Study, number: int) -> int:
     return storage.get_trial_id_from_study_id_trial_number(study_id(storage, study), number)
 
 
-__all__ = ["storage_of", "study_id", "trial_id"]
+ENQUEUED_KEY = "fixed_params"
+"""The system attr Optuna gives a trial made by ``study.enqueue_trial`` (its fixed params);
+Optuna has no public predicate for "enqueued" (docs/design.md, "What Optuna's public API
+lacks")."""
+
+
+def is_enqueued(trial: FrozenTrial) -> bool:
+    """Whether ``trial`` was enqueued (``study.enqueue_trial``, or a retry callback's copy)."""
+    return ENQUEUED_KEY in trial.system_attrs
+
+
+def is_retry_copy(trial: FrozenTrial) -> bool:
+    """Whether ``trial`` is a retry callback's copy of a failed trial (Optuna's public
+    :meth:`~optuna.storages.RetryFailedTrialCallback.retried_trial_number`)."""
+    from optuna.storages import RetryFailedTrialCallback
+
+    return RetryFailedTrialCallback.retried_trial_number(trial) is not None
+
+
+def is_fresh(trial: FrozenTrial) -> bool:
+    """Whether ``trial`` is a fresh proposal for a sampler: not enqueued, not a retry copy, and
+    without params yet. The one rule nasga's samplers (GA tickets, aging members) and the
+    heartbeat use to tell a sampler's own trials from others'."""
+    return not trial.params and not is_enqueued(trial) and not is_retry_copy(trial)
+
+
+__all__ = ["ENQUEUED_KEY", "is_enqueued", "is_fresh", "is_retry_copy", "storage_of", "study_id",
+           "trial_id"]

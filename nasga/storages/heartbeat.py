@@ -132,4 +132,4 @@ def fail_stale_trials(study: optuna.Study, *, grace_period: float | None = None,
                 _fail(study, storage, t, retry=True)
         elif (not t.params and t.datetime_start is not None
               and (now - t.datetime_start).total_seconds() > grace):
-            _fail(study, storage, t, retry=bool(t.system_attrs.get("fixed_params")))
+            _fail(study, storage, t, retry=handle.is_enqueued(t))

@@ -22,6 +22,7 @@ from optuna.distributions import BaseDistribution
 from optuna.trial import FrozenTrial, TrialState
 
 from nasga.samplers.aging.intensify import Board
+from nasga.storages.handle import is_fresh
 
 
 class Views:
@@ -139,8 +140,7 @@ class History:
         return bisect.bisect_left(self._members, number) + sum(
             1 for t in self.open if t.number < number and (
                 self._member_key in t.system_attrs or (
-                    t.state == TrialState.RUNNING and not t.params
-                    and "fixed_params" not in t.system_attrs)))
+                    t.state == TrialState.RUNNING and is_fresh(t))))
 
     def views_for(self, search_space: dict[str, BaseDistribution],
                   build: Callable[[], Views]) -> Views:

@@ -57,6 +57,7 @@ from nasga.errors import check_probability
 from nasga.samplers.aging.history import History, Taken, Views
 from nasga.samplers.aging.intensify import Board
 from nasga.spaces import NasgaInputError, Space
+from nasga.storages.handle import is_fresh
 
 def _check_int(field: str, value: Any, minimum: int, rule: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -179,7 +180,7 @@ class AgingEvolutionSampler(BaseSampler):
         self._independent.reseed_rng()
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
-        if self.MEMBER_KEY not in trial.system_attrs and "fixed_params" not in trial.system_attrs:
+        if self.MEMBER_KEY not in trial.system_attrs and is_fresh(trial):
             base = self.base_seed(study)
             study._storage.set_trial_system_attr(trial._trial_id, self.MEMBER_KEY, base)
             trial.system_attrs[self.MEMBER_KEY] = base  # Optuna reuses this frozen copy

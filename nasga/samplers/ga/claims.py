@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 
 from optuna.trial import FrozenTrial, TrialState
 
+from nasga.storages.handle import is_fresh, is_retry_copy
+
 TICKET_KEY = "nasga:ticket"
 """System attr of a fresh trial: the base seed it proposes (the first ticket's is the study's)."""
 WORK_KEY = "nasga:work"
 """System attr of a ticket's trial: its work item ``[generation, round, slot]``."""
-RETRY_COPY_KEY = "failed_trial"
-"""Optuna's retry callbacks copy a failed trial's system attrs and add this key."""
 CLAIM_TIMEOUT = 60.0
 """Seconds after which a fresh trial that never took its ticket counts as ticketless."""
 
@@ -49,12 +49,11 @@ def ticket_status(trial: FrozenTrial, now: datetime.datetime | None = None) -> b
     (its worker died or never asked the sampler) is ticketless too; its own worker refuses to
     take a ticket that late (:func:`may_take_ticket`).
     """
-    attrs = trial.system_attrs
-    if RETRY_COPY_KEY in attrs:
+    if is_retry_copy(trial):
         return False
-    if TICKET_KEY in attrs:
+    if TICKET_KEY in trial.system_attrs:
         return True
-    if "fixed_params" in attrs or trial.params or trial.state != TrialState.RUNNING:
+    if not is_fresh(trial) or trial.state != TrialState.RUNNING:
         return False
     start = trial.datetime_start
     now = now or datetime.datetime.now()
@@ -68,8 +67,7 @@ def may_take_ticket(trial: FrozenTrial) -> bool:
 
     The margin (half the timeout) keeps every worker's view consistent under clock skew.
     """
-    attrs = trial.system_attrs
-    if TICKET_KEY in attrs or RETRY_COPY_KEY in attrs or "fixed_params" in attrs or trial.params:
+    if TICKET_KEY in trial.system_attrs or not is_fresh(trial):
         return False
     start = trial.datetime_start
     if start is None:

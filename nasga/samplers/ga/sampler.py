@@ -51,10 +51,11 @@ from nasga.samplers.ga.breeding import (
     Admission, breed_children, has_genome, measurement_key, random_children, signed,
 )
 from nasga.samplers.ga.claims import (
-    RETRY_COPY_KEY, TICKET_KEY, WORK_KEY, AskAheadError, Ledger, Round, may_take_ticket,
+    TICKET_KEY, WORK_KEY, AskAheadError, Ledger, Round, may_take_ticket,
     trial_list,
 )
 from nasga.spaces import Genome, NasgaInputError, Space
+from nasga.storages.handle import is_retry_copy
 from nasga.samplers.ga.strategies import MODES, get_strategy
 
 _logger = logging.getLogger(__name__)
@@ -220,7 +221,7 @@ class GeneticSampler(BaseSampler):
     # --- claims ----------------------------------------------------------------------------
     def _take_ticket(self, study: Study, trial: FrozenTrial) -> bool:
         """Mark a fresh trial as a ticket holder (the value: the base seed it proposes)."""
-        if RETRY_COPY_KEY in trial.system_attrs:
+        if is_retry_copy(trial):
             return False  # a retry callback's copy carries its original's ticket: not a child
         if TICKET_KEY in trial.system_attrs:
             return True
