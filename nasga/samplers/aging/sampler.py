@@ -44,6 +44,7 @@ import threading
 from collections.abc import Container, Sequence
 from typing import Any
 
+import optuna
 from optuna.distributions import BaseDistribution
 from optuna.samplers import BaseSampler, RandomSampler
 from optuna.samplers._lazy_random_state import LazyRandomState
@@ -56,6 +57,7 @@ from nasga.samplers.ga.breeding import RANDOM_TRIES, adjusted
 from nasga.errors import check_probability
 from nasga.samplers.aging.history import History, Taken, Views
 from nasga.samplers.aging.intensify import Board
+from nasga.search.faults import kill_point
 from nasga.spaces import NasgaInputError, Space
 from nasga.storages.handle import is_fresh
 
@@ -201,11 +203,12 @@ class AgingEvolutionSampler(BaseSampler):
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        if study._is_multi_objective():
+        if len(study.directions) > 1:
             raise ValueError(
                 f"AgingEvolutionSampler optimizes one objective, got {study.directions}")
         if self.MEMBER_KEY not in trial.system_attrs:
             return {}  # enqueued, or another sampler's trial
+        kill_point("sampling")
         rng = random.Random(f"nasga-aging:{trial.system_attrs[self.MEMBER_KEY]}:{trial.number}")
         with self._lock:
             history = self._history(study, trial.number)
@@ -369,12 +372,16 @@ class AgingEvolutionSampler(BaseSampler):
 
 
 def _inside(params: dict[str, Any], search_space: dict[str, BaseDistribution]) -> bool:
-    """Whether ``params`` hold every parameter of the space, each inside its distribution."""
+    """Whether ``params`` hold every parameter of the space, each inside its distribution
+    (Optuna's own check, through the public ``optuna.trial.create_trial``)."""
+    if not all(name in params for name in search_space):
+        return False
     try:
-        return all(name in params and dist._contains(dist.to_internal_repr(params[name]))
-                   for name, dist in search_space.items())
+        optuna.trial.create_trial(params={n: params[n] for n in search_space},
+                                  distributions=dict(search_space), value=0.0)
     except (ValueError, TypeError):
         return False
+    return True
 
 
 def _params_identity(params: dict[str, Any]) -> str:

@@ -54,6 +54,7 @@ from nasga.samplers.ga.claims import (
     TICKET_KEY, WORK_KEY, AskAheadError, Ledger, Round, may_take_ticket,
     trial_list,
 )
+from nasga.search.faults import kill_point
 from nasga.spaces import Genome, NasgaInputError, Space
 from nasga.storages.handle import is_retry_copy
 from nasga.samplers.ga.strategies import MODES, get_strategy
@@ -192,10 +193,11 @@ class GeneticSampler(BaseSampler):
     ) -> dict[str, Any]:
         if not search_space:
             return {}
-        if study._is_multi_objective():
+        if len(study.directions) > 1:
             raise ValueError(f"GeneticSampler optimizes one objective, got {study.directions}")
         if not self._take_ticket(study, trial):
             return {}  # enqueued, a retry copy or another sampler's: not a child
+        kill_point("sampling")
         rnd, slot, trials = self._claim(study, trial)
         if self._mode == "steady-state" and rnd.generation > 0:
             child = self._steady_child(study, rnd.first_ticket, trials)
@@ -306,6 +308,7 @@ class GeneticSampler(BaseSampler):
                 _logger.warning("GeneticSampler: trial %d waits for earlier trials of its "
                                 "generation to finish", trial.number)
                 warned = True
+            kill_point("claim-wait")
             self._beat(study, trial)
             self._fail_stale(study)
             pause = min(0.5, self._poll * (1 + waited))
