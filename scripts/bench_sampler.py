@@ -3,22 +3,26 @@
 Issue 26's bar: at every size nasga's samplers cost at most NSGA-II's ms per trial in the same
 run, and their cost grows no faster than NSGA-II's from the smallest size to the largest.
 
-One study per sampler grows in memory through every size in ``--sizes``. Just before each size
-``N`` the next 200 trials (``--window``) are timed, so a row is "ms per trial over the 200 trials
-ending at N". For the file storages the in-memory study at ``N - window`` is copied
-(``optuna.copy_study``, public API) into a fresh journal file (and PostgreSQL database, up to
-``--postgres-max``), a new sampler of the same kind opens it as a joining worker would, and its
-next ``window`` trials are timed: the first of them (the worker's catch-up: the storage's replay
-and the sampler reading the study once) is reported apart as ``join ms``, and ms per trial is
-over the rest.
+Two phases, both resumable (``--snapshots DIR`` keeps what is done):
 
-The objective is trivial (the sum of the genes plus a seeded noise, so repeats differ and
-intensification has something to do): what is measured is the sampler plus Optuna's trial
-bookkeeping and storage I/O. ``tpe`` is run only up to ``--tpe-max`` trials (its cost grows
-with every trial by design). Samplers come from :mod:`nasga.samplers.registry`, the one list of
-sampler names.
+1. **Fill** (untimed, so it may share the cores): one in-memory study per sampler grows by its
+   own sampler through every size in ``--sizes``; at ``N - window`` trials it is saved as a
+   journal file ``DIR/<sampler>-<N>.log`` (``optuna.copy_study``, public API).
+2. **Time** (run it alone): each snapshot is copied into a fresh storage of each kind in
+   ``--storages`` (in memory, a journal file, a PostgreSQL database up to ``--postgres-max``), a
+   new sampler of the same kind opens it as a joining worker would, and ``window + 1`` trials
+   run. The first one (the worker's catch-up: its sampler reads the study once) is reported
+   apart as ``join ms``; a row's ms per trial is over the ``window`` trials after it, i.e. the
+   trials ending at ``N``.
 
-Usage: ``python scripts/bench_sampler.py [--sizes 1000,10000,100000] [--json out.json]``
+The objective is trivial (the sum of the genes plus a noise seeded by the trial number, so
+repeats differ and intensification has something to do): what is measured is the sampler plus
+Optuna's trial bookkeeping and storage I/O. ``tpe`` is grown only up to ``--tpe-max`` trials (its
+cost grows with every trial by design). Samplers come from :mod:`nasga.samplers.registry`, the
+one list of sampler names, with the Genetic-CNN preset's population (``--population``).
+
+Usage: ``python scripts/bench_sampler.py --snapshots DIR [--sizes 1000,10000,100000]``
+(``--phase fill`` or ``--phase time`` runs one phase).
 """
 
 from __future__ import annotations
@@ -39,8 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nasga.cli import Parser, check_min, check_output_file, int_list, name_list  # noqa: E402
 from nasga.samplers.ga.strategies import get_strategy  # noqa: E402
-from nasga.search.config import MAX_SEED  # noqa: E402
 from nasga.samplers.registry import make_sampler  # noqa: E402
+from nasga.search.config import MAX_SEED  # noqa: E402
 from nasga.spaces import GeneticCNNSpace  # noqa: E402
 from nasga.storages.storage import open_storage  # noqa: E402
 
@@ -55,75 +59,76 @@ def objective(trial: optuna.Trial) -> float:
     return sum(genes) + random.Random(trial.number).gauss(0.0, 1.0)
 
 
-def _study(name: str, storage: BaseStorage, sampler: str, seed: int,
-           population: int) -> optuna.Study:
-    strategy = get_strategy("genetic-cnn", population=population)
-    return optuna.create_study(study_name=name, storage=storage, direction="maximize",
-                               load_if_exists=True,
+def _study(storage: BaseStorage, sampler: str, args: argparse.Namespace) -> optuna.Study:
+    strategy = get_strategy("genetic-cnn", population=args.population)
+    return optuna.create_study(study_name=f"bench-{sampler}", storage=storage,
+                               direction="maximize", load_if_exists=True,
                                sampler=make_sampler(sampler, space=SPACE, strategy=strategy,
-                                                    seed=seed))
+                                                    seed=args.seed))
 
 
-def _timed(study: optuna.Study, n: int) -> list[float]:
-    """Seconds of each of ``n`` trials."""
-    out: list[float] = []
-    for _ in range(n):
+def _snapshot(args: argparse.Namespace, sampler: str, size: int) -> Path:
+    return args.snapshots / f"{sampler}-{size}.log"
+
+
+def _sizes(sampler: str, args: argparse.Namespace) -> list[int]:
+    return [s for s in args.sizes if sampler != "tpe" or s <= args.tpe_max]
+
+
+def fill(sampler: str, args: argparse.Namespace) -> None:
+    """Grow ``sampler``'s study through every size, saving a snapshot at ``size - window``;
+    a snapshot already saved is loaded instead of regrown."""
+    memory = optuna.storages.InMemoryStorage()
+    study = _study(memory, sampler, args)
+    for size in _sizes(sampler, args):
+        path = _snapshot(args, sampler, size)
+        if path.exists():  # resume: continue from the saved study
+            memory = optuna.storages.InMemoryStorage()
+            optuna.copy_study(from_study_name=f"bench-{sampler}",
+                              from_storage=open_storage(f"journal:///{path}", heartbeat=False),
+                              to_storage=memory)
+            study = _study(memory, sampler, args)
+            continue
+        done = len(study.get_trials(deepcopy=False))
+        start = time.perf_counter()
+        study.optimize(objective, n_trials=max(0, size - args.window - done))
+        partial = path.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        optuna.copy_study(from_study_name=study.study_name, from_storage=memory,
+                          to_storage=open_storage(f"journal:///{partial}", heartbeat=False))
+        partial.rename(path)
+        print(f"  filled {sampler} to {size - args.window} trials in "
+              f"{time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+
+
+def time_cell(sampler: str, size: int, storage: str, args: argparse.Namespace,
+              tmp: Path) -> dict[str, Any]:
+    """Copy the snapshot into a fresh ``storage``, join it with a new sampler, time trials."""
+    if storage == "memory":
+        target: BaseStorage = optuna.storages.InMemoryStorage()
+    elif storage == "journal":
+        target = open_storage(f"journal:///{tmp / f'{sampler}-{size}.log'}", heartbeat=False)
+    else:
+        target = open_storage(_fresh_database(args.postgres_url, f"{sampler}_{size}"),
+                              heartbeat=False)
+    optuna.copy_study(from_study_name=f"bench-{sampler}",
+                      from_storage=open_storage(f"journal:///{_snapshot(args, sampler, size)}",
+                                                heartbeat=False), to_storage=target)
+    study = _study(target, sampler, args)
+    secs = []
+    for _ in range(args.window + 1):
         start = time.perf_counter()
         study.optimize(objective, n_trials=1)
-        out.append(time.perf_counter() - start)
-    return out
-
-
-def _row(storage: str, size: int, sampler: str, secs: list[float], join: float | None) -> dict[str, Any]:
-    return {"storage": storage, "size": size, "sampler": sampler, "window": len(secs),
-            "ms_per_trial": 1000.0 * sum(secs) / len(secs),
-            "join_ms": None if join is None else 1000.0 * join}
-
-
-def _copy_and_time(src: optuna.Study, memory: BaseStorage, url: str, storage: str, size: int,
-                   sampler: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Copy ``src`` (in ``memory``) into ``url``, open it with a fresh sampler and time
-    ``window`` trials."""
-    optuna.copy_study(from_study_name=src.study_name, from_storage=memory,
-                      to_storage=open_storage(url, heartbeat=False))
-    study = _study(src.study_name, open_storage(url, heartbeat=False), sampler, args.seed,
-                   args.population)
-    secs = _timed(study, args.window + 1)
-    return _row(storage, size, sampler, secs[1:], secs[0])
-
-
-def run_sampler(sampler: str, args: argparse.Namespace, tmp: Path) -> list[dict[str, Any]]:
-    """Grow one in-memory study through every size; time the window before each."""
-    rows: list[dict[str, Any]] = []
-    name = f"bench-{sampler}"
-    memory = optuna.storages.InMemoryStorage()
-    study = _study(name, memory, sampler, args.seed, args.population)
-    for size in args.sizes:
-        if sampler == "tpe" and size > args.tpe_max:
-            break
-        done = len(study.get_trials(deepcopy=False))
-        study.optimize(objective, n_trials=max(0, size - args.window - done))
-        for storage in args.storages:
-            if storage == "journal":
-                url = f"journal:///{tmp / f'{sampler}-{size}.log'}"
-                rows.append(_copy_and_time(study, memory, url, storage, size, sampler, args))
-            elif storage == "postgres" and args.postgres_url and size <= args.postgres_max:
-                url = _fresh_database(args.postgres_url, f"{sampler}_{size}".replace("-", "_"))
-                rows.append(_copy_and_time(study, memory, url, storage, size, sampler, args))
-        if "memory" in args.storages:
-            rows.append(_row("memory", size, sampler, _timed(study, args.window), None))
-        else:
-            study.optimize(objective, n_trials=args.window)
-        print(f"  {sampler} at {size}: " + ", ".join(
-            f"{r['storage']} {r['ms_per_trial']:.2f} ms" for r in rows if r["size"] == size),
-            file=sys.stderr, flush=True)
-    return rows
+        secs.append(time.perf_counter() - start)
+    return {"storage": storage, "size": size, "sampler": sampler, "window": args.window,
+            "ms_per_trial": 1000.0 * sum(secs[1:]) / args.window, "join_ms": 1000.0 * secs[0]}
 
 
 def _fresh_database(url: str, name: str) -> str:
     """A new empty database ``name`` on the server of ``url``; its URL."""
     import sqlalchemy
 
+    name = name.replace("-", "_")
     engine = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}"'))
@@ -151,9 +156,9 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     for r in sorted(rows, key=lambda r: (STORAGES.index(r["storage"]), r["size"],
                                          SAMPLERS.index(r["sampler"]))):
         ratio = f"{r['vs_nsga2']:.2f}x" if r["vs_nsga2"] is not None else "-"
-        join = f"{r['join_ms']:.0f}" if r["join_ms"] is not None else "-"
         lines.append(f"{r['storage']:<8} {r['size']:>7} {r['sampler']:<16} "
-                     f"{r['ms_per_trial']:>9.3f} {ratio:>8} {r['growth']:>6.2f}x {join:>9}")
+                     f"{r['ms_per_trial']:>9.3f} {ratio:>8} {r['growth']:>6.2f}x "
+                     f"{r['join_ms']:>9.0f}")
     return "\n".join(lines)
 
 
@@ -164,9 +169,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--window", type=int, default=200, help="trials timed before each size")
     p.add_argument("--storages", type=name_list("storages", STORAGES), default="memory,journal")
     p.add_argument("--samplers", type=name_list("samplers", SAMPLERS), default=",".join(SAMPLERS))
+    p.add_argument("--phase", choices=("fill", "time", "both"), default="both")
+    p.add_argument("--snapshots", type=Path, default=None,
+                   help="folder of the filled studies (default: a temporary one)")
     p.add_argument("--population", type=int, default=20)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--tpe-max", type=int, default=10000, help="largest size TPE is run to")
+    p.add_argument("--tpe-max", type=int, default=10000, help="largest size TPE is grown to")
     p.add_argument("--postgres-url", default=None,
                    help="a PostgreSQL server URL (a database per cell is created on it)")
     p.add_argument("--postgres-max", type=int, default=10000)
@@ -185,8 +193,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"--seed: must be in 0..2**32-1 = {MAX_SEED}, got {args.seed}")
     if "postgres" in args.storages and not args.postgres_url:
         p.error("--storages: postgres needs --postgres-url, got none")
+    if args.snapshots is not None and not args.snapshots.is_dir():
+        p.error(f"--snapshots: must be an existing folder, got {str(args.snapshots)!r}")
     check_output_file(p, "--json", args.json)
     return args
+
+
+def run(args: argparse.Namespace, tmp: Path) -> list[dict[str, Any]]:
+    """The asked phases; the timed rows."""
+    if args.phase in ("fill", "both"):
+        for sampler in args.samplers:
+            fill(sampler, args)
+    rows: list[dict[str, Any]] = []
+    if args.phase in ("time", "both"):
+        for sampler in args.samplers:
+            for size in _sizes(sampler, args):
+                for storage in args.storages:
+                    if storage == "postgres" and size > args.postgres_max:
+                        continue
+                    rows.append(time_cell(sampler, size, storage, args, tmp))
+                    print(f"  {sampler} at {size}, {storage}: {rows[-1]['ms_per_trial']:.2f} ms",
+                          file=sys.stderr, flush=True)
+        add_ratios(rows)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,12 +224,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"space=GeneticCNNSpace((3, 4, 5)) params={len(SPACE.distributions)} "
           f"population={args.population} seed={args.seed} window={args.window} "
           f"sizes={','.join(map(str, args.sizes))}", flush=True)
-    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-sampler-") as tmp:
-        for sampler in args.samplers:
-            rows.extend(run_sampler(sampler, args, Path(tmp)))
-    add_ratios(rows)
-    print(format_table(rows))
+        if args.snapshots is None:
+            args.snapshots = Path(tmp) / "snapshots"
+            args.snapshots.mkdir()
+        rows = run(args, Path(tmp))
+    if rows:
+        print(format_table(rows))
     if args.json is not None:
         args.json.write_text(json.dumps(rows, indent=2))
     return 0
