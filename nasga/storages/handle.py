@@ -45,12 +45,15 @@ def is_enqueued(trial: FrozenTrial) -> bool:
     return ENQUEUED_KEY in trial.system_attrs
 
 
-def is_retry_copy(trial: FrozenTrial) -> bool:
-    """Whether ``trial`` is a retry callback's copy of a failed trial (Optuna's public
-    :meth:`~optuna.storages.RetryFailedTrialCallback.retried_trial_number`)."""
-    from optuna.storages import RetryFailedTrialCallback
+RETRY_COPY_KEY = "failed_trial"
+"""The system attr Optuna's retry callbacks (``RetryFailedTrialCallback``) give a failed trial's
+copy: the original's number. Their public reader ``retried_trial_number`` is experimental and
+warns on every call, so nasga reads the key itself."""
 
-    return RetryFailedTrialCallback.retried_trial_number(trial) is not None
+
+def is_retry_copy(trial: FrozenTrial) -> bool:
+    """Whether ``trial`` is a retry callback's copy of a failed trial."""
+    return RETRY_COPY_KEY in trial.system_attrs
 
 
 def is_fresh(trial: FrozenTrial) -> bool:
@@ -60,5 +63,5 @@ def is_fresh(trial: FrozenTrial) -> bool:
     return not trial.params and not is_enqueued(trial) and not is_retry_copy(trial)
 
 
-__all__ = ["ENQUEUED_KEY", "is_enqueued", "is_fresh", "is_retry_copy", "storage_of", "study_id",
+__all__ = ["ENQUEUED_KEY", "RETRY_COPY_KEY", "is_enqueued", "is_fresh", "is_retry_copy", "storage_of", "study_id",
            "trial_id"]
