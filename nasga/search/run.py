@@ -16,7 +16,8 @@ from optuna.trial import FrozenTrial, TrialState
 
 import nasga.evaluation.records as R
 from nasga.samplers.registry import make_sampler
-from nasga.search.settings import Settings, StudySettings
+from nasga.search.resume import check_compatible, keep_stored_dedup
+from nasga.search.settings import Settings
 from nasga.evaluation.objective import CONFIRM_ATTR, MeasurementPool, Objective
 from nasga.search.workers import STORAGE_ENV, WorkerObjective
 from nasga.spaces import NasgaInputError, Space
@@ -25,11 +26,6 @@ from nasga.storages.storage import (
     CONFIG_ATTR, artifact_dir, load_study_config, open_storage, redact, storage_exists,
     storage_kind, study_exists,
 )
-
-# Settings that may change between runs of one study; anything else must match.
-_MUTABLE = {("study", "storage"), ("strategy", "generations"), ("task", "device"),
-            ("study", "heartbeat_interval"), ("study", "grace_period"), ("study", "reuse_from")}
-
 
 @dataclass
 class Search:
@@ -117,45 +113,6 @@ class Search:
 _LIVE = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
 
 
-def _keep_stored_dedup(stored: dict[str, Any],
-                       settings: Settings) -> tuple[dict[str, Any], Settings]:
-    """``(stored, settings)`` where a ``strategy.dedup`` the command left unset takes the study's.
-
-    ``dedup`` became automatic (on when ``max_evaluations`` is set) after studies were stored
-    with ``dedup = false``, or with no ``dedup`` at all (then it was off): such a study resumes
-    breeding as it began unless the command sets ``dedup`` itself.
-    """
-    if "strategy" not in stored:
-        return stored, settings
-    old = stored["strategy"].get("dedup", False)
-    stored = {**stored, "strategy": {**stored["strategy"], "dedup": old}}
-    if settings.strategy.dedup is None:
-        settings = settings.replace(strategy={"dedup": old})
-    return stored, settings
-
-
-def _check_compatible(stored: dict[str, Any], cfg: dict[str, Any], name: str) -> None:
-    import dataclasses
-
-    from nasga.samplers.ga.strategies import PRESETS
-
-    preset = PRESETS.get(cfg.get("strategy", {}).get("preset", ""))
-    added = dataclasses.asdict(preset) if preset is not None else {}  # settings added later
-    for table in ("study", "space", "strategy", "task"):
-        keys = set(stored.get(table, {})) | set(cfg.get(table, {}))
-        for key in sorted(keys):
-            if (table, key) in _MUTABLE:
-                continue
-            old, new = stored.get(table, {}).get(key), cfg.get(table, {}).get(key)
-            if table == "strategy" and key not in stored.get(table, {}) and key in added:
-                old = added[key]  # a study stored before the setting existed: its default
-            if old != new:
-                raise NasgaInputError(
-                    f"{table}.{key}", f"study {name!r} was created with {old!r}, got {new!r}; "
-                    "use the same settings to resume, or another --study-name"
-                )
-
-
 def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: bool = True,
                 on_trained: Callable[[int], None] | None = None,
                 device: str | None = None) -> Search:
@@ -175,8 +132,8 @@ def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: boo
     name = asked.name
     exists = study_exists(storage, name)
     if exists:
-        stored, settings = _keep_stored_dedup(load_study_config(storage, name), settings)
-        _check_compatible(stored, settings.to_config(), name)
+        stored, settings = keep_stored_dedup(load_study_config(storage, name), settings)
+        check_compatible(stored, settings.to_config(), name)
     elif not create:
         raise NasgaInputError("study_name", f"no study named {name!r} in this storage")
     task = settings.build_task(device=device)
@@ -297,12 +254,7 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
         # `population` evaluations settled: the statistics (O(trials)) are read only then.
         if settled // search.population > state["blocks"] or settled >= total:
             state["blocks"] = settled // search.population
-            rows = search.stats()
-            for row in rows:
-                if row.generation not in reported and search.generation_finished(row.generation,
-                                                                                  rows):
-                    reported.add(row.generation)
-                    (bar.write if progress else log)(generation_line(row))
+            _report_finished(search, reported, bar.write if progress else log)
         if (search.done() if search.is_ga else not unclaimed):  # others finish the rest
             study.stop()
 
@@ -321,6 +273,15 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
                 break
     finally:
         bar.close()
+
+
+def _report_finished(search: Search, reported: set[int], write: Callable[[str], None]) -> None:
+    """Write one line per generation finished since the last call (statistics read once)."""
+    rows = search.stats()
+    for row in rows:
+        if row.generation not in reported and search.generation_finished(row.generation, rows):
+            reported.add(row.generation)
+            write(generation_line(row))
 
 
 def settle(search: Search, callback: Callable[[optuna.Study, FrozenTrial], None]) -> bool:

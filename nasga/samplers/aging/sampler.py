@@ -216,8 +216,8 @@ class AgingEvolutionSampler(BaseSampler):
             child, parents, operator = self._propose(
                 history, trial.number, rank < self._population, search_space, study.direction,
                 rng)
-        self._record(study, trial, {"ga_operator": operator, "ga_parents": parents,
-                                    "ga_generation": rank // self._population})
+        self._record(study, trial, {R.GA_OPERATOR: operator, R.GA_PARENTS: parents,
+                                    R.GA_GENERATION: rank // self._population})
         if child is not None:
             study._storage.set_trial_system_attr(trial._trial_id, self.CHILD_KEY,
                                                  self._child_identity(child))

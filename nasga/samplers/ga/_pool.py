@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
@@ -139,3 +140,14 @@ class SteadyPool:
         if i >= len(self.order) or self.order[i] is not entry:  # a NaN fitness defeats bisect
             i = self.order.index(entry)
         del self.order[i]
+
+
+@dataclass
+class StudyCache:
+    """One study's in-process state: its ledger, breeding folds and bred generations."""
+
+    ledger: Ledger
+    fold: GenerationFold
+    pool: SteadyPool
+    offspring: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    checked: int = 0  # trials whose numbers were checked (claims.trial_list)

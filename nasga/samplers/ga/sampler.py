@@ -37,7 +37,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from optuna.distributions import BaseDistribution
@@ -46,7 +45,8 @@ from optuna.samplers._lazy_random_state import LazyRandomState
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from nasga.samplers.ga._pool import Fold, GenerationFold, SteadyPool
+import nasga.evaluation.records as R
+from nasga.samplers.ga._pool import Fold, GenerationFold, SteadyPool, StudyCache
 from nasga.samplers.ga.breeding import (
     Admission, breed_children, has_genome, measurement_key, random_children, signed,
 )
@@ -56,6 +56,7 @@ from nasga.samplers.ga.claims import (
 )
 from nasga.search.faults import kill_point
 from nasga.spaces import Genome, NasgaInputError, Space
+from nasga.storages.heartbeat import fail_stale_trials
 from nasga.storages.handle import is_retry_copy
 from nasga.samplers.ga.strategies import MODES, get_strategy
 
@@ -132,7 +133,7 @@ class GeneticSampler(BaseSampler):
 
     def _init_caches(self) -> None:
         self._lock = threading.RLock()
-        self._studies: dict[tuple[int, int], _StudyCache] = {}
+        self._studies: dict[tuple[int, int], StudyCache] = {}
         self._asked: dict[tuple[int, int, int], int] = {}  # untold trial -> asking thread
 
     def __getstate__(self) -> dict[str, Any]:
@@ -203,8 +204,8 @@ class GeneticSampler(BaseSampler):
             child = self._steady_child(study, rnd.first_ticket, trials)
         else:
             child = self._children(study, rnd.generation)[slot]
-        lineage = {"ga_generation": rnd.generation, "ga_operator": child["operator"],
-                   "ga_parents": child["parents"]}
+        lineage = {R.GA_GENERATION: rnd.generation, R.GA_OPERATOR: child["operator"],
+                   R.GA_PARENTS: child["parents"]}
         for name, value in lineage.items():
             study._storage.set_trial_user_attr(trial._trial_id, name, value)
             trial.user_attrs[name] = value  # Optuna's cached copy, seen by trial.user_attrs
@@ -235,14 +236,14 @@ class GeneticSampler(BaseSampler):
         trial.system_attrs[TICKET_KEY] = proposal  # this frozen copy is reused by Optuna
         return True
 
-    def _cache(self, study: Study) -> _StudyCache:
+    def _cache(self, study: Study) -> StudyCache:
         """This study's cached schedule and breeding data (one per study and storage)."""
         key = (id(study._storage), study._study_id)
         with self._lock:
             if key not in self._studies:
                 ledger = Ledger(self.population_size, self._max_attempts,
                                 steady=self._mode == "steady-state")
-                self._studies[key] = _StudyCache(
+                self._studies[key] = StudyCache(
                     ledger, GenerationFold(self._space, study.direction),
                     SteadyPool(Fold(self._space, study.direction)))
             return self._studies[key]
@@ -310,7 +311,7 @@ class GeneticSampler(BaseSampler):
                 warned = True
             kill_point("claim-wait")
             self._beat(study, trial)
-            self._fail_stale(study)
+            fail_stale_trials(study, grace_period=self._grace_period)
             pause = min(0.5, self._poll * (1 + waited))
             time.sleep(pause)
             waited += pause
@@ -318,7 +319,7 @@ class GeneticSampler(BaseSampler):
     def _abandon(self, study: Study, trial: FrozenTrial, error: AskAheadError) -> None:
         """Fail a ticket that could only wait forever (nobody else waits for it then), and
         raise ``error``; its work item's attempt counts as failed."""
-        study._storage.set_trial_user_attr(trial._trial_id, "fail_reason", str(error))
+        study._storage.set_trial_user_attr(trial._trial_id, R.FAIL_REASON, str(error))
         study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
         with self._lock:
             self._asked.pop(_trial_key(study, trial), None)
@@ -331,11 +332,6 @@ class GeneticSampler(BaseSampler):
         from nasga.storages.heartbeat import HEARTBEAT_ATTR
 
         study._storage.set_trial_system_attr(trial._trial_id, HEARTBEAT_ATTR, time.time())
-
-    def _fail_stale(self, study: Study) -> None:
-        from nasga.storages.heartbeat import fail_stale_trials
-
-        fail_stale_trials(study, grace_period=self._grace_period)
 
     # --- breeding --------------------------------------------------------------------------
     def _children(self, study: Study, generation: int) -> list[dict[str, Any]]:
@@ -350,7 +346,7 @@ class GeneticSampler(BaseSampler):
             study._study_id, f"{self.OFFSPRING_KEY}{generation}", children)
         return children
 
-    def _breed(self, study: Study, generation: int, cache: _StudyCache
+    def _breed(self, study: Study, generation: int, cache: StudyCache
                ) -> list[dict[str, Any]]:
         """Children of ``generation`` from the settled generations before it (their rounds'
         trials are recorded by the ledger once finished, so no read is needed here)."""
@@ -411,14 +407,3 @@ class GeneticSampler(BaseSampler):
 
 def _trial_key(study: Study, trial: FrozenTrial) -> tuple[int, int, int]:
     return id(study._storage), study._study_id, trial.number
-
-
-@dataclass
-class _StudyCache:
-    """One study's in-process state: its ledger, breeding folds and bred generations."""
-
-    ledger: Ledger
-    fold: GenerationFold
-    pool: SteadyPool
-    offspring: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    checked: int = 0  # trials whose numbers were checked (claims.trial_list)
