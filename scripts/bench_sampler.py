@@ -9,7 +9,8 @@ Two phases, both resumable (``--snapshots DIR`` keeps what is done):
    own sampler through every size in ``--sizes``; at ``N - window`` trials it is saved as a
    journal file ``DIR/<sampler>-<N>.log`` (``optuna.copy_study``, public API).
 2. **Time** (run it alone): each snapshot is copied into a fresh storage of each kind in
-   ``--storages`` (in memory, a journal file, a PostgreSQL database up to ``--postgres-max``), a
+   ``--storages`` (in memory, a journal file up to ``--journal-max``, a PostgreSQL database up
+   to ``--postgres-max``), a
    new sampler of the same kind opens it as a joining worker would, and ``window + 1`` trials
    run. The first one (the worker's catch-up: its sampler reads the study once) is reported
    apart as ``join ms``; a row's ms per trial is over the ``window`` trials after it, i.e. the
@@ -178,13 +179,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--postgres-url", default=None,
                    help="a PostgreSQL server URL (a database per cell is created on it)")
     p.add_argument("--postgres-max", type=int, default=10000)
+    p.add_argument("--journal-max", type=int, default=100000,
+                   help="largest size timed on a journal file (copying 100k trials takes minutes)")
     p.add_argument("--quick", action="store_true", help="smoke test: sizes 120,240, window 20")
     p.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = p.parse_args(argv)
     if args.quick:
         args.sizes, args.window = (120, 240), 20
     check_min(p, 1, ("--sizes", args.sizes), ("--window", args.window),
-              ("--tpe-max", args.tpe_max), ("--postgres-max", args.postgres_max))
+              ("--tpe-max", args.tpe_max), ("--postgres-max", args.postgres_max),
+              ("--journal-max", args.journal_max))
     check_min(p, 2, ("--population", args.population))
     if any(s <= args.window for s in args.sizes) or list(args.sizes) != sorted(set(args.sizes)):
         p.error(f"--sizes: must be increasing and each > --window {args.window}, "
@@ -209,7 +213,8 @@ def run(args: argparse.Namespace, tmp: Path) -> list[dict[str, Any]]:
         for sampler in args.samplers:
             for size in _sizes(sampler, args):
                 for storage in args.storages:
-                    if storage == "postgres" and size > args.postgres_max:
+                    if size > {"postgres": args.postgres_max,
+                               "journal": args.journal_max}.get(storage, size):
                         continue
                     rows.append(time_cell(sampler, size, storage, args, tmp))
                     print(f"  {sampler} at {size}, {storage}: {rows[-1]['ms_per_trial']:.2f} ms",
