@@ -141,6 +141,14 @@ def _older_claims(trials: list[FrozenTrial], number: int) -> int:
                for t in trials)
 
 
+def _own(trials: list[FrozenTrial], number: int) -> FrozenTrial:
+    """Trial ``number`` of a study's trials as stored. A sampler writes a trial's lineage to the
+    storage while sampling; Optuna's ``Trial.user_attrs`` shows the copy it read before."""
+    if number < len(trials) and trials[number].number == number:
+        return trials[number]
+    return next(t for t in trials if t.number == number)
+
+
 def _running_twin(trials: list[FrozenTrial], number: int, key: str) -> bool:
     """An older RUNNING trial of the same genome that is training it."""
     return any(t.number < number and t.state == TrialState.RUNNING
@@ -245,11 +253,11 @@ class Objective:
         except NasgaInputError as exc:  # e.g. an enqueued genome outside the space: FAIL it
             trial.set_user_attr(R.FAIL_REASON, f"genome cannot be built: {exc}"[:500])
             return math.nan
-        generation = trial.user_attrs.get(R.GA_GENERATION)
-        if self.beyond_last_generation(trial):
-            raise optuna.TrialPruned(f"generation {generation} is beyond the search's last "
-                                     f"({self.last_generation})")
         trials = trial.study.get_trials(deepcopy=False)  # the one full read of this trial
+        own = _own(trials, trial.number)  # as stored: with the lineage the sampler wrote
+        if self.beyond_last_generation(own):
+            raise optuna.TrialPruned(f"generation {own.user_attrs.get(R.GA_GENERATION)} is "
+                                     f"beyond the search's last ({self.last_generation})")
         if self.max_trials is not None and CONFIRM_ATTR not in trial.user_attrs:
             if _older_claims(trials, trial.number) >= self.max_trials:
                 raise optuna.TrialPruned(f"the search's {self.max_trials} evaluations are "

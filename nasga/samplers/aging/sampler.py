@@ -147,17 +147,20 @@ class AgingEvolutionSampler(BaseSampler):
         self._rng = LazyRandomState(seed)
         self._lock = threading.RLock()
         self._histories: dict[tuple[int, int], History] = {}
+        self._members: dict[tuple[int, int, int], int] = {}  # marks this process wrote
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         del state["_lock"]
         del state["_histories"]  # a cache of the storage: read again where unpickled
+        del state["_members"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.RLock()
         self._histories = {}
+        self._members = {}
 
     @property
     def population_size(self) -> int:
@@ -182,14 +185,24 @@ class AgingEvolutionSampler(BaseSampler):
         self._independent.reseed_rng()
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
-        if self.MEMBER_KEY not in trial.system_attrs and is_fresh(trial):
+        if self._member(study, trial) is None and is_fresh(trial):
             base = self.base_seed(study)
             study._storage.set_trial_system_attr(trial._trial_id, self.MEMBER_KEY, base)
-            trial.system_attrs[self.MEMBER_KEY] = base  # Optuna reuses this frozen copy
+            with self._lock:  # Optuna hands the same frozen copy to sample_relative: kept here
+                self._members[(id(study._storage), study._study_id, trial.number)] = base
         self._independent.before_trial(study, trial)
+
+    def _member(self, study: Study, trial: FrozenTrial) -> int | None:
+        """The base seed ``trial`` was marked with: stored, or written by this process."""
+        if self.MEMBER_KEY in trial.system_attrs:
+            return int(trial.system_attrs[self.MEMBER_KEY])
+        with self._lock:
+            return self._members.get((id(study._storage), study._study_id, trial.number))
 
     def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState,
                     values: Sequence[float] | None) -> None:
+        with self._lock:
+            self._members.pop((id(study._storage), study._study_id, trial.number), None)
         self._independent.after_trial(study, trial, state, values)
 
     def infer_relative_search_space(
@@ -206,10 +219,11 @@ class AgingEvolutionSampler(BaseSampler):
         if len(study.directions) > 1:
             raise ValueError(
                 f"AgingEvolutionSampler optimizes one objective, got {study.directions}")
-        if self.MEMBER_KEY not in trial.system_attrs:
+        member = self._member(study, trial)
+        if member is None:
             return {}  # enqueued, or another sampler's trial
         kill_point("sampling")
-        rng = random.Random(f"nasga-aging:{trial.system_attrs[self.MEMBER_KEY]}:{trial.number}")
+        rng = random.Random(f"nasga-aging:{member}:{trial.number}")
         with self._lock:
             history = self._history(study, trial.number)
             rank = history.rank(trial.number)
@@ -307,7 +321,6 @@ class AgingEvolutionSampler(BaseSampler):
     def _record(study: Study, trial: FrozenTrial, attrs: dict[str, Any]) -> None:
         for name, value in attrs.items():
             study._storage.set_trial_user_attr(trial._trial_id, name, value)
-            trial.user_attrs[name] = value  # Optuna's cached copy, seen by trial.user_attrs
 
     def _identity(self, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> Any:
         """What makes two trials the same model: the genome key, else the space's params."""

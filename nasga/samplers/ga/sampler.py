@@ -135,10 +135,11 @@ class GeneticSampler(BaseSampler):
         self._lock = threading.RLock()
         self._studies: dict[tuple[int, int], StudyCache] = {}
         self._asked: dict[tuple[int, int, int], int] = {}  # untold trial -> asking thread
+        self._tickets: dict[tuple[int, int, int], int] = {}  # tickets this process wrote
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for name in ("_lock", "_studies", "_asked"):
+        for name in ("_lock", "_studies", "_asked", "_tickets"):
             del state[name]
         return state
 
@@ -182,6 +183,7 @@ class GeneticSampler(BaseSampler):
                     values: Sequence[float] | None) -> None:
         with self._lock:
             self._asked.pop(_trial_key(study, trial), None)
+            self._tickets.pop(_trial_key(study, trial), None)
         self._independent.after_trial(study, trial, state, values)
 
     def infer_relative_search_space(
@@ -208,7 +210,6 @@ class GeneticSampler(BaseSampler):
                    R.GA_PARENTS: child["parents"]}
         for name, value in lineage.items():
             study._storage.set_trial_user_attr(trial._trial_id, name, value)
-            trial.user_attrs[name] = value  # Optuna's cached copy, seen by trial.user_attrs
         params = self._space.to_params(self._space.genome(child["genes"]))
         return {k: v for k, v in params.items() if k in search_space}
 
@@ -226,15 +227,23 @@ class GeneticSampler(BaseSampler):
         """Mark a fresh trial as a ticket holder (the value: the base seed it proposes)."""
         if is_retry_copy(trial):
             return False  # a retry callback's copy carries its original's ticket: not a child
-        if TICKET_KEY in trial.system_attrs:
+        if self._ticket(study, trial) is not None:
             return True
         if not may_take_ticket(trial):
             return False
         with self._lock:
             proposal = self._seed if self._seed is not None else int(self._rng.rng.randint(2**31))
         study._storage.set_trial_system_attr(trial._trial_id, TICKET_KEY, proposal)
-        trial.system_attrs[TICKET_KEY] = proposal  # this frozen copy is reused by Optuna
+        with self._lock:  # Optuna hands the same frozen copy to sample_relative: kept here
+            self._tickets[_trial_key(study, trial)] = proposal
         return True
+
+    def _ticket(self, study: Study, trial: FrozenTrial) -> int | None:
+        """The ticket ``trial`` holds: stored, or written by this process since it was read."""
+        if TICKET_KEY in trial.system_attrs:
+            return int(trial.system_attrs[TICKET_KEY])
+        with self._lock:
+            return self._tickets.get(_trial_key(study, trial))
 
     def _cache(self, study: Study) -> StudyCache:
         """This study's cached schedule and breeding data (one per study and storage)."""
@@ -301,7 +310,7 @@ class GeneticSampler(BaseSampler):
             if found is not None:
                 rnd, slot = found
                 if ledger.base_seed is None:  # this trial holds the study's first ticket
-                    ledger.base_seed = int(trial.system_attrs[TICKET_KEY])
+                    ledger.base_seed = self._ticket(study, trial)
                 study._storage.set_trial_system_attr(
                     trial._trial_id, WORK_KEY, [rnd.generation, rnd.index, slot])
                 return rnd, slot, trials

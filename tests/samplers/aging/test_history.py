@@ -55,13 +55,14 @@ class Reread(AgingEvolutionSampler):
         return {n: d for n, d in intersection_search_space(trials).items() if not d.single()}
 
     def sample_relative(self, study, trial, search_space):
-        if MEMBER not in trial.system_attrs:
+        member = self._member(study, trial)
+        if member is None:
             return {}
         trials = study.get_trials(deepcopy=False)
         rank = sum(1 for t in trials if t.number < trial.number and (
             MEMBER in t.system_attrs or (t.state == TrialState.RUNNING and not t.params
                                          and "fixed_params" not in t.system_attrs)))
-        rng = random.Random(f"nasga-aging:{trial.system_attrs[MEMBER]}:{trial.number}")
+        rng = random.Random(f"nasga-aging:{member}:{trial.number}")
         child, parents, op = self._reread(trials, trial.number, rank < self._population,
                                           search_space, study.direction, rng)
         self._record(study, trial, {"ga_operator": op, "ga_parents": parents,

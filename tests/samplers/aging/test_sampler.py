@@ -159,7 +159,7 @@ def test_tournament_over_the_whole_population_picks_its_best(direction) -> None:
     for _ in range(5):
         trial = study.ask()
         trial.suggest_int("n", 0, 100)
-        assert trial.user_attrs["ga_parents"] == [6]
+        assert study.trials[trial.number].user_attrs["ga_parents"] == [6]  # as stored
         study.tell(trial, state=TrialState.FAIL)  # failed children join no population
 
 
