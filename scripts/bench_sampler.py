@@ -212,6 +212,9 @@ def run(args: argparse.Namespace, tmp: Path) -> list[dict[str, Any]]:
     if args.phase in ("time", "both"):
         for sampler in args.samplers:
             for size in _sizes(sampler, args):
+                if not _snapshot(args, sampler, size).exists():
+                    print(f"  {sampler} at {size}: not filled, skipped", file=sys.stderr)
+                    continue
                 for storage in args.storages:
                     if size > {"postgres": args.postgres_max,
                                "journal": args.journal_max}.get(storage, size):
