@@ -40,6 +40,7 @@ from nasga.search.faults import kill_point
 from nasga.storages.handle import trial_id
 from nasga.storages.heartbeat import TrialHeartbeat, fail_stale_trials
 from nasga.evaluation.records import is_measurement
+from nasga.errors import is_int
 from nasga.spaces import Genome, NasgaInputError, Space
 from nasga.tasks.base import Task
 
@@ -72,18 +73,16 @@ class TrainingIndex:
     def update(self, trials: list[FrozenTrial], study_name: str) -> None:
         """Index ``trials`` (study ``study_name``'s, in trial-number order, as ``get_trials``
         returns them)."""
-        if study_name != self._study:
-            self._by_key, self._seen, self._pending = {}, 0, set()
-            self._study = study_name
         with self._lock:  # n_jobs threads share one objective; their reads may be older
-            aligned = not trials or trials[-1].number == len(trials) - 1  # numbers 0..n-1
-            by_number = None if aligned else {t.number: t for t in trials}
+            if study_name != self._study:
+                self._by_key, self._seen, self._pending = {}, 0, set()
+                self._study = study_name
             for number in sorted(self._pending):
-                t = (trials[number] if number < len(trials) else None) if aligned \
-                    else by_number.get(number)  # type: ignore[union-attr]
+                t = _trial_at(trials, number)
                 if t is not None and t.state.is_finished():
                     self._pending.discard(number)
                     self._add(t)
+            aligned = not trials or trials[-1].number == len(trials) - 1  # numbers 0..n-1
             new = trials[self._seen:] if aligned else [t for t in trials if t.number >= self._seen]
             for t in new:
                 if t.state.is_finished():
@@ -131,22 +130,30 @@ class MeasurementPool:
         return out
 
 
+_CLAIMING = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
+
+
+def claims_an_evaluation(t: FrozenTrial) -> bool:
+    """Whether ``t`` counts towards a search's total of evaluations: COMPLETE, RUNNING or
+    WAITING (a retry copy), confirmation trials aside. A trial that ends COMPLETE is in one of
+    these states all along (the one rule of :func:`_older_claims` and
+    :meth:`nasga.search.run.Search.left`)."""
+    return t.state in _CLAIMING and CONFIRM_ATTR not in t.user_attrs
+
+
 def _older_claims(trials: list[FrozenTrial], number: int) -> int:
-    """Trials numbered below ``number`` that are COMPLETE, RUNNING or WAITING (a retry copy),
-    confirmation trials aside: the evaluations that count towards a search's total before this
-    trial's. Trial numbers are assigned atomically and a trial that ends COMPLETE is in one of
-    these states all along, so at most ``max_trials`` trials of a search can complete."""
-    live = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
-    return sum(t.number < number and t.state in live and CONFIRM_ATTR not in t.user_attrs
-               for t in trials)
+    """Trials numbered below ``number`` that claim an evaluation: the evaluations that count
+    towards a search's total before this trial's. Trial numbers are assigned atomically, so at
+    most ``max_trials`` trials of a search can complete."""
+    return sum(t.number < number and claims_an_evaluation(t) for t in trials)
 
 
-def _own(trials: list[FrozenTrial], number: int) -> FrozenTrial:
-    """Trial ``number`` of a study's trials as stored. A sampler writes a trial's lineage to the
-    storage while sampling; Optuna's ``Trial.user_attrs`` shows the copy it read before."""
+def _trial_at(trials: list[FrozenTrial], number: int) -> FrozenTrial | None:
+    """Trial ``number`` among one study's ``trials`` (``None`` if that read is older than it):
+    by position, as Optuna's storages number trials 0..n-1, else by search."""
     if number < len(trials) and trials[number].number == number:
         return trials[number]
-    return next(t for t in trials if t.number == number)
+    return next((t for t in trials if t.number == number), None)
 
 
 def _running_twin(trials: list[FrozenTrial], number: int, key: str) -> bool:
@@ -254,7 +261,8 @@ class Objective:
             trial.set_user_attr(R.FAIL_REASON, f"genome cannot be built: {exc}"[:500])
             return math.nan
         trials = trial.study.get_trials(deepcopy=False)  # the one full read of this trial
-        own = _own(trials, trial.number)  # as stored: with the lineage the sampler wrote
+        own = _trial_at(trials, trial.number)  # as stored: with the sampler's lineage
+        assert own is not None  # read after the trial was created
         if self.beyond_last_generation(own):
             raise optuna.TrialPruned(f"generation {own.user_attrs.get(R.GA_GENERATION)} is "
                                      f"beyond the search's last ({self.last_generation})")
@@ -271,7 +279,7 @@ class Objective:
             raise optuna.TrialPruned(f"over the cost budget: {over}")
         limit = self.max_evaluations
         wanted = trial.user_attrs.get(CONFIRM_ATTR)
-        if isinstance(wanted, int) and not isinstance(wanted, bool) and wanted >= 1:
+        if is_int(wanted) and wanted >= 1:
             limit = wanted  # a confirmation training (nasga.search.confirm.confirm)
         done = self._trainings(trial, trials, key)
         if limit is not None and len(done) < limit:

@@ -18,7 +18,9 @@ import nasga.evaluation.records as R
 from nasga.samplers.registry import make_sampler
 from nasga.search.resume import check_compatible, keep_stored_dedup
 from nasga.search.settings import Settings
-from nasga.evaluation.objective import CONFIRM_ATTR, MeasurementPool, Objective
+from nasga.evaluation.objective import (
+    CONFIRM_ATTR, MeasurementPool, Objective, claims_an_evaluation,
+)
 from nasga.search.workers import STORAGE_ENV, WorkerObjective
 from nasga.spaces import NasgaInputError, Space
 from nasga.results.stats import GenerationStats, generation_stats
@@ -103,14 +105,11 @@ class Search:
         confirmation trainings of :func:`nasga.search.confirm.confirm` aside."""
         complete = live = 0
         for t in self.study.get_trials(deepcopy=False):
-            if t.state in _LIVE and CONFIRM_ATTR not in t.user_attrs:
+            if claims_an_evaluation(t):
                 live += 1
                 complete += t.state == TrialState.COMPLETE
         total = self.settings.total_evaluations
         return max(0, total - complete), max(0, total - live)
-
-
-_LIVE = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
 
 
 def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: bool = True,
