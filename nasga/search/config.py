@@ -27,7 +27,7 @@ from typing import Any
 
 from nasga.errors import is_int
 from nasga.samplers.registry import STUDY_SAMPLERS, sampler_entry
-from nasga.search.settings import Settings
+from nasga.search.settings import Settings, strategy_table
 from nasga.spaces import SPACES, NasgaInputError, Space, space_class, space_from_config
 from nasga.storages.storage import GRACE_PERIOD, HEARTBEAT_INTERVAL
 
@@ -278,9 +278,7 @@ def strategy_config(cfg: dict[str, Any]) -> dict[str, Any]:
         strategy = get_strategy(preset, **overrides)
     except NasgaInputError as exc:
         raise exc.within("strategy") from None
-    import dataclasses
-
-    return {"preset": preset, **dataclasses.asdict(strategy)}
+    return strategy_table(strategy)
 
 
 def build_strategy(cfg: dict[str, Any]) -> Any:

@@ -33,7 +33,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from nasga.samplers.ga.strategies import Strategy
     from nasga.tasks.base import Task
 
-__all__ = ["Settings", "StudySettings"]
+__all__ = ["Settings", "StudySettings", "strategy_table"]
+
+
+def strategy_table(strategy: Strategy) -> dict[str, Any]:
+    """The ``[strategy]`` table of a strategy: its preset's name and every field (the stored
+    form; :func:`nasga.search.config.validate` writes it, :meth:`Settings.to_config` derives it)."""
+    import dataclasses
+
+    return {"preset": strategy.name, **dataclasses.asdict(strategy)}
 
 
 @dataclass(frozen=True)
@@ -129,12 +137,9 @@ class Settings:
     def to_config(self) -> dict[str, Any]:
         """The stored form, derived from the settings: ``[study]`` from :class:`StudySettings`,
         ``[strategy]`` from the strategy's fields, ``[space]`` and ``[task]`` as validated."""
-        import dataclasses
-
         return copy.deepcopy({
             "study": self.study.to_table(), "space": dict(self.space_table),
-            "strategy": {"preset": self.strategy.name, **dataclasses.asdict(self.strategy)},
-            "task": dict(self.task)})
+            "strategy": strategy_table(self.strategy), "task": dict(self.task)})
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes``: ``strategy`` may be a dict of overrides to apply."""
