@@ -168,7 +168,7 @@ def read_journal(log: Path, name: str) -> dict[str, Any]:
     from optuna.storages.journal import JournalFileBackend
     from optuna.trial import TrialState
 
-    from nasga.samplers.ga.claims import WORK_KEY
+    from nasga.samplers.ga.claims import work_of
     from nasga.storages.storage import CONFIG_ATTR
 
     study = optuna.load_study(study_name=name, storage=JournalStorage(JournalFileBackend(str(log))))
@@ -177,10 +177,10 @@ def read_journal(log: Path, name: str) -> dict[str, Any]:
     cfg = study.user_attrs.get(CONFIG_ATTR) or {}
     max_eval = (cfg.get("strategy") or {}).get("max_evaluations")
     last = (cfg.get("strategy") or {}).get("generations")
-    beyond = sum(last is not None and (t.user_attrs.get(R.GA_GENERATION) or 0) > last
+    beyond = sum(last is not None and (R.lineage(t).get(R.GA_GENERATION) or 0) > last
                  for t in trained)
-    if trained and all(WORK_KEY in t.system_attrs for t in trained):
-        children = len({tuple(t.system_attrs[WORK_KEY][::2]) for t in trained})
+    if trained and all(work_of(t) is not None for t in trained):
+        children = len({work_of(t)[::2] for t in trained})
         surplus = len(trained) - children
     else:
         per_key = Counter(t.user_attrs.get(R.KEY) for t in trained)

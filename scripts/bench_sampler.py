@@ -9,8 +9,9 @@ Two phases, both resumable (``--snapshots DIR`` keeps what is done):
    own sampler through every size in ``--sizes``; at ``N - window`` trials it is saved as a
    journal file ``DIR/<sampler>-<N>.log`` (``optuna.copy_study``, public API).
 2. **Time** (run it alone): each snapshot is copied into a fresh storage of each kind in
-   ``--storages`` (in memory, a journal file up to ``--journal-max``, a PostgreSQL database up
-   to ``--postgres-max``), a
+   ``--storages`` (in memory; a journal file up to ``--journal-max``: a copy of the snapshot
+   file; a PostgreSQL database up to ``--postgres-max``: a clone of a template database
+   ``snap_<sampler>_<N>`` that the first run copies the snapshot into and keeps), a
    new sampler of the same kind opens it as a joining worker would, and ``window + 1`` trials
    run. The first one (the worker's catch-up: its sampler reads the study once) is reported
    apart as ``join ms``; a row's ms per trial is over the ``window`` trials after it, i.e. the
@@ -31,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -105,16 +107,18 @@ def fill(sampler: str, args: argparse.Namespace) -> None:
 def time_cell(sampler: str, size: int, storage: str, args: argparse.Namespace,
               tmp: Path) -> dict[str, Any]:
     """Copy the snapshot into a fresh ``storage``, join it with a new sampler, time trials."""
+    snapshot = _snapshot(args, sampler, size)
     if storage == "memory":
         target: BaseStorage = optuna.storages.InMemoryStorage()
-    elif storage == "journal":
-        target = open_storage(f"journal:///{tmp / f'{sampler}-{size}.log'}", heartbeat=False)
+        optuna.copy_study(from_study_name=f"bench-{sampler}", to_storage=target,
+                          from_storage=open_storage(f"journal:///{snapshot}", heartbeat=False))
+    elif storage == "journal":  # the snapshot is a journal file of the study: a copy of it
+        copy = tmp / snapshot.name
+        shutil.copyfile(snapshot, copy)
+        target = open_storage(f"journal:///{copy}", heartbeat=False)
     else:
-        target = open_storage(_fresh_database(args.postgres_url, f"{sampler}_{size}"),
+        target = open_storage(_fresh_database(args.postgres_url, sampler, size, snapshot),
                               heartbeat=False)
-    optuna.copy_study(from_study_name=f"bench-{sampler}",
-                      from_storage=open_storage(f"journal:///{_snapshot(args, sampler, size)}",
-                                                heartbeat=False), to_storage=target)
     study = _study(target, sampler, args)
     secs = []
     for _ in range(args.window + 1):
@@ -125,17 +129,36 @@ def time_cell(sampler: str, size: int, storage: str, args: argparse.Namespace,
             "ms_per_trial": 1000.0 * sum(secs[1:]) / args.window, "join_ms": 1000.0 * secs[0]}
 
 
-def _fresh_database(url: str, name: str) -> str:
-    """A new empty database ``name`` on the server of ``url``; its URL."""
+def _fresh_database(url: str, sampler: str, size: int, snapshot: Path) -> str:
+    """A new database on the server of ``url`` holding ``sampler``'s study of ``snapshot``; its
+    URL. The snapshot is copied once into a template database ``snap_<name>`` (untimed, kept
+    on the server: copying 10,000 trials into PostgreSQL takes minutes), then cloned."""
     import sqlalchemy
 
-    name = name.replace("-", "_")
+    name = f"{sampler}_{size}".replace("-", "_")
+    base = url.rsplit("/", 1)[0]
     engine = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+
+    def run(sql: str) -> list[Any]:
+        with engine.connect() as conn:
+            result = conn.execute(sqlalchemy.text(sql))
+            return list(result) if result.returns_rows else []
+
+    template = f"snap_{name}"
+    if not run(f"SELECT 1 FROM pg_database WHERE datname = '{template}'"):
+        start = time.perf_counter()
+        run(f'CREATE DATABASE "{template}_part"')
+        part = optuna.storages.RDBStorage(f"{base}/{template}_part")
+        optuna.copy_study(from_study_name=f"bench-{sampler}", to_storage=part,
+                          from_storage=open_storage(f"journal:///{snapshot}", heartbeat=False))
+        part.engine.dispose()  # no connection may stay open on a database renamed
+        run(f'ALTER DATABASE "{template}_part" RENAME TO "{template}"')
+        print(f"  copied {snapshot.name} into PostgreSQL in {time.perf_counter() - start:.0f} s",
+              file=sys.stderr, flush=True)
+    run(f'DROP DATABASE IF EXISTS "{name}"')
+    run(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     engine.dispose()
-    return url.rsplit("/", 1)[0] + f"/{name}"
+    return f"{base}/{name}"
 
 
 def add_ratios(rows: list[dict[str, Any]]) -> None:
@@ -177,7 +200,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tpe-max", type=int, default=10000, help="largest size TPE is grown to")
     p.add_argument("--postgres-url", default=None,
-                   help="a PostgreSQL server URL (a database per cell is created on it)")
+                   help="a PostgreSQL server URL (a database per cell is created on it, cloned "
+                        "from a template database kept there)")
     p.add_argument("--postgres-max", type=int, default=10000)
     p.add_argument("--journal-max", type=int, default=100000,
                    help="largest size timed on a journal file (copying 100k trials takes minutes)")

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 import optuna  # noqa: E402
 from optuna.trial import TrialState  # noqa: E402
 
-from nasga.samplers.ga.claims import WORK_KEY  # noqa: E402
+from nasga.samplers.ga.claims import work_of  # noqa: E402
 from nasga.cli import Parser, check_min, int_list, name_list  # noqa: E402
 from nasga.search.config import validate  # noqa: E402
 from nasga.errors import NasgaInputError  # noqa: E402
@@ -71,8 +71,8 @@ def measure(url: str, name: str, workers: int, args: argparse.Namespace, kind: s
     trials = optuna.load_study(study_name=name, storage=search.study._storage).trials
     done = [t for t in trials if t.state == TrialState.COMPLETE]
     if search.is_ga:
-        children = len({tuple(t.system_attrs[WORK_KEY][::2])
-                        for t in done if WORK_KEY in t.system_attrs})
+        children = len({work_of(t)[::2]
+                        for t in done if work_of(t) is not None})
     else:
         children = min(len(done), args.population * (args.generations + 1))
     start = min(t.datetime_start for t in done)

@@ -12,7 +12,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from nasga.samplers.ga.claims import WORK_KEY
+from nasga.samplers.ga.claims import work_of
 from nasga.evaluation.objective import Objective
 from nasga.samplers.ga.sampler import GeneticSampler
 from nasga.spaces import GeneticCNNSpace, UNetSpace
@@ -124,8 +124,8 @@ def ga_study(space, *, preset: str, seed: int = 0, population: int = 10, storage
 
 
 def _work_items(study: optuna.Study) -> list[tuple[int, int, int]]:
-    return [tuple(t.system_attrs[WORK_KEY]) for t in study.get_trials(deepcopy=False)
-            if WORK_KEY in t.system_attrs]
+    return [work_of(t) for t in study.get_trials(deepcopy=False)
+            if work_of(t) is not None]
 
 
 def _claims_dump(study: optuna.Study) -> str:
@@ -135,7 +135,7 @@ def _claims_dump(study: optuna.Study) -> str:
 
     return "\n".join(
         f"{t.number} {t.state.name} ticket={t.system_attrs.get(TICKET_KEY)} "
-        f"work={t.system_attrs.get(WORK_KEY)} start={t.datetime_start} "
+        f"work={work_of(t)} start={t.datetime_start} "
         f"complete={t.datetime_complete} params={bool(t.params)}"
         for t in study.get_trials(deepcopy=False))
 
@@ -147,8 +147,8 @@ def assert_each_child_once(study: optuna.Study, population: int, generations: in
     assert len(items) == len(set(items)), (Counter(items).most_common(3), _claims_dump(study))
     complete = Counter()
     for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        if WORK_KEY in t.system_attrs:
-            g, _, slot = t.system_attrs[WORK_KEY]
+        if work_of(t) is not None:
+            g, _, slot = work_of(t)
             complete[(g, slot)] += 1
     for g in range(generations + 1):
         for s in range(population):

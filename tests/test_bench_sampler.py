@@ -61,6 +61,27 @@ def test_bench_sampler_fill_then_time_resumes_from_the_snapshots(tmp_path: Path)
     assert len(study.trials) == 240 - 20  # saved at size - window
 
 
+def test_bench_sampler_postgres_cells_clone_a_template_copied_once(
+        tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    script = load_script("bench_sampler")
+    flags = ["--quick", "--samplers", "ga,nsga2", "--storages", "postgres,journal",
+             "--postgres-url", pg_url, "--snapshots", str(tmp_path)]
+    for run in range(2):
+        out = tmp_path / f"rows{run}.json"
+        assert script.main(flags + ["--json", str(out)]) == 0
+        copied = capsys.readouterr().err.count("into PostgreSQL")
+        assert copied == (4 if run == 0 else 0)  # 2 samplers x 2 sizes, then kept
+        rows = json.loads(out.read_text())
+        assert sorted((r["storage"], r["size"], r["sampler"]) for r in rows) == sorted(
+            (s, n, m) for s in ("postgres", "journal") for n in (120, 240)
+            for m in ("ga", "nsga2"))
+        for r in rows:  # each cell timed on a clone holding the snapshot's study
+            assert r["ms_per_trial"] > 0
+    study = optuna.load_study(study_name="bench-ga", storage=pg_url.rsplit("/", 1)[0]
+                              + "/ga_240")
+    assert len(study.trials) == 240 - 20 + 21  # the snapshot, then the timed trials
+
+
 @pytest.mark.parametrize("args,message", [
     (["--sizes", "0"], "--sizes: must be an integer >= 1, got 0"),
     (["--sizes", "a,b"], "sizes: expected comma-separated integers, got 'a,b'"),

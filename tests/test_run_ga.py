@@ -14,6 +14,7 @@ import pytest
 from optuna.trial import TrialState
 
 from tests.helpers import SCRIPT, TINY, load_script, one_line_error
+from nasga.evaluation.records import lineage
 
 
 def run_ga(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -45,7 +46,7 @@ def test_run_ga_end_to_end(tmp_path: Path, task: str) -> None:
     study = load(tmp_path, f"tiny-{'gcnn' if task == 'genetic-cnn' else 'unet'}")
     complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
     assert len(complete) == 4 * 3
-    assert sorted({t.user_attrs["ga_generation"] for t in complete}) == [0, 1, 2]
+    assert sorted({lineage(t)["ga_generation"] for t in complete}) == [0, 1, 2]
     trained = [t for t in complete if t.user_attrs["trained"]]
     for t in trained:
         assert t.user_attrs["macs"] > 0 and t.user_attrs["params"] > 0
@@ -74,7 +75,7 @@ def test_kill_after_generation_1_and_resume(tmp_path: Path) -> None:
             study = load(tmp_path, "tiny-unet")
         except KeyError:
             continue
-        gens = [t.user_attrs.get("ga_generation") for t in study.trials
+        gens = [lineage(t).get("ga_generation") for t in study.trials
                 if t.state == TrialState.COMPLETE]
         if gens.count(1) >= 4:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -88,7 +89,7 @@ def test_kill_after_generation_1_and_resume(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr[-3000:]
     study = load(tmp_path, "tiny-unet")
     complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
-    per_gen = [sum(t.user_attrs["ga_generation"] == g for t in complete) for g in range(5)]
+    per_gen = [sum(lineage(t)["ga_generation"] == g for t in complete) for g in range(5)]
     assert all(n >= 4 for n in per_gen)
     trained_keys = [t.user_attrs["key"] for t in complete if t.user_attrs["trained"]]
     assert len(trained_keys) == len(set(trained_keys))  # no genome trained twice
@@ -120,7 +121,7 @@ def test_workers_flag_uses_a_journal_file(tmp_path: Path) -> None:
     study = optuna.load_study(study_name="tiny-gcnn",
                               storage=JournalStorage(JournalFileBackend(str(journal))))
     complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
-    per_gen = [sum(t.user_attrs["ga_generation"] == g for t in complete) for g in range(3)]
+    per_gen = [sum(lineage(t)["ga_generation"] == g for t in complete) for g in range(3)]
     assert all(n >= 4 for n in per_gen)
     assert not [t for t in study.trials if t.state == TrialState.RUNNING]
 

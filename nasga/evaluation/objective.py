@@ -222,7 +222,7 @@ class Objective:
 
     def beyond_last_generation(self, trial: optuna.Trial | FrozenTrial) -> bool:
         """Whether ``trial`` was claimed for a GA generation after the search's last one."""
-        generation = trial.user_attrs.get(R.GA_GENERATION)
+        generation = R.lineage(trial).get(R.GA_GENERATION)
         return (self.last_generation is not None and isinstance(generation, int)
                 and generation > self.last_generation)
 
@@ -263,8 +263,11 @@ class Objective:
         trials = trial.study.get_trials(deepcopy=False)  # the one full read of this trial
         own = _trial_at(trials, trial.number)  # as stored: with the sampler's lineage
         assert own is not None  # read after the trial was created
+        for name, value in R.lineage(own).items():  # the sampler's record, for the dashboard
+            if name not in own.user_attrs:
+                trial.set_user_attr(name, value)
         if self.beyond_last_generation(own):
-            raise optuna.TrialPruned(f"generation {own.user_attrs.get(R.GA_GENERATION)} is "
+            raise optuna.TrialPruned(f"generation {R.lineage(own).get(R.GA_GENERATION)} is "
                                      f"beyond the search's last ({self.last_generation})")
         if self.max_trials is not None and CONFIRM_ATTR not in trial.user_attrs:
             if _older_claims(trials, trial.number) >= self.max_trials:

@@ -14,8 +14,11 @@ Evaluation attrs (``Objective``):
     seed; ``training`` set while a training runs; ``fail_reason`` why a trial failed;
     ``over_budget`` why a genome was pruned untrained (``max_macs`` / ``max_params``);
     ``confirm_trainings`` a confirmation trial's target (``nasga run --confirm``).
-Lineage attrs (``GeneticSampler``, ``AgingEvolutionSampler``): ``ga_generation``,
-``ga_operator``, ``ga_parents``. Every other user attr is one of the task's measurements.
+Lineage attrs: ``ga_generation``, ``ga_operator``, ``ga_parents``. ``GeneticSampler`` and
+``AgingEvolutionSampler`` write them inside one system attr per child (:data:`CHILD_RECORD`:
+on a journal file every attribute is one fsynced record, issue 26); ``Objective`` copies them
+into user attrs, where optuna-dashboard shows them. Read them with :func:`lineage`. Every other
+user attr is one of the task's measurements.
 """
 
 from __future__ import annotations
@@ -40,10 +43,26 @@ GA_GENERATION = "ga_generation"
 GA_OPERATOR = "ga_operator"
 GA_PARENTS = "ga_parents"
 LINEAGE_PREFIX = "ga_"
+LINEAGE = (GA_GENERATION, GA_OPERATOR, GA_PARENTS)
+"""A child's lineage: its generation, the operator that made it and its parents' numbers."""
+CHILD_RECORD = "nasga:child"
+"""Trial system attr: the one record a nasga sampler writes for a child it proposes,
+``{"lineage": {...}, ...}`` beside the sampler's own fields (docs/design.md, "Records")."""
 
 BOOKKEEPING = frozenset({GENOME, KEY, TRAINED, CACHED, N_EVALUATIONS, FITNESS_RAW, FAIL_REASON,
                          EVAL_SEED, TRAINING, REUSED_FROM, OVER_BUDGET, CONFIRM_TRAININGS})
 """Attrs that describe the evaluation rather than measure the genome."""
+
+
+def lineage(trial: Any) -> dict[str, Any]:
+    """A trial's (FrozenTrial's) lineage: its user attrs where written (nasga's objective copies
+    them for the dashboard; samplers before 0.2 wrote them), else the sampler's
+    :data:`CHILD_RECORD`; empty for a trial no nasga sampler bred."""
+    attrs = trial.user_attrs
+    if any(name in attrs for name in LINEAGE):
+        return {name: attrs[name] for name in LINEAGE if name in attrs}
+    record = trial.system_attrs.get(CHILD_RECORD)
+    return dict(record.get("lineage") or {}) if isinstance(record, dict) else {}
 
 
 def is_measurement_name(name: str) -> bool:
@@ -76,7 +95,8 @@ def count_trained(trials: Iterable[Any]) -> int:
     return sum(trained(t.user_attrs) for t in trials)
 
 
-__all__ = ["BOOKKEEPING", "CACHED", "CONFIRM_TRAININGS", "EVAL_SEED", "FAIL_REASON", "FITNESS_RAW",
-           "GA_GENERATION", "GA_OPERATOR", "GA_PARENTS", "GENOME", "KEY", "LINEAGE_PREFIX",
-           "N_EVALUATIONS", "OVER_BUDGET", "REUSED_FROM", "TRAINED", "TRAINING", "count_trained",
-           "is_measurement", "is_measurement_name", "measurements", "trained"]
+__all__ = ["BOOKKEEPING", "CACHED", "CHILD_RECORD", "CONFIRM_TRAININGS", "EVAL_SEED",
+           "FAIL_REASON", "FITNESS_RAW", "GA_GENERATION", "GA_OPERATOR", "GA_PARENTS", "GENOME",
+           "KEY", "LINEAGE", "LINEAGE_PREFIX", "N_EVALUATIONS", "OVER_BUDGET", "REUSED_FROM",
+           "TRAINED", "TRAINING", "count_trained", "is_measurement", "is_measurement_name",
+           "lineage", "measurements", "trained"]

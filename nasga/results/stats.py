@@ -37,8 +37,9 @@ class GenerationStats:
 def trial_generation(trial: FrozenTrial, population_size: int | None = None) -> int | None:
     """A trial's generation: the GA's ``ga_generation``, else ``number // population_size``
     (``None`` for the confirmation trainings of :func:`nasga.search.confirm.confirm`)."""
-    if R.GA_GENERATION in trial.user_attrs:
-        return int(trial.user_attrs[R.GA_GENERATION])
+    generation = R.lineage(trial).get(R.GA_GENERATION)
+    if generation is not None:
+        return int(generation)
     if R.CONFIRM_TRAININGS in trial.user_attrs:  # nasga.search.confirm.confirm's retrainings: no generation
         return None
     # Other samplers' own generations (NSGA-II's, CMA-ES's) are not nasga's: use blocks.

@@ -14,6 +14,7 @@ import pytest
 from nasga.cli import main
 from nasga.samplers.registry import SAMPLER_NAMES, SAMPLERS, STUDY_SAMPLERS
 from nasga.storages.storage import CONFIG_ATTR, open_storage
+from nasga.evaluation.records import lineage
 from tests.helpers import exit_code, one_line_error
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -91,7 +92,7 @@ def test_run_with_aging_intensify_re_measures_and_resumes_with_it(tmp_path: Path
     assert main([*argv, "--sampler", "aging-intensify"]) == 0
     assert "sampler aging-intensify," in capsys.readouterr().out
     trials = _trials(url)
-    operators = Counter(t.user_attrs.get("ga_operator") for t in trials)
+    operators = Counter(lineage(t).get("ga_operator") for t in trials)
     assert len(trials) == 10 * 3 and operators["intensify"] > 0, operators
     stored = _study(url).user_attrs[CONFIG_ATTR]
     assert stored["study"]["sampler"] == "aging-intensify"
@@ -101,7 +102,7 @@ def test_run_with_aging_intensify_re_measures_and_resumes_with_it(tmp_path: Path
     assert main([*argv, "--sampler", "aging-intensify", "--generations", "3"]) == 0
     trials = _trials(url)
     assert len(trials) == 10 * 4 and all(t.state.is_finished() for t in trials)
-    assert {t.user_attrs.get("ga_operator") for t in trials[30:]} <= {"intensify", "mutation",
+    assert {lineage(t).get("ga_operator") for t in trials[30:]} <= {"intensify", "mutation",
                                                                        "random"}
     capsys.readouterr()
     assert exit_code(main, argv) == 2  # the file's default sampler, ga, is not the study's

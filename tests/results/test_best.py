@@ -14,6 +14,7 @@ from nasga.compare.runs import incumbent_curve
 from nasga.evaluation.objective import CONFIRM_ATTR, Objective
 from nasga.spaces import GeneticCNNSpace
 from nasga.tasks.synthetic import SyntheticTask
+from nasga.evaluation.records import lineage
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 SPACE = GeneticCNNSpace((3, 4))
@@ -148,7 +149,7 @@ def test_confirm_retrains_the_top_k_then_picks_by_mean(tmp_path: Path, sampler: 
     extra = trials[n_before:]
     assert len(extra) == 6 and all(t.state == TrialState.COMPLETE for t in extra)
     assert all(t.user_attrs[CONFIRM_ATTR] == 3 and t.user_attrs["trained"]
-               and "ga_generation" not in t.user_attrs for t in extra)
+               and "ga_generation" not in lineage(t) for t in extra)
     counts = {k: n for k, _, n in ranking(search.study)}
     assert [counts[k] for k in top] == [3, 3, 3]
     after = best_genome(search.study)

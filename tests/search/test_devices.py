@@ -13,7 +13,7 @@ import pytest
 import torch
 from optuna.trial import TrialState
 
-from nasga.samplers.ga.claims import WORK_KEY
+from nasga.samplers.ga.claims import work_of
 from nasga.search.devices import (
     DEVICE_ENV, WorkerPlan, check_devices, default_devices, local_plan, parse_devices,
     plan_workers,
@@ -160,7 +160,7 @@ def test_run_places_workers_on_their_devices(tmp_path: Path) -> None:
     assert len(trained) == 12
     assert {t.user_attrs["device"] for t in trained} == {"cpu"}
     assert {t.system_attrs[WORKER_KEY]["threads"] for t in trained} == {threads}
-    children = {tuple(t.system_attrs[WORK_KEY][::2]) for t in trained}
+    children = {work_of(t)[::2] for t in trained}
     assert len(children) == len(trained)  # 0 surplus trainings
     assert study.user_attrs[CONFIG_ATTR]["task"]["device"] == "auto"  # not the override
     pids = {t.system_attrs[WORKER_KEY]["pid"] for t in trained}

@@ -21,6 +21,7 @@ import pytest
 from optuna.trial import TrialState
 
 from tests.helpers import SCRIPT
+from nasga.evaluation.records import lineage
 
 POPULATION, GENERATIONS = 4, 1
 SLEEP = 1.0  # seconds per evaluation (a "training")
@@ -84,7 +85,7 @@ def _assert_resumable(tmp_path: Path, url: str, *extra: str, sleep: float) -> No
     assert proc.returncode == 0, err[-2000:]
     trials = _trials(url)
     assert not [t for t in trials if t.state == TrialState.RUNNING]
-    counts = Counter(t.user_attrs["ga_generation"] for t in trials
+    counts = Counter(lineage(t)["ga_generation"] for t in trials
                      if t.state == TrialState.COMPLETE)
     assert [counts[g] >= POPULATION for g in range(GENERATIONS + 1)] == [True] * (GENERATIONS + 1)
 

@@ -14,6 +14,7 @@ import optuna
 from optuna.trial import TrialState
 
 from tests.helpers import SCRIPT
+from nasga.evaluation.records import lineage
 
 CONFIG = """
 [study]
@@ -36,7 +37,7 @@ sleep = 0.4
 
 def _generations(db: Path) -> list[int]:
     study = optuna.load_study(study_name="restart", storage=f"sqlite:///{db}")
-    counts = Counter(t.user_attrs["ga_generation"] for t in study.trials
+    counts = Counter(lineage(t)["ga_generation"] for t in study.trials
                      if t.state == TrialState.COMPLETE)
     return [g for g in sorted(counts) if counts[g] >= 4]
 

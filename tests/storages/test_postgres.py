@@ -16,6 +16,7 @@ from optuna.trial import TrialState
 
 from nasga.search.config import validate
 from nasga.search.run import open_search
+from nasga.evaluation.records import lineage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,7 +39,7 @@ def _workers(url: str, name: str, n: int) -> list[subprocess.Popen]:
 
 
 def _complete_generations(study: optuna.Study, population: int) -> list[int]:
-    counts = Counter(t.user_attrs["ga_generation"] for t in study.trials
+    counts = Counter(lineage(t)["ga_generation"] for t in study.trials
                      if t.state == TrialState.COMPLETE)
     return [g for g in sorted(counts) if counts[g] >= population]
 

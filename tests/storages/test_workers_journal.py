@@ -11,6 +11,7 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from nasga.results.stats import generation_stats
+from nasga.evaluation.records import lineage
 
 WORKER = textwrap.dedent(
     """
@@ -52,5 +53,5 @@ def test_two_workers_share_one_ga_study(tmp_path: Path) -> None:
     full = [r for r in rows if r.n >= 6]
     assert len(full) >= 4
     assert [r.generation for r in full] == list(range(len(full)))
-    gens = {t.user_attrs["ga_generation"] for t in study.trials}
+    gens = {lineage(t)["ga_generation"] for t in study.trials}
     assert gens <= set(range(len(rows) + 1))

@@ -133,7 +133,8 @@ def lineage_pairs(study: optuna.Study, *, attr: str | None = None) -> list[Linea
     by_number = {t.number: t for t in complete_trials(study)}
     pairs = []
     for t in by_number.values():
-        parents = t.user_attrs.get(R.GA_PARENTS) or []
+        lineage = R.lineage(t)
+        parents = lineage.get(R.GA_PARENTS) or []
         child_value = _trial_fitness(t, attr)
         if not parents or child_value is None:
             continue
@@ -143,8 +144,8 @@ def lineage_pairs(study: optuna.Study, *, attr: str | None = None) -> list[Linea
             continue
         pairs.append(LineagePair(
             child=t.number,
-            generation=int(t.user_attrs.get(R.GA_GENERATION, -1)),
-            operator=str(t.user_attrs.get(R.GA_OPERATOR, "unknown")),
+            generation=int(lineage.get(R.GA_GENERATION, -1)),
+            operator=str(lineage.get(R.GA_OPERATOR, "unknown")),
             parents=tuple(int(p) for p in parents),
             parent_values=tuple(float(v) for v in values),  # type: ignore[arg-type]
             child_value=child_value,
@@ -203,7 +204,7 @@ def cost_points(study: optuna.Study) -> list[CostPoint]:
     points = []
     for key, trials in groups.items():
         fit = [float(t.user_attrs.get(R.FITNESS_RAW, t.value)) for t in trials]
-        gen = trials[0].user_attrs.get(R.GA_GENERATION)
+        gen = R.lineage(trials[0]).get(R.GA_GENERATION)
         points.append(CostPoint(
             key=key,
             genome=str(trials[0].user_attrs.get(R.GENOME, key)),

@@ -79,7 +79,7 @@ def _summary(study: optuna.Study, cfg: dict[str, Any], pick: D.BestGenome | None
         best = pick.trial
         a = best.user_attrs
         rows += [("best genome", f"{pick.genome} (trial {best.number}, generation "
-                                 f"{a.get('ga_generation', '?')})"),
+                                 f"{R.lineage(best).get(R.GA_GENERATION, '?')})"),
                  ("best fitness", f"{pick.fitness:.6g}, {pick.describe()}")]
         if "macs" in a:
             rows.append(("cost", f"{float(a['macs']) / 1e6:,.3f} M MACs per image, "

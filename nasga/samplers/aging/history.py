@@ -67,12 +67,12 @@ class History:
 
     Args:
         storage: The study's storage (the history is kept per storage and study).
-        member_key: The trial system attr that marks the sampler's trials.
+        is_member: Whether a trial is one of the sampler's (it was sampled by it).
     """
 
-    def __init__(self, storage: Any, member_key: str) -> None:
+    def __init__(self, storage: Any, is_member: Callable[[FrozenTrial], bool]) -> None:
         self.storage = storage
-        self._member_key = member_key
+        self._is_member = is_member
         self.read_for: int | None = None  # the trial whose sampling read the trials last
         self._reset()
 
@@ -106,7 +106,7 @@ class History:
                 self._open_ids.append(trial_id)
 
     def _finish(self, trial: FrozenTrial) -> None:
-        if self._member_key in trial.system_attrs:
+        if self._is_member(trial):
             bisect.insort(self._members, trial.number)
         if trial.state != TrialState.COMPLETE:
             return
@@ -135,11 +135,11 @@ class History:
         return dict(self._relative)
 
     def rank(self, number: int) -> int:
-        """The sampler's trials before trial ``number``: marked ones, and fresh RUNNING trials
-        that another worker has created but not yet marked."""
+        """The sampler's trials before trial ``number``: its members, and fresh RUNNING trials
+        that a worker has created but not yet sampled."""
         return bisect.bisect_left(self._members, number) + sum(
             1 for t in self.open if t.number < number and (
-                self._member_key in t.system_attrs or (
+                self._is_member(t) or (
                     t.state == TrialState.RUNNING and is_fresh(t))))
 
     def views_for(self, search_space: dict[str, BaseDistribution],

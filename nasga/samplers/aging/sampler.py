@@ -32,8 +32,9 @@ algorithm"): there is no generation barrier, each new trial breeds from what has
 
 Values are adjusted to the study's direction (minimize: negated); non-finite values are clipped
 to the population's finite extremes (``+inf`` ties with the best, ``-inf`` with the worst).
-Lineage user attrs as :class:`~nasga.samplers.ga.sampler.GeneticSampler` writes them: ``ga_operator``
-(``"random"`` or ``"mutation"``), ``ga_parents`` and ``ga_generation`` (rank // population), so
+Lineage as :class:`~nasga.samplers.ga.sampler.GeneticSampler` records it (one
+:data:`~nasga.evaluation.records.CHILD_RECORD` per trial): ``ga_operator`` (``"random"`` or
+``"mutation"``), ``ga_parents`` and ``ga_generation`` (rank // population), so
 :mod:`nasga.results.stats` groups the trials in blocks of ``population``.
 """
 
@@ -100,9 +101,13 @@ class AgingEvolutionSampler(BaseSampler):
     SEED_KEY = "nasga:aging:seed"
     """Study system attr: the base seed of a study searched with ``seed=None``."""
     MEMBER_KEY = "nasga:aging:member"
-    """Trial system attr marking this sampler's trials (value: the base seed used)."""
+    """Trial system attr of studies before 0.2 marking this sampler's trials (value: the base
+    seed used); now the ``"member"`` field of the trial's
+    :data:`~nasga.evaluation.records.CHILD_RECORD`."""
     CHILD_KEY = "nasga:aging:child"
-    """Trial system attr: the identity of the proposed child (genome key, or params)."""
+    """Trial system attr of studies before 0.2: the identity of the proposed child (genome key,
+    or params); now the ``"identity"`` field of the trial's
+    :data:`~nasga.evaluation.records.CHILD_RECORD`, which holds its lineage too."""
 
     def __init__(
         self,
@@ -147,20 +152,17 @@ class AgingEvolutionSampler(BaseSampler):
         self._rng = LazyRandomState(seed)
         self._lock = threading.RLock()
         self._histories: dict[tuple[int, int], History] = {}
-        self._members: dict[tuple[int, int, int], int] = {}  # marks this process wrote
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         del state["_lock"]
         del state["_histories"]  # a cache of the storage: read again where unpickled
-        del state["_members"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.RLock()
         self._histories = {}
-        self._members = {}
 
     @property
     def population_size(self) -> int:
@@ -185,24 +187,28 @@ class AgingEvolutionSampler(BaseSampler):
         self._independent.reseed_rng()
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
-        if self._member(study, trial) is None and is_fresh(trial):
-            base = self.base_seed(study)
-            study._storage.set_trial_system_attr(trial._trial_id, self.MEMBER_KEY, base)
-            with self._lock:  # Optuna hands the same frozen copy to sample_relative: kept here
-                self._members[(id(study._storage), study._study_id, trial.number)] = base
         self._independent.before_trial(study, trial)
 
-    def _member(self, study: Study, trial: FrozenTrial) -> int | None:
-        """The base seed ``trial`` was marked with: stored, or written by this process."""
-        if self.MEMBER_KEY in trial.system_attrs:
-            return int(trial.system_attrs[self.MEMBER_KEY])
-        with self._lock:
-            return self._members.get((id(study._storage), study._study_id, trial.number))
+    @classmethod
+    def member_seed(cls, trial: FrozenTrial) -> int | None:
+        """The base seed a trial of this sampler was bred with (``None``: not one of its
+        trials, or not sampled yet). A fresh trial becomes a member when it is sampled: its one
+        record (:data:`~nasga.evaluation.records.CHILD_RECORD`) holds the seed."""
+        record = trial.system_attrs.get(R.CHILD_RECORD)
+        if isinstance(record, dict) and "member" in record:
+            return int(record["member"])
+        if cls.MEMBER_KEY in trial.system_attrs:  # studies before 0.2
+            return int(trial.system_attrs[cls.MEMBER_KEY])
+        return None
+
+    @classmethod
+    def is_member(cls, trial: FrozenTrial) -> bool:
+        """Whether ``trial`` was sampled by this sampler (enqueued trials, retry copies and
+        other samplers' trials are not)."""
+        return cls.member_seed(trial) is not None
 
     def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState,
                     values: Sequence[float] | None) -> None:
-        with self._lock:
-            self._members.pop((id(study._storage), study._study_id, trial.number), None)
         self._independent.after_trial(study, trial, state, values)
 
     def infer_relative_search_space(
@@ -219,9 +225,11 @@ class AgingEvolutionSampler(BaseSampler):
         if len(study.directions) > 1:
             raise ValueError(
                 f"AgingEvolutionSampler optimizes one objective, got {study.directions}")
-        member = self._member(study, trial)
+        member = self.member_seed(trial)
         if member is None:
-            return {}  # enqueued, or another sampler's trial
+            if not is_fresh(trial):
+                return {}  # enqueued, a retry copy, or another sampler's trial
+            member = self.base_seed(study)
         kill_point("sampling")
         rng = random.Random(f"nasga-aging:{member}:{trial.number}")
         with self._lock:
@@ -230,11 +238,9 @@ class AgingEvolutionSampler(BaseSampler):
             child, parents, operator = self._propose(
                 history, trial.number, rank < self._population, search_space, study.direction,
                 rng)
-        self._record(study, trial, {R.GA_OPERATOR: operator, R.GA_PARENTS: parents,
-                                    R.GA_GENERATION: rank // self._population})
-        if child is not None:
-            study._storage.set_trial_system_attr(trial._trial_id, self.CHILD_KEY,
-                                                 self._child_identity(child))
+        self._record(study, trial, member, child, {
+            R.GA_OPERATOR: operator, R.GA_PARENTS: parents,
+            R.GA_GENERATION: rank // self._population})
         return child or {}
 
     def _history(self, study: Study, number: int) -> History:
@@ -244,7 +250,7 @@ class AgingEvolutionSampler(BaseSampler):
         storage = study._storage
         history = self._histories.get((id(storage), study._study_id))
         if history is None or history.storage is not storage:
-            history = History(storage, self.MEMBER_KEY)
+            history = History(storage, self.is_member)
             self._histories[(id(storage), study._study_id)] = history
         if history.read_for != number:
             history.refresh(study._study_id)
@@ -303,7 +309,7 @@ class AgingEvolutionSampler(BaseSampler):
 
         With ``seed=None`` the first worker to find no :attr:`SEED_KEY` stores a random one;
         every call reads it back (no cache), so workers that raced to store it agree again from
-        their next trial on. Each trial records the seed it used (:attr:`MEMBER_KEY`).
+        their next trial on. Each trial records the seed it used (:meth:`member_seed`).
         """
         with self._lock:
             if self._seed is not None:
@@ -317,21 +323,33 @@ class AgingEvolutionSampler(BaseSampler):
             attrs = storage.get_study_system_attrs(study._study_id)
         return int(attrs[self.SEED_KEY])
 
-    @staticmethod
-    def _record(study: Study, trial: FrozenTrial, attrs: dict[str, Any]) -> None:
-        for name, value in attrs.items():
-            study._storage.set_trial_user_attr(trial._trial_id, name, value)
+    def _record(self, study: Study, trial: FrozenTrial, member: int,
+                child: dict[str, Any] | None, lineage: dict[str, Any]) -> None:
+        """Write the trial's one record (:data:`~nasga.evaluation.records.CHILD_RECORD`): the
+        base seed it was bred with, its child's identity (``None``: the independent sampler
+        draws it) and its lineage."""
+        identity = None if child is None else self._child_identity(child)
+        study._storage.set_trial_system_attr(
+            trial._trial_id, R.CHILD_RECORD,
+            {"member": member, "identity": identity, "lineage": lineage})
+
+    def _proposed(self, trial: FrozenTrial) -> Any:
+        """The identity of the child proposed to ``trial`` (``None``: none recorded)."""
+        record = trial.system_attrs.get(R.CHILD_RECORD)
+        if isinstance(record, dict):
+            return record.get("identity")
+        return trial.system_attrs.get(self.CHILD_KEY)  # studies before 0.2
 
     def _identity(self, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> Any:
         """What makes two trials the same model: the genome key, else the space's params."""
         if self._space is not None:
-            key = trial.user_attrs.get(R.KEY) or trial.system_attrs.get(self.CHILD_KEY)
+            key = trial.user_attrs.get(R.KEY) or self._proposed(trial)
             if key is None and _inside(trial.params, search_space):
                 key = self._space.from_params(trial.params).key
             return key
         if set(search_space) <= set(trial.params):
             return _params_identity({n: trial.params[n] for n in search_space})
-        return trial.system_attrs.get(self.CHILD_KEY)
+        return self._proposed(trial)
 
     def _child_identity(self, child: dict[str, Any]) -> str:
         if self._space is not None:

@@ -27,12 +27,14 @@ from dataclasses import dataclass, field
 
 from optuna.trial import FrozenTrial, TrialState
 
+from nasga.evaluation.records import CHILD_RECORD
 from nasga.storages.handle import is_fresh, is_retry_copy
 
 TICKET_KEY = "nasga:ticket"
 """System attr of a fresh trial: the base seed it proposes (the first ticket's is the study's)."""
 WORK_KEY = "nasga:work"
-"""System attr of a ticket's trial: its work item ``[generation, round, slot]``."""
+"""System attr of a ticket's trial in studies before 0.2: its work item
+``[generation, round, slot]`` (now the ``"work"`` field of its :data:`~nasga.evaluation.records.CHILD_RECORD`)."""
 CLAIM_TIMEOUT = 60.0
 """Seconds after which a fresh trial that never took its ticket counts as ticketless."""
 
@@ -60,6 +62,15 @@ def ticket_status(trial: FrozenTrial, now: datetime.datetime | None = None) -> b
     if start is not None and (now - start).total_seconds() > CLAIM_TIMEOUT:
         return False
     return None
+
+
+def work_of(trial: FrozenTrial) -> tuple[int, int, int] | None:
+    """The work item ``(generation, round, slot)`` a trial was claimed for, as it recorded it
+    (``None``: not a child, or not claimed yet). Records are for inspection: every worker
+    derives the schedule from the tickets alone."""
+    record = trial.system_attrs.get(CHILD_RECORD)
+    work = record.get("work") if isinstance(record, dict) else trial.system_attrs.get(WORK_KEY)
+    return None if work is None else (int(work[0]), int(work[1]), int(work[2]))
 
 
 def may_take_ticket(trial: FrozenTrial) -> bool:

@@ -51,7 +51,7 @@ from nasga.samplers.ga.breeding import (
     Admission, breed_children, has_genome, measurement_key, random_children, signed,
 )
 from nasga.samplers.ga.claims import (
-    TICKET_KEY, WORK_KEY, AskAheadError, Ledger, Round, may_take_ticket,
+    TICKET_KEY, AskAheadError, Ledger, Round, may_take_ticket,
     trial_list,
 )
 from nasga.search.faults import kill_point
@@ -208,8 +208,9 @@ class GeneticSampler(BaseSampler):
             child = self._children(study, rnd.generation)[slot]
         lineage = {R.GA_GENERATION: rnd.generation, R.GA_OPERATOR: child["operator"],
                    R.GA_PARENTS: child["parents"]}
-        for name, value in lineage.items():
-            study._storage.set_trial_user_attr(trial._trial_id, name, value)
+        study._storage.set_trial_system_attr(  # one record per child (records.CHILD_RECORD)
+            trial._trial_id, R.CHILD_RECORD,
+            {"work": [rnd.generation, rnd.index, slot], "lineage": lineage})
         params = self._space.to_params(self._space.genome(child["genes"]))
         return {k: v for k, v in params.items() if k in search_space}
 
@@ -311,8 +312,6 @@ class GeneticSampler(BaseSampler):
                 rnd, slot = found
                 if ledger.base_seed is None:  # this trial holds the study's first ticket
                     ledger.base_seed = self._ticket(study, trial)
-                study._storage.set_trial_system_attr(
-                    trial._trial_id, WORK_KEY, [rnd.generation, rnd.index, slot])
                 return rnd, slot, trials
             if waited > 30 and not warned:
                 _logger.warning("GeneticSampler: trial %d waits for earlier trials of its "

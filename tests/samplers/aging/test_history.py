@@ -28,9 +28,9 @@ from nasga.samplers.aging.intensify import Board, model_means
 from nasga.samplers.aging.sampler import AgingEvolutionSampler, _inside
 from nasga.samplers.ga.breeding import RANDOM_TRIES, adjusted
 from nasga.tasks.synthetic import SyntheticTask
+from nasga.evaluation.records import lineage
 from tests.helpers import small_gcnn
 
-MEMBER = AgingEvolutionSampler.MEMBER_KEY
 VARIANTS = {"plain": {}, "intensify": {"intensify": True, "rebreed_after": 3},
             "reevaluate": {"reevaluate": 0.5, "rebreed_after": 3}}
 
@@ -55,21 +55,20 @@ class Reread(AgingEvolutionSampler):
         return {n: d for n, d in intersection_search_space(trials).items() if not d.single()}
 
     def sample_relative(self, study, trial, search_space):
-        member = self._member(study, trial)
+        member = self.member_seed(trial)
         if member is None:
-            return {}
+            if trial.params or "fixed_params" in trial.system_attrs:
+                return {}
+            member = self.base_seed(study)
         trials = study.get_trials(deepcopy=False)
         rank = sum(1 for t in trials if t.number < trial.number and (
-            MEMBER in t.system_attrs or (t.state == TrialState.RUNNING and not t.params
+            self.is_member(t) or (t.state == TrialState.RUNNING and not t.params
                                          and "fixed_params" not in t.system_attrs)))
         rng = random.Random(f"nasga-aging:{member}:{trial.number}")
         child, parents, op = self._reread(trials, trial.number, rank < self._population,
                                           search_space, study.direction, rng)
-        self._record(study, trial, {"ga_operator": op, "ga_parents": parents,
-                                    "ga_generation": rank // self._population})
-        if child is not None:
-            study._storage.set_trial_system_attr(trial._trial_id, self.CHILD_KEY,
-                                                 self._child_identity(child))
+        self._record(study, trial, member, child, {"ga_operator": op, "ga_parents": parents,
+                                           "ga_generation": rank // self._population})
         return child or {}
 
     def _reread(self, trials, number, starting, search_space, direction, rng):
@@ -134,8 +133,8 @@ def _drive(sampler: AgingEvolutionSampler, space, n: int, interleave: bool, seed
             study.tell(trial, state=TrialState.PRUNED)
         else:
             study.tell(trial, objective(trial))
-    return [(t.number, t.state, t.params, t.user_attrs.get("ga_operator"),
-             t.user_attrs.get("ga_parents"), t.user_attrs.get("ga_generation"))
+    return [(t.number, t.state, t.params, lineage(t).get("ga_operator"),
+             lineage(t).get("ga_parents"), lineage(t).get("ga_generation"))
             for t in study.trials]
 
 

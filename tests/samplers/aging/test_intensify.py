@@ -18,6 +18,7 @@ from nasga.samplers.aging.intensify import challenger, model_means
 from nasga.evaluation.objective import Objective
 from nasga.spaces import NasgaInputError
 from nasga.tasks.tabular import TabularTask
+from nasga.evaluation.records import lineage
 from tests.helpers import small_gcnn
 
 MAX, MIN = StudyDirection.MAXIMIZE, StudyDirection.MINIMIZE
@@ -102,15 +103,15 @@ def _run(k: int = 3, n: int = 150, **kw) -> optuna.Study:
 def test_every_re_measurement_is_the_challenger_of_its_time() -> None:
     study = _run()
     trials = study.get_trials(deepcopy=False)
-    ops = Counter(t.user_attrs["ga_operator"] for t in trials)
+    ops = Counter(lineage(t)["ga_operator"] for t in trials)
     assert ops["intensify"] >= 20 and ops["mutation"] >= 20, ops
     for t in trials:
         earlier = trials[: t.number]
         found, beats = challenger(earlier, _model, MAX, _live(earlier), 3)
         seen = {_model(e) for e in earlier}
-        if t.user_attrs["ga_operator"] == "intensify":
+        if lineage(t)["ga_operator"] == "intensify":
             assert found is not None and t.params == found.params
-            assert t.user_attrs["ga_parents"] == [found.number]
+            assert lineage(t)["ga_parents"] == [found.number]
             # the challenger beat the incumbent, or no new child was found in the tries
             assert beats or len(seen) >= 15, t.number
         elif t.number >= 6:  # bred or random children are new models while any are left

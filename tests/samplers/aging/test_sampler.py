@@ -23,6 +23,7 @@ from nasga.evaluation.objective import Objective
 from nasga.spaces import GeneticCNNSpace, NasgaInputError
 from nasga.results.stats import generation_stats
 from nasga.tasks.synthetic import SyntheticTask
+from nasga.evaluation.records import lineage
 from tests.helpers import small_gcnn, small_unet
 
 MEMBER = AgingEvolutionSampler.MEMBER_KEY
@@ -108,7 +109,7 @@ def test_seed_none_base_seed_is_stored_and_shared() -> None:
     assert s2.base_seed(study) == base
     study.sampler = s2
     study.optimize(generic, n_trials=3)
-    assert {t.system_attrs[MEMBER] for t in study.trials} == {base}
+    assert {AgingEvolutionSampler.member_seed(t) for t in study.trials} == {base}
 
 
 # --- Algorithm 1: random start, population, tournament --------------------------------------------
@@ -124,13 +125,13 @@ def test_random_start_then_mutations_of_the_p_most_recent(space) -> None:
                                  for n, d in space.distributions.items())))
     study = run(f, n=45, population=population, sample_size=2, space=space, seed=0)
     trials = study.trials
-    assert Counter(t.user_attrs["ga_generation"] for t in trials) == {g: 5 for g in range(9)}
+    assert Counter(lineage(t)["ga_generation"] for t in trials) == {g: 5 for g in range(9)}
     for t in trials:
         if t.number < population:
-            assert (t.user_attrs["ga_operator"], t.user_attrs["ga_parents"]) == ("random", [])
+            assert (lineage(t)["ga_operator"], lineage(t)["ga_parents"]) == ("random", [])
             continue
-        assert t.user_attrs["ga_operator"] == "mutation"
-        (parent,) = t.user_attrs["ga_parents"]
+        assert lineage(t)["ga_operator"] == "mutation"
+        (parent,) = lineage(t)["ga_parents"]
         alive = [u.number for u in trials[:t.number] if u.state == TrialState.COMPLETE]
         assert parent in alive[-population:]  # the older ones are retired
         changed = [n for n in t.params if t.params[n] != trials[parent].params[n]]
@@ -159,7 +160,7 @@ def test_tournament_over_the_whole_population_picks_its_best(direction) -> None:
     for _ in range(5):
         trial = study.ask()
         trial.suggest_int("n", 0, 100)
-        assert study.trials[trial.number].user_attrs["ga_parents"] == [6]  # as stored
+        assert lineage(study.trials[trial.number])["ga_parents"] == [6]  # as stored
         study.tell(trial, state=TrialState.FAIL)  # failed children join no population
 
 
@@ -193,7 +194,7 @@ def test_parameters_outside_the_space_go_to_the_independent_sampler() -> None:
         study.optimize(f, n_trials=16)
     assert {c.args[2] for c in spy.call_args_list} == {"lr"}
     assert spy.call_count == 16
-    assert Counter(t.user_attrs["ga_operator"] for t in study.trials)["mutation"] == 12
+    assert Counter(lineage(t)["ga_operator"] for t in study.trials)["mutation"] == 12
 
 
 def test_generic_space_parameters_outside_the_intersection_go_to_the_independent_sampler() -> None:
@@ -223,10 +224,10 @@ def test_infinite_values_do_not_stop_breeding(space, bad) -> None:
     f = generic if space is None else bits(space)
     study = run(lambda t: (f(t), bad)[t.number % 3 == 0], n=30, space=space, seed=0)
     assert all(t.state == TrialState.COMPLETE for t in study.trials)
-    ops = Counter(t.user_attrs["ga_operator"] for t in study.trials)
+    ops = Counter(lineage(t)["ga_operator"] for t in study.trials)
     assert ops == {"random": 6, "mutation": 24}
     if bad > 0:  # +inf ties with the best: a tournament with it picks it
-        parents = Counter(p for t in study.trials for p in t.user_attrs["ga_parents"])
+        parents = Counter(p for t in study.trials for p in lineage(t)["ga_parents"])
         assert any(study.trials[p].value == math.inf for p in parents)
 
 
@@ -245,7 +246,7 @@ def test_failed_and_pruned_trials_are_never_parents(space) -> None:
     study = optuna.create_study(direction="maximize", sampler=AgingEvolutionSampler(
         population=4, sample_size=2, space=space, seed=0))
     study.optimize(flaky, n_trials=45, catch=(RuntimeError,))
-    parents = {p for t in study.trials for p in t.user_attrs["ga_parents"]}
+    parents = {p for t in study.trials for p in lineage(t)["ga_parents"]}
     assert parents and all(study.trials[p].state == TrialState.COMPLETE for p in parents)
 
 
@@ -257,7 +258,7 @@ def test_trials_without_the_full_genome_are_never_parents() -> None:
         return float(sum(trial.suggest_int(n, 0, 1) for n in names))
 
     study = run(partial, n=30, population=4, sample_size=4, space=space, seed=0)
-    parents = {p for t in study.trials for p in t.user_attrs["ga_parents"]}
+    parents = {p for t in study.trials for p in lineage(t)["ga_parents"]}
     assert parents and all(p % 2 for p in parents)
 
 
@@ -269,10 +270,10 @@ def test_enqueued_trials_are_not_members_but_may_be_parents() -> None:
     study.enqueue_trial({n: 1 for n in space.param_names})  # the optimum, not a child
     study.optimize(bits(space), n_trials=5)
     enqueued = study.trials[3]
-    assert MEMBER not in enqueued.system_attrs and "ga_operator" not in enqueued.user_attrs
-    assert [t.user_attrs.get("ga_operator") for t in study.trials] == ["random"] * 3 + [
+    assert AgingEvolutionSampler.member_seed(enqueued) is None and "ga_operator" not in lineage(enqueued)
+    assert [lineage(t).get("ga_operator") for t in study.trials] == ["random"] * 3 + [
         None] + ["mutation"] * 4
-    assert study.trials[4].user_attrs["ga_parents"] == [3]  # P=S=3: trials 1-3, 3 the best
+    assert lineage(study.trials[4])["ga_parents"] == [3]  # P=S=3: trials 1-3, 3 the best
 
 
 def test_multi_objective_relative_sampling_is_refused() -> None:
@@ -304,7 +305,7 @@ def test_pickled_sampler_carries_no_study_state_and_resumes() -> None:
     assert copy._lock is not sampler._lock and "_lock" not in copy.__getstate__()
     study.sampler = copy
     study.optimize(generic, n_trials=6)
-    assert len({t.system_attrs[MEMBER] for t in study.trials}) == 1  # read back from the study
+    assert len({AgingEvolutionSampler.member_seed(t) for t in study.trials}) == 1  # read back from the study
 
 
 # --- workers and storages ------------------------------------------------------------------------
@@ -320,7 +321,7 @@ def test_n_jobs_two_on_every_storage(kind, direction, tmp_path) -> None:
                 storage=storage, space=space, seed=0, population=5, sample_size=2)
     assert len(study.trials) == n
     assert all(t.state == TrialState.COMPLETE for t in study.trials)
-    ops = Counter(t.user_attrs["ga_operator"] for t in study.trials)
+    ops = Counter(lineage(t)["ga_operator"] for t in study.trials)
     assert ops == {"random": 5, "mutation": n - 5}  # ranks are exact under threads
 
 
@@ -362,9 +363,9 @@ def test_two_journal_worker_processes_share_one_study(tmp_path) -> None:
     # first trials may each use their own there, never later).
     stored = study._storage.get_study_system_attrs(study._study_id)[
         AgingEvolutionSampler.SEED_KEY]
-    seeds = Counter(t.system_attrs[MEMBER] for t in study.trials)
+    seeds = Counter(AgingEvolutionSampler.member_seed(t) for t in study.trials)
     assert seeds[stored] >= 38, seeds
-    ops = Counter(t.user_attrs["ga_operator"] for t in study.trials)
+    ops = Counter(lineage(t)["ga_operator"] for t in study.trials)
     assert ops["random"] >= 6 and ops["mutation"] >= 30
     assert sum(bool(t.user_attrs["cached"]) for t in study.trials) <= 12
 
@@ -400,8 +401,8 @@ def test_rebreed_after_k_measures_good_genomes_k_times_and_rarely_hits_the_cache
 def _remeasured(study: optuna.Study) -> tuple[int, int]:
     """(bred trials whose genome is their parent's, bred trials)."""
     by_number = {t.number: t for t in study.trials}
-    bred = [t for t in study.trials if t.user_attrs.get("ga_parents")]
-    same = sum(t.params == by_number[t.user_attrs["ga_parents"][0]].params for t in bred)
+    bred = [t for t in study.trials if lineage(t).get("ga_parents")]
+    same = sum(t.params == by_number[lineage(t)["ga_parents"][0]].params for t in bred)
     return same, len(bred)
 
 

@@ -11,9 +11,10 @@ import pytest
 from optuna.trial import TrialState
 
 import nasga.samplers.ga.sampler as sampler_module
-from nasga.samplers.ga.claims import WORK_KEY, AskAheadError
+from nasga.samplers.ga.claims import work_of, AskAheadError
 from nasga.samplers.ga.sampler import GeneticSampler
 from nasga.samplers.ga.strategies import get_strategy
+from nasga.evaluation.records import lineage
 from tests.helpers import small_gcnn
 
 P = 4
@@ -54,8 +55,8 @@ def test_asking_past_a_generation_from_one_thread_raises_without_waiting(no_wait
     for _ in range(2 * P):
         t = study.ask(dists)
         study.tell(t, _value(t, dists))
-    works = [tuple(t.system_attrs[WORK_KEY]) for t in study.get_trials(deepcopy=False)
-             if WORK_KEY in t.system_attrs]
+    works = [work_of(t) for t in study.get_trials(deepcopy=False)
+             if work_of(t) is not None]
     assert (1, 1, 0) in works  # generation 1, retry round, slot 0 (the failed ticket's)
     assert len(works) == len(set(works))
 
@@ -87,7 +88,7 @@ def test_ask_and_tell_in_order_proceeds(no_wait) -> None:
         batch = [study.ask(dists) for _ in range(P)]
         for t in reversed(batch):
             study.tell(t, _value(t, dists))
-    assert [t.user_attrs["ga_generation"] for t in study.get_trials(deepcopy=False)] == \
+    assert [lineage(t)["ga_generation"] for t in study.get_trials(deepcopy=False)] == \
         [g for g in range(3) for _ in range(P)]
 
 
@@ -109,13 +110,13 @@ def test_trials_asked_here_and_told_by_other_threads_are_waited_for() -> None:
         study.tell(t, _value(t, dists))
     waiter.join(timeout=120)
     assert not waiter.is_alive() and len(done) == 1
-    assert study.get_trials(deepcopy=False)[P].system_attrs[WORK_KEY] == [1, 0, 0]
+    assert work_of(study.get_trials(deepcopy=False)[P]) == (1, 0, 0)
 
 
 def test_n_jobs_threads_still_claim_each_child_once() -> None:
     study, dists = _study()
     study.optimize(lambda t: _value(t, dists), n_trials=4 * P, n_jobs=3)
     trials = study.get_trials(deepcopy=False)
-    works = [tuple(t.system_attrs[WORK_KEY]) for t in trials]
+    works = [work_of(t) for t in trials]
     assert all(t.state == TrialState.COMPLETE for t in trials)
     assert sorted(works) == [(g, 0, s) for g in range(4) for s in range(P)]

@@ -15,7 +15,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from nasga.samplers.ga.claims import WORK_KEY
+from nasga.samplers.ga.claims import work_of
+from nasga.evaluation.records import lineage
 from tests.helpers import assert_each_child_once
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -71,13 +72,13 @@ def _run_workers(storage: str, name: str, preset: str) -> optuna.Study:
 def _check(study: optuna.Study) -> None:
     assert not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     assert_each_child_once(study, POPULATION, GENERATIONS)
-    gens = {t.system_attrs[WORK_KEY][0] for t in study.trials if WORK_KEY in t.system_attrs}
+    gens = {work_of(t)[0] for t in study.trials if work_of(t) is not None}
     assert max(gens) <= GENERATIONS + 1  # at most the next generation was started
     # parents come from the previous generation's children
     numbers = {t.number: t for t in study.trials}
     for t in study.trials:
-        for p in t.user_attrs.get("ga_parents", []):
-            assert numbers[p].user_attrs["ga_generation"] == t.user_attrs["ga_generation"] - 1
+        for p in lineage(t).get("ga_parents", []):
+            assert lineage(numbers[p])["ga_generation"] == lineage(t)["ga_generation"] - 1
 
 
 @pytest.mark.parametrize("repeat", range(3))
@@ -132,6 +133,6 @@ def test_nasga_run_with_workers_claims_each_child_once(tmp_path: Path, task: str
                               storage=JournalStorage(JournalFileBackend(str(tmp_path / "w.log"))))
     assert not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     assert_each_child_once(study, POPULATION, GENERATIONS)
-    beyond = [t for t in study.trials if t.user_attrs.get("ga_generation", 0) > GENERATIONS]
+    beyond = [t for t in study.trials if lineage(t).get("ga_generation", 0) > GENERATIONS]
     assert all(t.state == TrialState.PRUNED and not t.user_attrs.get("trained") for t in beyond)
     assert len(beyond) < WORKERS

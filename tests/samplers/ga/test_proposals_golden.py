@@ -22,6 +22,7 @@ from nasga.samplers.ga.sampler import GeneticSampler
 from nasga.samplers.ga.strategies import get_strategy
 from nasga.spaces import GeneticCNNSpace
 from nasga.tasks.synthetic import SyntheticTask
+from nasga.evaluation.records import lineage
 from tests.helpers import small_gcnn, small_unet
 
 GOLDEN = Path(__file__).with_name("proposals_golden.json")
@@ -89,7 +90,7 @@ def _record(case: str, seed: int) -> list[list[Any]]:
     """Each trial's params (in name order), state, operator and parents."""
     study = CASES[case](seed)
     return [[[t.params[k] for k in sorted(t.params)], t.state.name,
-             t.user_attrs.get("ga_operator"), t.user_attrs.get("ga_parents")]
+             lineage(t).get("ga_operator"), lineage(t).get("ga_parents")]
             for t in study.get_trials(deepcopy=False)]
 
 

@@ -6,6 +6,7 @@ from optuna.trial import TrialState
 from nasga.results.stats import generation_stats
 from nasga.tasks.synthetic import SyntheticTask
 from nasga.spaces import GeneticCNNSpace, UNetSpace
+from nasga.evaluation.records import lineage
 from tests.helpers import ga_study, small_gcnn, small_unet
 
 
@@ -51,18 +52,18 @@ def test_lineage_attrs() -> None:
     study.optimize(objective, n_trials=18)
     numbers = {t.number for t in study.trials}
     for t in study.trials:
-        g = t.user_attrs["ga_generation"]
+        g = lineage(t)["ga_generation"]
         assert g == t.number // 6
         if g == 0:
-            assert t.user_attrs["ga_operator"] == "random" and t.user_attrs["ga_parents"] == []
+            assert lineage(t)["ga_operator"] == "random" and lineage(t)["ga_parents"] == []
         else:
-            assert t.user_attrs["ga_operator"] in {"elite", "copy", "crossover", "mutation"}
-            parents = t.user_attrs["ga_parents"]
+            assert lineage(t)["ga_operator"] in {"elite", "copy", "crossover", "mutation"}
+            parents = lineage(t)["ga_parents"]
             assert parents and set(parents) <= numbers
             assert all(p // 6 == g - 1 for p in parents)  # bred from the previous generation
-    elite = [t for t in study.trials if t.user_attrs["ga_operator"] == "elite"]
+    elite = [t for t in study.trials if lineage(t)["ga_operator"] == "elite"]
     for t in elite:  # elitism: the previous generation's best genome carried over
-        prev = [p for p in study.trials if p.user_attrs["ga_generation"] == t.user_attrs["ga_generation"] - 1]
+        prev = [p for p in study.trials if lineage(p)["ga_generation"] == lineage(t)["ga_generation"] - 1]
         assert t.user_attrs["genome"] == max(prev, key=lambda p: p.value).user_attrs["genome"]
 
 
@@ -81,10 +82,10 @@ def test_failed_trials_are_retried_and_never_parents() -> None:
     study.optimize(objective, n_trials=11)
     failed = [t for t in study.trials if t.state == TrialState.FAIL]
     assert len(failed) == 1 and "RuntimeError: boom" in failed[0].user_attrs["fail_reason"]
-    gen0 = [t for t in study.trials if t.user_attrs["ga_generation"] == 0]
+    gen0 = [t for t in study.trials if lineage(t)["ga_generation"] == 0]
     complete0 = [t for t in gen0 if t.state == TrialState.COMPLETE]
     assert len(complete0) == 5  # the failed child slot was proposed again
     retried = [t for t in complete0 if t.user_attrs["genome"] == failed[0].user_attrs["genome"]]
     assert retried
     for t in study.trials:
-        assert failed[0].number not in t.user_attrs.get("ga_parents", [])
+        assert failed[0].number not in lineage(t).get("ga_parents", [])

@@ -10,13 +10,14 @@ import pytest
 from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
-from nasga.samplers.ga.claims import WORK_KEY
+from nasga.samplers.ga.claims import work_of
 from nasga.evaluation.objective import Objective
 from nasga.samplers.ga.breeding import adjusted, selection_values
 from nasga.samplers.ga.sampler import GeneticSampler
 from nasga.spaces import GeneticCNNSpace, UNetSpace
 from nasga.samplers.ga.strategies import get_strategy
 from nasga.tasks.synthetic import SyntheticTask
+from nasga.evaluation.records import lineage
 from tests.helpers import assert_each_child_once, small_gcnn, small_unet
 
 PRESETS = [("genetic-cnn", small_gcnn), ("unet", small_unet)]
@@ -65,7 +66,7 @@ def test_parameters_outside_the_genome_go_to_the_independent_sampler(preset: str
     study = optuna.create_study(direction="maximize", sampler=_sampler(space, preset))
     study.optimize(with_lr, n_trials=6 * 4)
     assert all(t.state == TrialState.COMPLETE for t in study.trials)
-    assert {t.user_attrs["ga_generation"] for t in study.trials} == {0, 1, 2, 3}
+    assert {lineage(t)["ga_generation"] for t in study.trials} == {0, 1, 2, 3}
     assert len({t.params["lr"] for t in study.trials}) == 24
     assert all(1e-4 <= t.params["lr"] <= 1e-1 for t in study.trials)
 
@@ -82,7 +83,7 @@ def test_trials_without_a_full_genome_are_never_parents() -> None:
     study.optimize(partial, n_trials=6 * 4)
     assert all(t.state == TrialState.COMPLETE for t in study.trials)
     full = {t.number for t in study.trials if set(names) <= set(t.params)}
-    parents = {p for t in study.trials for p in t.user_attrs.get("ga_parents", [])}
+    parents = {p for t in study.trials for p in lineage(t).get("ga_parents", [])}
     assert parents and parents <= full
 
 
@@ -99,7 +100,7 @@ def test_infinite_values_do_not_stop_breeding(preset: str, space_fn, bad: float)
     study = optuna.create_study(direction="maximize", sampler=_sampler(space, preset))
     study.optimize(f, n_trials=6 * 4)
     assert sum(t.state == TrialState.COMPLETE for t in study.trials) == 24
-    assert max(t.user_attrs["ga_generation"] for t in study.trials) == 3
+    assert max(lineage(t)["ga_generation"] for t in study.trials) == 3
 
 
 def test_selection_values_rule() -> None:
@@ -145,16 +146,16 @@ def test_a_genome_that_always_fails_is_retried_three_times(how: str) -> None:
         return value
 
     study.optimize(f, n_trials=40, catch=(RuntimeError,))
-    slot0 = [t for t in study.trials if t.system_attrs.get(WORK_KEY, [None])[:1] == [0]
-             and t.system_attrs[WORK_KEY][2] == 0]
+    slot0 = [t for t in study.trials if (work_of(t) or (None,))[0] == 0
+             and work_of(t)[2] == 0]
     assert len(slot0) == 3 and all(t.state != TrialState.COMPLETE for t in slot0)
-    assert max(t.user_attrs["ga_generation"] for t in study.trials) >= 5
+    assert max(lineage(t)["ga_generation"] for t in study.trials) >= 5
     failed = {t.number for t in slot0}
-    assert not failed & {p for t in study.trials for p in t.user_attrs.get("ga_parents", [])}
+    assert not failed & {p for t in study.trials for p in lineage(t).get("ga_parents", [])}
 
 
 def _gen1(study: optuna.Study) -> list[str]:
-    return [t.user_attrs["genome"] for t in study.trials if t.user_attrs["ga_generation"] == 1]
+    return [t.user_attrs["genome"] for t in study.trials if lineage(t)["ga_generation"] == 1]
 
 
 def test_one_sampler_for_two_studies() -> None:
@@ -168,8 +169,8 @@ def test_one_sampler_for_two_studies() -> None:
     alone = optuna.create_study(direction="maximize", sampler=_sampler(space, "genetic-cnn"))
     alone.optimize(Objective(space=space, task=task_b), n_trials=12)
     assert _gen1(b) == _gen1(alone) != _gen1(a)
-    parents_b = {p for t in b.trials for p in t.user_attrs["ga_parents"]}
-    assert parents_b <= {t.number for t in b.trials if t.user_attrs["ga_generation"] == 0}
+    parents_b = {p for t in b.trials for p in lineage(t)["ga_parents"]}
+    assert parents_b <= {t.number for t in b.trials if lineage(t)["ga_generation"] == 0}
 
 
 def test_pickled_sampler_carries_no_study_state_and_resumes() -> None:
@@ -248,7 +249,7 @@ def test_enqueued_trials_are_not_children() -> None:
     study.enqueue_trial(space.to_params(genome))
     study.optimize(Objective(space=space, task=SyntheticTask(space)), n_trials=13)
     assert study.trials[0].params == space.to_params(genome)
-    assert WORK_KEY not in study.trials[0].system_attrs
+    assert work_of(study.trials[0]) is None
     assert_each_child_once(study, 6, 1)
 
 
@@ -297,9 +298,9 @@ def test_a_retry_callbacks_copy_is_not_a_second_child() -> None:
     study.optimize(f, n_trials=12, catch=(RuntimeError,))
     copy = study.trials[2]
     assert copy.system_attrs["failed_trial"] == 1 and copy.params == study.trials[1].params
-    children = [t for t in study.trials if WORK_KEY in t.system_attrs and "failed_trial" not in
+    children = [t for t in study.trials if work_of(t) is not None and "failed_trial" not in
                 t.system_attrs]
-    items = [tuple(t.system_attrs[WORK_KEY]) for t in children]
+    items = [work_of(t) for t in children]
     assert len(items) == len(set(items))
     assert (0, 1, 1) in items  # the sampler's own retry of slot 1
 
@@ -319,12 +320,12 @@ def test_steady_state_has_no_barrier(preset: str, space_fn) -> None:
     held = study.ask(space.distributions)  # never told while the others run: no wait
     for _ in range(8):
         trial = study.ask(space.distributions)
-        assert study.trials[trial.number].user_attrs["ga_operator"] != "random"  # as stored
+        assert lineage(study.trials[trial.number])["ga_operator"] != "random"  # as stored
         study.tell(trial, 1.0)
     study.tell(held, 0.0)
     for t in study.trials[5:]:
-        assert held.number not in t.user_attrs["ga_parents"]  # it had not finished
-        assert all(p < t.number for p in t.user_attrs["ga_parents"])
+        assert held.number not in lineage(t)["ga_parents"]  # it had not finished
+        assert all(p < t.number for p in lineage(t)["ga_parents"])
 
 
 @pytest.mark.parametrize("preset,space_fn", PRESETS)
@@ -348,7 +349,7 @@ def test_steady_state_n_jobs_claims_each_ticket_once() -> None:
         space, "genetic-cnn", population=6, mode="steady-state"))
     study.optimize(Objective(space=space, task=SyntheticTask(space, sleep=0.01)), n_trials=30,
                    n_jobs=3)
-    items = [tuple(t.system_attrs[WORK_KEY]) for t in study.trials]
+    items = [work_of(t) for t in study.trials]
     assert len(items) == len(set(items)) == 30
     assert all(t.state == TrialState.COMPLETE for t in study.trials)
 
@@ -378,7 +379,7 @@ def test_rebreeding_keeps_generation_bookkeeping() -> None:
         space, "unet", population=6, rebreed_after=1))
     study.optimize(objective, n_trials=36)
     assert_each_child_once(study, 6, 5)
-    elites = [t for t in study.trials if t.user_attrs["ga_operator"] == "elite"]
+    elites = [t for t in study.trials if lineage(t)["ga_operator"] == "elite"]
     assert len(elites) == 5  # one per bred generation, kept although known
 
 
