@@ -166,11 +166,11 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``nasga`` argument parser with every sub-command."""
-    from nasga import __version__
+    import nasga
 
     parser = Parser(prog="nasga", description=__doc__.splitlines()[0],
                     example="nasga run --task unet --generations 3")
-    parser.add_argument("--version", action="version", version=f"nasga {__version__}")
+    parser.add_argument("--version", action="version", version=f"nasga {nasga.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for add in COMMANDS:
         add(sub)

@@ -1,4 +1,4 @@
-"""``nasga --version`` and every command's ``--help`` ending with an example that parses (issue 30)."""
+"""``nasga --version``, and every command's ``--help`` ending with an example that parses."""
 
 from __future__ import annotations
 
