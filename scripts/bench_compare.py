@@ -1,16 +1,16 @@
 #!/usr/bin/env python
-"""The README's sampler comparison on a tabular benchmark, in one run.
+"""The sampler comparison of docs/benchmarks.md on a tabular benchmark, in one run.
 
 Every sampler (nasga's GA presets, steady-state GA, aging evolution, and Optuna's built-ins)
 searches the benchmark's space (task ``genetic-cnn-bench``; ``--table`` picks the (3, 4) table,
 186 keys, or the (4, 4) one, 961 keys) for ``max(budgets)`` trainings per seed; the mean regret
 ± s.e. at each budget is read off the same runs (best-so-far is monotone in the budget). Prints a
-markdown table for the README, issue 16's goal lines (the best nasga sampler against TPE and
+markdown table for docs/benchmarks.md, issue 16's goal lines (the best nasga sampler against TPE and
 random search), the exact command and the wall time; writes the per-training CSV and the HTML.
 
 Usage::
 
-    python scripts/bench_compare.py                       # the README table, (3, 4) table
+    python scripts/bench_compare.py                       # the docs/benchmarks.md table, (3, 4)
     python scripts/bench_compare.py --table genetic_cnn_44_digits --budgets 50,100,300,1000
     python scripts/bench_compare.py --seeds 5 --budgets 20,50 --out /tmp/quick
 """

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Reproduce both papers' claims at CPU scale: ``python scripts/reproduce.py [--quick]``.
 
-Rows (README, "Reproduction"):
+Rows (docs/reproduction.md):
 
 1. Paper 004 Table 1 protocol (Genetic CNN on digits): N=20, T=50, pC=qC=0.2, pM=0.8,
    qM=0.05, stages (3,4,5), every reappearance re-trained and averaged (§3.2.4).
@@ -16,7 +16,7 @@ Rows (README, "Reproduction"):
 
 Everything lives under ``--out`` (studies in journal files, final trainings in
 ``finals.json``), so a rerun continues where it stopped and retrains nothing. Writes
-``reproduction.md`` (the README section, by :mod:`nasga.results.reproduce`) and ``results.json``;
+``reproduction.md`` (docs/reproduction.md, by :mod:`nasga.results.reproduce`) and ``results.json``;
 ``--quick`` runs a miniature of every row in a few minutes (exercised by
 ``tests/test_reproduce.py``).
 """
@@ -53,7 +53,7 @@ from nasga.tasks import build_task  # noqa: E402
 
 FACADES = ROOT.parent / "shared" / "data" / "facades"
 
-# Every number of both modes. "full" is the README's run; "quick" a miniature of every row.
+# Every number of both modes. "full" is docs/reproduction.md's; "quick" a miniature of each row.
 PLANS: dict[str, dict[str, Any]] = {
     "full": {
         "gcnn": {"stages": [3, 4, 5], "population": 20, "generations": 50, "task": {}},

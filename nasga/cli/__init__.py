@@ -107,14 +107,25 @@ def check_output_file(parser: argparse.ArgumentParser, flag: str, path: str | Pa
 
 class Parser(argparse.ArgumentParser):
     """ArgumentParser whose errors are one line on stderr and exit code 2 (the CLI's and the
-    scripts')."""
+    scripts'), and whose ``--help`` ends with ``example: COMMAND LINE`` when given ``example``
+    (never wrapped, so it can be copied as it is)."""
+
+    def __init__(self, *args: Any, example: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.example = example
+
+    def format_help(self) -> str:
+        text = super().format_help()
+        return f"{text}\nexample: {self.example}\n" if self.example else text
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
 def _add_describe(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("describe", help="print a genome's structure, key, parameters and MACs")
+    p = sub.add_parser("describe", help="print a genome's structure, key, parameters and MACs",
+                       example="nasga describe --space genetic-cnn --genome "
+                               "'1-01|0-01-111|0-11-010-0111'")
     p.add_argument("--space", required=True, choices=["unet", "genetic-cnn"],
                    help="search space of the genome")
     p.add_argument("--genome", required=True,
@@ -155,7 +166,11 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``nasga`` argument parser with every sub-command."""
-    parser = Parser(prog="nasga", description=__doc__.splitlines()[0])
+    import nasga
+
+    parser = Parser(prog="nasga", description=__doc__.splitlines()[0],
+                    example="nasga run --task unet --generations 3")
+    parser.add_argument("--version", action="version", version=f"nasga {nasga.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for add in COMMANDS:
         add(sub)

@@ -12,7 +12,8 @@ def add_compare(sub: argparse._SubParsersAction) -> None:
         "compare", help="compare samplers on equal training budgets over several seeds",
         description="One study per (sampler, seed) in one storage; each stops at --budget "
                     "trainings (cached trials are free). Writes compare.csv and compare.html to "
-                    "--out. Re-running continues the studies.")
+                    "--out. Re-running continues the studies.",
+        example="nasga compare --samplers ga,tpe --budget 50 --seeds 3 --out cmp")
     p.add_argument("--task", default=None, choices=["genetic-cnn-bench", "genetic-cnn", "unet"],
                    help="genetic-cnn-bench (default): the shipped tabular benchmark (seconds "
                         "per run); genetic-cnn / unet: real trainings with the task's default study")

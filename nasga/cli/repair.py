@@ -13,7 +13,8 @@ def add_repair(sub: argparse._SubParsersAction) -> None:
         description="Keep every complete record of a journal storage; move the damaged bytes "
                     "(a torn last line, stray bytes) to FILE.torn-OFFSET. Takes the journal's "
                     "lock, so it is safe while workers run. SQLite and PostgreSQL need no "
-                    "repair: they roll back a torn write themselves.")
+                    "repair: they roll back a torn write themselves.",
+        example="nasga repair --storage journal:///studies/unet.log")
     p.add_argument("--storage", required=True, metavar="URL", help="journal:///FILE.log")
     p.set_defaults(func=_cmd_repair)
 

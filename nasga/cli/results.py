@@ -8,7 +8,9 @@ import json
 
 
 def add_export(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="write the best genome of a study as JSON")
+    p = sub.add_parser("export", help="write the best genome of a study as JSON",
+                       example="nasga export --storage sqlite:///studies/unet.db "
+                               "--study-name unet")
     p.add_argument("--storage", required=True, metavar="URL", help="the study's storage")
     p.add_argument("--study-name", required=True, help="the study")
     p.add_argument("--out", default="-", help="output file (default: stdout)")
@@ -36,7 +38,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def add_train_best(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train-best", help="train a study's best genome on the full training "
-                                          "split and save its weights")
+                                          "split and save its weights",
+                       example="nasga train-best --storage sqlite:///studies/unet.db "
+                               "--study-name unet")
     p.add_argument("--storage", required=True, metavar="URL", help="the study's storage")
     p.add_argument("--study-name", required=True, help="the study")
     p.add_argument("--out", default="best-model", help="output folder (default: best-model)")
@@ -59,7 +63,9 @@ def _cmd_train_best(args: argparse.Namespace) -> int:
 def add_report(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="write a study's tables and figures as one HTML file "
                                       "(papers' Table 1, Fig. 3/4/5) and attach the best "
-                                      "genome's figures to its trial")
+                                      "genome's figures to its trial",
+                       example="nasga report --storage sqlite:///studies/unet.db "
+                               "--study-name unet")
     p.add_argument("--storage", required=True, metavar="URL", help="the study's storage")
     p.add_argument("--study-name", required=True, help="the study")
     p.add_argument("--out", default="report.html", help="output HTML file (default: report.html)")

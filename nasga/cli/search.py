@@ -82,7 +82,8 @@ def config_from_args(args: argparse.Namespace) -> dict:
 def add_run(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run (or resume) a genetic search",
                        description="Run or resume a search; re-running the same command "
-                                   "continues the study where it stopped.")
+                                   "continues the study where it stopped.",
+                       example="nasga run --task unet --generations 3")
     add_search_flags(p)
     p.add_argument("--study-name", default=None,
                    help="study name, study.name (default: the config's)")
@@ -168,7 +169,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def add_worker(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("worker", help="join an existing study with its stored configuration")
+    p = sub.add_parser("worker", help="join an existing study with its stored configuration",
+                       example="nasga worker --storage journal:///studies/unet.log "
+                               "--study-name unet")
     p.add_argument("--storage", default=None, metavar="URL",
                    help="the study's storage (default: $NASGA_STORAGE)")
     p.add_argument("--study-name", required=True, help="the study to join")

@@ -1,4 +1,4 @@
-"""The README's "Reproduction" section, written from ``scripts/reproduce.py``'s results.
+"""The "Reproduction" page (docs/reproduction.md), written from ``scripts/reproduce.py``'s results.
 
 Pure formatting: :func:`markdown` turns the script's ``results.json`` dict (``res``) and the
 plan it ran (``plan``, one of the script's ``PLANS``) into one paragraph and table per part
@@ -35,7 +35,7 @@ def minutes(seconds: float) -> str:
 
 
 def markdown(res: dict[str, Any], plan: dict[str, Any], command: str) -> str:
-    """The README's results section: one paragraph and table per part.
+    """The reproduction page's results: one paragraph and table per part.
 
     Args:
         res: The script's results (``results.json``): every row filled in, ``seconds`` the total.

@@ -229,8 +229,10 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
     rows = search.stats()
     reported = {row.generation for row in rows if search.generation_finished(row.generation, rows)}
     settled = total - search.remaining()
-    bar = tqdm(total=total, initial=settled, unit="eval", disable=not progress,
-               dynamic_ncols=True)
+    # The bar's final state is drawn once, by close(): a finished study shows no bar at all,
+    # and the callback never draws the last count itself (see below).
+    bar = tqdm(total=total, initial=settled, unit="eval",
+               disable=not progress or settled >= total, dynamic_ncols=True)
     state = {"fails": 0, "reason": "", "idle": False, "blocks": settled // search.population}
 
     def callback(study: optuna.Study, trial: FrozenTrial) -> None:
@@ -247,13 +249,16 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
         state["fails"] = 0
         remaining, unclaimed = (search.remaining(), 1) if search.is_ga else search.left()
         settled = total - remaining
-        bar.n = settled
-        bar.refresh()
         # A generation (or a block of `population` trials) can only have finished once another
         # `population` evaluations settled: the statistics (O(trials)) are read only then.
+        # Its line is written before the bar moves on: bar.write redraws the bar, and a bar
+        # drawn at its final count here would be drawn again by close().
         if settled // search.population > state["blocks"] or settled >= total:
             state["blocks"] = settled // search.population
             _report_finished(search, reported, bar.write if progress else log)
+        bar.n = settled
+        if settled < total:
+            bar.refresh()
         if (search.done() if search.is_ga else not unclaimed):  # others finish the rest
             study.stop()
 

@@ -1,4 +1,4 @@
-"""scripts/reproduce.py --quick: a miniature of every README reproduction row, end to end."""
+"""scripts/reproduce.py --quick: a miniature of every row of docs/reproduction.md, end to end."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import optuna
@@ -76,3 +77,43 @@ def test_reuse_from_on_a_storage_not_created_yet_writes_nothing(tmp_path: Path, 
         open_search(validate(raw), storage_url=url.format(d=tmp_path))
     assert exc.value.field == "study.reuse_from"
     assert list(tmp_path.iterdir()) == []
+
+
+TINY_SYNTHETIC = """
+[study]
+name = "bar"
+task = "genetic-cnn"
+seed = 0
+[space]
+stages = [3, 4]
+[strategy]
+population = 4
+generations = 2
+[task]
+task = "synthetic"
+"""
+
+
+def _bar_frames(err: str) -> list[str]:
+    """The progress bar's drawings on stderr (tqdm separates them with carriage returns)."""
+    return [f.strip() for f in re.split(r"[\r\n]", err) if "eval" in f]
+
+
+@pytest.mark.parametrize("sampler", ["ga", "aging"])
+def test_the_progress_bar_draws_its_final_state_once(tmp_path: Path, sampler: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 30: the final bar was drawn three times (the last callback's refresh, the redraw
+    after the last generation's line, close()); a finished study draws none."""
+    from nasga.cli import main
+
+    study = tmp_path / "bar.toml"
+    study.write_text(TINY_SYNTHETIC)
+    argv = ["run", "--study", str(study), "--storage", f"sqlite:///{tmp_path / 'bar.db'}",
+            "--sampler", sampler]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    frames = _bar_frames(err)
+    assert [f for f in frames if "12/12" in f] == frames[-1:], frames
+    assert "100%" in frames[-1] and "gen   2: max" in out
+    assert main(argv) == 0  # resumed when already finished: nothing to show progress of
+    assert _bar_frames(capsys.readouterr().err) == []

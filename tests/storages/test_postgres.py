@@ -113,7 +113,7 @@ def test_unreachable_postgres_fails_fast_without_password(tmp_path: Path) -> Non
 
 
 def test_plain_postgresql_urls_use_psycopg2(pg_url: str) -> None:
-    """The README's postgresql:// form (and postgres://) work with nasga[postgres]'s driver."""
+    """docs/tutorials/workers.md's postgresql:// form (and postgres://) work with nasga[postgres]'s driver."""
     from nasga.storages.storage import open_storage
 
     for scheme in ("postgresql://", "postgres://"):
