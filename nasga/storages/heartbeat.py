@@ -45,6 +45,11 @@ def heartbeat_interval(storage: BaseStorage) -> int | None:
     return getter() if callable(getter) else None
 
 
+def beat(storage: BaseStorage, trial_id: int) -> None:
+    """Write one heartbeat of an unfinished trial (the one place beats are written)."""
+    storage.set_trial_system_attr(trial_id, HEARTBEAT_ATTR, time.time())
+
+
 class TrialHeartbeat:
     """Context manager: beat for ``trial_id`` every ``interval`` s (journal storages only)."""
 
@@ -58,7 +63,7 @@ class TrialHeartbeat:
 
     def _beat(self) -> None:
         try:
-            self._storage.set_trial_system_attr(self._trial_id, HEARTBEAT_ATTR, time.time())
+            beat(self._storage, self._trial_id)
         except optuna.exceptions.UpdateFinishedTrialError:
             self._stop.set()
 

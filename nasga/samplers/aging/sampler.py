@@ -55,16 +55,12 @@ from optuna.trial import FrozenTrial, TrialState
 import nasga.evaluation.records as R
 from nasga.samplers.aging.operators import mutate_one_gene, resample, tournament
 from nasga.samplers.ga.breeding import RANDOM_TRIES, adjusted
-from nasga.errors import check_probability
+from nasga.errors import check_int, check_probability, is_int
 from nasga.samplers.aging.history import History, Taken, Views
 from nasga.samplers.aging.intensify import Board
 from nasga.search.faults import kill_point
 from nasga.spaces import NasgaInputError, Space
 from nasga.storages.handle import is_fresh
-
-def _check_int(field: str, value: Any, minimum: int, rule: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise NasgaInputError(field, f"must be an integer {rule}, got {value!r}")
 
 
 class AgingEvolutionSampler(BaseSampler):
@@ -122,17 +118,17 @@ class AgingEvolutionSampler(BaseSampler):
         reevaluate: float = 0.0,
         intensify: bool = False,
     ) -> None:
-        _check_int("population", population, 2, ">= 2")
-        _check_int("sample_size", sample_size, 1, ">= 1")
+        check_int("population", population, minimum=2)
+        check_int("sample_size", sample_size)
         if sample_size > population:
             raise NasgaInputError(
                 "sample_size", f"must be <= population ({population}), got {sample_size!r}")
-        _check_int("max_rebreeds", max_rebreeds, 0, ">= 0")
-        _check_int("rebreed_after", rebreed_after, 1, ">= 1")
+        check_int("max_rebreeds", max_rebreeds, minimum=0)
+        check_int("rebreed_after", rebreed_after)
         reevaluate = check_probability("reevaluate", reevaluate)
         if not isinstance(intensify, bool):
             raise NasgaInputError("intensify", f"must be True or False, got {intensify!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        if seed is not None and not is_int(seed):
             raise NasgaInputError("seed", f"must be an integer or None, got {seed!r}")
         if space is not None and not isinstance(space, Space):
             raise NasgaInputError(

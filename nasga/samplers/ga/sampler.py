@@ -54,9 +54,10 @@ from nasga.samplers.ga.claims import (
     TICKET_KEY, AskAheadError, Ledger, Round, may_take_ticket,
     trial_list,
 )
+from nasga.errors import check_int, is_int
 from nasga.search.faults import kill_point
 from nasga.spaces import Genome, NasgaInputError, Space
-from nasga.storages.heartbeat import fail_stale_trials
+from nasga.storages.heartbeat import beat, fail_stale_trials
 from nasga.storages.handle import is_retry_copy
 from nasga.samplers.ga.strategies import MODES, get_strategy
 
@@ -107,14 +108,11 @@ class GeneticSampler(BaseSampler):
     ) -> None:
         if mode not in MODES:
             raise NasgaInputError("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
-        if rebreed_after is not None and (isinstance(rebreed_after, bool)
-                                          or not isinstance(rebreed_after, int)
-                                          or rebreed_after < 1):
+        if rebreed_after is not None and (not is_int(rebreed_after) or rebreed_after < 1):
             raise NasgaInputError("rebreed_after",
                                   f"must be an integer >= 1 or None, got {rebreed_after!r}")
-        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-            raise NasgaInputError("max_attempts", f"must be an integer >= 1, got {max_attempts!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        check_int("max_attempts", max_attempts)
+        if seed is not None and not is_int(seed):
             raise NasgaInputError("seed", f"must be an integer or None, got {seed!r}")
         if strategy is None:
             strategy = get_strategy(space.strategy_name)
@@ -318,7 +316,7 @@ class GeneticSampler(BaseSampler):
                                 "generation to finish", trial.number)
                 warned = True
             kill_point("claim-wait")
-            self._beat(study, trial)
+            beat(study._storage, trial._trial_id)  # alive, not a worker that died sampling
             fail_stale_trials(study, grace_period=self._grace_period)
             pause = min(0.5, self._poll * (1 + waited))
             time.sleep(pause)
@@ -332,14 +330,6 @@ class GeneticSampler(BaseSampler):
         with self._lock:
             self._asked.pop(_trial_key(study, trial), None)
         raise error
-
-    @staticmethod
-    def _beat(study: Study, trial: FrozenTrial) -> None:
-        """A waiting ticket has no params yet: its beat says it is alive, not a worker that
-        died while sampling (which :func:`nasga.storages.heartbeat.fail_stale_trials` fails)."""
-        from nasga.storages.heartbeat import HEARTBEAT_ATTR
-
-        study._storage.set_trial_system_attr(trial._trial_id, HEARTBEAT_ATTR, time.time())
 
     # --- breeding --------------------------------------------------------------------------
     def _children(self, study: Study, generation: int) -> list[dict[str, Any]]:
