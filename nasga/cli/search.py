@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from nasga.samplers.registry import SAMPLER_NAMES, STUDY_SAMPLERS, sampler_help
+from nasga.search.pruners import PRUNERS
 from nasga.errors import NasgaInputError, check_int
 
 
@@ -52,6 +53,10 @@ def add_search_flags(p: argparse.ArgumentParser) -> None:
                    help="study.sampler, one of: " + sampler_help(STUDY_SAMPLERS) + " (default: "
                         "ga). nasga compare --samplers also takes " + ", ".join(
                             n for n in SAMPLER_NAMES if n not in STUDY_SAMPLERS))
+    p.add_argument("--pruner", default=None, choices=list(PRUNERS), metavar="NAME",
+                   help="study.pruner, one of: " + ", ".join(PRUNERS) + " (default: none); "
+                        "its parameters: --set 'study.pruner={\"name\": \"hyperband\", "
+                        "\"reduction_factor\": 3}'")
     p.add_argument("--set", dest="settings", action="append", default=[],
                    metavar="TABLE.KEY=VALUE",
                    help="override a config value (JSON value), e.g. --set task.epochs=1 "
@@ -75,7 +80,7 @@ def config_from_args(args: argparse.Namespace) -> dict:
         storage=None, population=args.population, generations=args.generations,
         max_evaluations=args.max_evaluations, gamma=args.gamma, data_root=args.data_root,
         image_size=args.image_size, device=args.device,
-        reuse_from=getattr(args, "reuse_from", None),
+        reuse_from=getattr(args, "reuse_from", None), pruner=getattr(args, "pruner", None),
     )
 
 

@@ -42,7 +42,7 @@ from nasga.storages.heartbeat import TrialHeartbeat, fail_stale_trials
 from nasga.evaluation.records import is_measurement
 from nasga.errors import is_int
 from nasga.spaces import Genome, NasgaInputError, Space
-from nasga.tasks.base import Task
+from nasga.tasks.base import Report, StopTraining, Task, accepts_report
 
 CONFIRM_ATTR = R.CONFIRM_TRAININGS
 """User attr of an enqueued *confirmation* trial (:func:`nasga.search.confirm.confirm`): the genome is
@@ -343,13 +343,18 @@ class Objective:
         try:
             with tempfile.TemporaryDirectory(prefix="nasga-") as tmp:
                 kill_point("training")
-                evaluation = self.task.evaluate(genome, seed=seed, workdir=Path(tmp))
+                extra = {"report": self._reporter(trial)} if accepts_report(self.task) else {}
+                evaluation = self.task.evaluate(genome, seed=seed, workdir=Path(tmp), **extra)
                 fitness = float(self.task.fitness(evaluation.measurements))
                 if not math.isfinite(fitness):
                     raise ValueError(f"fitness is {fitness}")
                 self._upload(trial, evaluation.files)
         except (KeyboardInterrupt, SystemExit):
             raise
+        except StopTraining as stop:  # the study's pruner: PRUNED, never retried
+            trial.set_user_attr(R.PRUNED_AT, stop.epoch)
+            gc.collect()
+            raise optuna.TrialPruned(f"pruned after epoch {stop.epoch}") from None
         except Exception as exc:  # the trial fails; the search goes on
             trial.set_user_attr(R.FAIL_REASON, f"{type(exc).__name__}: {exc}"[:500])
             gc.collect()  # e.g. a CUDA OOM: free the failed training's tensors now
@@ -369,6 +374,20 @@ class Objective:
         if self.on_trained is not None:
             self.on_trained(trial.number)
         return (sum(previous) + fitness) / (len(previous) + 1)
+
+    def _reporter(self, trial: optuna.Trial) -> Report:
+        """The task's per-epoch callback: each epoch's fitness becomes the trial's
+        intermediate value at that step (optuna-dashboard draws the curves), and the study's
+        pruner may stop the training there (issue 27)."""
+
+        last = getattr(self.task, "epochs", None)
+
+        def report(epoch: int, measurements: dict[str, Any]) -> None:
+            trial.report(float(self.task.fitness(measurements)), epoch)
+            if epoch != last and trial.should_prune():  # a finished training is kept
+                raise StopTraining(epoch)
+
+        return report
 
     def _upload(self, trial: optuna.Trial, files: list[Path]) -> None:
         if self.artifact_store is None:

@@ -13,7 +13,9 @@ Evaluation attrs (``Objective``):
     trial's own measurement (the trial value is the key's mean); ``eval_seed`` the training's
     seed; ``training`` set while a training runs; ``fail_reason`` why a trial failed;
     ``over_budget`` why a genome was pruned untrained (``max_macs`` / ``max_params``);
-    ``confirm_trainings`` a confirmation trial's target (``nasga run --confirm``).
+    ``confirm_trainings`` a confirmation trial's target (``nasga run --confirm``);
+    ``pruned_at_epoch`` the epochs a training ran before the study's pruner stopped it (the
+    trial is PRUNED; its learning curve is in Optuna's intermediate values).
 Lineage attrs: ``ga_generation``, ``ga_operator``, ``ga_parents``. ``GeneticSampler`` and
 ``AgingEvolutionSampler`` write them inside one system attr per child (:data:`CHILD_RECORD`:
 on a journal file every attribute is one fsynced record, issue 26); ``Objective`` copies them
@@ -38,6 +40,7 @@ TRAINING = "training"
 FAIL_REASON = "fail_reason"
 OVER_BUDGET = "over_budget"
 CONFIRM_TRAININGS = "confirm_trainings"
+PRUNED_AT = "pruned_at_epoch"
 
 GA_GENERATION = "ga_generation"
 GA_OPERATOR = "ga_operator"
@@ -50,7 +53,8 @@ CHILD_RECORD = "nasga:child"
 ``{"lineage": {...}, ...}`` beside the sampler's own fields (docs/design.md, "Records")."""
 
 BOOKKEEPING = frozenset({GENOME, KEY, TRAINED, CACHED, N_EVALUATIONS, FITNESS_RAW, FAIL_REASON,
-                         EVAL_SEED, TRAINING, REUSED_FROM, OVER_BUDGET, CONFIRM_TRAININGS})
+                         EVAL_SEED, TRAINING, REUSED_FROM, OVER_BUDGET, CONFIRM_TRAININGS,
+                         PRUNED_AT})
 """Attrs that describe the evaluation rather than measure the genome."""
 
 
@@ -97,6 +101,6 @@ def count_trained(trials: Iterable[Any]) -> int:
 
 __all__ = ["BOOKKEEPING", "CACHED", "CHILD_RECORD", "CONFIRM_TRAININGS", "EVAL_SEED",
            "FAIL_REASON", "FITNESS_RAW", "GA_GENERATION", "GA_OPERATOR", "GA_PARENTS", "GENOME",
-           "KEY", "LINEAGE", "LINEAGE_PREFIX", "N_EVALUATIONS", "OVER_BUDGET", "REUSED_FROM",
+           "KEY", "LINEAGE", "LINEAGE_PREFIX", "N_EVALUATIONS", "OVER_BUDGET", "PRUNED_AT", "REUSED_FROM",
            "TRAINED", "TRAINING", "count_trained", "is_measurement", "is_measurement_name",
            "lineage", "measurements", "trained"]

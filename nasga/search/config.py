@@ -27,6 +27,8 @@ from typing import Any
 
 from nasga.errors import is_int
 from nasga.samplers.registry import STUDY_SAMPLERS, sampler_entry
+from nasga.search.pruners import NONE as NO_PRUNER
+from nasga.search.pruners import pruner_table
 from nasga.search.settings import Settings, strategy_table
 from nasga.spaces import SPACES, NasgaInputError, Space, space_class, space_from_config
 from nasga.storages.storage import GRACE_PERIOD, HEARTBEAT_INTERVAL
@@ -40,7 +42,8 @@ TASKS = tuple(SPACES)  # a study's task names its search space: "unet", "genetic
 SAMPLERS = STUDY_SAMPLERS
 _TABLES = ("study", "space", "strategy", "task")
 _STUDY_KEYS = {"name": str, "task": str, "sampler": str, "seed": int, "storage": str,
-               "heartbeat_interval": int, "grace_period": int, "reuse_from": list}
+               "heartbeat_interval": int, "grace_period": int, "reuse_from": list,
+               "pruner": object}  # a name or a table: search.pruners.pruner_table checks it
 STUDIES_DIR = Path("studies")
 # The shipped study files: ``studies/`` of the source tree (a checkout, an editable install); a
 # wheel installs the same files as ``nasga/studies/`` (setup.cfg maps the folder into the package).
@@ -203,8 +206,14 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
     cfg["strategy"] = strategy_config(cfg)
     _check_sizes(cfg["strategy"])
     from nasga.tasks import build_task
+    from nasga.tasks.base import accepts_report
 
-    build_task(space, cfg["task"])  # validates every task key
+    task = build_task(space, cfg["task"])  # validates every task key
+    if "pruner" in study:
+        epochs = getattr(task, "epochs", None) if accepts_report(task) else None
+        study["pruner"] = pruner_table(study["pruner"], epochs=epochs)
+        if study["pruner"]["name"] == NO_PRUNER:
+            del study["pruner"]  # the default: stored as before
     return cfg
 
 
@@ -323,7 +332,7 @@ def apply_overrides(cfg: dict[str, Any], *, settings: Sequence[str] = (),
     ``settings`` (``--set TABLE.KEY=VALUE``) go first, then the flags; ``None`` flags are
     ignored. Flags: ``study_name``, ``sampler``, ``seed``, ``storage``, ``population``,
     ``generations``, ``max_evaluations``, ``gamma``, ``data_root``, ``image_size``, ``device``,
-    ``reuse_from``.
+    ``reuse_from``, ``pruner``.
 
     A ``task.data_root`` means real data: a config on its task's built-in dataset (``photos``,
     ``digits``, or none given) switches to the real one (``aligned``, ``cifar10``) and drops the
@@ -344,6 +353,7 @@ def apply_overrides(cfg: dict[str, Any], *, settings: Sequence[str] = (),
         "max_evaluations": ("strategy", "max_evaluations"), "gamma": ("task", "gamma"),
         "data_root": ("task", "data_root"), "image_size": ("task", "image_size"),
         "device": ("task", "device"), "reuse_from": ("study", "reuse_from"),
+        "pruner": ("study", "pruner"),
     }
     for flag, value in flags.items():
         if value is None:

@@ -16,6 +16,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 import nasga.evaluation.records as R
 from nasga.samplers.registry import make_sampler
+from nasga.search.pruners import make_pruner
 from nasga.search.resume import check_compatible, keep_stored_dedup
 from nasga.search.settings import Settings
 from nasga.evaluation.objective import (
@@ -142,11 +143,13 @@ def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: boo
                            feasible=((lambda g: task.over_budget(g) is None)
                                      if getattr(task, "budget", None) else None))
     pool = _measurement_pool(storage, settings, task)
+    pruner = make_pruner(settings.study.pruner, epochs=getattr(task, "epochs", None))
     if exists:
-        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
+        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler,
+                                  pruner=pruner)
     else:
         study = optuna.create_study(study_name=name, storage=storage, sampler=sampler,
-                                    direction="maximize")
+                                    pruner=pruner, direction="maximize")
     stored_cfg = settings.to_config()
     if "storage" in stored_cfg["study"]:  # never store a password
         stored_cfg["study"]["storage"] = redact(stored_cfg["study"]["storage"])

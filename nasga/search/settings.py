@@ -7,7 +7,8 @@ as typed, frozen objects, one per table, built once and passed whole, the way na
 copy of the dict: its stored form (the user attr ``nasga_config``, which workers, resumed runs,
 ``export`` and ``report`` read back) is derived from it by :meth:`Settings.to_config`:
 
-- ``study``: :class:`StudySettings` (name, task, sampler, seed, storage, heartbeats, reuse);
+- ``study``: :class:`StudySettings` (name, task, sampler, seed, storage, heartbeats, reuse,
+  pruner);
 - ``space``: the genome space itself (:class:`nasga.spaces.Space`, validated on construction),
   and ``space_table``, the ``[space]`` table it was built from (read-only; keys left unset stay
   unset, so a study stored by an earlier version resumes with the same table);
@@ -59,6 +60,8 @@ class StudySettings:
         grace_period: Seconds without a heartbeat after which a trial is failed and retried.
         storage: The storage URL of the study file, if it names one.
         reuse_from: Studies in the same storage whose trainings are reused.
+        pruner: The validated ``[study] pruner`` table (:mod:`nasga.search.pruners`), or
+            ``None``: no pruning.
     """
 
     name: str
@@ -69,6 +72,7 @@ class StudySettings:
     grace_period: int
     storage: str | None = None
     reuse_from: tuple[str, ...] = ()
+    pruner: Mapping[str, Any] | None = None
 
     @property
     def is_ga(self) -> bool:
@@ -84,11 +88,13 @@ class StudySettings:
         return cls(name=table["name"], task=table["task"], sampler=table["sampler"],
                    seed=int(table["seed"]), heartbeat_interval=table["heartbeat_interval"],
                    grace_period=table["grace_period"], storage=table.get("storage"),
-                   reuse_from=tuple(table.get("reuse_from", ())))
+                   reuse_from=tuple(table.get("reuse_from", ())),
+                   pruner=(MappingProxyType(dict(table["pruner"])) if "pruner" in table
+                           else None))
 
     def to_table(self) -> dict[str, Any]:
-        """The ``[study]`` table these settings come from (``storage`` and ``reuse_from`` only
-        when set)."""
+        """The ``[study]`` table these settings come from (``storage``, ``reuse_from`` and
+        ``pruner`` only when set)."""
         table: dict[str, Any] = {"name": self.name, "task": self.task, "sampler": self.sampler,
                                  "seed": self.seed, "heartbeat_interval": self.heartbeat_interval,
                                  "grace_period": self.grace_period}
@@ -96,6 +102,8 @@ class StudySettings:
             table["storage"] = self.storage
         if self.reuse_from:
             table["reuse_from"] = list(self.reuse_from)
+        if self.pruner is not None:
+            table["pruner"] = dict(self.pruner)
         return table
 
 

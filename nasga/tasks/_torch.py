@@ -17,7 +17,8 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -295,3 +296,13 @@ def write_grid(path: Path, rows: Sequence[torch.Tensor], *, pad: int = 2) -> Pat
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(canvas).save(path)
     return path
+
+
+def paused(device: torch.device, work: Callable[[], None]) -> float:
+    """Run ``work`` outside a training's timing; the seconds it took (the device synchronised
+    before and after), to subtract from the timer's start."""
+    synchronize(device)
+    start = time.perf_counter()
+    work()
+    synchronize(device)
+    return time.perf_counter() - start

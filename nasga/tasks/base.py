@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -14,6 +15,39 @@ class EvaluationError(RuntimeError):
 
     The objective records ``str(error)`` as the trial's ``fail_reason`` and fails the trial.
     """
+
+
+Report = Callable[[int, dict[str, Any]], None]
+"""``report(epoch, measurements)``: what a task calls after each epoch (1-based) with that
+epoch's validation measurements (the names the final measurements use, and every cost the
+fitness needs), so the caller can record a learning curve and stop early (issue 27). The
+learning-rate schedule is the full training's: epoch ``e``'s values are what a longer training
+saw at ``e``, and validating changes no random state, so a training reported on ends exactly
+as one that is not."""
+
+
+class StopTraining(Exception):
+    """Raised by a :data:`Report` callback to end a training after ``epoch`` (a pruner
+    decided so). Tasks let it through; it is not an :class:`EvaluationError`.
+
+    Args:
+        epoch: The epochs trained when it stopped.
+    """
+
+    def __init__(self, epoch: int) -> None:
+        super().__init__(f"stopped after epoch {epoch}")
+        self.epoch = epoch
+
+
+def accepts_report(task: Any) -> bool:
+    """Whether ``task.evaluate`` takes a ``report`` callback (tasks written before issue 27,
+    and users' own, may not)."""
+    import inspect
+
+    try:
+        return "report" in inspect.signature(task.evaluate).parameters
+    except (TypeError, ValueError):  # pragma: no cover - a builtin or C callable
+        return False
 
 
 @dataclass
@@ -46,8 +80,14 @@ class Task(Protocol):
     name: str
     space: Space
 
-    def evaluate(self, genome: Genome, *, seed: int, workdir: Path) -> Evaluation:
-        """Build, measure, train and validate ``genome``; write any files under ``workdir``."""
+    def evaluate(self, genome: Genome, *, seed: int, workdir: Path,
+                 report: Report | None = None) -> Evaluation:
+        """Build, measure, train and validate ``genome``; write any files under ``workdir``.
+
+        ``report`` (optional for a task: the objective passes it only where ``evaluate``
+        accepts it) is called after each epoch; a :class:`StopTraining` it raises ends the
+        training there and propagates.
+        """
         ...
 
     def fitness(self, measurements: dict[str, Any]) -> float:

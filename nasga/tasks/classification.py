@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ from nasga.evaluation.flops import Cost, measure
 from nasga.models import GeneticCNN
 from nasga.spaces import GeneticCNNGenome, GeneticCNNSpace, NasgaInputError
 import nasga.tasks._torch as T
-from nasga.tasks.base import Evaluation, EvaluationError
+from nasga.tasks.base import Evaluation, EvaluationError, Report
 
 DATASETS = ("digits", "cifar10")
 PAPER_LR_STEPS = (120.0, 60.0, 40.0, 20.0)
@@ -266,12 +266,15 @@ class ClassificationTask(BudgetedTask):
         return tuple(s / total for s in self.lr_steps)
 
     # --- evaluation --------------------------------------------------------------------------
-    def evaluate(self, genome: GeneticCNNGenome, *, seed: int, workdir: Path) -> Evaluation:
-        """Build, count MACs, train on the training split and validate one genome.
+    def evaluate(self, genome: GeneticCNNGenome, *, seed: int, workdir: Path,
+                 report: Report | None = None) -> Evaluation:
+        """Build, count MACs, train on the training split and validate one genome; with
+        ``report``, validate after every epoch too and report it (:data:`~nasga.tasks.base.Report`).
 
         Raises:
             NasgaInputError: The genome is not from this task's space.
             EvaluationError: The loss became NaN/inf, or CUDA ran out of memory.
+            StopTraining: ``report`` stopped the training.
         """
         self.space.to_vector(genome)  # validates that the genome belongs to the space
         device = T.resolve_device(self.device)
@@ -283,8 +286,17 @@ class ClassificationTask(BudgetedTask):
         with T.oom_as_evaluation_error(device):
             x_tr, y_tr, x_va, y_va = self._tensors(data, device)
             model = T.to_device(model, device)
-            train_loss, seconds = self._train(model, x_tr, y_tr, device, gen)
-            val_loss, val_acc = self._validate(model, x_va, y_va, device)
+            seen: dict[int, tuple[float, float]] = {}
+
+            def on_epoch(epoch: int) -> None:
+                seen[epoch] = self._validate(model, x_va, y_va, device)
+                report(epoch, {"val_loss": seen[epoch][0],  # type: ignore[misc]
+                               "val_accuracy": seen[epoch][1], "macs": cost.macs,
+                               "params": cost.params})
+
+            train_loss, seconds = self._train(model, x_tr, y_tr, device, gen,
+                                              on_epoch if report is not None else None)
+            val_loss, val_acc = seen.get(self.epochs) or self._validate(model, x_va, y_va, device)
         n_images = self.epochs * len(y_tr)
         return Evaluation({
             "val_accuracy": val_acc,
@@ -315,8 +327,10 @@ class ClassificationTask(BudgetedTask):
         )
 
     def _train(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-               device: torch.device, gen: torch.Generator) -> tuple[float, float]:
-        """SGD with the stepped schedule; returns (last epoch's mean loss, seconds)."""
+               device: torch.device, gen: torch.Generator,
+               on_epoch: Callable[[int], None] | None = None) -> tuple[float, float]:
+        """SGD with the stepped schedule; returns (last epoch's mean loss, seconds of
+        training). ``on_epoch(e)`` runs after epoch ``e`` (1-based), outside the timing."""
         opt = torch.optim.SGD(model.parameters(), lr=self.lr, momentum=self.momentum,
                               weight_decay=self.weight_decay)
         dtype = T.amp_dtype(device)
@@ -345,6 +359,9 @@ class ClassificationTask(BudgetedTask):
                 monitor.add(loss)
                 step += 1
             (train_loss,) = monitor.end_epoch(epoch)
+            if on_epoch is not None:
+                start += T.paused(device, lambda: on_epoch(epoch + 1))
+                model.train()
         T.synchronize(device)
         return train_loss, time.perf_counter() - start
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from nasga.spaces import Genome, Space
-from nasga.tasks.base import Evaluation
+from nasga.errors import check_int
+from nasga.tasks.base import Evaluation, Report
 
 
 class SyntheticTask:
@@ -20,18 +21,22 @@ class SyntheticTask:
         noise: Standard deviation of Gaussian noise added per evaluation (seeded).
         sleep: Seconds each evaluation waits, to emulate a training of fixed duration.
         offset: Added to the fitness (keeps roulette fitness > 0).
+        epochs: With a number, an evaluation is a "training" of that many epochs whose score
+            grows linearly to its final value, reported after each epoch
+            (:data:`~nasga.tasks.base.Report`; for pruning tests); ``None``: no epochs.
     """
 
     name = "synthetic"
 
     def __init__(self, space: Space, *, target: list[int] | None = None, noise: float = 0.0,
-                 sleep: float = 0.0, offset: float = 0.1) -> None:
+                 sleep: float = 0.0, offset: float = 0.1, epochs: int | None = None) -> None:
         self.space = space
         highs = [d.high for d in space.distributions.values()]  # type: ignore[attr-defined]
         self.target = list(target) if target is not None else highs
         self.noise = noise
         self.sleep = sleep
         self.offset = offset
+        self.epochs = None if epochs is None else check_int("epochs", epochs)
         self.calls = 0
 
     @property
@@ -39,7 +44,8 @@ class SyntheticTask:
         """No training and no sleep: a comparison buffers its runs in memory."""
         return not self.sleep
 
-    def evaluate(self, genome: Genome, *, seed: int, workdir: Path) -> Evaluation:
+    def evaluate(self, genome: Genome, *, seed: int, workdir: Path,
+                 report: Report | None = None) -> Evaluation:
         self.calls += 1
         if self.sleep:
             time.sleep(self.sleep)
@@ -47,7 +53,11 @@ class SyntheticTask:
         score = sum(a == b for a, b in zip(vec, self.target)) / len(vec)
         if self.noise:
             score += random.Random(seed).gauss(0.0, self.noise)
-        return Evaluation({"score": score, "macs": float(sum(vec)), "params": len(vec)})
+        cost = {"macs": float(sum(vec)), "params": len(vec)}
+        if self.epochs is not None and report is not None:
+            for epoch in range(1, self.epochs + 1):
+                report(epoch, {"score": score * epoch / self.epochs, **cost})
+        return Evaluation({"score": score, **cost})
 
     def fitness(self, measurements: dict[str, Any]) -> float:
         return float(measurements["score"]) + self.offset
@@ -57,4 +67,7 @@ class SyntheticTask:
         return 1.0 + self.offset
 
     def config(self) -> dict[str, Any]:
-        return {"task": self.name, "noise": self.noise, "sleep": self.sleep, "offset": self.offset}
+        out = {"task": self.name, "noise": self.noise, "sleep": self.sleep, "offset": self.offset}
+        if self.epochs is not None:
+            out["epochs"] = self.epochs
+        return out

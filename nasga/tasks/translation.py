@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ from nasga.evaluation.flops import Cost, measure
 from nasga.models import PatchGANDiscriminator, UNetGenerator
 from nasga.spaces import NasgaInputError, UNetGenome, UNetSpace
 import nasga.tasks._torch as T
-from nasga.tasks.base import Evaluation, EvaluationError
+from nasga.tasks.base import Evaluation, EvaluationError, Report
 import nasga.tasks.pix2pix_losses as P
 
 DATASETS = ("photos", "aligned")
@@ -243,12 +244,16 @@ class TranslationTask(BudgetedTask):
         return self._on_device[1]
 
     # --- evaluation --------------------------------------------------------------------------
-    def evaluate(self, genome: UNetGenome, *, seed: int, workdir: Path) -> Evaluation:
-        """Build, count MACs, mini-train G and D, mini-validate, save a validation grid.
+    def evaluate(self, genome: UNetGenome, *, seed: int, workdir: Path,
+                 report: Report | None = None) -> Evaluation:
+        """Build, count MACs, mini-train G and D, mini-validate, save a validation grid; with
+        ``report``, validate after every mini-epoch too and report it
+        (:data:`~nasga.tasks.base.Report`).
 
         Raises:
             NasgaInputError: The genome is not from this task's space.
             EvaluationError: A loss became NaN/inf, or CUDA ran out of memory.
+            StopTraining: ``report`` stopped the training.
         """
         self.space.to_vector(genome)  # validates that the genome belongs to the space
         device = T.resolve_device(self.device)
@@ -261,8 +266,16 @@ class TranslationTask(BudgetedTask):
         with T.oom_as_evaluation_error(device):
             a_tr, b_tr, a_va, b_va = self._tensors(data, device)
             g_net, d_net = T.to_device(g_net, device), T.to_device(d_net, device)
-            d_loss, g_loss, seconds = self._train(g_net, d_net, a_tr, b_tr, device, gen)
-            val, fake = self._validate(g_net, d_net, a_va, b_va, device)
+            seen: dict[int, tuple[dict[str, float], torch.Tensor]] = {}
+
+            def on_epoch(epoch: int) -> None:
+                seen[epoch] = self._validate(g_net, d_net, a_va, b_va, device)
+                report(epoch, {**seen[epoch][0], "macs": cost.macs,  # type: ignore[misc]
+                               "paper_macs": cost.paper_macs, "params": cost.params})
+
+            d_loss, g_loss, seconds = self._train(g_net, d_net, a_tr, b_tr, device, gen,
+                                                  on_epoch if report is not None else None)
+            val, fake = seen.get(self.epochs) or self._validate(g_net, d_net, a_va, b_va, device)
         files: list[Path] = []
         if self.grid_images:
             k = self.grid_images
@@ -292,8 +305,10 @@ class TranslationTask(BudgetedTask):
         return measure(g_net, (data.input_channels, self.image_size, self.image_size))
 
     def _train(self, g_net: nn.Module, d_net: nn.Module, a: torch.Tensor, b: torch.Tensor,
-               device: torch.device, gen: torch.Generator) -> tuple[float, float, float]:
-        """pix2pix's ``optimize_parameters`` for every minibatch; returns D, G loss and seconds."""
+               device: torch.device, gen: torch.Generator,
+               on_epoch: Callable[[int], None] | None = None) -> tuple[float, float, float]:
+        """pix2pix's ``optimize_parameters`` for every minibatch; returns D, G loss and seconds
+        of training. ``on_epoch(e)`` runs after mini-epoch ``e`` (1-based), outside the timing."""
         opt_g = torch.optim.Adam(g_net.parameters(), lr=self.lr, betas=(self.beta1, 0.999))
         opt_d = torch.optim.Adam(d_net.parameters(), lr=self.lr, betas=(self.beta1, 0.999))
         dtype = T.amp_dtype(device)
@@ -331,6 +346,11 @@ class TranslationTask(BudgetedTask):
                 scaler.update()
                 monitor.add(loss_d, loss_g)
             d_mean, g_mean = monitor.end_epoch(epoch)
+            if on_epoch is not None:
+                start += T.paused(device, lambda: on_epoch(epoch + 1))
+                g_net.train()
+                d_net.train()
+                d_net.requires_grad_(True)
         T.synchronize(device)
         d_net.requires_grad_(True)
         return d_mean, g_mean, time.perf_counter() - start

@@ -11,7 +11,8 @@ Tickets map onto **work items** ``(generation, round, slot)`` in a fixed order:
 
 * generation ``g`` round 0: slots ``0..P-1``;
 * round ``r`` (``1 <= r < max_attempts``): only the slots whose round ``r-1`` attempt failed
-  (FAIL or PRUNED), known once every attempt of round ``r-1`` has finished;
+  (FAIL; a PRUNED attempt was stopped on purpose and is final), known once every attempt of
+  round ``r-1`` has finished;
 * then generation ``g+1`` round 0, once generation ``g`` is *settled* (every slot COMPLETE or
   out of attempts).
 
@@ -38,7 +39,9 @@ WORK_KEY = "nasga:work"
 CLAIM_TIMEOUT = 60.0
 """Seconds after which a fresh trial that never took its ticket counts as ticketless."""
 
-_FAILED = (TrialState.FAIL, TrialState.PRUNED)
+_FAILED = (TrialState.FAIL,)
+"""States of an attempt that is retried: a PRUNED child was stopped on purpose (a pruner, a
+cost budget, the search's end) and is never retried (issue 27)."""
 
 
 def ticket_status(trial: FrozenTrial, now: datetime.datetime | None = None) -> bool | None:

@@ -8,8 +8,8 @@ Per generation ``g`` (docs/design.md, "The sampler: claims, generations, retries
   ``population`` children, each with the operator that made it and its parents' trial numbers.
 
 Each child is claimed exactly once through :mod:`nasga.samplers.ga.claims` (tickets ranked by trial number),
-by any number of threads, processes and machines; a failed or pruned child is retried up to
-``max_attempts`` times in all, then counts as failed. Breeding reads finished data only, so
+by any number of threads, processes and machines; a failed child is retried up to
+``max_attempts`` times in all, then counts as failed; a pruned one is final (issue 27). Breeding reads finished data only, so
 workers that breed the same generation concurrently breed the same children.
 
 ``mode="steady-state"`` uses the same operators without a generation barrier: after the first
@@ -75,7 +75,7 @@ class GeneticSampler(BaseSampler):
             genomes in the same order. ``None``: a random seed, stored in the study's first
             ticket so that all workers share it.
         independent_sampler: Samples parameters outside the space (default: random).
-        max_attempts: Evaluations of a child that fails (exception, NaN, pruned) before it
+        max_attempts: Evaluations of a child that fails (exception, NaN; not pruned) before it
             counts as failed for selection.
         grace_period: Seconds without a heartbeat before a journal-storage trial of a dead
             worker is failed while this sampler waits for it (RDB storages use their own
@@ -261,9 +261,14 @@ class GeneticSampler(BaseSampler):
         return self._cache(study).ledger
 
     def _read(self, study: Study) -> list[FrozenTrial]:
-        """The study's trials by number, read once (only trials not seen before are checked)."""
+        """The study's trials by number, read once (only trials not seen before are checked).
+
+        All of them: under Optuna's ``HyperbandPruner`` a sampler is handed a study that shows
+        one bracket's trials only, while tickets are ranked among all (docs/design.md,
+        "Pruning")."""
         cache = self._cache(study)
-        trials = trial_list(study.get_trials(deepcopy=False), cache.checked)
+        trials = trial_list(study._storage.get_all_trials(study._study_id, deepcopy=False),
+                            cache.checked)
         cache.checked = len(trials)
         return trials
 

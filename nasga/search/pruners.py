@@ -1,0 +1,90 @@
+"""The study's pruner: Optuna's pruners by name, their parameters validated (issue 27).
+
+``[study] pruner`` is a name, or a table with ``name`` and that pruner's parameters::
+
+    [study]
+    pruner = {name = "hyperband", reduction_factor = 3}
+
+(``nasga run --pruner hyperband``; ``--set 'study.pruner={"name": "median"}'``). Every task
+that trains reports its validation fitness after each epoch
+(:data:`nasga.tasks.base.Report`); the pruner reads those values and may stop a training,
+which leaves the trial PRUNED (never retried) with ``pruned_at_epoch``. Resources are epochs:
+a rung beyond the task's ``epochs`` is refused, and Hyperband's ``max_resource`` is the task's
+``epochs``. Optuna refuses pruning in multi-objective studies.
+
+How pruned trials enter each decision is one rule, written in docs/design.md ("Pruning").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import optuna
+
+from nasga.errors import NasgaInputError, check_int
+
+NONE = "none"
+PRUNERS: dict[str, dict[str, int]] = {
+    NONE: {},
+    "median": {"n_startup_trials": 0, "n_warmup_steps": 0, "interval_steps": 1},
+    "successive-halving": {"min_resource": 1, "reduction_factor": 2,
+                           "min_early_stopping_rate": 0},
+    "hyperband": {"min_resource": 1, "reduction_factor": 2},
+}
+"""Each pruner's parameters with their smallest allowed value (all integers)."""
+_RESOURCE = ("min_resource", "n_warmup_steps")  # in epochs: at most the task's
+
+
+def pruner_table(value: Any, *, epochs: int | None, field: str = "study.pruner"
+                 ) -> dict[str, Any]:
+    """The stored form of ``[study] pruner``: ``{"name": ..., parameter: value, ...}``.
+
+    Args:
+        value: A pruner name or a table with ``name`` and parameters.
+        epochs: The task's epochs per training (``None``: the task reports no epochs).
+
+    Raises:
+        NasgaInputError: An unknown name or parameter, a bad value, a rung beyond ``epochs``,
+            or a pruner for a task that reports no epochs.
+    """
+    if isinstance(value, str):
+        value = {"name": value}
+    if not isinstance(value, Mapping):
+        raise NasgaInputError(field, f"must be a pruner name or a table with a name, got "
+                              f"{value!r}")
+    table = dict(value)
+    name = table.pop("name", None)
+    if name not in PRUNERS:
+        raise NasgaInputError(field, f"must be one of {', '.join(PRUNERS)}, got {name!r}")
+    known = PRUNERS[name]
+    for key, val in table.items():
+        if key not in known:
+            raise NasgaInputError(f"{field}.{key}", f"unknown parameter of the {name} pruner; "
+                                  f"known: {', '.join(known) or 'none'}")
+        check_int(f"{field}.{key}", val, minimum=known[key])
+    if name != NONE and epochs is None:
+        raise NasgaInputError(field, f"the task reports no per-epoch values, so nothing can be "
+                              f"pruned; got {name!r}")
+    for key in _RESOURCE:
+        if epochs is not None and table.get(key, 0) > epochs:
+            raise NasgaInputError(f"{field}.{key}", f"must be <= the task's epochs ({epochs}): "
+                                  f"a rung beyond the last epoch, got {table[key]}")
+    return {"name": name, **table}
+
+
+def make_pruner(table: Mapping[str, Any] | None, *, epochs: int | None
+                ) -> optuna.pruners.BasePruner:
+    """The Optuna pruner of a validated table (``None`` or ``none``: ``NopPruner``)."""
+    params = dict(table or {"name": NONE})
+    name = params.pop("name")
+    if name == "median":
+        return optuna.pruners.MedianPruner(**params)
+    if name == "successive-halving":
+        return optuna.pruners.SuccessiveHalvingPruner(**params)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(max_resource=epochs or "auto", **params)
+    return optuna.pruners.NopPruner()
+
+
+__all__ = ["NONE", "PRUNERS", "make_pruner", "pruner_table"]
