@@ -187,6 +187,9 @@ class Objective:
             search's number of evaluations. A trial that finds this many older COMPLETE,
             RUNNING or WAITING trials (confirmation trials aside) is pruned before training, so workers
             racing at the end evaluate nothing twice (:meth:`nasga.search.run.Search.unclaimed`).
+        prune: Let the study's pruner stop a training after an epoch (issue 27). Off by
+            default, as Optuna's pruning integrations are opt-in: a study created with Optuna's
+            defaults has a ``MedianPruner``. The learning curve is recorded either way.
     """
 
     def __init__(
@@ -204,6 +207,7 @@ class Objective:
         measurements_from: MeasurementPool | None = None,
         last_generation: int | None = None,
         max_trials: int | None = None,
+        prune: bool = False,
     ) -> None:
         self.space = space
         self.task = task
@@ -219,6 +223,7 @@ class Objective:
         self.measurements_from = measurements_from
         self.last_generation = last_generation
         self.max_trials = max_trials
+        self.prune = prune
 
     def beyond_last_generation(self, trial: optuna.Trial | FrozenTrial) -> bool:
         """Whether ``trial`` was claimed for a GA generation after the search's last one."""
@@ -384,7 +389,7 @@ class Objective:
 
         def report(epoch: int, measurements: dict[str, Any]) -> None:
             trial.report(float(self.task.fitness(measurements)), epoch)
-            if epoch != last and trial.should_prune():  # a finished training is kept
+            if self.prune and epoch != last and trial.should_prune():  # a finished one is kept
                 raise StopTraining(epoch)
 
         return report

@@ -175,7 +175,8 @@ def _objective(settings: Settings, task: Any, storage_url: str, pool: Measuremen
                            grace_period=settings.study.grace_period,
                            measurements_from=pool,
                            last_generation=settings.strategy.generations if is_ga else None,
-                           max_trials=None if is_ga else settings.total_evaluations)
+                           max_trials=None if is_ga else settings.total_evaluations,
+                           prune=settings.study.pruner is not None)
 
 
 def _no_study_to_reuse(name: str) -> NasgaInputError:

@@ -116,3 +116,24 @@ def test_nasga_run_refuses_a_bad_pruner_in_one_line_and_writes_nothing(
     assert err.endswith("study.pruner: the task reports no per-epoch values, so nothing can be "
                         "pruned; got 'hyperband'")
     assert not db.exists()
+
+
+@pytest.mark.parametrize("prune", [False, True])
+def test_the_objective_prunes_only_when_asked(prune: bool) -> None:
+    """Optuna's pruning integrations are opt-in: a study with Optuna's default pruner (median)
+    keeps every training unless the objective is told to prune."""
+    from nasga.evaluation.objective import Objective
+    from nasga.samplers.registry import make_sampler
+    from nasga.samplers.ga.strategies import get_strategy
+    from nasga.spaces import GeneticCNNSpace
+    from nasga.tasks.synthetic import SyntheticTask
+
+    space = GeneticCNNSpace((3, 4))
+    study = optuna.create_study(direction="maximize", sampler=make_sampler(
+        "aging", space=space, seed=0, strategy=get_strategy("genetic-cnn", population=8)))
+    assert isinstance(study.pruner, optuna.pruners.MedianPruner)
+    study.optimize(Objective(space=space, task=SyntheticTask(space, epochs=EPOCHS, noise=0.1),
+                             prune=prune), n_trials=30)
+    states = Counter(t.state for t in study.trials)
+    assert all(len(t.intermediate_values) >= 1 for t in study.trials)
+    assert (states[TrialState.PRUNED] > 0) == prune
