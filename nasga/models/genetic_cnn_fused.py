@@ -7,7 +7,8 @@ members are K weight sets of one network that differ only in edge masks.
 Layout: member ``k``'s activations are channels ``[k·C, (k+1)·C)`` of a ``(B, K·C, H, W)``
 tensor. Each convolution is one grouped convolution (``groups=K``), each BatchNorm one
 ``BatchNorm2d(K·C)`` (per-channel statistics, hence per member, exactly), each linear layer one
-``baddbmm`` over ``(K, out, in)`` weights, and dropout draws each member's mask from that
+``baddbmm`` over ``(K, out, in)`` weights (:mod:`nasga.models.fused_ops` makes both round, on
+CPU, exactly as the member's own layers), and dropout draws each member's mask from that
 member's own generator. Nothing mixes channels of two members, so a member whose weights turn
 NaN leaves the others' values unchanged.
 
@@ -19,7 +20,7 @@ summation (ascending node numbers), so a mask only ever adds exact zeros:
 * an isolated node has no input term and no consumer: its weights are zero and stay zero (its
   gradients are exactly zero);
 * the default output node sums the member's sinks;
-* an all-zero stage is one convolution: its output is the default input node's (``where``).
+* an all-zero stage is one convolution: its output is the default input node's (copied).
 
 A node that no member uses is not computed, nor the output node when every member's stage is
 empty. :meth:`FusedGeneticCNN.load_member` and :meth:`FusedGeneticCNN.store_member` copy one
