@@ -36,7 +36,7 @@ class FusedConv2d(nn.Module):
     """K members' bias-free 3×3 convolutions (padding 1) as one grouped convolution.
 
     Attributes:
-        weight: ``(K·out_ch, in_ch, 3, 3)``; member ``k``'s rows are ``[k·out_ch, (k+1)·out_ch)``.
+        weight: ``(K·out_ch, in_ch, 3, 3)``; member ``k``: rows ``[k·out_ch, (k+1)·out_ch)``.
     """
 
     def __init__(self, k: int, in_ch: int, out_ch: int) -> None:
@@ -79,8 +79,9 @@ def conv_grad(g: torch.Tensor, x: torch.Tensor, w: torch.Tensor, k: int, which: 
     if how == "grouped":
         return _backward(g, x, w, k, which)
     if how == "chunks":
+        n = torch.get_num_threads()
         parts = [_backward(gc.contiguous(), xc.contiguous(), w, k, which)
-                 for gc, xc in zip(g.chunk(torch.get_num_threads()), x.chunk(torch.get_num_threads()))]
+                 for gc, xc in zip(g.chunk(n), x.chunk(n))]
         total = parts[0]
         for p in parts[1:]:
             total = total + p

@@ -106,6 +106,9 @@ def step_learning_rate(step: int, total: int, lr: float, fractions: Sequence[flo
 class ClassificationTask(FusedEvaluation, BudgetedTask):
     """Train and validate Genetic CNN genomes (paper 004); fitness = validation accuracy.
 
+    ``evaluate_many`` (:class:`~nasga.tasks.fused.FusedEvaluation`) trains several genomes as
+    one fused network, each with the measurements ``evaluate`` gives it (docs/design.md).
+
     Args:
         space: The Genetic CNN space.
         dataset: ``"digits"`` (scikit-learn's bundled 8×8 digits, no download) or ``"cifar10"``

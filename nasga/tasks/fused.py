@@ -138,9 +138,9 @@ def train_fused(members: Sequence[Member], x: torch.Tensor, y: torch.Tensor,
 
 def member_losses(fused: FusedGeneticCNN, x: torch.Tensor, y: torch.Tensor,
                   idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each member's mean cross-entropy on its own batch ``x[idx[k]]``, shape ``(K,)``: one to
-    differentiate, and the same values reduced as ``nn.CrossEntropyLoss`` reduces them (the
-    gradients agree bitwise; the summation order of the reported value may not)."""
+    """Each member's mean cross-entropy on its own batch ``x[idx[k]]``, shape ``(K,)``, twice:
+    to differentiate (its gradients are the unfused loss's, bitwise), and to report, reduced
+    member by member as ``nn.CrossEntropyLoss`` reduces it (a batched mean may round apart)."""
     k, b = idx.shape
     batch = x[idx.reshape(-1)].view(k, b, *x.shape[1:])
     batch = batch.transpose(0, 1).reshape(b, k * x.shape[1], *x.shape[2:])  # member k: channels
@@ -148,7 +148,8 @@ def member_losses(fused: FusedGeneticCNN, x: torch.Tensor, y: torch.Tensor,
     targets = y[idx].reshape(-1)
     loss = F.nll_loss(log_p, targets, reduction="none").view(k, b).mean(1)
     with torch.no_grad():
-        reported = torch.stack([F.nll_loss(lp, t) for lp, t in zip(log_p.split(b), targets.split(b))])
+        reported = torch.stack([F.nll_loss(lp, t)
+                                for lp, t in zip(log_p.split(b), targets.split(b))])
     return loss, reported
 
 
@@ -183,9 +184,9 @@ class FusedEvaluation:
                       workdir: Path) -> list[Evaluation | EvaluationError]:
         """Train ``genomes`` as one fused network (issue 28).
 
-        Each member's measurements have :meth:`evaluate`'s keys and, on CPU, its values for the
-        same seed up to float rounding (docs/design.md, "Fused training"); ``train_seconds`` is
-        the fused training's wall-clock divided by the number of members.
+        Each member's measurements have :meth:`evaluate`'s keys and, on CPU, bitwise its
+        values for the same seed at the same thread count (docs/design.md, "Fused training");
+        ``train_seconds`` is the fused training's wall-clock divided by the number of members.
 
         Returns:
             Per genome, its :class:`Evaluation` or the :class:`EvaluationError` that failed it
@@ -195,7 +196,8 @@ class FusedEvaluation:
             NasgaInputError: A genome not from this task's space, or not one seed per genome.
         """
         if len(seeds) != len(genomes):
-            raise NasgaInputError("seeds", f"need one per genome ({len(genomes)}), got {len(seeds)}")
+            raise NasgaInputError("seeds",
+                                  f"need one per genome ({len(genomes)}), got {len(seeds)}")
         for genome in genomes:
             self.space.to_vector(genome)
         device = T.resolve_device(self.device)
@@ -215,7 +217,7 @@ class FusedEvaluation:
                 device: torch.device) -> tuple[Member, Cost] | EvaluationError:
         """A genome prepared as its unfused evaluation prepares it, or why it cannot train."""
         try:
-            gen, model, cost = self._prepare(genome, seed, data, device)  # type: ignore[attr-defined]
+            gen, model, cost = self._prepare(genome, seed, data, device)
         except EvaluationError as exc:
             return exc
         return Member(model, gen, global_rng_generator(device)), cost
@@ -228,11 +230,11 @@ class FusedEvaluation:
         full = self.space.genome([1] * self.space.n_bits)  # every node a member may compute
         shape = (data.in_channels, data.image_size, data.image_size)
         T.check_fits(f"{len(ready)} fused genomes",
-                     [(lambda: self.build(full, data), shape)] * len(ready),  # type: ignore[attr-defined]
+                     [(lambda: self.build(full, data), shape)] * len(ready),
                      batch=self.batch_size, device=device)
-        x_tr, y_tr, x_va, y_va = self._tensors(data, device)  # type: ignore[attr-defined]
+        x_tr, y_tr, x_va, y_va = self._tensors(data, device)
         sgd = SGDSettings(self.epochs, self.batch_size, self.momentum, self.weight_decay,
-                          self.learning_rate)  # type: ignore[attr-defined]
+                          self.learning_rate)
         losses, seconds = train_fused([m for m, _ in ready], x_tr, y_tr, device, sgd)
         out: list[Evaluation | EvaluationError] = []
         for (member, cost), loss in zip(ready, losses):
@@ -241,12 +243,13 @@ class FusedEvaluation:
                 continue
             model = T.to_device(member.model, device)
             try:
-                val = self._validate(model, x_va, y_va, device)  # type: ignore[attr-defined]
+                val = self._validate(model, x_va, y_va, device)
             except EvaluationError as exc:
                 out.append(exc)
                 continue
-            out.append(Evaluation(self._measurements(  # type: ignore[attr-defined]
-                cost, loss, val, seconds / len(ready), data, device), model=model))
+            share = seconds / len(ready)  # each member's part of the fused wall-clock
+            out.append(Evaluation(self._measurements(cost, loss, val, share, data, device),
+                                  model=model))
         return out
 
     def _evaluate_or_error(self, genome: GeneticCNNGenome, seed: int,
