@@ -103,6 +103,7 @@ def _bench(args: argparse.Namespace, workdir: Path) -> list[tuple[str, int, floa
 
     task.evaluate_many(genomes[:2], seeds=[0, 1], workdir=workdir)  # warm-up: data, kernels
     first, first_s = alone()
+    print(f"... one at a time: {args.alone} in {first_s:.1f} s", flush=True)
     rows: list[tuple[str, int, float, float, str]] = []
     for k in args.ks:
         results, wall = _timed(lambda: task.evaluate_many(genomes[:k], seeds=list(range(k)),
@@ -113,6 +114,7 @@ def _bench(args: argparse.Namespace, workdir: Path) -> list[tuple[str, int, floa
         train_s = sum(r.measurements["train_seconds"] for r in results
                       if isinstance(r, Evaluation))
         rows.append(("fused", k, wall, k * images / train_s, "yes" if same else "NO"))
+        print(f"... fused K={k}: {wall:.1f} s", flush=True)
     second, second_s = alone()
     train_s = sum(e.measurements["train_seconds"] for e in first + second)
     rows.insert(0, ("one at a time", 1, (first_s + second_s) / 2,

@@ -26,6 +26,6 @@ def test_a_tiny_run_prints_each_row_and_the_contract_holds(capsys) -> None:
     assert load_script("bench_fused").main(
         ["--ks", "1,3", "--alone", "2", "--epochs", "1", "--max-train", "60", "--threads", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    rows = [line.split() for line in lines if line.startswith(("fused", "one at a time"))]
+    rows = [line.split() for line in lines if line.startswith(("fused ", "one at a time "))]
     assert [r[0] for r in rows] == ["one", "fused", "fused"]
     assert [r[-1] for r in rows[1:]] == ["yes", "yes"]
