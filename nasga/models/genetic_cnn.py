@@ -9,6 +9,7 @@ output node summing the sinks and convolving, then ``MP3(S2)``; after the last s
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -16,6 +17,27 @@ from torch import nn
 from nasga.spaces.genomes import GeneticCNNGenome, StageGraph
 
 PAPER_FILTERS = (8, 8, 16)
+
+
+@dataclass(frozen=True)
+class GeneticCNNShape:
+    """Everything but the genome that fixes a :class:`GeneticCNN`'s layers.
+
+    Attributes:
+        in_channels: Image channels.
+        n_classes: Classifier outputs.
+        filters: Filters of each stage (one entry per stage).
+        image_size: Input height/width.
+        fc_units: Hidden fully-connected units.
+        dropout: Drop ratio before the classifier.
+    """
+
+    in_channels: int
+    n_classes: int
+    filters: tuple[int, ...]
+    image_size: int
+    fc_units: int
+    dropout: float
 
 
 def conv_bn_relu(in_ch: int, out_ch: int) -> nn.Sequential:
@@ -96,6 +118,9 @@ class GeneticCNN(nn.Module):
         n_stages = len(genome.stages)
         filt = list(filters)[:n_stages]
         filt += [filt[-1]] * (n_stages - len(filt))
+        #: The shape settings, per stage for ``filters`` (read by :mod:`genetic_cnn_fused`).
+        self.shape = GeneticCNNShape(in_channels, n_classes, tuple(filt), image_size, fc_units,
+                                     dropout)
         layers: list[nn.Module] = []
         ch, size = in_channels, image_size
         for graph, f in zip(genome.graphs, filt):

@@ -191,14 +191,23 @@ class LossMonitor:
             return tuple(float("nan") for _ in self.names)
         values = torch.stack(self._steps).cpu()  # steps × losses
         self._steps = []
-        bad = (~torch.isfinite(values)).nonzero()
-        if len(bad):
-            step, which = int(bad[0, 0]), int(bad[0, 1])
-            raise EvaluationError(
-                f"{self.names[which]} became {float(values[step, which])} at epoch {epoch}, "
-                f"step {step}"
-            )
+        error = nonfinite_error(values, self.names, epoch)
+        if error is not None:
+            raise error
         return tuple(float(v) for v in values.mean(0))
+
+
+def nonfinite_error(values: torch.Tensor, names: Sequence[str],
+                    epoch: int) -> EvaluationError | None:
+    """``"<name> became nan at epoch e, step s"`` (both 0-based) for the earliest non-finite
+    step of an epoch's ``steps × losses`` values (the first name on a tie); ``None`` if all are
+    finite."""
+    bad = (~torch.isfinite(values)).nonzero()
+    if not len(bad):
+        return None
+    step, which = int(bad[0, 0]), int(bad[0, 1])
+    return EvaluationError(
+        f"{names[which]} became {float(values[step, which])} at epoch {epoch}, step {step}")
 
 
 def check_finite(value: float, what: str) -> float:

@@ -54,6 +54,7 @@ from nasga.models import GeneticCNN
 from nasga.spaces import GeneticCNNGenome, GeneticCNNSpace, NasgaInputError
 import nasga.tasks._torch as T
 from nasga.tasks.base import Evaluation, EvaluationError, Report
+from nasga.tasks.fused import FusedEvaluation
 
 DATASETS = ("digits", "cifar10")
 PAPER_LR_STEPS = (120.0, 60.0, 40.0, 20.0)
@@ -102,8 +103,11 @@ def step_learning_rate(step: int, total: int, lr: float, fractions: Sequence[flo
     return lr * decay ** (len(fractions) - 1)
 
 
-class ClassificationTask(BudgetedTask):
+class ClassificationTask(FusedEvaluation, BudgetedTask):
     """Train and validate Genetic CNN genomes (paper 004); fitness = validation accuracy.
+
+    ``evaluate_many`` (:class:`~nasga.tasks.fused.FusedEvaluation`) trains several genomes as
+    one fused network, each with the measurements ``evaluate`` gives it (docs/design.md).
 
     Args:
         space: The Genetic CNN space.
@@ -265,6 +269,10 @@ class ClassificationTask(BudgetedTask):
         total = sum(self.lr_steps)
         return tuple(s / total for s in self.lr_steps)
 
+    def learning_rate(self, step: int, total: int) -> float:
+        """The rate at 0-based ``step`` of ``total`` (:func:`step_learning_rate`, §4.1.1)."""
+        return step_learning_rate(step, total, self.lr, self.fractions(), self.lr_decay)
+
     # --- evaluation --------------------------------------------------------------------------
     def evaluate(self, genome: GeneticCNNGenome, *, seed: int, workdir: Path,
                  report: Report | None = None) -> Evaluation:
@@ -279,10 +287,7 @@ class ClassificationTask(BudgetedTask):
         self.space.to_vector(genome)  # validates that the genome belongs to the space
         device = T.resolve_device(self.device)
         data = self.data()
-        gen = T.seed_everything(seed)
-        self._check_fits(genome, data, device)
-        model = self.build(genome, data)
-        cost = measure(model, (data.in_channels, data.image_size, data.image_size))
+        gen, model, cost = self._prepare(genome, seed, data, device)
         with T.oom_as_evaluation_error(device):
             x_tr, y_tr, x_va, y_va = self._tensors(data, device)
             model = T.to_device(model, device)
@@ -296,22 +301,40 @@ class ClassificationTask(BudgetedTask):
 
             train_loss, seconds = self._train(model, x_tr, y_tr, device, gen,
                                               on_epoch if report is not None else None)
-            val_loss, val_acc = seen.get(self.epochs) or self._validate(model, x_va, y_va, device)
-        n_images = self.epochs * len(y_tr)
-        return Evaluation({
-            "val_accuracy": val_acc,
-            "val_loss": val_loss,
+            val = seen.get(self.epochs) or self._validate(model, x_va, y_va, device)
+        return Evaluation(self._measurements(cost, train_loss, val, seconds, data, device),
+                          model=model)
+
+    def _prepare(self, genome: GeneticCNNGenome, seed: int, data: ClassificationData,
+                 device: torch.device) -> tuple[torch.Generator, nn.Module, Cost]:
+        """Seed everything, check the fit, build and count: (shuffle generator, network, cost).
+
+        The global RNG is left where the training's dropout draws start.
+        """
+        gen = T.seed_everything(seed)
+        self._check_fits(genome, data, device)
+        model = self.build(genome, data)
+        return gen, model, measure(model, (data.in_channels, data.image_size, data.image_size))
+
+    def _measurements(self, cost: Cost, train_loss: float, val: tuple[float, float],
+                      seconds: float, data: ClassificationData,
+                      device: torch.device) -> dict[str, Any]:
+        """An evaluation's measurements (the trial's user attrs)."""
+        n_train, n_val = len(data.y_train), len(data.y_val)
+        return {
+            "val_accuracy": val[1],
+            "val_loss": val[0],
             "train_loss": train_loss,
             "macs": cost.macs,
             "conv_macs": cost.conv_macs,
             "params": cost.params,
             "train_seconds": seconds,
-            "images_per_second": n_images / seconds if seconds > 0 else float("nan"),
+            "images_per_second": self.epochs * n_train / seconds if seconds > 0 else float("nan"),
             "epochs": self.epochs,
-            "n_train": int(len(y_tr)),
-            "n_val": int(len(y_va)),
+            "n_train": int(n_train),
+            "n_val": int(n_val),
             "device": str(device),
-        }, model=model)
+        }
 
     def network_cost(self, genome: GeneticCNNGenome) -> Cost:
         """The network's MACs per image and parameters on this task's data."""
@@ -338,7 +361,7 @@ class ClassificationTask(BudgetedTask):
         loss_fn = nn.CrossEntropyLoss()
         n = len(y)
         per_epoch = math.ceil(n / self.batch_size)
-        total, fractions = self.epochs * per_epoch, self.fractions()
+        total = self.epochs * per_epoch
         monitor = T.LossMonitor("loss")
         model.train()
         T.synchronize(device)
@@ -349,7 +372,7 @@ class ClassificationTask(BudgetedTask):
             for i in range(per_epoch):
                 idx = order[i * self.batch_size : (i + 1) * self.batch_size]
                 for group in opt.param_groups:
-                    group["lr"] = step_learning_rate(step, total, self.lr, fractions, self.lr_decay)
+                    group["lr"] = self.learning_rate(step, total)
                 with T.autocast(device, dtype):
                     loss = loss_fn(model(x[idx]), y[idx])
                 opt.zero_grad(set_to_none=True)

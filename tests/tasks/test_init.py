@@ -26,8 +26,8 @@ def test_task_settings_of_a_space_are_its_default_task_s() -> None:
 
 def test_build_task_names_an_unknown_key_with_the_known_ones() -> None:
     with pytest.raises(NasgaInputError) as exc:
-        build_task(GeneticCNNSpace((3, 4)), {"task": "synthetic", "epochs": 3})
+        build_task(GeneticCNNSpace((3, 4)), {"task": "synthetic", "lr": 0.1})
     known = ", ".join(task_settings("synthetic"))
-    assert str(exc.value).startswith("task.epochs:") and f"known: {known}" in str(exc.value)
+    assert str(exc.value).startswith("task.lr:") and f"known: {known}" in str(exc.value)
     with pytest.raises(NasgaInputError, match="task"):
         task_settings("nope")

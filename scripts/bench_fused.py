@@ -1,0 +1,158 @@
+#!/usr/bin/env python
+"""Trainings per hour of Genetic-CNN on digits: K genomes fused into one network vs one at a time.
+
+Issue 28's CPU benchmark. Both sides go through the task's API in one process at one thread
+count: ``ClassificationTask.evaluate`` (one genome at a time) and
+``ClassificationTask.evaluate_many`` (K genomes fused, :mod:`nasga.tasks.fused`), so both
+include building, MAC counting, training and validation. The genomes are random genomes of
+``GeneticCNNSpace((3, 4, 5))`` (paper 004's shapes, ``--seed``); genome ``i`` trains with seed
+``i``. One-at-a-time is timed before and after the fused rows (``--alone`` genomes each time) and
+its rate is the mean of both, so a neighbour's load during one of them counts half.
+
+Columns: ``wall s`` (the row's evaluations), ``trainings/h``, ``train img/s`` (training images
+per second of training wall-clock), ``ratio`` (trainings/h over one-at-a-time's) and ``same``:
+whether every fused member that was also trained alone got the same ``val_accuracy``,
+``val_loss`` and ``train_loss`` (the fused-equals-alone contract, docs/design.md).
+
+Usage: ``python scripts/bench_fused.py [--threads 2] [--ks 1,2,4,8,16,32] [--alone 3]``
+(about 4 min on 2 quiet cores); ``--quick``: 2 epochs, K up to 8 (under a minute).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from nasga.cli import Parser, check_min  # noqa: E402
+from nasga.spaces import GeneticCNNSpace  # noqa: E402
+from nasga.tasks import Evaluation  # noqa: E402
+from nasga.tasks.classification import ClassificationTask  # noqa: E402
+
+CONTRACT = ("val_accuracy", "val_loss", "train_loss")
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be integers separated by commas, got {text!r}")
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    """The flags, checked before anything runs (one line, exit code 2)."""
+    p = Parser(description=__doc__.splitlines()[0])
+    p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    p.add_argument("--ks", type=_ints, default=None,
+                   help="fused group sizes (default 1,2,4,8,16,32; --quick: 1,2,4,8)")
+    p.add_argument("--alone", type=int, default=None,
+                   help="genomes trained one at a time, before and after (default 3; --quick 2)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="training epochs (default: the task's, 10; --quick: 2)")
+    p.add_argument("--max-train", type=int, default=None,
+                   help="training images (default: all 1,438)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random genomes (default 0)")
+    p.add_argument("--quick", action="store_true", help="2 epochs, K up to 8: under a minute")
+    args = p.parse_args(argv)
+    args.ks = args.ks or ([1, 2, 4, 8] if args.quick else [1, 2, 4, 8, 16, 32])
+    args.alone = args.alone if args.alone is not None else (2 if args.quick else 3)
+    args.epochs = args.epochs if args.epochs is not None else (2 if args.quick else 10)
+    check_min(p, 1, ("--threads", args.threads), ("--ks", args.ks), ("--alone", args.alone),
+              ("--epochs", args.epochs), ("--max-train", args.max_train))
+    check_min(p, 0, ("--seed", args.seed))
+    return args
+
+
+def _cpu() -> str:
+    """The CPU's model name where Linux says it, else the machine type."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
+def _timed(run: Any) -> tuple[Any, float]:
+    start = time.perf_counter()
+    out = run()
+    return out, time.perf_counter() - start
+
+
+def _bench(args: argparse.Namespace, workdir: Path) -> list[tuple[str, int, float, float, str]]:
+    space = GeneticCNNSpace((3, 4, 5))
+    task = ClassificationTask(space, epochs=args.epochs, max_train=args.max_train, device="cpu")
+    rng = random.Random(args.seed)
+    genomes = [space.random_genome(rng) for _ in range(max(args.ks + [args.alone]))]
+    images = args.epochs * len(task.data().y_train)
+
+    def alone() -> tuple[list[Evaluation], float]:
+        return _timed(lambda: [task.evaluate(g, seed=i, workdir=workdir)
+                               for i, g in enumerate(genomes[:args.alone])])
+
+    task.evaluate_many(genomes[:2], seeds=[0, 1], workdir=workdir)  # warm-up: data, kernels
+    first, first_s = alone()
+    print(f"... one at a time: {args.alone} in {first_s:.1f} s", flush=True)
+    rows: list[tuple[str, int, float, float, str]] = []
+    for k in args.ks:
+        results, wall = _timed(lambda: task.evaluate_many(genomes[:k], seeds=list(range(k)),
+                                                          workdir=workdir))
+        same = all(isinstance(r, Evaluation) and all(
+            r.measurements[c] == a.measurements[c] for c in CONTRACT)
+            for r, a in zip(results, first))
+        train_s = sum(r.measurements["train_seconds"] for r in results
+                      if isinstance(r, Evaluation))
+        rows.append(("fused", k, wall, k * images / train_s, "yes" if same else "NO"))
+        print(f"... fused K={k}: {wall:.1f} s", flush=True)
+    second, second_s = alone()
+    train_s = sum(e.measurements["train_seconds"] for e in first + second)
+    rows.insert(0, ("one at a time", 1, (first_s + second_s) / 2,
+                    2 * args.alone * images / train_s, "-"))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    threads, omp = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)  # the task keeps this thread count
+    torch.set_num_threads(args.threads)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    start = time.perf_counter()
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            rows = _bench(args, Path(d))
+    finally:
+        torch.set_num_threads(threads)
+        if omp is None:
+            del os.environ["OMP_NUM_THREADS"]
+        else:
+            os.environ["OMP_NUM_THREADS"] = omp
+    end_load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"Genetic-CNN on digits, GeneticCNNSpace((3, 4, 5)) random genomes (seed {args.seed}), "
+          f"{args.epochs} epochs; cpu {_cpu()}, "
+          f"{args.threads} threads; load average {load:.1f} at start, {end_load:.1f} at end")
+    alone_rate = args.alone / rows[0][2]
+    print(f"{'mode':14s} {'K':>3s} {'wall s':>8s} {'trainings/h':>12s} {'train img/s':>12s} "
+          f"{'ratio':>6s} {'same':>5s}")
+    for mode, k, wall, ips, same in rows:
+        per_hour = 3600 * (args.alone if mode != "fused" else k) / wall
+        print(f"{mode:14s} {k:3d} {wall:8.1f} {per_hour:12.0f} {ips:12.0f} "
+              f"{per_hour / 3600 / alone_rate:6.2f} {same:>5s}")
+    print(f"(one at a time: {args.alone} genomes, timed before and after the fused rows; "
+          f"total {time.perf_counter() - start:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
