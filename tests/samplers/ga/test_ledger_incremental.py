@@ -33,7 +33,8 @@ def _walk_progress(ledger: Ledger, last: int, trials: list[FrozenTrial]) -> int:
         if rnd.generation > last:
             break
         for t in ledger.attempts(rnd, trials):
-            if t is not None and (t.state == TrialState.COMPLETE or (
+            # COMPLETE and PRUNED attempts are final (a pruned child is never retried)
+            if t is not None and (t.state in (TrialState.COMPLETE, TrialState.PRUNED) or (
                     t.state.is_finished() and rnd.index + 1 >= ledger.max_attempts)):
                 done += 1
     return done
