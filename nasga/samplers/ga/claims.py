@@ -190,8 +190,8 @@ class Ledger:
         return True
 
     def progress(self, last_generation: int, trials: list[FrozenTrial]) -> int:
-        """Settled children of generations ``0..last_generation`` (COMPLETE, or finished and out
-        of attempts; steady-state: finished).
+        """Settled children of generations ``0..last_generation`` (COMPLETE or PRUNED, or failed
+        and out of attempts; steady-state: finished).
 
         Every generation before the last scheduled round's is settled: all of its
         ``population`` slots count."""
@@ -206,9 +206,9 @@ class Ledger:
             return done
         for rnd in self.by_generation[current]:
             for t in self.attempts(rnd, trials):
-                if t is not None and (t.state == TrialState.COMPLETE or (
-                        t.state.is_finished() and rnd.index + 1 >= self.max_attempts)):
-                    done += 1
+                if t is not None and t.state.is_finished() and (
+                        t.state not in _FAILED or rnd.index + 1 >= self.max_attempts):
+                    done += 1  # COMPLETE or PRUNED (final), or failed and out of attempts
         return done
 
     def complete_trials(self, generation: int, trials: list[FrozenTrial]) -> dict[int, FrozenTrial]:
