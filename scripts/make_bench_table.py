@@ -36,8 +36,11 @@ from nasga.errors import NasgaInputError  # noqa: E402
 
 
 def _settings(args: argparse.Namespace) -> dict:
-    return {"stages": list(args.stages), "repeats": args.repeats,
-            "task": {"dataset": "digits", "epochs": args.epochs, "device": "cpu"}}
+    out = {"stages": list(args.stages), "repeats": args.repeats,
+           "task": {"dataset": "digits", "epochs": args.epochs, "device": "cpu"}}
+    if args.curves:  # absent otherwise: a table without curves keeps its settings (and parts)
+        out["curves"] = True
+    return out
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=10, help="epochs per training (default 10)")
     p.add_argument("--workers", type=int, default=2,
                    help="processes, each with OMP_NUM_THREADS=1 (default 2)")
+    p.add_argument("--curves", action="store_true",
+                   help="record every training's per-epoch validation accuracy and loss")
     p.add_argument("--keep-parts", action="store_true", help="keep <out>.parts/ after assembling")
     p.add_argument("--spread", action="store_true", help="only print the table's spread")
     p.add_argument("--shard", type=int, default=None, help=argparse.SUPPRESS)
@@ -108,6 +113,7 @@ def _build(args: argparse.Namespace) -> int:
         base = [sys.executable, __file__, "--out", args.out, "--stages",
                 ",".join(map(str, args.stages)), "--repeats", str(args.repeats),
                 "--epochs", str(args.epochs), "--workers", str(args.workers)]
+        base += ["--curves"] if args.curves else []
         from nasga.bench.build import prepare
 
         prepare(args.out, settings)  # before the workers race to create it

@@ -32,6 +32,8 @@ BENCH_STAGES = (3, 4)
 # Per-repeat measurements (n_keys × n_repeats) and per-key ones (n_keys).
 REPEAT_FIELDS = ("val_accuracy", "val_loss", "train_loss", "train_seconds")
 KEY_FIELDS = ("macs", "params")
+# Learning curves (n_keys × n_repeats × n_epochs), in tables built with ``--curves`` (issue 27).
+CURVE_FIELDS = ("val_accuracy", "val_loss")
 
 
 def table_path(table: str | Path) -> Path:
@@ -97,6 +99,9 @@ class BenchTable:
         repeats: ``REPEAT_FIELDS`` → array ``(n_keys, n_repeats)``.
         per_key: ``KEY_FIELDS`` → array ``(n_keys,)``.
         meta: How the table was made (task settings, seeds, versions).
+        curves: ``CURVE_FIELDS`` → array ``(n_keys, n_repeats, n_epochs)``: each training's
+            validation values after every epoch, the last equal to ``repeats``; ``None`` in a
+            table built without learning curves.
     """
 
     stages: tuple[int, ...]
@@ -105,6 +110,7 @@ class BenchTable:
     repeats: dict[str, np.ndarray]
     per_key: dict[str, np.ndarray]
     meta: dict[str, Any] = field(default_factory=dict)
+    curves: dict[str, np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.keys)
@@ -116,6 +122,16 @@ class BenchTable:
         for name in KEY_FIELDS:
             if self.per_key[name].shape != (n,):
                 raise NasgaInputError("table", f"{name} must have shape (n_keys,)")
+        if self.curves is not None:
+            shape = self.repeats["val_accuracy"].shape
+            for name in CURVE_FIELDS:
+                c = self.curves[name]
+                if c.ndim != 3 or c.shape[:2] != shape or c.shape[2] < 1:
+                    raise NasgaInputError("table", f"curve {name} must have shape (n_keys, "
+                                          f"n_repeats, n_epochs), got {c.shape}")
+                if not np.array_equal(c[:, :, -1], self.repeats[name]):
+                    raise NasgaInputError("table", f"curve {name}'s last epoch must equal the "
+                                          "final measurements")
         object.__setattr__(self, "_row", {k: i for i, k in enumerate(self.keys)})
 
     # --- access ------------------------------------------------------------------------------
@@ -131,6 +147,11 @@ class BenchTable:
     @property
     def n_repeats(self) -> int:
         return int(self.repeats["val_accuracy"].shape[1])
+
+    @property
+    def epochs(self) -> int | None:
+        """Epochs of each recorded learning curve; ``None`` in a table without curves."""
+        return None if self.curves is None else int(self.curves["val_accuracy"].shape[2])
 
     def row(self, key: str) -> int:
         """Row of a canonical key.
@@ -202,6 +223,7 @@ class BenchTable:
         p = Path(path)
         arrays = {f"r_{k}": v.astype(np.float32) for k, v in self.repeats.items()}
         arrays.update({f"k_{k}": v.astype(np.int64) for k, v in self.per_key.items()})
+        arrays.update({f"c_{k}": v.astype(np.float32) for k, v in (self.curves or {}).items()})
         np.savez_compressed(
             p, keys=np.array(self.keys), genomes=np.array(self.genomes),
             stages=np.array(self.stages, dtype=np.int64), meta=np.array(json.dumps(self.meta)),
@@ -234,6 +256,8 @@ def _load(path: str) -> BenchTable:
                 repeats={k: z[f"r_{k}"].astype(np.float64) for k in REPEAT_FIELDS},
                 per_key={k: z[f"k_{k}"] for k in KEY_FIELDS},
                 meta=json.loads(str(z["meta"])),
+                curves={k: z[f"c_{k}"].astype(np.float64) for k in CURVE_FIELDS}
+                if "c_val_accuracy" in z.files else None,  # tables before issue 27 have none
             )
     except (KeyError, ValueError, OSError) as exc:
         raise NasgaInputError("task.table", f"{p} is not a benchmark table: {exc}") from None
