@@ -85,9 +85,10 @@ def _check(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = _parser()
     args = p.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in the table's meta
     if args.spread:
         try:
-            print(BenchTable.load(args.out).spread().line())
+            _print_spread(BenchTable.load(args.out))
         except NasgaInputError as exc:
             print(f"{p.prog}: error: --out: {exc.message}", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -98,6 +99,15 @@ def main(argv: list[str] | None = None) -> int:
     except NasgaInputError as exc:  # e.g. <out>.parts/ holds results of other settings
         print(f"{p.prog}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+def _print_spread(table: BenchTable) -> None:
+    """The table's spread and, with learning curves, how much each epoch tells."""
+    print(table.spread().line())
+    if table.curves is not None:
+        from nasga.bench.curves import curve_lines
+
+        print("\n".join(curve_lines(table)))
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -127,12 +137,12 @@ def _build(args: argparse.Namespace) -> int:
     minutes = (time.perf_counter() - start) / 60
     table = assemble(args.out, settings=settings,
                      extra_meta={"command": "python scripts/make_bench_table.py "
-                                 + " ".join(sys.argv[1:]), "wall_minutes_last_run": round(minutes, 2)})
+                                 + " ".join(args.argv), "wall_minutes_last_run": round(minutes, 2)})
     if not args.keep_parts:
         shutil.rmtree(parts_dir(args.out), ignore_errors=True)
     size = Path(args.out).stat().st_size
     print(f"wrote {args.out} ({size / 1024:.1f} KiB) in {minutes:.1f} min this run")
-    print(table.spread().line())
+    _print_spread(table)
     print(f"optimum key {table.optimum_key()} (genome {table.genomes[table.row(table.optimum_key())]})")
     return 0
 
