@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from nasga.bench.table import BenchTable
-from nasga.spaces import NasgaInputError
 
 
 def average_ranks(x: np.ndarray) -> np.ndarray:
@@ -66,18 +65,16 @@ def curve_spread(table: BenchTable) -> list[EpochSpread]:
     Raises:
         NasgaInputError: The table has no learning curves.
     """
-    if table.curves is None:
-        raise NasgaInputError("table", "has no learning curves (built without --curves)")
-    acc = table.curves["val_accuracy"]  # (keys, repeats, epochs)
-    means = acc.mean(axis=1)  # (keys, epochs)
-    final = means[:, -1]
+    final = table.mean_accuracy(table.epochs or 0)  # refuses a table without curves
+    acc = table.curves["val_accuracy"]  # type: ignore[index]  # (keys, repeats, epochs)
     out = []
-    for e in range(acc.shape[2]):
-        noise = float(acc[:, :, e].std(axis=1, ddof=1).mean()) if acc.shape[1] > 1 else 0.0
+    for e in range(1, acc.shape[2] + 1):
+        means = table.mean_accuracy(e)
+        noise = float(acc[:, :, e - 1].std(axis=1, ddof=1).mean()) if acc.shape[1] > 1 else 0.0
         out.append(EpochSpread(
-            epoch=e + 1, mean_accuracy=float(means[:, e].mean()), best=float(means[:, e].max()),
-            repeat_noise=noise, rank_correlation=spearman(means[:, e], final),
-            top_regret=float(final.max() - final[int(np.argmax(means[:, e]))]),
+            epoch=e, mean_accuracy=float(means.mean()), best=float(means.max()),
+            repeat_noise=noise, rank_correlation=spearman(means, final),
+            top_regret=float(final.max() - final[int(np.argmax(means))]),
         ))
     return out
 

@@ -164,9 +164,19 @@ class BenchTable:
         except KeyError:
             raise NasgaInputError("genome", f"key {key!r} is not in the benchmark table") from None
 
-    def mean_accuracy(self) -> np.ndarray:
-        """Mean validation accuracy over repeats, per key."""
-        return self.repeats["val_accuracy"].mean(axis=1)
+    def mean_accuracy(self, epoch: int | None = None) -> np.ndarray:
+        """Mean validation accuracy over repeats, per key: after the whole training, or after
+        ``epoch`` (1-based) of a learning-curve table.
+
+        Raises:
+            NasgaInputError: ``epoch`` without curves, or beyond them.
+        """
+        if epoch is None:
+            return self.repeats["val_accuracy"].mean(axis=1)
+        if self.curves is None:
+            raise NasgaInputError("table", "has no learning curves (built without --curves)")
+        check_int("epoch", epoch, maximum=self.epochs)
+        return self.curves["val_accuracy"][:, :, epoch - 1].mean(axis=1)
 
     def mean_of(self, key: str) -> float:
         """A key's mean validation accuracy (its noiseless fitness)."""

@@ -107,6 +107,13 @@ def test_curve_spread_measures_each_epoch_against_the_last(tmp_path: Path) -> No
     final = table.mean_accuracy()
     assert rows[e].top_regret == pytest.approx(final.max() - final[int(np.argmax(means))])
     assert rows[0].mean_accuracy < rows[-1].mean_accuracy  # the fake curves rise
+    np.testing.assert_array_equal(table.mean_accuracy(6), table.mean_accuracy())
+    np.testing.assert_array_equal(table.mean_accuracy(3), means)
+    for bad in (0, 7):
+        with pytest.raises(NasgaInputError, match="epoch: must be an integer >= 1 and <= 6"):
+            table.mean_accuracy(bad)
+    with pytest.raises(NasgaInputError, match="no learning curves"):
+        BenchTable.load(DEFAULT_TABLE).mean_accuracy(1)
     with pytest.raises(NasgaInputError, match="no learning curves"):
         curve_spread(BenchTable.load(DEFAULT_TABLE))
 
