@@ -1,19 +1,29 @@
 #!/usr/bin/env python
-"""Regenerate the shipped tabular benchmark ``nasga/bench/genetic_cnn_34_digits.npz``.
+"""Regenerate the shipped tabular benchmarks ``nasga/bench/genetic_cnn_*.npz``.
 
 Trains every canonical key of ``GeneticCNNSpace((3, 4))`` (512 genomes, 186 keys) three times
 with the real classification task on scikit-learn's digits (10 epochs, the task's defaults:
 SGD lr 0.01 with paper 004's step shape, filters 8/8, dropout 0.5), then prints the table's
 spread. Resumable: finished trainings are kept in ``<out>.parts/``; re-running continues.
+``--curves`` records every training's validation accuracy and loss after each epoch through
+the task's ``report`` callback (issue 27); ``--spread`` then prints, per epoch, the repeat
+noise and how well the keys' ranking at that epoch predicts the final one.
 
 Measured on this 2-core CPU: ≈1.9 s per training with ``OMP_NUM_THREADS=1`` in each of two
 processes (≈0.95 s per training overall, 558 trainings ≈ 9–10 minutes); one process with two
-threads was no faster and suffered more from neighbouring jobs.
+threads was no faster and suffered more from neighbouring jobs. The 27-epoch curve table
+(``genetic_cnn_34_digits_e27``) took 94.8 min of wall time on the machine shared with other
+jobs (paused for a while; median 13.5 s per training and worker, 4.2 s at best). The (4, 4)
+space costs ≈1.18× per epoch (8 keys of each, same process), so its 9-epoch curve table
+(961 × 3 trainings) would take ≈2–2.7 h here, ≈40 min on two free cores.
 
 Usage::
 
     nohup python scripts/make_bench_table.py --workers 2 > /tmp/make_bench_table.log 2>&1 &
+    nohup nice -n 19 python scripts/make_bench_table.py --workers 2 --stages 3,4 --epochs 27 \
+        --curves --out /tmp/genetic_cnn_34_digits_e27.npz > /tmp/curves.log 2>&1 &
     python scripts/make_bench_table.py --spread      # print the shipped table's spread only
+    python scripts/make_bench_table.py --spread --out nasga/bench/genetic_cnn_34_digits_e27.npz
 """
 
 from __future__ import annotations

@@ -5,7 +5,10 @@ ones. That pays only where the ranking at epoch ``e`` predicts the final ranking
 repeat noise blurs it. :func:`curve_spread` measures both on a
 :class:`~nasga.bench.table.BenchTable` with curves: per epoch, the keys' mean accuracy, the
 repeat noise, Spearman's rank correlation of the keys' mean accuracy at ``e`` with their final
-mean accuracy, and the regret of naming the key that looks best at ``e``. Numpy only.
+mean accuracy (the same trainings, so late epochs share the final epoch's noise), the same
+correlation of one training at ``e`` with the *other* trainings' final mean (what a pruner's
+single curve tells about a key; at the last epoch it is the repeatability ceiling), and the
+regret of naming the key that looks best at ``e``. Numpy only.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ class EpochSpread:
         repeat_noise: Mean over keys of the standard deviation across repeats (ddof=1).
         rank_correlation: Spearman's correlation of the keys' mean accuracy at ``epoch`` with
             their mean accuracy at the last epoch (1 at the last epoch).
+        held_out_correlation: Mean over repeats ``r`` of Spearman's correlation of repeat
+            ``r``'s accuracy at ``epoch`` with the other repeats' mean final accuracy
+            (independent trainings; NaN with one repeat).
         top_regret: Final-epoch optimum minus the final mean accuracy of the key with the best
             mean accuracy at ``epoch`` (lowest row on ties).
     """
@@ -51,12 +57,14 @@ class EpochSpread:
     best: float
     repeat_noise: float
     rank_correlation: float
+    held_out_correlation: float
     top_regret: float
 
     def line(self) -> str:
         """One row of :func:`curve_lines`' table."""
         return (f"{self.epoch:>5} {self.mean_accuracy:>9.4f} {self.best:>9.4f} "
-                f"{self.repeat_noise:>12.4f} {self.rank_correlation:>10.3f} {self.top_regret:>10.4f}")
+                f"{self.repeat_noise:>12.4f} {self.rank_correlation:>10.3f} "
+                f"{self.held_out_correlation:>9.3f} {self.top_regret:>10.4f}")
 
 
 def curve_spread(table: BenchTable) -> list[EpochSpread]:
@@ -68,12 +76,18 @@ def curve_spread(table: BenchTable) -> list[EpochSpread]:
     final = table.mean_accuracy(table.epochs or 0)  # refuses a table without curves
     acc = table.curves["val_accuracy"]  # type: ignore[index]  # (keys, repeats, epochs)
     out = []
+    n_rep = acc.shape[1]
+    others = [np.delete(acc[:, :, -1], r, axis=1).mean(axis=1) for r in range(n_rep)
+              ] if n_rep > 1 else []
     for e in range(1, acc.shape[2] + 1):
         means = table.mean_accuracy(e)
-        noise = float(acc[:, :, e - 1].std(axis=1, ddof=1).mean()) if acc.shape[1] > 1 else 0.0
+        noise = float(acc[:, :, e - 1].std(axis=1, ddof=1).mean()) if n_rep > 1 else 0.0
+        held_out = (float(np.mean([spearman(acc[:, r, e - 1], others[r]) for r in range(n_rep)]))
+                    if n_rep > 1 else float("nan"))
         out.append(EpochSpread(
             epoch=e, mean_accuracy=float(means.mean()), best=float(means.max()),
             repeat_noise=noise, rank_correlation=spearman(means, final),
+            held_out_correlation=held_out,
             top_regret=float(final.max() - final[int(np.argmax(means))]),
         ))
     return out
@@ -82,9 +96,10 @@ def curve_spread(table: BenchTable) -> list[EpochSpread]:
 def curve_lines(table: BenchTable) -> list[str]:
     """A header and one line per epoch of :func:`curve_spread`."""
     head = (f"{'epoch':>5} {'mean acc':>9} {'best key':>9} {'repeat noise':>12} "
-            f"{'rank corr':>10} {'top regret':>10}")
-    return ["per epoch (mean over keys; rank corr: Spearman with the final epoch's mean "
-            "accuracy; top regret: of the key best at that epoch)", head,
+            f"{'rank corr':>10} {'held out':>9} {'top regret':>10}")
+    return ["per epoch (mean over keys; rank corr: Spearman of the keys' mean accuracy with "
+            "their final mean; held out: of one training with the other trainings' final mean; "
+            "top regret: of the key best at that epoch)", head,
             *(s.line() for s in curve_spread(table))]
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from nasga.bench import DEFAULT_TABLE, BenchTable
+from nasga.bench import BENCH_STAGES, CURVE_TABLE, DEFAULT_TABLE, BenchTable, canonical_genomes
 from nasga.bench.build import assemble, read_done, run_shard
 from nasga.bench.curves import average_ranks, curve_spread, spearman
 from nasga.bench.table import CURVE_FIELDS
@@ -105,6 +105,9 @@ def test_curve_spread_measures_each_epoch_against_the_last(tmp_path: Path) -> No
     assert rows[e].rank_correlation == pytest.approx(
         scipy.stats.spearmanr(means, acc[:, :, -1].mean(axis=1)).statistic)
     final = table.mean_accuracy()
+    held_out = [scipy.stats.spearmanr(acc[:, r, e], np.delete(acc[:, :, -1], r, 1).mean(1)).statistic
+                for r in range(3)]
+    assert rows[e].held_out_correlation == pytest.approx(np.mean(held_out))
     assert rows[e].top_regret == pytest.approx(final.max() - final[int(np.argmax(means))])
     assert rows[0].mean_accuracy < rows[-1].mean_accuracy  # the fake curves rise
     np.testing.assert_array_equal(table.mean_accuracy(6), table.mean_accuracy())
@@ -146,3 +149,20 @@ def test_curves_flag_with_a_bad_epoch_count_is_one_line(tmp_path: Path, capsys) 
                              ["--out", str(tmp_path / "x.npz"), "--curves", "--epochs", "0"],
                              capsys)
     assert "--epochs: must be an integer >= 1" in line and not (tmp_path / "x.npz.parts").exists()
+
+
+def test_the_shipped_curve_table_covers_every_key_27_epochs_three_times() -> None:
+    table = BenchTable.load(CURVE_TABLE)
+    reps = canonical_genomes(GeneticCNNSpace(BENCH_STAGES))
+    assert table.stages == BENCH_STAGES and table.keys == tuple(reps) and table.n_repeats == 3
+    assert table.epochs == 27 and table.meta["settings"]["curves"] is True
+    assert table.meta["settings"]["task"] == {"dataset": "digits", "epochs": 27, "device": "cpu"}
+    acc, loss = table.curves["val_accuracy"], table.curves["val_loss"]  # type: ignore[index]
+    assert acc.shape == loss.shape == (186, 3, 27)
+    assert np.all((acc > 0) & (acc <= 1)) and np.all(loss > 0)
+    np.testing.assert_array_equal(acc[:, :, -1], table.repeats["val_accuracy"])
+    rows = curve_spread(table)  # the schedule's rate drop after half the epochs shows
+    assert rows[0].mean_accuracy < rows[12].mean_accuracy < rows[-1].mean_accuracy
+    assert rows[-1].repeat_noise < rows[0].repeat_noise
+    spread = table.spread()
+    assert spread.worst < spread.median < spread.best == table.optimum()

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nasga.bench import DEFAULT_TABLE, BenchTable
+from nasga.bench import CURVE_TABLE, DEFAULT_TABLE, BenchTable
 from nasga.spaces import GeneticCNNSpace, NasgaInputError
 from nasga.tasks import build_task
 from nasga.tasks.base import StopTraining, accepts_report
@@ -121,3 +121,11 @@ def test_a_table_without_curves_keeps_the_old_behaviour(tmp_path: Path) -> None:
     with pytest.raises(NasgaInputError, match="task.epochs: the table 'genetic_cnn_34_digits' "
                        "has no learning curves"):
         build_task(GeneticCNNSpace((3, 4)), {"task": "genetic-cnn-bench", "epochs": 5})
+
+
+def test_the_shipped_curve_table_is_a_27_epoch_training(tmp_path: Path) -> None:
+    space = GeneticCNNSpace((3, 4))
+    task = build_task(space, {"task": "genetic-cnn-bench", "table": CURVE_TABLE})
+    assert task.epochs == 27  # type: ignore[attr-defined]
+    seen, m = _replay(task, space.parse("1-10|0-11-110"), seed=9)  # type: ignore[arg-type]
+    assert m is not None and len(seen) == 27 and seen[-1][1]["val_accuracy"] == m["val_accuracy"]
