@@ -2,7 +2,9 @@
 
 Each (key, repeat) job trains the key's representative genome with
 :class:`~nasga.tasks.classification.ClassificationTask` under the seed
-``evaluation_seed(0, key, repeat)`` (the objective's rule for a study with seed 0). Finished jobs
+``evaluation_seed(0, key, repeat)`` (the objective's rule for a study with seed 0); with
+``settings["curves"]`` it records each epoch's validation values through the task's ``report``
+callback too (:data:`~nasga.tasks.base.Report`; issue 27). Finished jobs
 are appended, one JSON line each, to ``<out>.parts/shard-<i>.jsonl`` (flushed and synced), so a
 killed run continues where it stopped; shards let several processes share the jobs. When every
 job is done, :func:`assemble` writes the ``.npz`` table.
@@ -20,7 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from nasga.bench.table import KEY_FIELDS, REPEAT_FIELDS, BenchTable, canonical_genomes
+from nasga.bench.table import (
+    CURVE_FIELDS, KEY_FIELDS, REPEAT_FIELDS, BenchTable, canonical_genomes,
+)
 from nasga.evaluation.objective import evaluation_seed
 from nasga.spaces import GeneticCNNSpace, NasgaInputError
 
@@ -71,38 +75,69 @@ def prepare(out: str | Path, settings: dict[str, Any]) -> Path:
     return folder
 
 
+def train_job(task: Any, space: GeneticCNNSpace, job: Job, *, folder: Path, curves: bool
+              ) -> dict[str, Any]:
+    """One training of a job as its JSON record; with ``curves``, ``curve_<field>`` lists
+    hold every epoch's validation values, the last equal to the final measurement."""
+    key, text, repeat = job
+    seed = evaluation_seed(0, key, repeat)
+    seen: dict[str, list[float]] = {f: [] for f in CURVE_FIELDS}
+
+    def record(epoch: int, values: dict[str, Any]) -> None:
+        for f in CURVE_FIELDS:
+            seen[f].append(float(values[f]))
+        if epoch != len(seen[CURVE_FIELDS[0]]):
+            raise RuntimeError(f"epoch {epoch} reported out of order")
+
+    extra = {"report": record} if curves else {}
+    m = task.evaluate(space.parse(text), seed=seed, workdir=folder, **extra).measurements
+    rec = {"key": key, "genome": text, "repeat": repeat, "seed": seed,
+           **{f: float(m[f]) for f in REPEAT_FIELDS}, **{f: int(m[f]) for f in KEY_FIELDS}}
+    if curves:
+        for f in CURVE_FIELDS:
+            if len(seen[f]) != task.epochs or seen[f][-1] != rec[f]:
+                raise RuntimeError(f"{text} r{repeat}: the curve of {f} ({len(seen[f])} epochs,"
+                                   f" last {seen[f][-1:]}) does not end at the final {rec[f]}")
+            rec[f"curve_{f}"] = seen[f]
+    return rec
+
+
 def run_shard(out: str | Path, *, settings: dict[str, Any], shard: int = 0, n_shards: int = 1,
-              log: Callable[[str], None] = print) -> int:
+              log: Callable[[str], None] = print, task: Any = None) -> int:
     """Train this shard's pending jobs; returns how many it trained.
 
     Args:
         out: The table's ``.npz`` path (partial results go next to it).
-        settings: ``{"stages": [...], "repeats": R, "task": {ClassificationTask settings}}``.
+        settings: ``{"stages": [...], "repeats": R, "task": {ClassificationTask settings}}``,
+            and ``"curves": True`` to record learning curves.
         shard: This process's shard ``0..n_shards-1`` (jobs ``shard::n_shards`` of the pending).
         n_shards: Processes sharing the work.
         log: Progress lines.
+        task: The task that trains (default: ``ClassificationTask(space, **settings["task"])``;
+            tests pass a cheap stand-in).
     """
-    from nasga.tasks.classification import ClassificationTask
-
     folder = prepare(out, settings)
     space = GeneticCNNSpace(tuple(settings["stages"]))
     done = read_done(out)
     pending = [j for j in all_jobs(space, int(settings["repeats"])) if (j[0], j[2]) not in done]
     mine = pending[shard::n_shards]
-    task = ClassificationTask(space, **settings["task"])
+    if task is None:
+        from nasga.tasks.classification import ClassificationTask
+
+        task = ClassificationTask(space, **settings["task"])
+    curves = bool(settings.get("curves"))
     start = time.perf_counter()
     with open(folder / f"shard-{shard}.jsonl", "a", encoding="utf-8") as fh:
-        for n, (key, text, repeat) in enumerate(mine, start=1):
-            seed = evaluation_seed(0, key, repeat)
-            m = task.evaluate(space.parse(text), seed=seed, workdir=folder).measurements
-            rec = {"key": key, "genome": text, "repeat": repeat, "seed": seed,
-                   **{f: float(m[f]) for f in REPEAT_FIELDS}, **{f: int(m[f]) for f in KEY_FIELDS}}
+        for n, job in enumerate(mine, start=1):
+            job_start = time.perf_counter()
+            rec = train_job(task, space, job, folder=folder, curves=curves)
             fh.write(json.dumps(rec) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
             rate = (time.perf_counter() - start) / n
-            log(f"[shard {shard}] {n}/{len(mine)} {text} r{repeat} acc {m['val_accuracy']:.4f} "
-                f"({m['train_seconds']:.1f}s; ~{rate * (len(mine) - n) / 60:.1f} min left)")
+            log(f"[shard {shard}] {n}/{len(mine)} {job[1]} r{job[2]} acc "
+                f"{rec['val_accuracy']:.4f} ({time.perf_counter() - job_start:.1f}s wall, "
+                f"{rec['train_seconds']:.1f}s training; ~{rate * (len(mine) - n) / 60:.1f} min left)")
     return len(mine)
 
 
@@ -138,9 +173,12 @@ def assemble(out: str | Path, *, settings: dict[str, Any], extra_meta: dict[str,
                  for f in REPEAT_FIELDS},
         per_key={f: np.array([row[0][f] for row in rows], dtype=np.int64) for f in KEY_FIELDS},
         meta=meta,
+        curves={f: np.array([[rec[f"curve_{f}"] for rec in row] for row in rows],
+                            dtype=np.float64) for f in CURVE_FIELDS}
+        if settings.get("curves") else None,
     )
     table.save(out)
     return table
 
 
-__all__ = ["all_jobs", "assemble", "parts_dir", "prepare", "read_done", "run_shard"]
+__all__ = ["all_jobs", "assemble", "parts_dir", "prepare", "read_done", "run_shard", "train_job"]

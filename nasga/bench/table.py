@@ -4,8 +4,10 @@ Every canonical key (:attr:`~nasga.spaces.GeneticCNNGenome.key`: isomorphic geno
 of a small space was trained with the real
 :class:`~nasga.tasks.classification.ClassificationTask` on scikit-learn's digits, three times
 with different training seeds. Shipped as ``nasga/bench/<name>.npz`` (plain arrays, no pickle):
-``genetic_cnn_34_digits`` (``GeneticCNNSpace((3, 4))``: 512 bit strings, 186 keys, 10 epochs)
-and ``genetic_cnn_44_digits`` (``(4, 4)``: 4,096 bit strings, 961 keys, 5 epochs).
+``genetic_cnn_34_digits`` (``GeneticCNNSpace((3, 4))``: 512 bit strings, 186 keys, 10 epochs),
+``genetic_cnn_44_digits`` (``(4, 4)``: 4,096 bit strings, 961 keys, 5 epochs) and
+``genetic_cnn_34_digits_e27`` (``(3, 4)``, 27 epochs, with learning curves: every training's
+validation accuracy and loss after each epoch, issue 27).
 ``scripts/make_bench_table.py`` regenerates them; each table's ``meta`` records its command.
 
 :class:`~nasga.tasks.tabular.TabularTask` (task ``"genetic-cnn-bench"``) answers evaluations
@@ -28,10 +30,13 @@ from nasga.spaces import GeneticCNNGenome, GeneticCNNSpace, NasgaInputError
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_TABLE = "genetic_cnn_34_digits"
+CURVE_TABLE = "genetic_cnn_34_digits_e27"  # the shipped table with learning curves
 BENCH_STAGES = (3, 4)
 # Per-repeat measurements (n_keys × n_repeats) and per-key ones (n_keys).
 REPEAT_FIELDS = ("val_accuracy", "val_loss", "train_loss", "train_seconds")
 KEY_FIELDS = ("macs", "params")
+# Learning curves (n_keys × n_repeats × n_epochs), in tables built with ``--curves`` (issue 27).
+CURVE_FIELDS = ("val_accuracy", "val_loss")
 
 
 def table_path(table: str | Path) -> Path:
@@ -97,6 +102,9 @@ class BenchTable:
         repeats: ``REPEAT_FIELDS`` → array ``(n_keys, n_repeats)``.
         per_key: ``KEY_FIELDS`` → array ``(n_keys,)``.
         meta: How the table was made (task settings, seeds, versions).
+        curves: ``CURVE_FIELDS`` → array ``(n_keys, n_repeats, n_epochs)``: each training's
+            validation values after every epoch, the last equal to ``repeats``; ``None`` in a
+            table built without learning curves.
     """
 
     stages: tuple[int, ...]
@@ -105,6 +113,7 @@ class BenchTable:
     repeats: dict[str, np.ndarray]
     per_key: dict[str, np.ndarray]
     meta: dict[str, Any] = field(default_factory=dict)
+    curves: dict[str, np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.keys)
@@ -116,6 +125,16 @@ class BenchTable:
         for name in KEY_FIELDS:
             if self.per_key[name].shape != (n,):
                 raise NasgaInputError("table", f"{name} must have shape (n_keys,)")
+        if self.curves is not None:
+            shape = self.repeats["val_accuracy"].shape
+            for name in CURVE_FIELDS:
+                c = self.curves[name]
+                if c.ndim != 3 or c.shape[:2] != shape or c.shape[2] < 1:
+                    raise NasgaInputError("table", f"curve {name} must have shape (n_keys, "
+                                          f"n_repeats, n_epochs), got {c.shape}")
+                if not np.array_equal(c[:, :, -1], self.repeats[name]):
+                    raise NasgaInputError("table", f"curve {name}'s last epoch must equal the "
+                                          "final measurements")
         object.__setattr__(self, "_row", {k: i for i, k in enumerate(self.keys)})
 
     # --- access ------------------------------------------------------------------------------
@@ -132,6 +151,11 @@ class BenchTable:
     def n_repeats(self) -> int:
         return int(self.repeats["val_accuracy"].shape[1])
 
+    @property
+    def epochs(self) -> int | None:
+        """Epochs of each recorded learning curve; ``None`` in a table without curves."""
+        return None if self.curves is None else int(self.curves["val_accuracy"].shape[2])
+
     def row(self, key: str) -> int:
         """Row of a canonical key.
 
@@ -143,9 +167,19 @@ class BenchTable:
         except KeyError:
             raise NasgaInputError("genome", f"key {key!r} is not in the benchmark table") from None
 
-    def mean_accuracy(self) -> np.ndarray:
-        """Mean validation accuracy over repeats, per key."""
-        return self.repeats["val_accuracy"].mean(axis=1)
+    def mean_accuracy(self, epoch: int | None = None) -> np.ndarray:
+        """Mean validation accuracy over repeats, per key: after the whole training, or after
+        ``epoch`` (1-based) of a learning-curve table.
+
+        Raises:
+            NasgaInputError: ``epoch`` without curves, or beyond them.
+        """
+        if epoch is None:
+            return self.repeats["val_accuracy"].mean(axis=1)
+        if self.curves is None:
+            raise NasgaInputError("table", "has no learning curves (built without --curves)")
+        check_int("epoch", epoch, maximum=self.epochs)
+        return self.curves["val_accuracy"][:, :, epoch - 1].mean(axis=1)
 
     def mean_of(self, key: str) -> float:
         """A key's mean validation accuracy (its noiseless fitness)."""
@@ -202,6 +236,7 @@ class BenchTable:
         p = Path(path)
         arrays = {f"r_{k}": v.astype(np.float32) for k, v in self.repeats.items()}
         arrays.update({f"k_{k}": v.astype(np.int64) for k, v in self.per_key.items()})
+        arrays.update({f"c_{k}": v.astype(np.float32) for k, v in (self.curves or {}).items()})
         np.savez_compressed(
             p, keys=np.array(self.keys), genomes=np.array(self.genomes),
             stages=np.array(self.stages, dtype=np.int64), meta=np.array(json.dumps(self.meta)),
@@ -234,10 +269,12 @@ def _load(path: str) -> BenchTable:
                 repeats={k: z[f"r_{k}"].astype(np.float64) for k in REPEAT_FIELDS},
                 per_key={k: z[f"k_{k}"] for k in KEY_FIELDS},
                 meta=json.loads(str(z["meta"])),
+                curves={k: z[f"c_{k}"].astype(np.float64) for k in CURVE_FIELDS}
+                if "c_val_accuracy" in z.files else None,  # tables before issue 27 have none
             )
     except (KeyError, ValueError, OSError) as exc:
         raise NasgaInputError("task.table", f"{p} is not a benchmark table: {exc}") from None
 
 
-__all__ = ["BENCH_STAGES", "DEFAULT_TABLE", "BenchTable", "TableSpread", "canonical_genomes",
-           "table_path"]
+__all__ = ["BENCH_STAGES", "CURVE_FIELDS", "CURVE_TABLE", "DEFAULT_TABLE", "BenchTable",
+           "TableSpread", "canonical_genomes", "table_path"]
