@@ -131,10 +131,10 @@ def _work_items(study: optuna.Study) -> list[tuple[int, int, int]]:
 def _claims_dump(study: optuna.Study) -> str:
     """Every trial's number, state, ticket, work item and start: what a failed claim test needs
     to tell whose ledgers diverged."""
-    from nasga.samplers.ga.claims import TICKET_KEY
+    from nasga.samplers.ga.claims import ticket_of
 
     return "\n".join(
-        f"{t.number} {t.state.name} ticket={t.system_attrs.get(TICKET_KEY)} "
+        f"{t.number} {t.state.name} ticket={ticket_of(t)} "
         f"work={work_of(t)} start={t.datetime_start} "
         f"complete={t.datetime_complete} params={bool(t.params)}"
         for t in study.get_trials(deepcopy=False))

@@ -7,7 +7,7 @@ dictionary lookup.
 
 Moments (where :func:`kill_point` is called):
 
-* ``sampling`` — inside a nasga sampler's ``sample_relative``, before it proposes;
+* ``sampling`` — inside a nasga sampler, its child claimed and before it proposes;
 * ``claim-wait`` — a GA ticket waiting for its work item (the generation barrier);
 * ``training`` — in the objective, just before the task trains the genome;
 * ``writing`` — in the objective, halfway through writing a training's measurements.

@@ -2,7 +2,9 @@
 
 Every Optuna storage assigns trial numbers atomically, so all workers (threads, processes,
 machines) agree on the order of trials. A *fresh* trial (not enqueued, not a retry copy) takes a
-**ticket** when it starts: a system attr written by its own worker in ``before_trial``. Its
+**ticket** when it starts: a system attr written by its own worker in ``before_trial`` (when
+its work item is already known then, the ticket is written with the work item and lineage as
+one :data:`~nasga.evaluation.records.CHILD_RECORD`: one storage record per child). Its
 ticket index is its rank among ticket-holding trials by trial number, which every worker
 computes alike once every lower-numbered trial is classified (docs/design.md, "The sampler:
 claims, generations, retries").
@@ -32,7 +34,9 @@ from nasga.evaluation.records import CHILD_RECORD
 from nasga.storages.handle import is_fresh, is_retry_copy
 
 TICKET_KEY = "nasga:ticket"
-"""System attr of a fresh trial: the base seed it proposes (the first ticket's is the study's)."""
+"""System attr of a fresh trial whose work item was not known when it asked: the base seed it
+proposes (the first ticket's is the study's); otherwise that seed is the ``"ticket"`` field of
+its :data:`~nasga.evaluation.records.CHILD_RECORD`."""
 WORK_KEY = "nasga:work"
 """System attr of a ticket's trial in studies before 0.2: its work item
 ``[generation, round, slot]`` (now the ``"work"`` field of its :data:`~nasga.evaluation.records.CHILD_RECORD`)."""
@@ -42,6 +46,17 @@ CLAIM_TIMEOUT = 60.0
 _FAILED = (TrialState.FAIL,)
 """States of an attempt that is retried: a PRUNED child was stopped on purpose (a pruner, a
 cost budget, the search's end) and is never retried (issue 27)."""
+
+
+def ticket_of(trial: FrozenTrial) -> int | None:
+    """The ticket ``trial`` holds (the base seed it proposed): a bare ticket, or the one written
+    with its work item in its child record; ``None``: no ticket (yet)."""
+    if TICKET_KEY in trial.system_attrs:
+        return int(trial.system_attrs[TICKET_KEY])
+    record = trial.system_attrs.get(CHILD_RECORD)
+    if isinstance(record, dict) and "ticket" in record:
+        return int(record["ticket"])
+    return None
 
 
 def ticket_status(trial: FrozenTrial, now: datetime.datetime | None = None) -> bool | None:
@@ -56,7 +71,7 @@ def ticket_status(trial: FrozenTrial, now: datetime.datetime | None = None) -> b
     """
     if is_retry_copy(trial):
         return False
-    if TICKET_KEY in trial.system_attrs:
+    if ticket_of(trial) is not None:
         return True
     if not is_fresh(trial) or trial.state != TrialState.RUNNING:
         return False
@@ -81,7 +96,7 @@ def may_take_ticket(trial: FrozenTrial) -> bool:
 
     The margin (half the timeout) keeps every worker's view consistent under clock skew.
     """
-    if TICKET_KEY in trial.system_attrs or not is_fresh(trial):
+    if ticket_of(trial) is not None or not is_fresh(trial):
         return False
     start = trial.datetime_start
     if start is None:
@@ -147,7 +162,7 @@ class Ledger:
             if status:
                 t = trials[self.scanned]
                 if not self.tickets:
-                    self.base_seed = int(t.system_attrs[TICKET_KEY])
+                    self.base_seed = ticket_of(t)
                 self.tickets.append(t.number)
             self.scanned += 1
         return True

@@ -51,8 +51,7 @@ from nasga.samplers.ga.breeding import (
     Admission, breed_children, has_genome, measurement_key, random_children, signed,
 )
 from nasga.samplers.ga.claims import (
-    TICKET_KEY, AskAheadError, Ledger, Round, may_take_ticket,
-    trial_list,
+    TICKET_KEY, AskAheadError, Ledger, Round, may_take_ticket, ticket_of, trial_list, work_of,
 )
 from nasga.errors import check_int, is_int
 from nasga.search.faults import kill_point
@@ -134,10 +133,11 @@ class GeneticSampler(BaseSampler):
         self._studies: dict[tuple[int, int], StudyCache] = {}
         self._asked: dict[tuple[int, int, int], int] = {}  # untold trial -> asking thread
         self._tickets: dict[tuple[int, int, int], int] = {}  # tickets this process wrote
+        self._claimed: dict[tuple[int, int, int], dict[str, Any]] = {}  # params claimed at ask
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for name in ("_lock", "_studies", "_asked", "_tickets"):
+        for name in ("_lock", "_studies", "_asked", "_tickets", "_claimed"):
             del state[name]
         return state
 
@@ -180,8 +180,8 @@ class GeneticSampler(BaseSampler):
     def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState,
                     values: Sequence[float] | None) -> None:
         with self._lock:
-            self._asked.pop(_trial_key(study, trial), None)
-            self._tickets.pop(_trial_key(study, trial), None)
+            for cache in (self._asked, self._tickets, self._claimed):
+                cache.pop(_trial_key(study, trial), None)
         self._independent.after_trial(study, trial, state, values)
 
     def infer_relative_search_space(
@@ -198,18 +198,13 @@ class GeneticSampler(BaseSampler):
             raise ValueError(f"GeneticSampler optimizes one objective, got {study.directions}")
         if not self._take_ticket(study, trial):
             return {}  # enqueued, a retry copy or another sampler's: not a child
-        kill_point("sampling")
-        rnd, slot, trials = self._claim(study, trial)
-        if self._mode == "steady-state" and rnd.generation > 0:
-            child = self._steady_child(study, rnd.first_ticket, trials)
-        else:
-            child = self._children(study, rnd.generation)[slot]
-        lineage = {R.GA_GENERATION: rnd.generation, R.GA_OPERATOR: child["operator"],
-                   R.GA_PARENTS: child["parents"]}
-        study._storage.set_trial_system_attr(  # one record per child (records.CHILD_RECORD)
-            trial._trial_id, R.CHILD_RECORD,
-            {"work": [rnd.generation, rnd.index, slot], "lineage": lineage})
-        params = self._space.to_params(self._space.genome(child["genes"]))
+        with self._lock:
+            params = self._claimed.pop(_trial_key(study, trial), None)
+        if params is None:  # the work item was not known at ask time: claim it now
+            kill_point("sampling")
+            params, record = self._child(study, trial, *self._claim(study, trial))
+            if work_of(trial) is None:
+                study._storage.set_trial_system_attr(trial._trial_id, R.CHILD_RECORD, record)
         return {k: v for k, v in params.items() if k in search_space}
 
     def sample_independent(
@@ -223,26 +218,63 @@ class GeneticSampler(BaseSampler):
 
     # --- claims ----------------------------------------------------------------------------
     def _take_ticket(self, study: Study, trial: FrozenTrial) -> bool:
-        """Mark a fresh trial as a ticket holder (the value: the base seed it proposes)."""
+        """Mark a fresh trial as a ticket holder (the value: the base seed it proposes).
+
+        When the ticket's work item is known at once (one worker, or a round with slots
+        left), the ticket, the work item and the lineage go to storage as one child record and
+        the child's params wait in this process for ``sample_relative``; otherwise a bare
+        ticket is written and ``sample_relative`` claims (and may wait)."""
         if is_retry_copy(trial):
             return False  # a retry callback's copy carries its original's ticket: not a child
         if self._ticket(study, trial) is not None:
             return True
         if not may_take_ticket(trial):
             return False
+        key = _trial_key(study, trial)
         with self._lock:
             proposal = self._seed if self._seed is not None else int(self._rng.rng.randint(2**31))
-        study._storage.set_trial_system_attr(trial._trial_id, TICKET_KEY, proposal)
-        with self._lock:  # Optuna hands the same frozen copy to sample_relative: kept here
-            self._tickets[_trial_key(study, trial)] = proposal
+            self._tickets[key] = proposal  # the first ticket's proposal seeds the ledger
+        ledger = self.ledger(study) if len(study.directions) == 1 else None
+        first = ledger is not None and ledger.base_seed is None
+        try:
+            found = None if ledger is None else self._try_claim(study, trial, abandon=False)
+            if found is None:
+                study._storage.set_trial_system_attr(trial._trial_id, TICKET_KEY, proposal)
+                return True
+            params, record = self._child(study, trial, *found)
+            study._storage.set_trial_system_attr(trial._trial_id, R.CHILD_RECORD,
+                                                 {"ticket": proposal, **record})
+        except BaseException:
+            with self._lock:
+                self._tickets.pop(key, None)
+                if first and ledger is not None:
+                    ledger.base_seed = None  # a proposal never stored seeds nothing
+            raise
+        with self._lock:
+            self._claimed[key] = params
+        kill_point("sampling")
         return True
 
     def _ticket(self, study: Study, trial: FrozenTrial) -> int | None:
         """The ticket ``trial`` holds: stored, or written by this process since it was read."""
-        if TICKET_KEY in trial.system_attrs:
-            return int(trial.system_attrs[TICKET_KEY])
+        stored = ticket_of(trial)
+        if stored is not None:
+            return stored
         with self._lock:
             return self._tickets.get(_trial_key(study, trial))
+
+    def _child(self, study: Study, trial: FrozenTrial, rnd: Round, slot: int,
+               trials: list[FrozenTrial]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The params of the child at ``(rnd, slot)`` and its child record (work item and
+        lineage; :data:`~nasga.evaluation.records.CHILD_RECORD`)."""
+        if self._mode == "steady-state" and rnd.generation > 0:
+            child = self._steady_child(study, rnd.first_ticket, trials)
+        else:
+            child = self._children(study, rnd.generation)[slot]
+        lineage = {R.GA_GENERATION: rnd.generation, R.GA_OPERATOR: child["operator"],
+                   R.GA_PARENTS: child["parents"]}
+        record = {"work": [rnd.generation, rnd.index, slot], "lineage": lineage}
+        return self._space.to_params(self._space.genome(child["genes"])), record
 
     def _cache(self, study: Study) -> StudyCache:
         """This study's cached schedule and breeding data (one per study and storage)."""
@@ -289,6 +321,33 @@ class GeneticSampler(BaseSampler):
             done = ledger.progress(last_generation, trials)
         return done, self.population_size * (last_generation + 1)
 
+    def _try_claim(self, study: Study, trial: FrozenTrial, *, abandon: bool = True
+                   ) -> tuple[Round, int, list[FrozenTrial]] | None:
+        """This ticket's work item from one read, or None while it depends on unfinished or
+        unclassified earlier trials.
+
+        Raises:
+            AskAheadError: It depends on trials this thread asked and has not told (only with
+                ``abandon``: the ticket is then failed).
+        """
+        ledger = self.ledger(study)
+        trials = self._read(study)
+        with self._lock:
+            found, own = None, []
+            if ledger.scan(trials, trial.number):
+                found = ledger.work_item(bisect.bisect_left(ledger.tickets, trial.number),
+                                         trials)
+                if found is None:
+                    own = [n for n in ledger.blocking(trials) if self._asked.get(
+                        (id(study._storage), study._study_id, n)) == threading.get_ident()]
+        if own and abandon:
+            self._abandon(study, trial, AskAheadError(trial.number, own))
+        if found is None:
+            return None
+        if ledger.base_seed is None:  # this trial holds the study's first ticket
+            ledger.base_seed = self._ticket(study, trial)
+        return found[0], found[1], trials
+
     def _claim(self, study: Study, trial: FrozenTrial
                ) -> tuple[Round, int, list[FrozenTrial]]:
         """This ticket's work item and the trials read to find it, waiting for earlier trials
@@ -297,25 +356,11 @@ class GeneticSampler(BaseSampler):
         Raises:
             AskAheadError: The wait is for trials this thread asked and has not told.
         """
-        ledger = self.ledger(study)
         waited, warned = 0.0, False
         while True:
-            trials = self._read(study)
-            with self._lock:
-                found, own = None, []
-                if ledger.scan(trials, trial.number):
-                    found = ledger.work_item(bisect.bisect_left(ledger.tickets, trial.number),
-                                             trials)
-                    if found is None:
-                        own = [n for n in ledger.blocking(trials) if self._asked.get(
-                            (id(study._storage), study._study_id, n)) == threading.get_ident()]
-            if own:
-                self._abandon(study, trial, AskAheadError(trial.number, own))
+            found = self._try_claim(study, trial)
             if found is not None:
-                rnd, slot = found
-                if ledger.base_seed is None:  # this trial holds the study's first ticket
-                    ledger.base_seed = self._ticket(study, trial)
-                return rnd, slot, trials
+                return found
             if waited > 30 and not warned:
                 _logger.warning("GeneticSampler: trial %d waits for earlier trials of its "
                                 "generation to finish", trial.number)
