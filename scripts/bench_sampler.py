@@ -20,7 +20,11 @@ Two phases, both resumable (``--snapshots DIR`` keeps what is done):
 The objective is trivial (the sum of the genes plus a noise seeded by the trial number, so
 repeats differ and intensification has something to do): what is measured is the sampler plus
 Optuna's trial bookkeeping and storage I/O. ``tpe`` is grown only up to ``--tpe-max`` trials (its
-cost grows with every trial by design). Samplers come from :mod:`nasga.samplers.registry`, the
+cost grows with every trial by design: 100,000 trials would take days) and ``aging-intensify``
+up to ``--intensify-max`` (near the 19-bit space's ~56,000 distinct models its rule draws up to
+1,000 genomes per trial for an unseen one). Beyond those sizes each joins the study another
+sampler grew (:data:`GROWN_BY`: NSGA-II's, plain aging's), which is how a user switching
+samplers on a big study meets it; such rows are marked ``*`` and name the sampler that grew it. Samplers come from :mod:`nasga.samplers.registry`, the
 one list of sampler names, with the Genetic-CNN preset's population (``--population``).
 
 Usage: ``python scripts/bench_sampler.py --snapshots DIR [--sizes 1000,10000,100000]``
@@ -54,6 +58,8 @@ from nasga.storages.storage import open_storage  # noqa: E402
 SAMPLERS = ("ga", "ga-steady", "aging", "aging-intensify", "nsga2", "tpe")
 STORAGES = ("memory", "journal", "postgres")
 SPACE = GeneticCNNSpace((3, 4, 5))
+GROWN_BY = {"tpe": "nsga2", "aging-intensify": "aging"}
+"""Whose study a sampler joins at sizes beyond the one it grows its own to."""
 
 
 def objective(trial: optuna.Trial) -> float:
@@ -62,9 +68,10 @@ def objective(trial: optuna.Trial) -> float:
     return sum(genes) + random.Random(trial.number).gauss(0.0, 1.0)
 
 
-def _study(storage: BaseStorage, sampler: str, args: argparse.Namespace) -> optuna.Study:
+def _study(storage: BaseStorage, sampler: str, args: argparse.Namespace,
+           grown_by: str | None = None) -> optuna.Study:
     strategy = get_strategy("genetic-cnn", population=args.population)
-    return optuna.create_study(study_name=f"bench-{sampler}", storage=storage,
+    return optuna.create_study(study_name=f"bench-{grown_by or sampler}", storage=storage,
                                direction="maximize", load_if_exists=True,
                                sampler=make_sampler(sampler, space=SPACE, strategy=strategy,
                                                     seed=args.seed))
@@ -75,7 +82,18 @@ def _snapshot(args: argparse.Namespace, sampler: str, size: int) -> Path:
 
 
 def _sizes(sampler: str, args: argparse.Namespace) -> list[int]:
-    return [s for s in args.sizes if sampler != "tpe" or s <= args.tpe_max]
+    """The sizes ``sampler`` grows its own study to."""
+    top = {"tpe": args.tpe_max, "aging-intensify": args.intensify_max}.get(sampler)
+    return [s for s in args.sizes if top is None or s <= top]
+
+
+def _grower(sampler: str, size: int, args: argparse.Namespace) -> str | None:
+    """The sampler whose snapshot ``sampler`` joins at ``size`` (None: not filled)."""
+    for grower in (sampler, GROWN_BY.get(sampler)):
+        if grower and size in _sizes(grower, args) and _snapshot(args, grower, size).exists():
+            if grower == sampler or size not in _sizes(sampler, args):
+                return grower
+    return None
 
 
 def fill(sampler: str, args: argparse.Namespace) -> None:
@@ -105,27 +123,29 @@ def fill(sampler: str, args: argparse.Namespace) -> None:
 
 
 def time_cell(sampler: str, size: int, storage: str, args: argparse.Namespace,
-              tmp: Path) -> dict[str, Any]:
-    """Copy the snapshot into a fresh ``storage``, join it with a new sampler, time trials."""
-    snapshot = _snapshot(args, sampler, size)
+              tmp: Path, grown_by: str) -> dict[str, Any]:
+    """Copy ``grown_by``'s snapshot into a fresh ``storage``, join it with a new ``sampler``,
+    time trials."""
+    snapshot = _snapshot(args, grown_by, size)
     if storage == "memory":
         target: BaseStorage = optuna.storages.InMemoryStorage()
-        optuna.copy_study(from_study_name=f"bench-{sampler}", to_storage=target,
+        optuna.copy_study(from_study_name=f"bench-{grown_by}", to_storage=target,
                           from_storage=open_storage(f"journal:///{snapshot}", heartbeat=False))
     elif storage == "journal":  # the snapshot is a journal file of the study: a copy of it
         copy = tmp / snapshot.name
         shutil.copyfile(snapshot, copy)
         target = open_storage(f"journal:///{copy}", heartbeat=False)
     else:
-        target = open_storage(_fresh_database(args.postgres_url, sampler, size, snapshot),
+        target = open_storage(_fresh_database(args.postgres_url, grown_by, size, snapshot),
                               heartbeat=False)
-    study = _study(target, sampler, args)
+    study = _study(target, sampler, args, grown_by)
     secs = []
     for _ in range(args.window + 1):
         start = time.perf_counter()
         study.optimize(objective, n_trials=1)
         secs.append(time.perf_counter() - start)
-    return {"storage": storage, "size": size, "sampler": sampler, "window": args.window,
+    return {"storage": storage, "size": size, "sampler": sampler, "grown_by": grown_by,
+            "window": args.window,
             "ms_per_trial": 1000.0 * sum(secs[1:]) / args.window, "join_ms": 1000.0 * secs[0]}
 
 
@@ -180,9 +200,13 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     for r in sorted(rows, key=lambda r: (STORAGES.index(r["storage"]), r["size"],
                                          SAMPLERS.index(r["sampler"]))):
         ratio = f"{r['vs_nsga2']:.2f}x" if r["vs_nsga2"] is not None else "-"
-        lines.append(f"{r['storage']:<8} {r['size']:>7} {r['sampler']:<16} "
+        name = r["sampler"] + ("" if r["grown_by"] == r["sampler"] else "*")
+        lines.append(f"{r['storage']:<8} {r['size']:>7} {name:<16} "
                      f"{r['ms_per_trial']:>9.3f} {ratio:>8} {r['growth']:>6.2f}x "
                      f"{r['join_ms']:>9.0f}")
+    borrowed = sorted({(r["sampler"], r["grown_by"]) for r in rows
+                       if r["grown_by"] != r["sampler"]})
+    lines += [f"* {s} joined the study {g} grew" for s, g in borrowed]
     return "\n".join(lines)
 
 
@@ -199,6 +223,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--population", type=int, default=20)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tpe-max", type=int, default=10000, help="largest size TPE is grown to")
+    p.add_argument("--intensify-max", type=int, default=30000,
+                   help="largest size aging-intensify is grown to")
     p.add_argument("--postgres-url", default=None,
                    help="a PostgreSQL server URL (a database per cell is created on it, cloned "
                         "from a template database kept there)")
@@ -211,7 +237,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.quick:
         args.sizes, args.window = (120, 240), 20
     check_min(p, 1, ("--sizes", args.sizes), ("--window", args.window),
-              ("--tpe-max", args.tpe_max), ("--postgres-max", args.postgres_max),
+              ("--tpe-max", args.tpe_max),
+              ("--intensify-max", args.intensify_max), ("--postgres-max", args.postgres_max),
               ("--journal-max", args.journal_max))
     check_min(p, 2, ("--population", args.population))
     if any(s <= args.window for s in args.sizes) or list(args.sizes) != sorted(set(args.sizes)):
@@ -235,15 +262,16 @@ def run(args: argparse.Namespace, tmp: Path) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     if args.phase in ("time", "both"):
         for sampler in args.samplers:
-            for size in _sizes(sampler, args):
-                if not _snapshot(args, sampler, size).exists():
+            for size in args.sizes:
+                grown_by = _grower(sampler, size, args)
+                if grown_by is None:
                     print(f"  {sampler} at {size}: not filled, skipped", file=sys.stderr)
                     continue
                 for storage in args.storages:
                     if size > {"postgres": args.postgres_max,
                                "journal": args.journal_max}.get(storage, size):
                         continue
-                    rows.append(time_cell(sampler, size, storage, args, tmp))
+                    rows.append(time_cell(sampler, size, storage, args, tmp, grown_by))
                     print(f"  {sampler} at {size}, {storage}: {rows[-1]['ms_per_trial']:.2f} ms",
                           file=sys.stderr, flush=True)
         add_ratios(rows)

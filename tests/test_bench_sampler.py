@@ -61,6 +61,23 @@ def test_bench_sampler_fill_then_time_resumes_from_the_snapshots(tmp_path: Path)
     assert len(study.trials) == 240 - 20  # saved at size - window
 
 
+def test_bench_sampler_joins_the_study_another_sampler_grew_beyond_its_own_max(
+        tmp_path: Path) -> None:
+    """TPE beyond ``--tpe-max`` (and aging-intensify beyond ``--intensify-max``) is timed on the
+    study NSGA-II (plain aging) grew, and its row says so."""
+    script = load_script("bench_sampler")
+    out = tmp_path / "rows.json"
+    flags = ["--quick", "--samplers", "tpe,nsga2,aging-intensify,aging", "--storages", "journal",
+             "--tpe-max", "120", "--intensify-max", "120", "--json", str(out)]
+    assert script.main(flags) == 0
+    grown = {(r["size"], r["sampler"]): r["grown_by"] for r in json.loads(out.read_text())}
+    assert grown == {(120, "tpe"): "tpe", (240, "tpe"): "nsga2",
+                     (120, "aging-intensify"): "aging-intensify",
+                     (240, "aging-intensify"): "aging",
+                     (120, "nsga2"): "nsga2", (240, "nsga2"): "nsga2",
+                     (120, "aging"): "aging", (240, "aging"): "aging"}
+
+
 def test_bench_sampler_postgres_cells_clone_a_template_copied_once(
         tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     script = load_script("bench_sampler")
