@@ -32,24 +32,20 @@ from __future__ import annotations
 
 import bisect
 import logging
-import random
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from optuna.distributions import BaseDistribution
 from optuna.samplers import BaseSampler, RandomSampler
 from optuna.samplers._lazy_random_state import LazyRandomState
-from optuna.study import Study, StudyDirection
+from optuna.study import Study
 from optuna.trial import FrozenTrial, TrialState
 
 import nasga.evaluation.records as R
 from nasga.samplers.ga._pool import Fold, GenerationFold, SteadyPool, StudyCache
-from nasga.samplers.ga.breeding import (
-    Admission, breed_children, has_genome, measurement_key, random_children, signed,
-)
+from nasga.samplers.ga._breeder import Breeder
 from nasga.samplers.ga.claims import (
     TICKET_KEY, AskAheadError, Ledger, Round, may_take_ticket, ticket_of, trial_list, work_of,
 )
@@ -125,6 +121,7 @@ class GeneticSampler(BaseSampler):
         self._mode = mode
         self._rebreed_after = rebreed_after
         self._feasible = feasible
+        self._breeder = Breeder(space, strategy, mode, rebreed_after, feasible)
         self._poll = 0.05
         self._init_caches()
 
@@ -268,7 +265,9 @@ class GeneticSampler(BaseSampler):
         """The params of the child at ``(rnd, slot)`` and its child record (work item and
         lineage; :data:`~nasga.evaluation.records.CHILD_RECORD`)."""
         if self._mode == "steady-state" and rnd.generation > 0:
-            child = self._steady_child(study, rnd.first_ticket, trials)
+            with self._lock:
+                child = self._breeder.steady(rnd.first_ticket, self._cache(study), trials,
+                                             study.direction)
         else:
             child = self._children(study, rnd.generation)[slot]
         lineage = {R.GA_GENERATION: rnd.generation, R.GA_OPERATOR: child["operator"],
@@ -388,69 +387,11 @@ class GeneticSampler(BaseSampler):
         with self._lock:
             if generation in cache.offspring:
                 return cache.offspring[generation]
-            children = self._breed(study, generation, cache)
+            children = self._breeder.generation(generation, cache, study.direction)
             cache.offspring[generation] = children
         study._storage.set_study_system_attr(
             study._study_id, f"{self.OFFSPRING_KEY}{generation}", children)
         return children
-
-    def _breed(self, study: Study, generation: int, cache: StudyCache
-               ) -> list[dict[str, Any]]:
-        """Children of ``generation`` from the settled generations before it (their rounds'
-        trials are recorded by the ledger once finished, so no read is needed here)."""
-        ledger = cache.ledger
-        rng = random.Random(f"nasga:{ledger.base_seed}:{generation}")
-        fold = cache.fold.before(generation, ledger)
-        parents: list[FrozenTrial] = []
-        if generation > 0 and self._mode == "generational":
-            parents = self._parents(ledger, generation - 1)
-        if not parents:  # generation 0, or none of the previous generation's children completed
-            return random_children(self._space, self.population_size, rng,
-                                   self._admission(fold))
-        return self._offspring_of(parents, fold, study.direction, rng)
-
-    def _offspring_of(self, parents: list[FrozenTrial], fold: Fold, direction: StudyDirection,
-                      rng: random.Random, n: int | None = None,
-                      running: Sequence[FrozenTrial] = ()) -> list[dict[str, Any]]:
-        """Children of ``parents`` by the strategy, each parent weighed by its key's fitness
-        over ``fold`` and ``running`` (unfinished trials: admitted as measured, and a key being
-        measured again has no fitness yet)."""
-        values = []
-        running_keys = [(fold.key(r), r) for r in running]
-        for t in parents:
-            key = fold.key(t)
-            again = [r for k, r in running_keys if k == key]
-            values.append(fold.stats.with_trials(key, again) if again
-                          else fold.stats.get(key, signed(t.value, direction)))
-        return breed_children(
-            self._strategy, self._space, parents, values, rng, n=n,
-            admission=self._admission(fold, running),
-            keep_elites=self._mode == "generational", genes=[fold.vector(t) for t in parents])
-
-    def _admission(self, fold: Fold, running: Sequence[FrozenTrial] = ()) -> Admission:
-        known = Counter(k for k in (measurement_key(t, self._space, fold.key) for t in running)
-                        if k is not None)
-        return Admission(known, self._rebreed_after, self._feasible, base=fold.counts)
-
-    def _steady_child(self, study: Study, ticket: int, trials: list[FrozenTrial]
-                      ) -> dict[str, Any]:
-        """Steady-state: one child of the ``population`` fittest genomes finished before this
-        ticket (the worst is replaced, GENITOR-style), bred by the strategy's operators."""
-        cache = self._cache(study)
-        with self._lock:
-            pool = cache.pool.below(ticket, cache.ledger, trials)
-            parents = pool.fittest(self.population_size)
-            running = pool.running(ticket, cache.ledger, trials)
-            rng = random.Random(f"nasga:{cache.ledger.base_seed}:ticket:{ticket}")
-            if not parents:
-                return random_children(self._space, 1, rng, self._admission(pool.fold))[0]
-            return self._offspring_of(parents, pool.fold, study.direction, rng, n=1,
-                                      running=running)[0]
-
-    def _parents(self, ledger: Ledger, generation: int) -> list[FrozenTrial]:
-        """Generation ``generation``'s COMPLETE children with a full genome, by slot."""
-        complete = ledger.complete_trials(generation, [])
-        return [complete[s] for s in sorted(complete) if has_genome(complete[s], self._space)]
 
 
 def _trial_key(study: Study, trial: FrozenTrial) -> tuple[int, int, int]:
