@@ -15,7 +15,9 @@ Two phases, both resumable (``--snapshots DIR`` keeps what is done):
    new sampler of the same kind opens it as a joining worker would, and ``window + 1`` trials
    run. The first one (the worker's catch-up: its sampler reads the study once) is reported
    apart as ``join ms``; a row's ms per trial is over the ``window`` trials after it, i.e. the
-   trials ending at ``N``.
+   trials ending at ``N``. ``--repeats R`` times every cell R times in interleaved rounds (a
+   drift in the machine's speed then hits every sampler alike) and a row gives the median (of
+   an even count, the upper one), each run kept in the JSON.
 
 The objective is trivial (the sum of the genes plus a noise seeded by the trial number, so
 repeats differ and intensification has something to do): what is measured is the sampler plus
@@ -122,8 +124,8 @@ def fill(sampler: str, args: argparse.Namespace) -> None:
               f"{time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
 
 
-def time_cell(sampler: str, size: int, storage: str, args: argparse.Namespace,
-              tmp: Path, grown_by: str) -> dict[str, Any]:
+def time_cell(sampler: str, size: int, storage: str, grown_by: str, *,
+              args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     """Copy ``grown_by``'s snapshot into a fresh ``storage``, join it with a new ``sampler``,
     time trials."""
     snapshot = _snapshot(args, grown_by, size)
@@ -147,6 +149,14 @@ def time_cell(sampler: str, size: int, storage: str, args: argparse.Namespace,
     return {"storage": storage, "size": size, "sampler": sampler, "grown_by": grown_by,
             "window": args.window,
             "ms_per_trial": 1000.0 * sum(secs[1:]) / args.window, "join_ms": 1000.0 * secs[0]}
+
+
+def _median_row(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One cell's row over its repeats: the (upper) median ms per trial and join, every run kept."""
+    ms = sorted(r["ms_per_trial"] for r in runs)
+    joins = sorted(r["join_ms"] for r in runs)
+    return {**runs[0], "ms_per_trial": ms[len(ms) // 2], "join_ms": joins[len(joins) // 2],
+            "runs_ms_per_trial": [r["ms_per_trial"] for r in runs]}
 
 
 def _fresh_database(url: str, sampler: str, size: int, snapshot: Path) -> str:
@@ -231,12 +241,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--postgres-max", type=int, default=10000)
     p.add_argument("--journal-max", type=int, default=100000,
                    help="largest size timed on a journal file (copying 100k trials takes minutes)")
+    p.add_argument("--repeats", type=int, default=1,
+                   help="time every cell this many times, interleaved; rows give the median")
     p.add_argument("--quick", action="store_true", help="smoke test: sizes 120,240, window 20")
     p.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = p.parse_args(argv)
     if args.quick:
         args.sizes, args.window = (120, 240), 20
-    check_min(p, 1, ("--sizes", args.sizes), ("--window", args.window),
+    check_min(p, 1, ("--sizes", args.sizes), ("--window", args.window), ("--repeats", args.repeats),
               ("--tpe-max", args.tpe_max),
               ("--intensify-max", args.intensify_max), ("--postgres-max", args.postgres_max),
               ("--journal-max", args.journal_max))
@@ -261,19 +273,23 @@ def run(args: argparse.Namespace, tmp: Path) -> list[dict[str, Any]]:
             fill(sampler, args)
     rows: list[dict[str, Any]] = []
     if args.phase in ("time", "both"):
+        cells = []
         for sampler in args.samplers:
             for size in args.sizes:
                 grown_by = _grower(sampler, size, args)
                 if grown_by is None:
                     print(f"  {sampler} at {size}: not filled, skipped", file=sys.stderr)
                     continue
-                for storage in args.storages:
-                    if size > {"postgres": args.postgres_max,
-                               "journal": args.journal_max}.get(storage, size):
-                        continue
-                    rows.append(time_cell(sampler, size, storage, args, tmp, grown_by))
-                    print(f"  {sampler} at {size}, {storage}: {rows[-1]['ms_per_trial']:.2f} ms",
-                          file=sys.stderr, flush=True)
+                cells += [(sampler, size, storage, grown_by) for storage in args.storages
+                          if size <= {"postgres": args.postgres_max,
+                                      "journal": args.journal_max}.get(storage, size)]
+        runs: dict[tuple[str, int, str, str], list[dict[str, Any]]] = {c: [] for c in cells}
+        for _ in range(args.repeats):  # interleaved: a drift in machine speed hits every cell
+            for cell in cells:
+                runs[cell].append(time_cell(*cell, args=args, tmp=tmp))
+                print(f"  {cell[0]} at {cell[1]}, {cell[2]}: "
+                      f"{runs[cell][-1]['ms_per_trial']:.2f} ms", file=sys.stderr, flush=True)
+        rows = [_median_row(r) for r in runs.values()]
         add_ratios(rows)
     return rows
 

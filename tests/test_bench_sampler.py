@@ -61,6 +61,16 @@ def test_bench_sampler_fill_then_time_resumes_from_the_snapshots(tmp_path: Path)
     assert len(study.trials) == 240 - 20  # saved at size - window
 
 
+def test_bench_sampler_repeats_interleave_and_report_the_median(tmp_path: Path) -> None:
+    script = load_script("bench_sampler")
+    out = tmp_path / "rows.json"
+    assert script.main(["--quick", "--samplers", "ga,nsga2", "--storages", "memory",
+                        "--repeats", "3", "--json", str(out)]) == 0
+    for r in json.loads(out.read_text()):
+        assert len(r["runs_ms_per_trial"]) == 3
+        assert r["ms_per_trial"] == sorted(r["runs_ms_per_trial"])[1]
+
+
 def test_bench_sampler_joins_the_study_another_sampler_grew_beyond_its_own_max(
         tmp_path: Path) -> None:
     """TPE beyond ``--tpe-max`` (and aging-intensify beyond ``--intensify-max``) is timed on the
