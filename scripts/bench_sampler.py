@@ -36,6 +36,7 @@ Usage: ``python scripts/bench_sampler.py --snapshots DIR [--sizes 1000,10000,100
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import shutil
@@ -141,6 +142,7 @@ def time_cell(sampler: str, size: int, storage: str, grown_by: str, *,
         target = open_storage(_fresh_database(args.postgres_url, grown_by, size, snapshot),
                               heartbeat=False)
     study = _study(target, sampler, args, grown_by)
+    gc.collect()  # the previous cells' studies must not tax this one's collections
     secs = []
     for _ in range(args.window + 1):
         start = time.perf_counter()

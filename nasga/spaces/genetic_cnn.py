@@ -27,6 +27,10 @@ from nasga.spaces.genomes import (
 )
 
 
+GENOME_CACHE = 65536
+"""Validated genomes a :class:`GeneticCNNSpace` keeps per process (a few MB at most)."""
+
+
 class GeneticCNNSpace:
     """The Genetic CNN genome space for given stage sizes (paper 004, §3.1).
 
@@ -50,6 +54,11 @@ class GeneticCNNSpace:
             for s, k in enumerate(self.stages, start=1)
             for i, j in stage_pairs(k)
         ]
+        self._distributions = {n: od.IntDistribution(0, 1) for n in self._names}
+        self._genomes: dict[tuple[Any, ...], GeneticCNNGenome] = {}  # validated, by bit vector
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_genomes": {}}  # the cache stays in its process
 
     def __repr__(self) -> str:
         return f"GeneticCNNSpace(stages={self.stages})"
@@ -62,7 +71,7 @@ class GeneticCNNSpace:
     @property
     def distributions(self) -> dict[str, od.BaseDistribution]:
         """``IntDistribution(0, 1)`` per bit, so every Optuna sampler searches it natively."""
-        return {n: od.IntDistribution(0, 1) for n in self._names}
+        return dict(self._distributions)
 
     @property
     def size(self) -> int:
@@ -71,8 +80,17 @@ class GeneticCNNSpace:
 
     # --- conversions ---------------------------------------------------------------------
     def genome(self, bits: Sequence[int]) -> GeneticCNNGenome:
-        """Genome from a flat bit vector (the operators' individual)."""
-        return GeneticCNNGenome(self.stages, tuple(int(b) for b in bits))
+        """Genome from a flat bit vector (the operators' individual).
+
+        Genomes are immutable, so each vector's is built and validated once per process (up
+        to :data:`GENOME_CACHE` vectors): breeding checks every parent on every call."""
+        key = tuple(bits)
+        genome = self._genomes.get(key)
+        if genome is None:
+            genome = GeneticCNNGenome(self.stages, tuple(int(b) for b in bits))
+            if len(self._genomes) < GENOME_CACHE:
+                self._genomes[key] = genome
+        return genome
 
     def to_vector(self, genome: GeneticCNNGenome) -> list[int]:
         """Flat gene vector in parameter order."""
