@@ -169,5 +169,33 @@ def best_genome(study: optuna.Study, *, min_trainings: int | None = None) -> Bes
                       trials=tuple(t.number for t in groups[key]))
 
 
+def pareto_front(study: optuna.Study) -> list[FrozenTrial]:
+    """A multi-objective study's Pareto front: Optuna's ``study.best_trials`` (COMPLETE trials
+    no other dominates), one per genome key (its latest trial: the values are the key's means
+    over its measurements then), by trial number."""
+    latest: dict[str, FrozenTrial] = {}
+    for t in study.best_trials:
+        key = str(t.user_attrs.get(R.KEY, t.number))
+        if key not in latest or latest[key].number < t.number:
+            latest[key] = t
+    return sorted(latest.values(), key=lambda t: t.number)
+
+
+def one_best(study: optuna.Study, what: str) -> None:
+    """Refuse, in one line, a command that names one best genome on a multi-objective study.
+
+    Raises:
+        NasgaInputError: ``study_name``: the study has several objectives (its result is a
+            front; results that read as a front are issue 29's later part).
+    """
+    if len(study.directions) > 1:
+        from nasga.errors import NasgaInputError
+
+        raise NasgaInputError(
+            "study_name", f"study {study.study_name!r} has {len(study.directions)} objectives: "
+            f"its result is a Pareto front of {len(pareto_front(study))} genomes, not one best "
+            f"genome, and {what} of a front is not built yet (issue 29)")
+
+
 __all__ = ["MIN_TRAININGS", "BestGenome", "best_genome", "key_stats", "measurements_by_key",
-           "pick_key", "ranking", "threshold"]
+           "one_best", "pareto_front", "pick_key", "ranking", "threshold"]
