@@ -248,6 +248,9 @@ class Objective:
         self.max_trials = max_trials
         self.prune = prune
         self.objectives = tuple(objectives) if objectives is not None else None
+        if prune and self.objectives is not None and len(self.objectives) > 1:
+            raise NasgaInputError("prune", "Optuna refuses pruning in multi-objective studies "
+                                  f"(Trial.report raises), got objectives {self.objectives!r}")
 
     def beyond_last_generation(self, trial: optuna.Trial | FrozenTrial) -> bool:
         """Whether ``trial`` was claimed for a GA generation after the search's last one."""

@@ -20,7 +20,8 @@ error bars; three is the smallest count with a spread to look at and what
 trains every key once (``max_evaluations = 1``) has no repeats: the threshold falls to 1, the
 rule is the plain best mean, and the result says ``confirmed=False`` so reports can say so.
 Studies without measurement attrs (hand-built or foreign trials) fall back to the highest trial
-value, unconfirmed.
+value, unconfirmed (a multi-objective study has none: no best). A multi-objective study is
+ranked by its fitness here too; commands that name one genome refuse it (:func:`one_best`).
 """
 
 from __future__ import annotations
@@ -151,6 +152,8 @@ def best_genome(study: optuna.Study, *, min_trainings: int | None = None) -> Bes
     groups = measurements_by_key(trials)
     stats = key_stats(groups)
     key = pick_key(stats, min_trainings=need)
+    if key is None and len(study.directions) > 1:
+        return None  # no measurement attrs and no one trial value to rank by
     if key is None:  # no measurement attrs: the highest trial value, unconfirmed
         complete = [t for t in trials if t.state == TrialState.COMPLETE
                     and t.value is not None and math.isfinite(t.value)]

@@ -65,3 +65,20 @@ def test_a_failed_evaluation_fails_the_trial() -> None:
     study.optimize(objective, n_trials=1)
     assert study.trials[0].state == TrialState.FAIL
     assert "boom" in study.trials[0].user_attrs["fail_reason"]
+
+
+def test_pruning_several_objectives_is_refused_in_one_line() -> None:
+    from nasga.spaces import NasgaInputError
+
+    space = small_gcnn()
+    with pytest.raises(NasgaInputError, match="^prune: Optuna refuses pruning in multi-"):
+        Objective(space=space, task=SyntheticTask(space), prune=True,
+                  objectives=("fitness", "macs"))
+
+
+def test_best_genome_of_foreign_multi_objective_trials_is_none() -> None:
+    from nasga.results.best import best_genome
+
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    study.optimize(lambda t: (t.suggest_float("x", 0, 1), 1.0), n_trials=2)
+    assert best_genome(study) is None
