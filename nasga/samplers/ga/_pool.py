@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +104,7 @@ class Front:
         self.size = size
         self.latest: dict[str, FrozenTrial] = {}  # the pool's keys -> their latest trials
         self.crowding: dict[str, float] = {}  # the pool's keys -> crowding when selected
+        self._values: list[float] | None = None  # crowded_values of the pool, once per select
 
     def select(self, offered: Iterable[tuple[FrozenTrial, str]]) -> None:
         """The pool becomes NSGA-II's choice from itself and ``offered`` (trial, key)."""
@@ -116,19 +117,22 @@ class Front:
         chosen, crowding = pareto.select(values, self.size)
         self.latest = {keys[i]: latest[keys[i]] for i in sorted(chosen)}
         self.crowding = {keys[i]: c for i, c in zip(chosen, crowding)}
+        self._values = None  # the means of the fold changed only with a select
 
     def parents(self) -> list[FrozenTrial]:
         """The pool's latest trials, by trial number."""
         return list(self.latest.values())
 
-    def values(self, running: Sequence[str] = ()) -> list[float]:
+    def values(self, running: Collection[str] = ()) -> list[float]:
         """The parents' selection values in Deb et al.'s crowded-comparison order
         (:func:`~nasga.samplers.ga.pareto.crowded_values`); a key in ``running`` (being
         measured again: no mean yet) gets the worst, 0, as a NaN fitness does."""
         keys = list(self.latest)
-        out = pareto.crowded_values(clipped_vectors([self.fold.stats.get(k) for k in keys]),
-                                    [self.crowding[k] for k in keys])
-        return [0.0 if k in running else v for k, v in zip(keys, out)]
+        if self._values is None:
+            self._values = pareto.crowded_values(
+                clipped_vectors([self.fold.stats.get(k) for k in keys]),
+                [self.crowding[k] for k in keys])
+        return [0.0 if k in running else v for k, v in zip(keys, self._values)]
 
 
 @dataclass
