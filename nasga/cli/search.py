@@ -134,6 +134,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.devices is not None:
         check_devices(parse_devices(args.devices))  # bad devices before the config is read
     cfg = config_from_args(args)
+    if args.confirm and len(cfg["study"].get("objectives", ())) > 1:
+        raise NasgaInputError("confirm", "retrains the genomes with the best mean fitness; "
+                              f"study {cfg['study']['name']!r} has several objectives "
+                              f"{cfg['study']['objectives']!r} (a Pareto front), got "
+                              f"--confirm {args.confirm}")
     plans, device = _local_plan(args, cfg["task"].get("device", "auto"))
     url = resolve_storage(cfg, args.storage, workers=len(plans))
     if len(plans) > 1:

@@ -28,7 +28,7 @@ import math
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 import nasga.evaluation.records as R
+from nasga.evaluation.objectives import key_means
 from nasga.search.faults import kill_point
 from nasga.storages.handle import trial_id
 from nasga.storages.heartbeat import TrialHeartbeat, fail_stale_trials
@@ -130,6 +131,23 @@ class MeasurementPool:
         return out
 
 
+def objective_values(objectives: Sequence[str], attrs: Mapping[str, Any], value: float,
+                     trainings: Callable[[str], list[FrozenTrial]]) -> tuple[float, ...]:
+    """A multi-objective trial's values: each objective's mean over the measurements its one
+    value (``value``, the mean fitness) averaged (:func:`nasga.evaluation.objectives.key_means`).
+
+    Those are the key's first ``n_evaluations`` measurements, this trial's own last when it is
+    one (a training or a reuse): ``trainings(key)`` (:meth:`TrainingIndex.trainings`) only
+    ever appends, so its head is what the objective read. A failed trial (``value`` NaN) gets
+    NaN for each objective.
+    """
+    if not math.isfinite(value) or R.N_EVALUATIONS not in attrs:
+        return (math.nan,) * len(objectives)
+    own = is_measurement(attrs)
+    done = trainings(str(attrs[R.KEY]))[:int(attrs[R.N_EVALUATIONS]) - own]
+    return key_means(objectives, [t.user_attrs for t in done] + ([attrs] if own else []))
+
+
 _CLAIMING = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
 
 
@@ -189,7 +207,11 @@ class Objective:
             racing at the end evaluate nothing twice (:meth:`nasga.search.run.Search.unclaimed`).
         prune: Let the study's pruner stop a training after an epoch (issue 27). Off by
             default, as Optuna's pruning integrations are opt-in: a study created with Optuna's
-            defaults has a ``MedianPruner``. The learning curve is recorded either way.
+            defaults has a ``MedianPruner``. The learning curve is recorded either way (with
+            one objective: Optuna's ``Trial.report`` refuses several).
+        objectives: A multi-objective study's objectives (``[study] objectives``,
+            :mod:`nasga.evaluation.objectives`): a trial returns each one's mean over the key's
+            measurements (:func:`objective_values`); ``None``: the mean fitness alone.
     """
 
     def __init__(
@@ -208,6 +230,7 @@ class Objective:
         last_generation: int | None = None,
         max_trials: int | None = None,
         prune: bool = False,
+        objectives: Sequence[str] | None = None,
     ) -> None:
         self.space = space
         self.task = task
@@ -224,6 +247,10 @@ class Objective:
         self.last_generation = last_generation
         self.max_trials = max_trials
         self.prune = prune
+        self.objectives = tuple(objectives) if objectives is not None else None
+        if prune and self.objectives is not None and len(self.objectives) > 1:
+            raise NasgaInputError("prune", "Optuna refuses pruning in multi-objective studies "
+                                  f"(Trial.report raises), got objectives {self.objectives!r}")
 
     def beyond_last_generation(self, trial: optuna.Trial | FrozenTrial) -> bool:
         """Whether ``trial`` was claimed for a GA generation after the search's last one."""
@@ -242,11 +269,15 @@ class Objective:
         """Suggest every gene of the space and decode the genome."""
         return self.space.from_params(self.suggest(trial))
 
-    def __call__(self, trial: optuna.Trial) -> float:
+    def __call__(self, trial: optuna.Trial) -> float | tuple[float, ...]:
         try:
             with TrialHeartbeat(trial.study, trial_id(trial.storage, trial.study, trial.number),
                                 self.heartbeat_interval, storage=trial.storage):
-                return self._evaluate(trial)
+                value = self._evaluate(trial)
+                if self.objectives is None:
+                    return value
+                return objective_values(self.objectives, trial.user_attrs, value,
+                                        self._index.trainings)
         except KeyboardInterrupt as exc:  # Optuna fails the trial and re-raises: say why
             import signal
 
@@ -348,7 +379,9 @@ class Objective:
         try:
             with tempfile.TemporaryDirectory(prefix="nasga-") as tmp:
                 kill_point("training")
-                extra = {"report": self._reporter(trial)} if accepts_report(self.task) else {}
+                # Optuna's Trial.report takes one objective: no curve with several.
+                reports = accepts_report(self.task) and self.objectives is None
+                extra = {"report": self._reporter(trial)} if reports else {}
                 evaluation = self.task.evaluate(genome, seed=seed, workdir=Path(tmp), **extra)
                 fitness = float(self.task.fitness(evaluation.measurements))
                 if not math.isfinite(fitness):

@@ -20,7 +20,8 @@ error bars; three is the smallest count with a spread to look at and what
 trains every key once (``max_evaluations = 1``) has no repeats: the threshold falls to 1, the
 rule is the plain best mean, and the result says ``confirmed=False`` so reports can say so.
 Studies without measurement attrs (hand-built or foreign trials) fall back to the highest trial
-value, unconfirmed.
+value, unconfirmed (a multi-objective study has none: no best). A multi-objective study is
+ranked by its fitness here too; commands that name one genome refuse it (:func:`one_best`).
 """
 
 from __future__ import annotations
@@ -151,6 +152,8 @@ def best_genome(study: optuna.Study, *, min_trainings: int | None = None) -> Bes
     groups = measurements_by_key(trials)
     stats = key_stats(groups)
     key = pick_key(stats, min_trainings=need)
+    if key is None and len(study.directions) > 1:
+        return None  # no measurement attrs and no one trial value to rank by
     if key is None:  # no measurement attrs: the highest trial value, unconfirmed
         complete = [t for t in trials if t.state == TrialState.COMPLETE
                     and t.value is not None and math.isfinite(t.value)]
@@ -169,5 +172,33 @@ def best_genome(study: optuna.Study, *, min_trainings: int | None = None) -> Bes
                       trials=tuple(t.number for t in groups[key]))
 
 
+def pareto_front(study: optuna.Study) -> list[FrozenTrial]:
+    """A multi-objective study's Pareto front: Optuna's ``study.best_trials`` (COMPLETE trials
+    no other dominates), one per genome key (its latest trial: the values are the key's means
+    over its measurements then), by trial number."""
+    latest: dict[str, FrozenTrial] = {}
+    for t in study.best_trials:
+        key = str(t.user_attrs.get(R.KEY, t.number))
+        if key not in latest or latest[key].number < t.number:
+            latest[key] = t
+    return sorted(latest.values(), key=lambda t: t.number)
+
+
+def one_best(study: optuna.Study, what: str) -> None:
+    """Refuse, in one line, a command that names one best genome on a multi-objective study.
+
+    Raises:
+        NasgaInputError: ``study_name``: the study has several objectives (its result is a
+            front; results that read as a front are issue 29's later part).
+    """
+    if len(study.directions) > 1:
+        from nasga.errors import NasgaInputError
+
+        raise NasgaInputError(
+            "study_name", f"study {study.study_name!r} has {len(study.directions)} objectives: "
+            f"its result is a Pareto front of {len(pareto_front(study))} genomes, not one best "
+            f"genome, and {what} of a front is not built yet (issue 29)")
+
+
 __all__ = ["MIN_TRAININGS", "BestGenome", "best_genome", "key_stats", "measurements_by_key",
-           "pick_key", "ranking", "threshold"]
+           "one_best", "pareto_front", "pick_key", "ranking", "threshold"]

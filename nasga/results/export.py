@@ -24,11 +24,12 @@ def best_genome_record(storage_url: str, study_name: str) -> dict[str, Any]:
     Raises:
         NasgaInputError: No such study, or no complete trial yet.
     """
-    from nasga.results.best import best_genome
+    from nasga.results.best import best_genome, one_best
 
     storage = open_storage(storage_url, heartbeat=False, create=False, readonly=True)
     cfg = load_study_config(storage, study_name)
     study = optuna.load_study(study_name=study_name, storage=storage)
+    one_best(study, "exporting or training the best")
     best = best_genome(study)
     if best is None:
         raise NasgaInputError("study_name", f"study {study_name!r} has no complete trial yet")

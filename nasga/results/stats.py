@@ -53,19 +53,29 @@ def generation_stats(study: optuna.Study, *, population_size: int | None = None
     """Statistics of the COMPLETE trials of each generation, oldest first.
 
     Args:
-        study: Any study of nasga's objective (GA or a built-in sampler).
+        study: Any study of nasga's objective (GA or a built-in sampler); a multi-objective
+            study's rows are those of its first objective, ``best_genome`` the best by its
+            direction (results that read as a front are issue 29's later part).
         population_size: Groups trials of samplers without generations into blocks.
     """
+    several = len(study.directions) > 1
+    lower = several and study.directions[0] == optuna.study.StudyDirection.MINIMIZE
+
+    def value(t: FrozenTrial) -> float | None:
+        return (t.values or [None])[0] if several else t.value
+
     groups: dict[int, list[FrozenTrial]] = {}
     for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         g = trial_generation(t, population_size)
-        if g is not None and t.value is not None and math.isfinite(t.value):
+        v = value(t)
+        if g is not None and v is not None and math.isfinite(v):
             groups.setdefault(g, []).append(t)
     rows = []
     for g in sorted(groups):
         trials = groups[g]
-        values = [float(t.value) for t in trials]  # type: ignore[arg-type]
-        best = max(trials, key=lambda t: (t.value, -t.number))
+        values = [float(value(t)) for t in trials]  # type: ignore[arg-type]
+        best = max(trials, key=lambda t: (-value(t) if lower else value(t),  # type: ignore
+                                          -t.number))
         rows.append(GenerationStats(
             generation=g,
             n=len(values),

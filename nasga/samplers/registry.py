@@ -19,6 +19,7 @@ from typing import Any
 
 import optuna
 
+from nasga.samplers.aging.intensify import INTENSIFY_ONE_OBJECTIVE
 from nasga.samplers.ga.strategies import Offspring, UNetStrategy
 from nasga.spaces import GeneticCNNSpace, NasgaInputError, Space, UNetSpace
 
@@ -107,6 +108,8 @@ class SamplerEntry:
         build: The seeded sampler from :class:`SamplerArgs`.
         space: The space class it searches (``None``: any).
         compare_only: Why a study may not name it (empty: a study setting too).
+        one_objective: Why it refuses a multi-objective study (empty: it takes several
+            objectives).
     """
 
     family: str
@@ -114,6 +117,7 @@ class SamplerEntry:
     build: Callable[[SamplerArgs], optuna.samplers.BaseSampler]
     space: type | None = None
     compare_only: str = ""
+    one_objective: str = ""
 
     @property
     def is_ga(self) -> bool:
@@ -195,7 +199,8 @@ SAMPLERS: dict[str, SamplerEntry] = {
                                  _aging_preset("aging-reeval")),
     "aging-intensify": SamplerEntry("aging", "aging evolution P = 10, S = 5 with SMAC's "
                                     "intensification (the best on the benchmark tables)",
-                                    _aging_preset("aging-intensify")),
+                                    _aging_preset("aging-intensify"),
+                                    one_objective=INTENSIFY_ONE_OBJECTIVE),
     "random": SamplerEntry("optuna", "Optuna's RandomSampler",
                            lambda a: optuna.samplers.RandomSampler(seed=a.seed)),
     "tpe": SamplerEntry("optuna", "Optuna's TPESampler",
@@ -211,7 +216,9 @@ SAMPLERS: dict[str, SamplerEntry] = {
     "cmaes": SamplerEntry("optuna", "Optuna's CmaEsSampler",
                           lambda a: optuna.samplers.CmaEsSampler(
                               seed=a.seed, n_startup_trials=a.startup,
-                              warn_independent_sampling=False)),
+                              warn_independent_sampling=False),
+                          one_objective="is single-objective (Optuna's CmaEsSampler raises on "
+                                        "several objectives)"),
 }
 """Every sampler name, in the order the help texts list them; model-based Optuna samplers start
 from ``min(10, population)`` random trials."""

@@ -43,7 +43,8 @@ SAMPLERS = STUDY_SAMPLERS
 _TABLES = ("study", "space", "strategy", "task")
 _STUDY_KEYS = {"name": str, "task": str, "sampler": str, "seed": int, "storage": str,
                "heartbeat_interval": int, "grace_period": int, "reuse_from": list,
-               "pruner": object}  # a name or a table: search.pruners.pruner_table checks it
+               "pruner": object,  # a name or a table: search.pruners.pruner_table checks it
+               "objectives": list, "directions": list}  # evaluation.objectives checks them
 STUDIES_DIR = Path("studies")
 # The shipped study files: ``studies/`` of the source tree (a checkout, an editable install); a
 # wheel installs the same files as ``nasga/studies/`` (setup.cfg maps the folder into the package).
@@ -214,7 +215,25 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
         study["pruner"] = pruner_table(study["pruner"], epochs=epochs)
         if study["pruner"]["name"] == NO_PRUNER:
             del study["pruner"]  # the default: stored as before
+    _objectives(study, task)
     return cfg
+
+
+def _objectives(study: dict[str, Any], task: Any) -> None:
+    """``study.objectives`` and ``study.directions`` checked and resolved in place (absent for
+    the fitness alone: stored as before), and the sampler checked to take several."""
+    from nasga.evaluation.objectives import DEFAULT, check_objectives, measurement_names
+
+    objectives, directions = check_objectives(
+        study.pop("objectives", None), study.pop("directions", None), measurement_names(task),
+        pruned="pruner" in study)
+    if (objectives, directions) == DEFAULT:
+        return
+    refusal = sampler_entry(study["sampler"]).one_objective
+    if refusal:
+        raise NasgaInputError("study.sampler", f"{study['sampler']} {refusal}; got "
+                              f"{len(objectives)} objectives {list(objectives)!r}")
+    study["objectives"], study["directions"] = list(objectives), list(directions)
 
 
 def load_settings(raw: dict[str, Any]) -> Settings:

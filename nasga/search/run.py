@@ -149,7 +149,7 @@ def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: boo
                                   pruner=pruner)
     else:
         study = optuna.create_study(study_name=name, storage=storage, sampler=sampler,
-                                    pruner=pruner, direction="maximize")
+                                    pruner=pruner, directions=list(settings.study.directions))
     stored_cfg = settings.to_config()
     if "storage" in stored_cfg["study"]:  # never store a password
         stored_cfg["study"]["storage"] = redact(stored_cfg["study"]["storage"])
@@ -176,7 +176,9 @@ def _objective(settings: Settings, task: Any, storage_url: str, pool: Measuremen
                            measurements_from=pool,
                            last_generation=settings.strategy.generations if is_ga else None,
                            max_trials=None if is_ga else settings.total_evaluations,
-                           prune=settings.study.pruner is not None)
+                           prune=settings.study.pruner is not None,
+                           objectives=(settings.study.objectives
+                                       if settings.study.multi_objective else None))
 
 
 def _no_study_to_reuse(name: str) -> NasgaInputError:
@@ -317,14 +319,15 @@ def settle(search: Search, callback: Callable[[optuna.Study, FrozenTrial], None]
 
 
 def summary(search: Search) -> str:
-    """The best genome (:func:`nasga.results.best.best_genome`) with its cost and measurements, and the
-    dashboard command."""
+    """The best genome (:func:`nasga.results.best.best_genome`) with its cost and measurements
+    (several objectives: the Pareto front, :func:`front_lines`), and the dashboard command."""
     from nasga.results.best import best_genome
 
     complete = [t for t in search.study.trials if t.state == TrialState.COMPLETE]
     lines = []
-    best = best_genome(search.study)
-    if best is not None:
+    if search.settings.study.multi_objective:
+        lines.extend(front_lines(search))
+    elif (best := best_genome(search.study)) is not None:
         a = best.trial.user_attrs
         lines.append(f"best genome: {best.genome}  (trial {best.trial.number}, fitness "
                      f"{best.fitness:.6g}, {best.describe()})")
@@ -340,6 +343,24 @@ def summary(search: Search) -> str:
                  f"{len(complete) - trained} from the cache")
     lines.append(dashboard_command(search.storage_url))
     return "\n".join(lines)
+
+
+def front_lines(search: Search, shown: int = 10) -> list[str]:
+    """A multi-objective study's Pareto front (:func:`nasga.results.best.pareto_front`): a
+    line naming its objectives, then up to ``shown`` genomes with their means."""
+    from nasga.results.best import pareto_front
+
+    study = search.settings.study
+    front = pareto_front(search.study)
+    names = ", ".join(f"{n} ({d})" for n, d in zip(study.objectives, study.directions))
+    lines = [f"Pareto front: {len(front)} genomes over {names}"]
+    sign = -1 if study.directions[0] == "maximize" else 1
+    for t in sorted(front, key=lambda t: sign * t.values[0])[:shown]:  # the best first
+        means = ", ".join(f"{n} {v:.4g}" for n, v in zip(study.objectives, t.values))
+        lines.append(f"  {t.user_attrs.get(R.GENOME, t.params)}  {means}  (trial {t.number})")
+    if len(front) > shown:
+        lines.append(f"  ... and {len(front) - shown} more (optuna-dashboard draws the front)")
+    return lines
 
 
 def dashboard_command(url: str) -> str:

@@ -62,6 +62,10 @@ class StudySettings:
         reuse_from: Studies in the same storage whose trainings are reused.
         pruner: The validated ``[study] pruner`` table (:mod:`nasga.search.pruners`), or
             ``None``: no pruning.
+        objectives: What the study optimizes (:mod:`nasga.evaluation.objectives`): the
+            fitness alone, or several of the task's measurements (``[study] objectives``).
+        directions: One Optuna direction per objective (``[study] directions`` or the names'
+            defaults).
     """
 
     name: str
@@ -73,6 +77,13 @@ class StudySettings:
     storage: str | None = None
     reuse_from: tuple[str, ...] = ()
     pruner: Mapping[str, Any] | None = None
+    objectives: tuple[str, ...] = ("fitness",)
+    directions: tuple[str, ...] = ("maximize",)
+
+    @property
+    def multi_objective(self) -> bool:
+        """Whether the study has several objectives (a front, no single best)."""
+        return len(self.objectives) > 1
 
     @property
     def is_ga(self) -> bool:
@@ -90,11 +101,13 @@ class StudySettings:
                    grace_period=table["grace_period"], storage=table.get("storage"),
                    reuse_from=tuple(table.get("reuse_from", ())),
                    pruner=(MappingProxyType(dict(table["pruner"])) if "pruner" in table
-                           else None))
+                           else None),
+                   objectives=tuple(table.get("objectives", ("fitness",))),
+                   directions=tuple(table.get("directions", ("maximize",))))
 
     def to_table(self) -> dict[str, Any]:
-        """The ``[study]`` table these settings come from (``storage``, ``reuse_from`` and
-        ``pruner`` only when set)."""
+        """The ``[study]`` table these settings come from (``storage``, ``reuse_from``,
+        ``pruner`` and several ``objectives`` only when set)."""
         table: dict[str, Any] = {"name": self.name, "task": self.task, "sampler": self.sampler,
                                  "seed": self.seed, "heartbeat_interval": self.heartbeat_interval,
                                  "grace_period": self.grace_period}
@@ -104,6 +117,8 @@ class StudySettings:
             table["reuse_from"] = list(self.reuse_from)
         if self.pruner is not None:
             table["pruner"] = dict(self.pruner)
+        if self.multi_objective:
+            table["objectives"], table["directions"] = list(self.objectives), list(self.directions)
         return table
 
 

@@ -74,7 +74,9 @@ class Task(Protocol):
 
     Optional attribute ``instant`` (default ``False``): ``True`` where an evaluation costs
     microseconds (a table lookup), so storage writes would dominate a run; ``nasga compare``
-    then runs each study in memory and writes it to its storage when the run stops.
+    then runs each study in memory and writes it to its storage when the run stops. Optional
+    ``measurement_names``: the numeric measurements a study may name as objectives
+    (``[study] objectives``, :mod:`nasga.evaluation.objectives`; without it, only ``fitness``).
     """
 
     name: str

@@ -137,6 +137,9 @@ class ClassificationTask(FusedEvaluation, BudgetedTask):
     """
 
     name = "genetic-cnn"
+    #: The measurements a study may name as objectives (``[study] objectives``).
+    measurement_names = ("val_accuracy", "val_loss", "train_loss", "macs", "conv_macs",
+                         "params", "train_seconds", "images_per_second")
 
     def __init__(
         self,

@@ -27,6 +27,7 @@ class SyntheticTask:
     """
 
     name = "synthetic"
+    measurement_names = ("score", "macs", "params")  # objectives a study may name
 
     def __init__(self, space: Space, *, target: list[int] | None = None, noise: float = 0.0,
                  sleep: float = 0.0, offset: float = 0.1, epochs: int | None = None) -> None:

@@ -96,6 +96,15 @@ class TabularTask:
         out["epochs"] = epochs
         return Evaluation(out)
 
+    @property
+    def measurement_names(self) -> tuple[str, ...]:
+        """The table's measurements a study may name as objectives (``train_loss`` only where
+        a training runs the table's full curve)."""
+        names = [*self.bench.repeats, *self.bench.per_key]
+        if getattr(self, "epochs", None) not in (None, self.bench.epochs):
+            names.remove("train_loss")
+        return tuple(names)
+
     def fitness(self, measurements: dict[str, Any]) -> float:
         """Validation accuracy, as the genetic-cnn task."""
         return float(measurements["val_accuracy"])

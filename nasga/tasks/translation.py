@@ -106,6 +106,10 @@ class TranslationTask(BudgetedTask):
     """
 
     name = "unet"
+    #: The measurements a study may name as objectives (``[study] objectives``).
+    measurement_names = ("l_gen", "l_gan", "l1", "l_gan_eq6", "psnr", "ssim", "macs",
+                         "conv_macs", "paper_macs", "params", "train_d_loss", "train_g_loss",
+                         "train_seconds", "images_per_second")
 
     def __init__(
         self,

@@ -7,7 +7,9 @@
 # nasga's spaces, and AgingEvolutionSampler on any search space (plain, and intensifying with
 # rebreed_after = 2) and on GeneticCNNSpace((3, 4)) (small populations, so that 10-15 trials
 # reach its mutation phase); the other built-in samplers' cases are dropped (they test Optuna,
-# not nasga).
+# not nasga). Added (issue 29): test_multi_objective_reproducible, test_reproducible's check on
+# a two-objective study, for every sampler above that takes several objectives (all but the
+# intensifying one, which refuses them), NSGA-II included.
 # The test cases proper come from the installed `optuna.testing.pytest_samplers`.
 from __future__ import annotations
 
@@ -269,6 +271,28 @@ def test_reproducible(
     assert any(
         [study.trials[i].params != study_different_seed.trials[i].params for i in range(15)]
     )
+
+
+@pytest.mark.parametrize("sampler_class_with_seed", [
+    p for p in param_sampler_with_seed if p.id != "AgingEvolutionSampler-intensify"])
+def test_multi_objective_reproducible(sampler_class_with_seed: Callable[[int], BaseSampler]
+                                      ) -> None:
+    def objective(trial: Trial) -> tuple[float, float]:
+        a = trial.suggest_float("a", 1, 9)
+        b = trial.suggest_float("b", 1, 9, log=True)
+        d = trial.suggest_int("d", 1, 9)
+        g = trial.suggest_categorical("g", range(1, 10))
+        return a + d, b * g - a
+
+    runs = []
+    for seed in (1, 1, 2):
+        study = optuna.create_study(directions=["minimize", "maximize"],
+                                    sampler=sampler_class_with_seed(seed))
+        study.optimize(objective, n_trials=15)
+        assert all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+        runs.append([t.params for t in study.trials])
+    assert runs[0] == runs[1]
+    assert runs[0] != runs[2]
 
 
 @pytest.mark.slow

@@ -25,6 +25,7 @@ import nasga.evaluation.records as R
 import nasga.results.report.artifacts as art
 import nasga.results.report.data as D
 import nasga.results.report.figures as F
+from nasga.results.best import one_best
 from nasga.results.report.drawing import stages_drawing, to_svg, unet_drawing
 from nasga.spaces import (
     SPACES, GeneticCNNGenome, GeneticCNNSpace, NasgaInputError, Space, UNetGenome, UNetSpace,
@@ -348,6 +349,7 @@ def write_report(storage_url: str, study_name: str, out_path: str | Path = "repo
     storage = open_storage(storage_url, heartbeat=False, create=False, readonly=not attach)
     load_study_config(storage, study_name)  # clear errors for a missing or foreign study
     study = optuna.load_study(study_name=study_name, storage=storage)
+    one_best(study, "a report")
     if not allow_empty and D.best_trial(study) is None:
         raise NasgaInputError("study_name", f"study {study_name!r} has no complete trial yet; "
                               "nothing to report (run or resume it first)")

@@ -51,7 +51,7 @@ class Views:
         """Count a COMPLETE trial (any order of numbers)."""
         identity = self.identity(trial)
         self.finished[identity] += 1
-        if trial.value is None or not self._inside(trial):
+        if trial.values is None or not self._inside(trial):
             return
         if self.board is not None:
             self.board.add(trial, identity)

@@ -36,6 +36,12 @@ from optuna.trial import FrozenTrial, TrialState
 
 from nasga.samplers.ga.breeding import model_values, selection_values
 
+INTENSIFY_ONE_OBJECTIVE = (
+    "compares one mean per model with the incumbent's, so it needs a single-objective study; "
+    "with several objectives use aging or aging-reeval")
+"""Why intensification refuses a multi-objective study (the sampler and ``[study]`` say so):
+an incumbent is one model with the best mean, and several objectives have a front instead."""
+
 
 def model_means(trials: Iterable[FrozenTrial], identity: Callable[[FrozenTrial], Hashable],
                 direction: StudyDirection
@@ -191,4 +197,4 @@ class Board:
         return selection_values(means + extremes, nonnegative=False)[:len(means)]
 
 
-__all__ = ["Board", "challenger", "model_means"]
+__all__ = ["INTENSIFY_ONE_OBJECTIVE", "Board", "challenger", "model_means"]

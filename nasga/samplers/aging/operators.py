@@ -14,7 +14,11 @@ from typing import Any
 from optuna.distributions import (
     BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution,
 )
+from optuna.study import StudyDirection
+from optuna.trial import FrozenTrial
 
+from nasga.samplers.ga.breeding import adjusted, adjusted_vectors
+from nasga.samplers.ga.pareto import nondominated
 from nasga.spaces import Space
 
 
@@ -23,6 +27,41 @@ def tournament(values: Sequence[float], sample_size: int, rng: random.Random) ->
     replacement; ties: the first drawn), Real et al. 2019, Algorithm 1 lines 9-14."""
     drawn = rng.sample(range(len(values)), min(sample_size, len(values)))
     return max(drawn, key=lambda i: values[i])
+
+
+def pareto_tournament(values: Sequence[Sequence[float]], sample_size: int,
+                      rng: random.Random) -> int:
+    """The tournament on several objectives (docs/design.md, "Several objectives"): the sample
+    drawn as :func:`tournament` draws it, the winner drawn uniformly among the sample's
+    non-dominated members (:func:`~nasga.samplers.ga.pareto.nondominated`, DEAP's sort).
+
+    Args:
+        values: Each member's "higher is better" vector
+            (:func:`~nasga.samplers.ga.breeding.adjusted_vectors`).
+        sample_size: Members drawn, without replacement (at most all of them).
+        rng: Source of randomness.
+    """
+    drawn = rng.sample(range(len(values)), min(sample_size, len(values)))
+    front = nondominated([values[i] for i in drawn])
+    return drawn[rng.choice(front)]
+
+
+def tournament_values(population: Sequence[FrozenTrial],
+                      directions: Sequence[StudyDirection]) -> list[Any]:
+    """What the tournament compares: each trial's value in "higher is better" form
+    (:func:`~nasga.samplers.ga.breeding.adjusted`), or with several objectives its vector
+    (:func:`~nasga.samplers.ga.breeding.adjusted_vectors`)."""
+    if len(directions) == 1:
+        return adjusted([t.value for t in population], directions[0])
+    return adjusted_vectors([t.values for t in population], directions)
+
+
+def winner(values: Sequence[Any], sample_size: int, rng: random.Random) -> int:
+    """The tournament's winner: :func:`tournament` on values, :func:`pareto_tournament` on
+    vectors (several objectives)."""
+    if values and isinstance(values[0], tuple):
+        return pareto_tournament(values, sample_size, rng)
+    return tournament(values, sample_size, rng)
 
 
 def mutate_one_gene(space: Space, genes: list[int], rng: random.Random) -> list[int]:
@@ -69,4 +108,5 @@ def resample(dist: BaseDistribution, current: Any, rng: random.Random) -> Any:
     return float(min(dist.high, dist.low + k * step))
 
 
-__all__ = ["mutate_one_gene", "resample", "tournament"]
+__all__ = ["mutate_one_gene", "pareto_tournament", "resample", "tournament",
+           "tournament_values", "winner"]

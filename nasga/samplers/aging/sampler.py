@@ -32,6 +32,10 @@ algorithm"): there is no generation barrier, each new trial breeds from what has
 
 Values are adjusted to the study's direction (minimize: negated); non-finite values are clipped
 to the population's finite extremes (``+inf`` ties with the best, ``-inf`` with the worst).
+Several objectives (``directions=[...]``): each objective is adjusted so, and the tournament's
+winner is drawn uniformly among the sample's non-dominated members
+(:func:`~nasga.samplers.aging.operators.pareto_tournament`); ``intensify`` is refused there
+(docs/design.md, "Several objectives").
 Lineage as :class:`~nasga.samplers.ga.sampler.GeneticSampler` records it (one
 :data:`~nasga.evaluation.records.CHILD_RECORD` per trial): ``ga_operator`` (``"random"`` or
 ``"mutation"``), ``ga_parents`` and ``ga_generation`` (rank // population), so
@@ -53,11 +57,13 @@ from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 import nasga.evaluation.records as R
-from nasga.samplers.aging.operators import mutate_one_gene, resample, tournament
-from nasga.samplers.ga.breeding import RANDOM_TRIES, adjusted
+from nasga.samplers.aging.operators import (
+    mutate_one_gene, resample, tournament, tournament_values, winner,
+)
+from nasga.samplers.ga.breeding import RANDOM_TRIES
 from nasga.errors import check_int, check_probability, is_int
 from nasga.samplers.aging.history import History, Taken, Views
-from nasga.samplers.aging.intensify import Board
+from nasga.samplers.aging.intensify import INTENSIFY_ONE_OBJECTIVE, Board
 from nasga.search.faults import kill_point
 from nasga.spaces import NasgaInputError, Space
 from nasga.storages.handle import is_fresh
@@ -218,9 +224,8 @@ class AgingEvolutionSampler(BaseSampler):
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        if len(study.directions) > 1:
-            raise ValueError(
-                f"AgingEvolutionSampler optimizes one objective, got {study.directions}")
+        if self._intensify and len(study.directions) > 1:
+            raise NasgaInputError("intensify", INTENSIFY_ONE_OBJECTIVE)
         member = self.member_seed(trial)
         if member is None:
             if not is_fresh(trial):
@@ -232,7 +237,7 @@ class AgingEvolutionSampler(BaseSampler):
             history = self._history(study, trial.number)
             rank = history.rank(trial.number)
             child, parents, operator = self._propose(
-                history, trial.number, rank < self._population, search_space, study.direction,
+                history, trial.number, rank < self._population, search_space, study.directions,
                 rng)
         self._record(study, trial, member, child, {
             R.GA_OPERATOR: operator, R.GA_PARENTS: parents,
@@ -254,20 +259,22 @@ class AgingEvolutionSampler(BaseSampler):
         return history
 
     def _views(self, history: History, search_space: dict[str, BaseDistribution],
-               direction: StudyDirection) -> Views:
+               directions: Sequence[StudyDirection]) -> Views:
         space = dict(search_space)
         return history.views_for(space, lambda: Views(
             space, lambda t: self._identity(t, space), lambda t: _inside(t.params, space),
-            self._population, Board(direction, self._rebreed_after) if self._intensify else None))
+            self._population,
+            Board(directions[0], self._rebreed_after) if self._intensify else None))
 
     def _propose(self, history: History, number: int, starting: bool,
-                 search_space: dict[str, BaseDistribution], direction: StudyDirection,
-                 rng: random.Random) -> tuple[dict[str, Any] | None, list[int], str]:
+                 search_space: dict[str, BaseDistribution],
+                 directions: Sequence[StudyDirection], rng: random.Random
+                 ) -> tuple[dict[str, Any] | None, list[int], str]:
         """Trial ``number``'s child, its parents' numbers and its operator: the challenger
         (``intensify``), a random model (the first ``P`` trials, ``starting``) or one cycle."""
         if not search_space:  # nothing finished yet (any search space): the independent sampler
             return None, [], "random"
-        views = self._views(history, search_space, direction)
+        views = self._views(history, search_space, directions)
         running = history.running(number, views.identity)
         challenger, beats = views.board.challenger(views.finished, running) \
             if views.board is not None else (None, False)
@@ -280,7 +287,7 @@ class AgingEvolutionSampler(BaseSampler):
         population = views.population
         if starting or not population:
             return self._random_child(search_space, rng, taken), [], "random"
-        values = adjusted([t.value for t in population], direction)
+        values = tournament_values(population, directions)
         child, parent = self._bred_child(population, values, search_space, rng, taken)
         if self._intensify and self._child_identity(child) in taken:
             fresh = self._random_child(search_space, rng, taken, RANDOM_TRIES)
@@ -367,18 +374,18 @@ class AgingEvolutionSampler(BaseSampler):
                 break
         return {k: v for k, v in child.items() if k in search_space}
 
-    def _bred_child(self, population: list[FrozenTrial], values: list[float],
+    def _bred_child(self, population: list[FrozenTrial], values: list[Any],
                     search_space: dict[str, BaseDistribution], rng: random.Random,
                     taken: Container[Any]) -> tuple[dict[str, Any], FrozenTrial]:
         """One cycle of Algorithm 1 (tournament of ``S``, mutate the best), re-bred while the
         child equals a COMPLETE or RUNNING trial, at most ``max_rebreeds`` more times; with
         probability ``reevaluate`` the winner itself, while it is not taken."""
         if self._reevaluate and rng.random() < self._reevaluate:
-            parent = population[tournament(values, self._sample_size, rng)]
+            parent = population[winner(values, self._sample_size, rng)]
             if self._identity(parent, search_space) not in taken:
                 return {k: v for k, v in parent.params.items() if k in search_space}, parent
         for _ in range(self._max_rebreeds + 1):
-            parent = population[tournament(values, self._sample_size, rng)]
+            parent = population[winner(values, self._sample_size, rng)]
             child = self._mutate(parent.params, search_space, rng)
             if self._child_identity(child) not in taken:
                 break

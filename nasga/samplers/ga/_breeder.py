@@ -43,31 +43,41 @@ class Breeder:
     def population(self) -> int:
         return int(self.strategy.population)
 
-    def generation(self, generation: int, cache: StudyCache, direction: StudyDirection
-                   ) -> list[dict[str, Any]]:
+    def generation(self, generation: int, cache: StudyCache,
+                   directions: Sequence[StudyDirection]) -> list[dict[str, Any]]:
         """Children of ``generation`` from the settled generations before it (their rounds'
-        trials are recorded by the ledger once finished, so no read is needed here)."""
+        trials are recorded by the ledger once finished, so no read is needed here). Several
+        objectives: the parents are the fold's NSGA-II pool (:class:`~nasga.samplers.ga._pool.Front`)."""
         ledger = cache.ledger
         rng = random.Random(f"nasga:{ledger.base_seed}:{generation}")
         fold = cache.fold.before(generation, ledger)
         parents: list[FrozenTrial] = []
         if generation > 0 and self.mode == "generational":
-            parents = self._parents(ledger, generation - 1)
+            parents = (fold.front.parents() if len(directions) > 1
+                       else self._parents(ledger, generation - 1))
         if not parents:  # generation 0, or none of the previous generation's children completed
             return random_children(self.space, self.population, rng, self._admission(fold))
-        return self._offspring_of(parents, fold, direction, rng)
+        if len(directions) > 1:
+            return self._bred(parents, fold.front.values(), fold, rng)
+        return self._offspring_of(parents, fold, directions[0], rng)
 
     def steady(self, ticket: int, cache: StudyCache, trials: list[FrozenTrial],
-               direction: StudyDirection) -> dict[str, Any]:
+               directions: Sequence[StudyDirection]) -> dict[str, Any]:
         """Steady-state: one child of the ``population`` fittest genomes finished before this
-        ticket (the worst is replaced, GENITOR-style), bred by the strategy's operators."""
+        ticket (the worst is replaced, GENITOR-style), bred by the strategy's operators;
+        several objectives: of the pool's NSGA-II front (:class:`~nasga.samplers.ga._pool.Front`)."""
         pool = cache.pool.below(ticket, cache.ledger, trials)
         parents = pool.fittest(self.population)
         running = pool.running(ticket, cache.ledger, trials)
         rng = random.Random(f"nasga:{cache.ledger.base_seed}:ticket:{ticket}")
         if not parents:
             return random_children(self.space, 1, rng, self._admission(pool.fold))[0]
-        return self._offspring_of(parents, pool.fold, direction, rng, n=1, running=running)[0]
+        if pool.front is not None:
+            again = {pool.fold.key(r) for r in running}  # measured again: no mean yet
+            return self._bred(parents, pool.front.values(again), pool.fold, rng, n=1,
+                              running=running)[0]
+        return self._offspring_of(parents, pool.fold, directions[0], rng, n=1,
+                                  running=running)[0]
 
     def _offspring_of(self, parents: list[FrozenTrial], fold: Fold, direction: StudyDirection,
                       rng: random.Random, n: int | None = None,
@@ -82,6 +92,12 @@ class Breeder:
             again = [r for k, r in running_keys if k == key]
             values.append(fold.stats.with_trials(key, again) if again
                           else fold.stats.get(key, signed(t.value, direction)))
+        return self._bred(parents, values, fold, rng, n=n, running=running)
+
+    def _bred(self, parents: list[FrozenTrial], values: Sequence[float], fold: Fold,
+              rng: random.Random, n: int | None = None,
+              running: Sequence[FrozenTrial] = ()) -> list[dict[str, Any]]:
+        """Children of ``parents`` weighed by ``values``, by the strategy, admitted."""
         return breed_children(
             self.strategy, self.space, parents, values, rng, n=n,
             admission=self._admission(fold, running),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,17 +20,22 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 import nasga.evaluation.records as R
-from nasga.samplers.ga.breeding import ModelStats, genome_key, has_genome, measures
+from nasga.samplers.ga import pareto
+from nasga.samplers.ga.breeding import (
+    clipped_vectors, genome_key, has_genome, measures, model_stats,
+)
 from nasga.samplers.ga.claims import Ledger
 from nasga.spaces import Space
 
 
 class Fold:
-    """Fitness and measurement counts per genome key of the COMPLETE trials folded in."""
+    """Fitness and measurement counts per genome key of the COMPLETE trials folded in
+    (several objectives: a tuple of means per key, :class:`~nasga.samplers.ga.breeding.VectorStats`)."""
 
-    def __init__(self, space: Space, direction: StudyDirection) -> None:
+    def __init__(self, space: Space, directions: Sequence[StudyDirection]) -> None:
         self.space = space
-        self.stats = ModelStats(direction)
+        self.directions = tuple(directions)
+        self.stats = model_stats(self.directions)
         self.counts: Counter[str] = Counter()
         self.keys: dict[int, str] = {}  # trial number -> genome key, of the trials folded in
         self.vectors: dict[int, list[int]] = {}  # trial number -> gene vector, of parents
@@ -64,28 +70,77 @@ class Fold:
 
 
 class GenerationFold(Fold):
-    """Generational mode: the COMPLETE children of generations ``0..through-1``."""
+    """Generational mode: the COMPLETE children of generations ``0..through-1``; with several
+    objectives also ``front``, the parent pool of generation ``through`` (NSGA-II's μ + λ)."""
 
-    def __init__(self, space: Space, direction: StudyDirection) -> None:
-        super().__init__(space, direction)
+    def __init__(self, space: Space, directions: Sequence[StudyDirection],
+                 size: int = 0) -> None:
+        super().__init__(space, directions)
         self.through = 0
+        self.front = Front(self, size)
 
     def before(self, generation: int, ledger: Ledger) -> GenerationFold:
         """A fold of the generations before ``generation`` (settled: their rounds are final),
         this one advanced when it is not past them yet."""
-        fold = self if self.through <= generation else GenerationFold(self.space,
-                                                                       self.stats.direction)
+        fold = self if self.through <= generation else GenerationFold(
+            self.space, self.directions, self.front.size)
         for g in range(fold.through, generation):
-            for t in ledger.complete_trials(g, []).values():  # ticket order
-                fold.add(t)
+            complete = ledger.complete_trials(g, []).values()  # ticket order
+            added = [(t, fold.add(t)) for t in complete]
+            if len(self.directions) > 1:
+                fold.front.select((t, key) for t, key in added if key is not None)
         fold.through = max(fold.through, generation)
         return fold
+
+
+class Front:
+    """Several objectives: the parent pool, at most ``size`` genome keys chosen by NSGA-II's
+    survivor selection (:func:`~nasga.samplers.ga.pareto.select`, DEAP's ``selNSGA2``) from
+    the pool before and the keys offered, on their means in ``fold``; each key stands for its
+    latest trial (docs/design.md, "Several objectives")."""
+
+    def __init__(self, fold: Fold, size: int) -> None:
+        self.fold = fold
+        self.size = size
+        self.latest: dict[str, FrozenTrial] = {}  # the pool's keys -> their latest trials
+        self.crowding: dict[str, float] = {}  # the pool's keys -> crowding when selected
+        self._values: list[float] | None = None  # crowded_values of the pool, once per select
+
+    def select(self, offered: Iterable[tuple[FrozenTrial, str]]) -> None:
+        """The pool becomes NSGA-II's choice from itself and ``offered`` (trial, key)."""
+        latest = dict(self.latest)
+        for trial, key in offered:
+            if key not in latest or latest[key].number < trial.number:
+                latest[key] = trial
+        keys = sorted(latest, key=lambda k: latest[k].number)
+        values = clipped_vectors([self.fold.stats.get(k) for k in keys])
+        chosen, crowding = pareto.select(values, self.size)
+        self.latest = {keys[i]: latest[keys[i]] for i in sorted(chosen)}
+        self.crowding = {keys[i]: c for i, c in zip(chosen, crowding)}
+        self._values = None  # the means of the fold changed only with a select
+
+    def parents(self) -> list[FrozenTrial]:
+        """The pool's latest trials, by trial number."""
+        return list(self.latest.values())
+
+    def values(self, running: Collection[str] = ()) -> list[float]:
+        """The parents' selection values in Deb et al.'s crowded-comparison order
+        (:func:`~nasga.samplers.ga.pareto.crowded_values`); a key in ``running`` (being
+        measured again: no mean yet) gets the worst, 0, as a NaN fitness does."""
+        keys = list(self.latest)
+        if self._values is None:
+            self._values = pareto.crowded_values(
+                clipped_vectors([self.fold.stats.get(k) for k in keys]),
+                [self.crowding[k] for k in keys])
+        return [0.0 if k in running else v for k, v in zip(keys, self._values)]
 
 
 @dataclass
 class SteadyPool:
     """Steady-state mode: the finished tickets below the one being bred, with its genome
-    keys ordered from fittest (ties: the latest trial first)."""
+    keys ordered from fittest (ties: the latest trial first); with several objectives, a
+    :class:`Front` of ``size`` keys that each finished trial competes to enter (a (μ + 1)
+    NSGA-II: the pool stays ``size`` keys, so a trial costs the same in any study size)."""
 
     fold: Fold
     latest: dict[str, FrozenTrial] = field(default_factory=dict)
@@ -94,12 +149,18 @@ class SteadyPool:
     looked: int = 0  # tickets below this were looked at
     pending: list[int] = field(default_factory=list)  # ticket indices unfinished when looked at
     top: int = -1  # the highest ticket index folded in
+    size: int = 0  # several objectives: the pool's size (the population)
+    front: Front | None = None  # several objectives: the pool
+
+    def __post_init__(self) -> None:
+        if self.front is None and len(self.fold.directions) > 1:
+            self.front = Front(self.fold, self.size)
 
     def below(self, ticket: int, ledger: Ledger, trials: list[FrozenTrial]) -> SteadyPool:
         """A pool of every finished ticket below ``ticket`` (this one, brought up to date,
         unless it already holds a ticket at or above ``ticket``)."""
-        pool = self if self.top < ticket else SteadyPool(Fold(self.fold.space,
-                                                              self.fold.stats.direction))
+        pool = self if self.top < ticket else SteadyPool(
+            Fold(self.fold.space, self.fold.directions), size=self.size)
         pool.pending.extend(range(pool.looked, ticket))
         pool.looked = max(pool.looked, ticket)
         still = []
@@ -118,7 +179,10 @@ class SteadyPool:
                 if i < ticket and has_genome(trials[ledger.tickets[i]], self.fold.space)]
 
     def fittest(self, n: int) -> list[FrozenTrial]:
-        """The latest trials of the ``n`` fittest genome keys, by trial number."""
+        """The latest trials of the ``n`` fittest genome keys, by trial number (several
+        objectives: the :class:`Front`'s)."""
+        if self.front is not None:
+            return self.front.parents()
         return sorted((self.latest[key] for _, _, key in self.order[:n]),
                       key=lambda t: t.number)
 
@@ -126,6 +190,9 @@ class SteadyPool:
         self.top = max(self.top, ticket)
         key = self.fold.add(trial)
         if key is None:
+            return
+        if self.front is not None:
+            self.front.select([(trial, key)])
             return
         if key in self.entry:
             self._drop(self.entry[key])

@@ -69,6 +69,24 @@ def adjusted(values: Sequence[float | None], direction: StudyDirection) -> list[
     return selection_values([signed(v, direction) for v in values], nonnegative=False)
 
 
+def clipped_vectors(vectors: Sequence[Sequence[float]]) -> list[tuple[float, ...]]:
+    """"Higher is better" vectors with each objective's non-finite values clipped to that
+    objective's finite extremes among ``vectors`` (:func:`selection_values` per objective)."""
+    if not vectors:
+        return []
+    columns = [selection_values(list(c), nonnegative=False) for c in zip(*vectors)]
+    return list(zip(*columns))
+
+
+def adjusted_vectors(values: Sequence[Sequence[float] | None],
+                     directions: Sequence[StudyDirection]) -> list[tuple[float, ...]]:
+    """Several objectives' values in "higher is better" form, each objective as
+    :func:`adjusted` makes one (``None``: all NaN, then the worst)."""
+    return clipped_vectors([
+        tuple(signed(v, d) for v, d in zip(vs or [None] * len(directions), directions))
+        for vs in values])
+
+
 class ModelStats:
     """Direction-adjusted mean fitness per model, kept up to date trial by trial (paper 004
     §3.2.4): the one rule of :func:`model_values`.
@@ -77,18 +95,23 @@ class ModelStats:
     so a model's latest such trial gives its mean; other objectives' values are averaged,
     summed in trial-number order. Adding a trial costs O(1) when trials come in number order
     (O(trials of that model) otherwise), so a sampler can fold finished trials in as they
-    come instead of re-reading the study.
+    come instead of re-reading the study. ``objective``: the index of the value this keeps in
+    a multi-objective study (``None``: the one value); :class:`VectorStats` keeps one per
+    objective.
     """
 
-    def __init__(self, direction: StudyDirection) -> None:
+    def __init__(self, direction: StudyDirection, objective: int | None = None) -> None:
         self.direction = direction
+        self.objective = objective
         self._latest: dict[Hashable, tuple[int, float]] = {}  # model -> (number, value)
         self._values: dict[Hashable, list[tuple[int, float]]] = {}  # by number
         self._sums: dict[Hashable, float] = {}
 
     def add(self, model: Hashable, trial: FrozenTrial) -> None:
         """Fold ``trial`` (of ``model``) in."""
-        value = signed(trial.value, self.direction)
+        value = signed(trial.value if self.objective is None else
+                       (trial.values or [None] * (self.objective + 1))[self.objective],
+                       self.direction)
         if R.N_EVALUATIONS in trial.user_attrs:
             if model not in self._latest or self._latest[model][0] < trial.number:
                 self._latest[model] = (trial.number, value)
@@ -111,7 +134,7 @@ class ModelStats:
 
     def with_trials(self, model: Hashable, trials: Iterable[FrozenTrial]) -> float:
         """``model``'s fitness were ``trials`` (all of ``model``) added too; nothing changes."""
-        extra = ModelStats(self.direction)
+        extra = ModelStats(self.direction, self.objective)
         if model in self._latest:
             extra._latest[model] = self._latest[model]
         if model in self._values:
@@ -128,6 +151,39 @@ class ModelStats:
         out: dict[Hashable, float] = {i: self.get(i) for i in self._values}
         out.update({i: v for i, (_, v) in self._latest.items()})
         return out
+
+
+class VectorStats:
+    """:class:`ModelStats` of each objective of a multi-objective study: a model's values are
+    the tuple of its per-objective means, each by :class:`ModelStats`' one rule."""
+
+    def __init__(self, directions: Sequence[StudyDirection]) -> None:
+        self.directions = tuple(directions)
+        self._each = [ModelStats(d, i) for i, d in enumerate(self.directions)]
+
+    def add(self, model: Hashable, trial: FrozenTrial) -> None:
+        for stats in self._each:
+            stats.add(model, trial)
+
+    def get(self, model: Hashable, default: Any = None) -> tuple[float, ...]:
+        """``model``'s per-objective means (``default``, or all NaN, when none was added)."""
+        if model not in self._each[0]:
+            return default if default is not None else (math.nan,) * len(self._each)
+        return tuple(stats.get(model) for stats in self._each)
+
+    def with_trials(self, model: Hashable, trials: Iterable[FrozenTrial]) -> tuple[float, ...]:
+        trials = list(trials)
+        return tuple(stats.with_trials(model, trials) for stats in self._each)
+
+    def __contains__(self, model: Hashable) -> bool:
+        return model in self._each[0]
+
+
+def model_stats(directions: Sequence[StudyDirection]) -> ModelStats | VectorStats:
+    """The per-model means of a study with these directions: one value, or one per objective."""
+    if len(directions) == 1:
+        return ModelStats(directions[0])
+    return VectorStats(directions)
 
 
 def model_values(trials: Iterable[FrozenTrial], identity: Callable[[FrozenTrial], Hashable],

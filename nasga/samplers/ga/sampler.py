@@ -26,6 +26,10 @@ values, always adjusted to the study's direction (minimize: the negated value). 
 extremes (``+inf`` ties with the best, ``-inf`` with the worst). Paper 004's roulette weighs
 ``f − f_min``; paper 000's weighs ``f/Σf`` and needs ``f >= 0``, so when any value is negative
 all are shifted by the minimum first (the worst then gets weight 0, as in paper 004).
+Several objectives (``directions=[...]``): a genome's value is its per-objective means, the
+parents are NSGA-II's pool of ``population`` genomes chosen by DEAP's ``selNSGA2`` and weighed
+in its crowded-comparison order (:mod:`nasga.samplers.ga.pareto`; docs/design.md, "Several
+objectives").
 """
 
 from __future__ import annotations
@@ -191,8 +195,6 @@ class GeneticSampler(BaseSampler):
     ) -> dict[str, Any]:
         if not search_space:
             return {}
-        if len(study.directions) > 1:
-            raise ValueError(f"GeneticSampler optimizes one objective, got {study.directions}")
         if not self._take_ticket(study, trial):
             return {}  # enqueued, a retry copy or another sampler's: not a child
         with self._lock:
@@ -231,10 +233,10 @@ class GeneticSampler(BaseSampler):
         with self._lock:
             proposal = self._seed if self._seed is not None else int(self._rng.rng.randint(2**31))
             self._tickets[key] = proposal  # the first ticket's proposal seeds the ledger
-        ledger = self.ledger(study) if len(study.directions) == 1 else None
-        first = ledger is not None and ledger.base_seed is None
+        ledger = self.ledger(study)
+        first = ledger.base_seed is None
         try:
-            found = None if ledger is None else self._try_claim(study, trial, abandon=False)
+            found = self._try_claim(study, trial, abandon=False)
             if found is None:
                 study._storage.set_trial_system_attr(trial._trial_id, TICKET_KEY, proposal)
                 return True
@@ -244,7 +246,7 @@ class GeneticSampler(BaseSampler):
         except BaseException:
             with self._lock:
                 self._tickets.pop(key, None)
-                if first and ledger is not None:
+                if first:
                     ledger.base_seed = None  # a proposal never stored seeds nothing
             raise
         with self._lock:
@@ -267,7 +269,7 @@ class GeneticSampler(BaseSampler):
         if self._mode == "steady-state" and rnd.generation > 0:
             with self._lock:
                 child = self._breeder.steady(rnd.first_ticket, self._cache(study), trials,
-                                             study.direction)
+                                             study.directions)
         else:
             child = self._children(study, rnd.generation)[slot]
         lineage = {R.GA_GENERATION: rnd.generation, R.GA_OPERATOR: child["operator"],
@@ -282,9 +284,10 @@ class GeneticSampler(BaseSampler):
             if key not in self._studies:
                 ledger = Ledger(self.population_size, self._max_attempts,
                                 steady=self._mode == "steady-state")
+                directions, size = study.directions, self.population_size
                 self._studies[key] = StudyCache(
-                    ledger, GenerationFold(self._space, study.direction),
-                    SteadyPool(Fold(self._space, study.direction)))
+                    ledger, GenerationFold(self._space, directions, size),
+                    SteadyPool(Fold(self._space, directions), size=size))
             return self._studies[key]
 
     def ledger(self, study: Study) -> Ledger:
@@ -387,7 +390,7 @@ class GeneticSampler(BaseSampler):
         with self._lock:
             if generation in cache.offspring:
                 return cache.offspring[generation]
-            children = self._breeder.generation(generation, cache, study.direction)
+            children = self._breeder.generation(generation, cache, study.directions)
             cache.offspring[generation] = children
         study._storage.set_study_system_attr(
             study._study_id, f"{self.OFFSPRING_KEY}{generation}", children)

@@ -276,18 +276,6 @@ def test_enqueued_trials_are_not_members_but_may_be_parents() -> None:
     assert lineage(study.trials[4])["ga_parents"] == [3]  # P=S=3: trials 1-3, 3 the best
 
 
-def test_multi_objective_relative_sampling_is_refused() -> None:
-    study = optuna.create_study(directions=["minimize", "maximize"],
-                                sampler=AgingEvolutionSampler(seed=0))
-    trial = study.ask()
-    with pytest.raises(ValueError, match="one objective"):
-        study.sampler.sample_relative(study, trial._cached_frozen_trial, {
-            "x": FloatDistribution(0, 1)})
-    value = study.sampler.sample_independent(study, trial._cached_frozen_trial, "x",
-                                             FloatDistribution(0, 1))
-    assert 0 <= value <= 1
-
-
 def test_after_trial_of_the_independent_sampler_is_called() -> None:
     sampler = AgingEvolutionSampler()
     study = optuna.create_study(sampler=sampler)

@@ -264,14 +264,6 @@ def test_bad_constructor_arguments() -> None:
         GeneticSampler(space=small_gcnn(), seed="1")  # type: ignore[arg-type]
 
 
-def test_multi_objective_relative_sampling_is_refused() -> None:
-    space = GeneticCNNSpace((3,))
-    study = optuna.create_study(directions=["maximize", "minimize"],
-                                sampler=GeneticSampler(space=space))
-    with pytest.raises(ValueError, match="one objective"):
-        study.optimize(lambda t: (t.suggest_int("s1_1_2", 0, 1), 0.0), n_trials=1, catch=())
-
-
 def test_unet_space_param_names_are_suggested() -> None:
     space = UNetSpace(depth=3, channels=(8, 16))
     study = optuna.create_study(direction="maximize", sampler=GeneticSampler(space=space, seed=0))
