@@ -36,4 +36,5 @@ def find_chromium() -> str | None:
 def run_chromium(exe: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
     """One headless Chromium run with a fresh profile folder (e.g. ``--dump-dom URL``)."""
     cmd = [exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
-    return subprocess.run(cmd, capture_output=True, timeout=120, check=False)
+    return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=120,
+                          check=False)
