@@ -23,6 +23,7 @@ import json
 import re
 import shlex
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -151,12 +152,16 @@ def _write_figure(path: Path, every: Comparison, command: str,
 
     seeds = f"seeds {args.first_seed}..{args.first_seed + args.seeds - 1}"
     where, date = machine(), time.strftime("%Y-%m-%d")
-    title = f"{args.table or DEFAULT_TABLE}: regret after each training (mean ± s.e., {seeds})"
+    title = f"{args.table or DEFAULT_TABLE}: mean regret ± s.e., {seeds}"
     fig = curve_figure(every, "regret", title)
-    fig.update_layout(margin={"b": 110}, annotations=[{
-        "text": f"{command}<br>{where}, {date}", "showarrow": False, "xref": "paper",
-        "yref": "paper", "x": 0, "y": -0.3, "xanchor": "left", "yanchor": "top",
-        "font": {"size": 10}}])
+    lines = textwrap.wrap(command, 95, break_long_words=False, break_on_hyphens=False)
+    note = "<br>".join([*lines, f"{where}, {date}"])
+    fig.update_layout(
+        height=560, margin={"l": 60, "r": 20, "t": 50, "b": 150},
+        legend={"x": 0.99, "y": 0.99, "xanchor": "right", "bgcolor": "rgba(255,255,255,0.7)"},
+        annotations=[{"text": note, "showarrow": False, "xref": "paper", "yref": "paper",
+                      "x": 0, "y": -0.17, "xanchor": "left", "yanchor": "top", "align": "left",
+                      "font": {"size": 9}}])
     path.write_text(json.dumps({"command": command, "machine": where, "date": date,
                                 "figure": json.loads(fig.to_json())}) + "\n", encoding="utf-8")
     print(f"wrote {path}")

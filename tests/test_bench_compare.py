@@ -138,5 +138,5 @@ def test_figure_names_the_command_and_the_machine_and_holds_each_samplers_curve(
     assert "--figure" in saved["command"] and cpu_model() in saved["machine"]
     lines = [t for t in saved["figure"]["data"] if t.get("showlegend") is not False]
     assert [t["name"] for t in lines] == ["aging (n=2)", "random (n=2)"]
-    note = saved["figure"]["layout"]["annotations"][0]["text"]
+    note = saved["figure"]["layout"]["annotations"][0]["text"].replace("<br>", " ")
     assert saved["command"] in note and saved["machine"] in note and saved["date"] in note
