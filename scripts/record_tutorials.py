@@ -122,12 +122,14 @@ def record(tutorial: Tutorial, argv: list[str]) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     names = [t.name for t in TUTORIALS]
-    parser.add_argument("names", nargs="*", choices=[[], *names], metavar="NAME",
+    parser.add_argument("names", nargs="*", metavar="NAME",
                         help=f"tutorials to record (default: all of {', '.join(names)})")
     parser.add_argument("--data-root", type=Path, default=ROOT.parent / "shared" / "data",
                         help="own-data runs on DIR/facades and DIR/cifar10 where they exist "
                              "(default ../shared/data), else on the stand-ins it writes")
     args = parser.parse_args(argv)
+    if unknown := [n for n in args.names if n not in names]:
+        parser.error(f"NAME: expected some of {', '.join(names)}, got {', '.join(unknown)}")
     chosen = [t for t in TUTORIALS if not args.names or t.name in args.names]
     with postgres() if any(t.postgres for t in chosen) else contextlib.nullcontext() as url:
         for tutorial in chosen:

@@ -1,4 +1,4 @@
-"""A γ sweep with reuse: the U-Net search at γ = 40, then at γ = 0 and γ = 400 reusing its trainings.
+"""A γ sweep with reuse: a U-Net search at γ = 40, then γ = 0 and γ = 400 reusing its trainings.
 
     python docs/tutorials/gamma-reuse.py          # population 8, generations 0..2, 2 mini-epochs
     python docs/tutorials/gamma-reuse.py --tiny   # population 2 (the test suite)

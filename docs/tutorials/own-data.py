@@ -22,6 +22,7 @@ from PIL import Image
 from skimage import data as photos
 
 from nasga.cli import main
+from nasga.storages.storage import load_study_config, open_storage
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--aligned", type=Path, help="pix2pix aligned folder (train/, val/)")
@@ -67,7 +68,7 @@ def stand_in_cifar(root: Path, n: int) -> Path:
 
 mine = [p.resolve() if p else None for p in (args.aligned, args.cifar)]
 os.chdir(tempfile.mkdtemp(prefix="nasga-own-data-"))  # the studies go to ./studies/ there
-aligned = mine[0] or stand_in_aligned(Path("aligned"), 8 if args.tiny else 64, 4 if args.tiny else 16)
+aligned = mine[0] or stand_in_aligned(Path("aligned"), *((8, 4) if args.tiny else (64, 16)))
 cifar = mine[1] or stand_in_cifar(Path("cifar"), 200 if args.tiny else 1000)
 generations = ["--generations", "1" if args.tiny else "2"]
 
@@ -87,6 +88,9 @@ nasga("run", "--study", "genetic-cnn-cifar10", "--data-root", str(cifar), "--qui
 nasga("run", "--task", "unet", "--data-root", str(aligned), "--study-name", "photos-to-mine",
       "--quiet", "--population", "2", "--generations", "0", "--set", "task.epochs=1",
       "--set", "task.max_train=4", "--set", "task.max_val=2")
+stored = load_study_config(open_storage("sqlite:///studies/photos-to-mine.db", heartbeat=False),
+                           "photos-to-mine")["task"]
+print(f"its stored task: dataset {stored['dataset']!r}, data_root {stored['data_root']!r}\n")
 
 # A folder without train/ and val/ is refused in one line, exit code 2, before any storage.
 nasga("run", "--study", "unet-facades", "--data-root", str(cifar), expect=2)
