@@ -23,6 +23,7 @@ import json
 import re
 import shlex
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -74,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="memory (default: fast; finished samplers are kept in OUT/runs/, so a "
                         "rerun continues with the next sampler) or journal:///FILE.log")
     p.add_argument("--out", default="bench-compare-out", help="folder for the CSV and HTML")
+    p.add_argument("--figure", metavar="FILE.json", default=None,
+                   help="also write the regret-vs-trainings figure (plotly JSON, naming this "
+                        "command, the machine and the date) for the docs site, e.g. "
+                        "docs/data/regret-genetic_cnn_34_digits.json")
     return p
 
 
@@ -137,6 +142,31 @@ def _notes(args: argparse.Namespace, samplers: list[str], results: list[RunResul
                           for s in short))
 
 
+def _write_figure(path: Path, every: Comparison, command: str,
+                  args: argparse.Namespace) -> None:
+    """The regret curves as plotly JSON with the command, machine and date inside the figure
+    (the docs site draws it: scripts/mkdocs_hooks.py)."""
+    from nasga.bench import DEFAULT_TABLE
+    from nasga.bench.machine import machine
+    from nasga.compare.report import curve_figure
+
+    seeds = f"seeds {args.first_seed}..{args.first_seed + args.seeds - 1}"
+    where, date = machine(), time.strftime("%Y-%m-%d")
+    title = f"{args.table or DEFAULT_TABLE}: mean regret ± s.e., {seeds}"
+    fig = curve_figure(every, "regret", title)
+    lines = textwrap.wrap(command, 95, break_long_words=False, break_on_hyphens=False)
+    note = "<br>".join([*lines, f"{where}, {date}"])
+    fig.update_layout(
+        height=560, margin={"l": 60, "r": 20, "t": 50, "b": 150},
+        legend={"x": 0.99, "y": 0.99, "xanchor": "right", "bgcolor": "rgba(255,255,255,0.7)"},
+        annotations=[{"text": note, "showarrow": False, "xref": "paper", "yref": "paper",
+                      "x": 0, "y": -0.17, "xanchor": "left", "yanchor": "top", "align": "left",
+                      "font": {"size": 9}}])
+    path.write_text(json.dumps({"command": command, "machine": where, "date": date,
+                                "figure": json.loads(fig.to_json())}) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -145,13 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     check_min(parser, 1, ("--seeds", args.seeds), ("--workers", args.workers),
               ("--trial-cap-factor", args.trial_cap_factor), ("--budgets", args.budgets))
     try:
-        return _compare(args)
+        return _compare(args, sys.argv[1:] if argv is None else list(argv))
     except NasgaInputError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
-def _compare(args: argparse.Namespace) -> int:
+def _compare(args: argparse.Namespace, argv: list[str]) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     budgets = sorted(set(args.budgets))
     samplers = args.samplers
@@ -192,7 +222,10 @@ def _compare(args: argparse.Namespace) -> int:
     for b in budgets:
         print(verdict(rows, b, ours=NASGA_SAMPLERS))
     _notes(args, samplers, results)
-    print(f"command: python scripts/bench_compare.py {shlex.join(sys.argv[1:])}".rstrip())
+    command = f"python scripts/bench_compare.py {shlex.join(argv)}".rstrip()
+    if args.figure:
+        _write_figure(Path(args.figure), every, command, args)
+    print(f"command: {command}")
     busy = sum(r.wall_seconds for r in results) / 60
     print(f"wall time: {wall / 60:.1f} min this invocation; the runs took {busy:.1f} min in all "
           f"(~{busy / args.workers:.1f} min with {args.workers} workers); wrote "

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import sys
 import tempfile
@@ -34,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
+from nasga.bench.machine import cpu_model  # noqa: E402
 from nasga.cli import Parser, check_min  # noqa: E402
 from nasga.spaces import GeneticCNNSpace  # noqa: E402
 from nasga.tasks import Evaluation  # noqa: E402
@@ -71,17 +71,6 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
               ("--epochs", args.epochs), ("--max-train", args.max_train))
     check_min(p, 0, ("--seed", args.seed))
     return args
-
-
-def _cpu() -> str:
-    """The CPU's model name where Linux says it, else the machine type."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
 
 
 def _timed(run: Any) -> tuple[Any, float]:
@@ -140,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["OMP_NUM_THREADS"] = omp
     end_load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"Genetic-CNN on digits, GeneticCNNSpace((3, 4, 5)) random genomes (seed {args.seed}), "
-          f"{args.epochs} epochs; cpu {_cpu()}, "
+          f"{args.epochs} epochs; cpu {cpu_model()}, "
           f"{args.threads} threads; load average {load:.1f} at start, {end_load:.1f} at end")
     alone_rate = args.alone / rows[0][2]
     print(f"{'mode':14s} {'K':>3s} {'wall s':>8s} {'trainings/h':>12s} {'train img/s':>12s} "

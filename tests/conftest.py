@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.chromium import find_chromium
 from tests.postgres import postgres_server, unavailable_reason
 
 
@@ -22,3 +23,13 @@ def pg_url() -> Iterator[str]:
         os.chmod(d, 0o755)  # the server runs as `nobody` when we are root
         with postgres_server(Path(d) / "pg") as url:
             yield url
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's ``chromium``, installed with apt-get when missing (skip only if that fails)."""
+    exe = find_chromium()
+    if exe is None:
+        pytest.skip("Chromium is not installed and could not be installed with apt-get "
+                    "(needs root and a reachable Debian mirror)")
+    return exe

@@ -120,3 +120,23 @@ def test_bad_flags_are_one_line_errors_with_exit_2_and_nothing_written(tmp_path:
     line, _ = one_line_error(_script().main, args + ["--out", str(out)], capsys)
     assert message in line, line
     assert not out.exists()
+
+
+def test_figure_names_the_command_and_the_machine_and_holds_each_samplers_curve(
+        tmp_path: Path, capsys) -> None:
+    import json
+
+    from nasga.bench.machine import cpu_model
+
+    fig_path = tmp_path / "fig.json"
+    args = ["--samplers", "aging,random", "--seeds", "2", "--budgets", "5,10", "--workers", "1",
+            "--out", str(tmp_path), "--figure", str(fig_path)]
+    assert _script().main(args) == 0
+    assert f"wrote {fig_path}" in capsys.readouterr().out
+    saved = json.loads(fig_path.read_text())
+    assert saved["command"].startswith("python scripts/bench_compare.py ")
+    assert "--figure" in saved["command"] and cpu_model() in saved["machine"]
+    lines = [t for t in saved["figure"]["data"] if t.get("showlegend") is not False]
+    assert [t["name"] for t in lines] == ["aging (n=2)", "random (n=2)"]
+    note = saved["figure"]["layout"]["annotations"][0]["text"].replace("<br>", " ")
+    assert saved["command"] in note and saved["machine"] in note and saved["date"] in note

@@ -1,6 +1,8 @@
-"""The README and the pages under docs/ (issue 30): every Python block runs as written, every
-study-file block validates, every ``nasga``/``scripts/run_ga.py`` command line parses, every
-relative link reaches a file (and a heading, when it names one), and the README stays short."""
+"""The README and the pages under docs/ (issue 30): every Python block runs as written (a block
+that includes a tutorial script: tests/test_tutorials.py runs it), every included file exists,
+every study-file block validates, every ``nasga``/``scripts/run_ga.py`` command line parses,
+every relative link reaches a file (and a heading, when it names one), and the README stays
+short."""
 
 from __future__ import annotations
 
@@ -40,15 +42,30 @@ def _ids(blocks: list[tuple[str, str]]) -> list[str]:
     return out
 
 
-PYTHON = _blocks("python")
+SNIPPET = re.compile(r'^--8<-- "([^"]+)"\s*$', flags=re.M)
+"""A pymdownx.snippets include: the site shows that file in the block (paths from the root)."""
+
+
+def _included(code: str) -> list[str]:
+    """The files a block includes, when the block is nothing but includes (else empty)."""
+    lines = [line for line in code.splitlines() if line.strip()]
+    paths = [m.group(1) for line in lines if (m := SNIPPET.match(line))]
+    return paths if paths and len(paths) == len(lines) else []
+
+
+ALL_BLOCKS = [(_rel(page), m.group(3)) for page in PAGES
+              for m in FENCE.finditer(page.read_text(encoding="utf-8"))]
+INCLUDES = [(page, path) for page, code in ALL_BLOCKS for path in _included(code)]
+# An included tutorial script runs in tests/test_tutorials.py (tiny), not here.
+PYTHON = [(page, code) for page, code in _blocks("python") if not _included(code)]
 TOML = _blocks("toml")
 SHELL = [b for lang in ("bash", "sh", "console") for b in _blocks(lang)]
 
 
 def test_the_pages_have_python_blocks_and_the_readme_is_short() -> None:
-    pages = {page for page, _ in PYTHON}
-    assert {"README.md", "docs/tutorials/optuna-samplers.md",
-            "docs/tutorials/aging-hpo.md"} <= pages, pages
+    assert "README.md" in {page for page, _ in PYTHON}
+    included = {page for page, path in INCLUDES if path.endswith(".py")}
+    assert {"docs/tutorials/optuna-samplers.md", "docs/tutorials/aging-hpo.md"} <= included
     lines = (ROOT / "README.md").read_text(encoding="utf-8").count("\n")
     assert lines <= README_MAX_LINES, f"README.md has {lines} lines (at most {README_MAX_LINES})"
 
@@ -58,6 +75,12 @@ def test_python_block_runs(block: str, tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, capture_output=True,
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
+
+
+@pytest.mark.parametrize("page,path", INCLUDES, ids=[f"{p}<-{f}" for p, f in INCLUDES])
+def test_included_file_exists(page: str, path: str) -> None:
+    """The site's build fails on a missing include too; this says which page, without it."""
+    assert (ROOT / path).is_file(), f"{page}: --8<-- {path}: no such file"
 
 
 @pytest.mark.parametrize("block", [code for _, code in TOML], ids=_ids(TOML))

@@ -13,9 +13,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 CSV_COLUMNS = ("task", "sampler", "seed", "study", "training", "trial", "key", "fitness",
                "best_fitness", "incumbent", "regret")
@@ -132,7 +135,9 @@ def _pm(pair: tuple[float, float], digits: int = 4) -> str:
     return f"{m:.{digits}f} ± {se:.{digits}f}" if not math.isnan(se) else f"{m:.{digits}f}"
 
 
-def _figure(cmp: Comparison, column: str, title: str) -> str:
+def curve_figure(cmp: Comparison, column: str, title: str) -> go.Figure:
+    """A plotly figure of ``column`` (``"regret"`` or ``"best_fitness"``) after each training:
+    one line per sampler, mean ± s.e. across seeds as a band (values to 6 decimals)."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
@@ -142,8 +147,8 @@ def _figure(cmp: Comparison, column: str, title: str) -> str:
     for k, s in enumerate(cmp.samplers):
         m = curve_matrix([r for r in cmp.results if r.sampler == s], column, cmp.budget)
         stats = [mean_se(m[:, j]) for j in range(cmp.budget)]
-        mean = np.array([a for a, _ in stats])
-        se = np.nan_to_num(np.array([b for _, b in stats]))
+        mean = np.round([a for a, _ in stats], 6)
+        se = np.round(np.nan_to_num(np.array([b for _, b in stats])), 6)
         color = colors[k % len(colors)]
         fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]),
                                  y=np.concatenate([mean + se, (mean - se)[::-1]]),
@@ -153,7 +158,7 @@ def _figure(cmp: Comparison, column: str, title: str) -> str:
                                  line={"color": color}))
     fig.update_layout(title=title, xaxis_title="trainings", yaxis_title=column.replace("_", " "),
                       template="plotly_white", height=480)
-    return fig.to_html(include_plotlyjs=False, full_html=False)
+    return fig
 
 
 def write_html(path: str | Path, cmp: Comparison, budgets: list[int] | None = None) -> Path:
@@ -161,10 +166,12 @@ def write_html(path: str | Path, cmp: Comparison, budgets: list[int] | None = No
     from plotly.offline import get_plotlyjs
 
     regret = cmp.optimum is not None
-    parts = [_figure(cmp, "best_fitness", "Best-so-far fitness (mean ± s.e. across seeds)")]
+    titles = {"best_fitness": "Best-so-far fitness (mean ± s.e. across seeds)"}
     if regret:
-        parts.append(_figure(cmp, "regret", f"Regret vs the table optimum {cmp.optimum:.4f} "
-                                            "(mean ± s.e. across seeds)"))
+        titles["regret"] = (f"Regret vs the table optimum {cmp.optimum:.4f} "
+                            "(mean ± s.e. across seeds)")
+    parts = [curve_figure(cmp, column, title).to_html(include_plotlyjs=False, full_html=False)
+             for column, title in titles.items()]
     head = ("<tr><th>sampler</th><th>budget</th><th>seeds</th><th>best fitness</th>"
             + ("<th>regret</th>" if regret else "")
             + "<th>runs reaching budget</th><th>wall s / run</th><th>trials / run</th>"
@@ -235,5 +242,5 @@ def verdict(rows: list[SummaryRow], budget: int, *, ours: Sequence[str],
     return "; ".join(parts)
 
 
-__all__ = ["CSV_COLUMNS", "Comparison", "RunResult", "SummaryRow", "curve_matrix", "markdown_table", "mean_se", "summarize",
-           "verdict", "write_csv", "write_html"]
+__all__ = ["CSV_COLUMNS", "Comparison", "RunResult", "SummaryRow", "curve_figure", "curve_matrix",
+           "markdown_table", "mean_se", "summarize", "verdict", "write_csv", "write_html"]

@@ -1,8 +1,8 @@
 """nasga's Optuna samplers and the one registry of sampler names.
 
-* :class:`GeneticSampler` (:mod:`nasga.samplers.ga`): the papers' generational GA (paper 004
+* :class:`~nasga.samplers.ga.sampler.GeneticSampler` (:mod:`nasga.samplers.ga`): the papers' generational GA (paper 004
   Alg. 1, paper 000 Alg. 1) and its steady-state mode, with exactly-once child claims.
-* :class:`AgingEvolutionSampler` (:mod:`nasga.samplers.aging`): regularized evolution
+* :class:`~nasga.samplers.aging.sampler.AgingEvolutionSampler` (:mod:`nasga.samplers.aging`): regularized evolution
   (Real et al. 2019), optionally with SMAC's intensification.
 * :mod:`nasga.samplers.registry`: every sampler name ``nasga`` accepts (``--sampler``,
   ``[study] sampler``, ``nasga compare --samplers``) mapped to a seeded sampler.

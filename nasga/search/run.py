@@ -281,6 +281,8 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
             idle, state["idle"] = state["idle"], False
             if not settle(search, callback) and not idle:
                 break
+        # Generations whose last trial another worker completed while this one waited.
+        _report_finished(search, reported, bar.write if progress else log)
     finally:
         bar.close()
 

@@ -183,7 +183,7 @@ class FusedEvaluation:
                       workdir: Path) -> list[Evaluation | EvaluationError]:
         """Train ``genomes`` as one fused network (issue 28).
 
-        Each member's measurements have :meth:`evaluate`'s keys and, on CPU, bitwise its
+        Each member's measurements have :meth:`~nasga.tasks.classification.ClassificationTask.evaluate`'s keys and, on CPU, bitwise its
         values for the same seed at the same thread count (docs/design.md, "Fused training");
         ``train_seconds`` is the fused training's wall-clock divided by the number of members.
 

@@ -117,3 +117,32 @@ def test_the_progress_bar_draws_its_final_state_once(tmp_path: Path, sampler: st
     assert "100%" in frames[-1] and "gen   2: max" in out
     assert main(argv) == 0  # resumed when already finished: nothing to show progress of
     assert _bar_frames(capsys.readouterr().err) == []
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used")
+def test_generations_another_worker_finished_last_are_reported(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A generation whose last trial another worker completes (while this one waits for it)
+    still gets its line: the lines are written once more when the run ends."""
+    import nasga.search.run as run_module
+
+    cfg = validate({"study": {"name": "w", "task": "genetic-cnn", "seed": 0, "sampler": "aging"},
+                    "space": {"stages": [3, 4]},
+                    "strategy": {"population": 2, "generations": 1},
+                    "task": {"task": "synthetic"}})
+    search = open_search(cfg, storage_url=f"sqlite:///{tmp_path / 'w.db'}")
+    other = search.study.ask()  # another worker's trial: RUNNING until this one waits for it
+    settle, calls = run_module.settle, []
+
+    def other_finishes_then_settle(*args, **kwargs):
+        if not calls:
+            search.study.tell(other, search.objective(other))
+        calls.append(1)
+        return settle(*args, **kwargs)
+
+    monkeypatch.setattr(run_module, "settle", other_finishes_then_settle)
+    lines: list[str] = []
+    optimize(search, progress=False, log=lines.append)
+    assert calls and other.number == 0
+    assert [line[:6] for line in lines] == ["gen   ", "gen   "], lines
+    assert lines[0].startswith("gen   0:") and lines[1].startswith("gen   1:")

@@ -1,7 +1,8 @@
 """DEAP-style genetic operators for the two search spaces, and toolbox construction.
 
 An *individual* is a plain ``list[int]``: the space's flat gene vector
-(:meth:`GeneticCNNSpace.to_vector` / :meth:`UNetSpace.to_vector`). Conventions, as in DEAP:
+(:meth:`~nasga.spaces.GeneticCNNSpace.to_vector` /
+:meth:`~nasga.spaces.UNetSpace.to_vector`). Conventions, as in DEAP:
 
 * **Selection** returns a ``list[int]`` of *indices* into the fitness sequence, drawn with
   replacement, so multiplicity is kept and callers can record parentage.

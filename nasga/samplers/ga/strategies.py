@@ -1,10 +1,11 @@
 """Strategy presets: each paper's GA numbers and its breeding flowchart.
 
-A strategy is a frozen dataclass; every number can be overridden with
-:meth:`with_overrides` (or :func:`dataclasses.replace`), and is validated on construction,
-raising :class:`~nasga.errors.NasgaInputError` that names the field, the rule and the
-value. :meth:`breed` turns one evaluated generation into the next one's genomes, using the
-operators its :meth:`toolbox` binds to the space (:func:`nasga.samplers.ga.operators.build_toolbox`).
+A strategy (:class:`GeneticCNNStrategy`, :class:`UNetStrategy`) is a frozen dataclass; every
+number can be overridden with its ``with_overrides`` (or :func:`dataclasses.replace`), and is
+validated on construction, raising :class:`~nasga.errors.NasgaInputError` that names the
+field, the rule and the value. Its ``breed`` turns one evaluated generation into the next
+one's genomes, using the operators its ``toolbox`` binds to the space
+(:func:`nasga.samplers.ga.operators.build_toolbox`).
 
 Papers: 004 = Genetic CNN (Xie & Yuille 2017); 000 = U-Net generator search by GA.
 """

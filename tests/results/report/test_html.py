@@ -6,7 +6,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from nasga.results.report.drawing import stages_drawing, to_svg, unet_drawing
 from nasga.search.run import open_search, optimize
 from nasga.spaces import GeneticCNNSpace, UNetSpace
 from nasga.storages.storage import CONFIG_ATTR, artifact_dir
+from tests.chromium import run_chromium
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -211,37 +211,6 @@ def test_cli_report(unet_url: str, tmp_path: Path, capsys: pytest.CaptureFixture
 
 # --- headless Chromium -----------------------------------------------------------------------
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                  "--hide-scrollbars", "--enable-logging=stderr", "--v=0"]
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Debian's ``chromium``, installed with apt-get when missing (skip only if that fails)."""
-    exe = shutil.which("chromium")
-    if exe is None and shutil.which("apt-get") and os.geteuid() == 0:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        try:
-            subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True,
-                           timeout=300, check=False)
-            subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], env=env,
-                           capture_output=True, timeout=900, check=False)
-        except subprocess.TimeoutExpired:
-            pass
-        exe = shutil.which("chromium")
-    if exe is None:
-        pytest.skip("Chromium is not installed and could not be installed with apt-get "
-                    "(needs root and a reachable Debian mirror)")
-    return exe
-
-
-def _chromium(exe: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
-    return subprocess.run(cmd, capture_output=True, timeout=120, check=False)
-
-
 @pytest.mark.parametrize("which", ["gcnn", "unet"])
 def test_report_opens_in_chromium(which: str, chromium: str, request: pytest.FixtureRequest,
                                   tmp_path: Path) -> None:
@@ -249,8 +218,8 @@ def test_report_opens_in_chromium(which: str, chromium: str, request: pytest.Fix
 
     report: Path = request.getfixturevalue(f"{which}_report")
     n_figures = len(GCNN_FIGURES if which == "gcnn" else UNET_FIGURES)
-    dom = _chromium(chromium, tmp_path / "p1", "--virtual-time-budget=10000", "--dump-dom",
-                    report.resolve().as_uri())
+    dom = run_chromium(chromium, tmp_path / "p1", "--virtual-time-budget=10000", "--dump-dom",
+                       report.resolve().as_uri())
     html = dom.stdout.decode("utf-8", "replace")
     assert dom.returncode == 0, dom.stderr.decode()[-2000:]
     body = re.search(r"<body([^>]*)>", html)
@@ -262,8 +231,8 @@ def test_report_opens_in_chromium(which: str, chromium: str, request: pytest.Fix
     assert plots >= n_figures  # every figure drew at least one plotly SVG layer
     assert html.count('class="plot-container plotly"') == n_figures
     png = tmp_path / "shot.png"
-    shot = _chromium(chromium, tmp_path / "p2", f"--screenshot={png}", "--window-size=1200,2000",
-                     report.resolve().as_uri())
+    shot = run_chromium(chromium, tmp_path / "p2", f"--screenshot={png}",
+                        "--window-size=1200,2000", report.resolve().as_uri())
     assert shot.returncode == 0 and png.is_file(), shot.stderr.decode()[-2000:]
     with Image.open(png) as img:
         rgb = img.convert("RGB")
