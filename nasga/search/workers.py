@@ -28,8 +28,8 @@ class WorkerObjective(Objective):
     """:class:`~nasga.evaluation.objective.Objective` that records which process trained each trial (a
     system attr, so cache answers and reusing studies never copy it)."""
 
-    def _train(self, trial: optuna.Trial, *args: Any, **kwargs: Any) -> float:
-        value = super()._train(trial, *args, **kwargs)
+    def finish(self, trial: optuna.Trial, *args: Any, **kwargs: Any) -> float:
+        value = super().finish(trial, *args, **kwargs)
         torch = sys.modules.get("torch")
         info: dict[str, Any] = {"pid": os.getpid()}
         if torch is not None:
