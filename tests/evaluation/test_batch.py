@@ -245,3 +245,35 @@ def test_lookup_holds_instead_of_waiting_while_trainings_are_pending() -> None:
     assert isinstance(objective.prepare(older), Training)  # flagged as training it
     assert isinstance(objective.prepare(younger, wait=False), Held)  # no 60 s twin wait
     assert isinstance(objective.prepare(younger, busy={genome.key}), Held)
+
+
+WORKER = """
+import dataclasses, sys
+from nasga.search.run import load_search, optimize
+from tests.helpers import FusableTask
+search = load_search(sys.argv[1], "two")
+search.objective.task = FusableTask(search.space, noise=0.05, sleep=0.01)
+optimize(dataclasses.replace(search, fuse=4), progress=False, log=lambda s: None)
+"""
+
+
+def test_two_fused_workers_evaluate_each_child_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    url = f"journal:///{tmp_path / 'two.log'}"
+    cfg = validate({"study": {"name": "two", "task": "genetic-cnn", "seed": 2},
+                    "space": {"stages": [3, 4]},
+                    "strategy": {"population": 6, "generations": 5, "max_evaluations": 0},
+                    "task": {"task": "synthetic"}})
+    search = open_search(cfg, storage_url=url)
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER, url], cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-2000:]
+    trials = search.study.get_trials(deepcopy=False)
+    assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.FAIL)]
+    assert_each_child_once(search.study, 6, 5)
