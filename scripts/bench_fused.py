@@ -19,10 +19,11 @@ Usage: ``python scripts/bench_fused.py [--threads 2] [--ks 1,2,4,8,16,32] [--alo
 
 ``--search K`` measures the whole path instead: ``nasga run --task genetic-cnn`` (digits, the
 default study with ``--population``, ``--generations``, ``--epochs``, ``--max-train`` and
-``--seed``), run twice in this process, one training at a time and with ``--fuse K``, each in
-its own SQLite file. Rows: ``wall s`` (the command), ``trainings`` (trained trials),
+``--seed``), run three times in this process, each in its own SQLite file: one training at a
+time, with ``--fuse K``, and one at a time again (its row sums both runs, so a neighbour's
+load counts half). Rows: ``wall s`` (the commands), ``trainings`` (trained trials),
 ``trainings/h``, ``ratio`` and ``same``: whether every trial has the same params, value and
-``val_accuracy`` in both runs (the GA's proposals and each genome's measurements).
+``val_accuracy`` in all three runs (the GA's proposals and each genome's measurements).
 """
 
 from __future__ import annotations
@@ -137,7 +138,8 @@ def _bench(args: argparse.Namespace, workdir: Path) -> list[tuple[str, int, floa
 
 
 def _search_rows(args: argparse.Namespace, workdir: Path) -> list[tuple[str, int, float, int, str]]:
-    """``nasga run --task genetic-cnn`` one training at a time, then with ``--fuse K``."""
+    """``nasga run --task genetic-cnn`` one training at a time, with ``--fuse K``, and one at a
+    time again (its rate is both runs' together, so a neighbour's load counts half)."""
     import optuna
 
     from nasga.cli import main as nasga
@@ -148,20 +150,19 @@ def _search_rows(args: argparse.Namespace, workdir: Path) -> list[tuple[str, int
     if args.max_train is not None:
         command += ["--set", f"task.max_train={args.max_train}"]
     runs = []
-    for k in (1, args.search):
-        url = f"sqlite:///{workdir / f'fuse{k}.db'}"
+    for i, k in enumerate((1, args.search, 1)):
+        url = f"sqlite:///{workdir / f'run{i}.db'}"
         print(f"... nasga {' '.join(command)} --fuse {k}", flush=True)
         code, wall = _timed(lambda: nasga([*command, "--storage", url, "--fuse", str(k)]))
         if code:
             raise SystemExit(code)
         trials = optuna.load_study(study_name="genetic-cnn", storage=url).trials
-        runs.append((k, wall, trials))
-    seen = [[(t.number, t.params, t.value, t.user_attrs.get("val_accuracy")) for t in trials]
-            for _, _, trials in runs]
-    same = "yes" if seen[0] == seen[1] else "NO"
-    return [("one at a time" if k == 1 else "fused", k, wall,
-             sum(bool(t.user_attrs.get("trained")) for t in trials), "-" if k == 1 else same)
-            for k, wall, trials in runs]
+        runs.append((wall, sum(bool(t.user_attrs.get("trained")) for t in trials),
+                     [(t.number, t.params, t.value, t.user_attrs.get("val_accuracy"))
+                      for t in trials]))
+    same = "yes" if runs[0][2] == runs[1][2] == runs[2][2] else "NO"
+    return [("one at a time", 1, runs[0][0] + runs[2][0], runs[0][1] + runs[2][1], "-"),
+            ("fused", args.search, runs[1][0], runs[1][1], same)]
 
 
 def _search_main(args: argparse.Namespace, load: float) -> None:

@@ -41,5 +41,5 @@ def test_a_tiny_search_prints_both_runs_and_they_agree(capsys, tmp_path, monkeyp
     lines = capsys.readouterr().out.splitlines()
     rows = [line.split() for line in lines if line.startswith(("fused ", "one at a time "))]
     assert [r[0] for r in rows] == ["one", "fused"]
-    assert rows[0][-4] == rows[1][-4] == "6"  # trainings: 3 × 2 generations each
+    assert rows[0][-4] == "12" and rows[1][-4] == "6"  # 3 × 2 generations, twice alone
     assert rows[1][-1] == "yes"
