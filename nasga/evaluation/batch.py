@@ -21,12 +21,14 @@ Rules that keep the claims' and the cache's contracts:
   its own ``fail_reason`` and FAILs alone. An exception outside the objective's steps (an
   interrupt, a storage fault) fails every untold trial with its reason and propagates, as
   ``study.optimize`` fails the running trial and re-raises.
-* **Heartbeats.** Every asked, untold trial beats (:class:`~nasga.storages.heartbeat.TrialsHeartbeat`)
-  until it is told, so no member of a long fused training is taken for dead.
+* **Heartbeats.** Every asked, untold trial beats until it is told
+  (:class:`~nasga.storages.heartbeat.TrialsHeartbeat`), so no member of a long fused training
+  is taken for dead.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import tempfile
@@ -172,8 +174,11 @@ class _Batch:
                                                    workdir=Path(tmp)))
             except Exception as exc:  # not a member's own failure: every member fails
                 outcomes = [exc] * len(members)
-            for (trial, training), outcome in zip(members, outcomes):
-                self._tell(trial, self.objective.finish(trial, training, outcome))
+            for i, (trial, training) in enumerate(members):
+                value = self.objective.finish(trial, training, outcomes[i], collect=False)
+                outcomes[i] = None  # its network may go
+                self._tell(trial, value)
+        gc.collect()  # once for the batch (per member, each collection walks every network)
 
     def resolve(self) -> None:
         """Look held genomes up again, oldest first: a cache answer now, or a training for

@@ -1,6 +1,6 @@
-"""Measurements of a genome key: this study's COMPLETE trainings (:class:`TrainingIndex`,
-read incrementally) and other studies' trainings to reuse (:class:`MeasurementPool`); docs/design.md,
-"Evaluations, repeats and the cache"."""
+"""Measurements of a genome key: this study's COMPLETE trainings (:class:`TrainingIndex`, read
+incrementally) and other studies' trainings to reuse (:class:`MeasurementPool`);
+docs/design.md, "Evaluations, repeats and the cache"."""
 
 from __future__ import annotations
 

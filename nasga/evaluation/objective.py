@@ -199,7 +199,9 @@ class Objective:
 
     def _evaluate(self, trial: optuna.Trial) -> float:
         step = self.prepare(trial)
-        return self._train(trial, step) if isinstance(step, Training) else step  # type: ignore[return-value]
+        if isinstance(step, Training):
+            return self._train(trial, step)
+        return step  # type: ignore[return-value]
 
     def prepare(self, trial: optuna.Trial, *, busy: Collection[str] = (),
                 wait: bool = True) -> float | Training | Held:
@@ -338,11 +340,13 @@ class Objective:
                 outcome = exc
             return self.finish(trial, training, outcome)
 
-    def finish(self, trial: optuna.Trial, training: Training,
-               outcome: Evaluation | Exception) -> float:
+    def finish(self, trial: optuna.Trial, training: Training, outcome: Evaluation | Exception,
+               *, collect: bool = True) -> float:
         """Record a training's outcome on its trial (alone or a fused batch's member, inside
         the training's workdir): the measurements, ``fitness_raw`` and the key's new mean,
-        or ``fail_reason`` and NaN (the trial FAILs; the search goes on)."""
+        or ``fail_reason`` and NaN (the trial FAILs; the search goes on). ``collect``: collect
+        garbage after a training that built a network or failed (a fused batch collects once
+        for all its members: one collection costs more the more networks are alive)."""
         try:
             if isinstance(outcome, Exception):
                 raise outcome
@@ -352,12 +356,13 @@ class Objective:
             self._upload(trial, outcome.files)
         except Exception as exc:
             trial.set_user_attr(R.FAIL_REASON, f"{type(exc).__name__}: {exc}"[:500])
-            gc.collect()  # e.g. a CUDA OOM: free the failed training's tensors now
+            if collect:
+                gc.collect()  # e.g. a CUDA OOM: free the failed training's tensors now
             return math.nan
         self.trainings += 1
         measurements, built = outcome.measurements, outcome.model is not None
         del outcome
-        if built:  # free the trained network's reference cycles now, as Optuna's gc_after_trial
+        if built and collect:  # free the network's reference cycles now, as Optuna's gc_after_trial
             gc.collect()  # did after every trial (~25 ms each on a heap with torch imported)
         for name, value in measurements.items():
             trial.set_user_attr(name, value)
