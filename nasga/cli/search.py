@@ -190,7 +190,7 @@ def add_worker(sub: argparse._SubParsersAction) -> None:
                    help="the study's storage (default: $NASGA_STORAGE)")
     p.add_argument("--study-name", required=True, help="the study to join")
     add_device_flags(p)
-    add_fuse_flag(p, "this worker only; default: the study's task.fuse")
+    add_fuse_flag(p, "this command's processes only; default: the study's task.fuse")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_worker)
 
@@ -225,8 +225,8 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     if len(plans) > 1:
         apply_threads(plans[0])
     guard = TrialGuard(search.study, window=search.fuse + 2)
-    workers = (spawn_workers(search.settings.study.name, search.storage_url, plans[1:])
-               if len(plans) > 1 else [])
+    workers = (spawn_workers(search.settings.study.name, search.storage_url, plans[1:],
+                             fuse=args.fuse) if len(plans) > 1 else [])
     try:
         optimize(search, progress=not args.quiet,
                  log=(lambda line: None) if args.quiet else print)

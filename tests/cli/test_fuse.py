@@ -133,3 +133,15 @@ def test_two_fused_worker_processes_evaluate_each_child_once(tmp_path: Path) -> 
     assert not [t for t in study.trials if t.state == TrialState.RUNNING]
     assert_each_child_once(study, 4, 2)
     assert study.user_attrs[CONFIG_ATTR]["task"]["fuse"] == 2
+
+
+def test_a_workers_fuse_reaches_the_processes_it_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    import nasga.search.workers as workers
+    from nasga.search.devices import WorkerPlan
+
+    commands: list[list[str]] = []
+    monkeypatch.setattr(workers.subprocess, "Popen", lambda cmd, env: commands.append(cmd))
+    workers.spawn_workers("s", "journal:///x.log", [WorkerPlan("", 1)] * 2, fuse=3)
+    workers.spawn_workers("s", "journal:///x.log", [WorkerPlan("", 1)])
+    assert [c[-2:] for c in commands[:2]] == [["--fuse", "3"]] * 2
+    assert "--fuse" not in commands[2]  # the study's own task.fuse
