@@ -145,3 +145,40 @@ def test_a_workers_fuse_reaches_the_processes_it_starts(monkeypatch: pytest.Monk
     workers.spawn_workers("s", "journal:///x.log", [WorkerPlan("", 1)])
     assert [c[-2:] for c in commands[:2]] == [["--fuse", "3"]] * 2
     assert "--fuse" not in commands[2]  # the study's own task.fuse
+
+
+def test_an_interrupt_mid_batch_is_one_line_and_resumable(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from tests.helpers import SCRIPT
+
+    cfg = _tiny(tmp_path, **{"epochs = 2": "epochs = 40", "max_train = 200": "max_train = 100",
+                             "generations = 2": "generations = 0"})
+    url = f"sqlite:///{tmp_path / 'i.db'}"
+    command = [sys.executable, str(SCRIPT), "--study", cfg, "--storage", url, "--quiet",
+               "--fuse", "4"]
+    proc = subprocess.Popen(command, cwd=tmp_path, env=ENV, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            trials = optuna.load_study(study_name="tiny-gcnn", storage=url).get_trials()
+        except Exception:  # not created yet
+            trials = []
+        if sum(t.state == TrialState.RUNNING and "eval_seed" in t.user_attrs
+               for t in trials) == 4:
+            break  # the four members are in their fused training
+        time.sleep(0.1)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.count("\n") == 1 and "trials 0, 1, 2, 3 marked FAIL" in err, err
+    trials = optuna.load_study(study_name="tiny-gcnn", storage=url).trials
+    assert [t.state for t in trials] == [TrialState.FAIL] * 4
+    assert all(t.user_attrs["fail_reason"].startswith("interrupted by SIGINT") for t in trials)
+    done = subprocess.run(command, cwd=tmp_path, env=ENV, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    study = optuna.load_study(study_name="tiny-gcnn", storage=url)
+    assert_each_child_once(study, 4, 0)
