@@ -16,6 +16,14 @@ whether every fused member that was also trained alone got the same ``val_accura
 
 Usage: ``python scripts/bench_fused.py [--threads 2] [--ks 1,2,4,8,16,32] [--alone 3]``
 (about 4 min on 2 quiet cores); ``--quick``: 2 epochs, K up to 8 (under a minute).
+
+``--search K`` measures the whole path instead: ``nasga run --task genetic-cnn`` (digits, the
+default study with ``--population``, ``--generations``, ``--epochs``, ``--max-train`` and
+``--seed``), run three times in this process, each in its own SQLite file: one training at a
+time, with ``--fuse K``, and one at a time again (its row sums both runs, so a neighbour's
+load counts half). Rows: ``wall s`` (the commands), ``trainings`` (trained trials),
+``trainings/h``, ``ratio`` and ``same``: whether every trial has the same params, value and
+``val_accuracy`` in all three runs (the GA's proposals and each genome's measurements).
 """
 
 from __future__ import annotations
@@ -63,13 +71,20 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
                    help="training images (default: all 1,438)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random genomes (default 0)")
     p.add_argument("--quick", action="store_true", help="2 epochs, K up to 8: under a minute")
+    p.add_argument("--search", type=int, default=None, metavar="K",
+                   help="time nasga run --task genetic-cnn without and with --fuse K instead")
+    p.add_argument("--population", type=int, default=8, help="--search: population (default 8)")
+    p.add_argument("--generations", type=int, default=2,
+                   help="--search: generations after the first (default 2)")
     args = p.parse_args(argv)
     args.ks = args.ks or ([1, 2, 4, 8] if args.quick else [1, 2, 4, 8, 16, 32])
     args.alone = args.alone if args.alone is not None else (2 if args.quick else 3)
     args.epochs = args.epochs if args.epochs is not None else (2 if args.quick else 10)
     check_min(p, 1, ("--threads", args.threads), ("--ks", args.ks), ("--alone", args.alone),
-              ("--epochs", args.epochs), ("--max-train", args.max_train))
-    check_min(p, 0, ("--seed", args.seed))
+              ("--epochs", args.epochs), ("--max-train", args.max_train),
+              ("--search", args.search))
+    check_min(p, 2, ("--population", args.population))
+    check_min(p, 0, ("--seed", args.seed), ("--generations", args.generations))
     return args
 
 
@@ -111,6 +126,50 @@ def _bench(args: argparse.Namespace, workdir: Path) -> list[tuple[str, int, floa
     return rows
 
 
+def _search_rows(args: argparse.Namespace, workdir: Path) -> list[tuple[str, int, float, int, str]]:
+    """``nasga run --task genetic-cnn`` one training at a time, with ``--fuse K``, and one at a
+    time again (its rate is both runs' together, so a neighbour's load counts half)."""
+    import optuna
+
+    from nasga.cli import main as nasga
+
+    command = ["run", "--task", "genetic-cnn", "--population", str(args.population),
+               "--generations", str(args.generations), "--seed", str(args.seed),
+               "--set", f"task.epochs={args.epochs}", "--set", "task.device=\"cpu\"", "--quiet"]
+    if args.max_train is not None:
+        command += ["--set", f"task.max_train={args.max_train}"]
+    runs = []
+    for i, k in enumerate((1, args.search, 1)):
+        url = f"sqlite:///{workdir / f'run{i}.db'}"
+        print(f"... nasga {' '.join(command)} --fuse {k}", flush=True)
+        code, wall = _timed(lambda: nasga([*command, "--storage", url, "--fuse", str(k)]))
+        if code:
+            raise SystemExit(code)
+        trials = optuna.load_study(study_name="genetic-cnn", storage=url).trials
+        runs.append((wall, sum(bool(t.user_attrs.get("trained")) for t in trials),
+                     [(t.number, t.params, t.value, t.user_attrs.get("val_accuracy"))
+                      for t in trials]))
+    same = "yes" if runs[0][2] == runs[1][2] == runs[2][2] else "NO"
+    return [("one at a time", 1, runs[0][0] + runs[2][0], runs[0][1] + runs[2][1], "-"),
+            ("fused", args.search, runs[1][0], runs[1][1], same)]
+
+
+def _search_main(args: argparse.Namespace, load: float) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        rows = _search_rows(args, Path(d))
+    end_load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"nasga run --task genetic-cnn (digits, stages (3, 4, 5)), population "
+          f"{args.population}, generations 0..{args.generations}, {args.epochs} epochs, seed "
+          f"{args.seed}; cpu {_cpu()}, {args.threads} threads; load average {load:.1f} at "
+          f"start, {end_load:.1f} at end")
+    print(f"{'mode':14s} {'K':>3s} {'wall s':>8s} {'trainings':>10s} {'trainings/h':>12s} "
+          f"{'ratio':>6s} {'same':>5s}")
+    base = rows[0][3] / rows[0][2]
+    for mode, k, wall, trainings, same in rows:
+        print(f"{mode:14s} {k:3d} {wall:8.1f} {trainings:10d} {3600 * trainings / wall:12.0f} "
+              f"{trainings / wall / base:6.2f} {same:>5s}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     threads, omp = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
@@ -119,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     start = time.perf_counter()
     try:
+        if args.search is not None:
+            _search_main(args, load)
+            return 0
         with tempfile.TemporaryDirectory() as d:
             rows = _bench(args, Path(d))
     finally:

@@ -125,6 +125,44 @@ def ga_study(space, *, preset: str, seed: int = 0, population: int = 10, storage
     return study, objective
 
 
+class FusableTask(SyntheticTask):
+    """:class:`SyntheticTask` with ``evaluate_many`` (a fused batch's contract: each member's
+    value is its own training's), recording each batch's seeds.
+
+    Args:
+        fail_nth: Trainings (0-based, in the order they are asked for, fused or not) that fail
+            as a non-finite loss would.
+        on_batch: Called with the batch's index before it is evaluated (e.g. to interrupt).
+    """
+
+    def __init__(self, space, *, fail_nth=(), on_batch=None, **kwargs) -> None:
+        super().__init__(space, **kwargs)
+        self.batches: list[list[int]] = []
+        self.fail_nth = set(fail_nth)
+        self.on_batch = on_batch
+        self.trainings = 0
+
+    def _one(self, genome, seed: int, workdir):
+        from nasga.tasks.base import EvaluationError
+
+        n, self.trainings = self.trainings, self.trainings + 1
+        if n in self.fail_nth:
+            return EvaluationError("loss became nan at epoch 1, step 1")
+        return super().evaluate(genome, seed=seed, workdir=workdir)
+
+    def evaluate(self, genome, *, seed: int, workdir, report=None):
+        out = self._one(genome, seed, workdir)
+        if isinstance(out, Exception):
+            raise out
+        return out
+
+    def evaluate_many(self, genomes, *, seeds, workdir):
+        if self.on_batch is not None:
+            self.on_batch(len(self.batches))
+        self.batches.append(list(seeds))
+        return [self._one(g, s, workdir) for g, s in zip(genomes, seeds)]
+
+
 def _work_items(study: optuna.Study) -> list[tuple[int, int, int]]:
     return [work_of(t) for t in study.get_trials(deepcopy=False)
             if work_of(t) is not None]

@@ -15,6 +15,8 @@ from tests.helpers import load_script, one_line_error
     (["--alone", "0"], "--alone: must be an integer >= 1, got 0"),
     (["--epochs", "-1"], "--epochs: must be an integer >= 1, got -1"),
     (["--max-train", "0"], "--max-train: must be an integer >= 1, got 0"),
+    (["--search", "0"], "--search: must be an integer >= 1, got 0"),
+    (["--search", "2", "--population", "1"], "--population: must be an integer >= 2, got 1"),
 ])
 def test_bad_flags_are_one_line_errors_with_exit_2(capsys, args: list[str], message: str) -> None:
     line, out = one_line_error(load_script("bench_fused").main, args, capsys)
@@ -29,3 +31,15 @@ def test_a_tiny_run_prints_each_row_and_the_contract_holds(capsys) -> None:
     rows = [line.split() for line in lines if line.startswith(("fused ", "one at a time "))]
     assert [r[0] for r in rows] == ["one", "fused", "fused"]
     assert [r[-1] for r in rows[1:]] == ["yes", "yes"]
+
+
+def test_a_tiny_search_prints_both_runs_and_they_agree(capsys, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # nasga run's artifacts folder
+    assert load_script("bench_fused").main(
+        ["--search", "3", "--population", "3", "--generations", "1", "--epochs", "1",
+         "--max-train", "60", "--threads", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line.split() for line in lines if line.startswith(("fused ", "one at a time "))]
+    assert [r[0] for r in rows] == ["one", "fused"]
+    assert rows[0][-4] == "12" and rows[1][-4] == "6"  # 3 × 2 generations, twice alone
+    assert rows[1][-1] == "yes"

@@ -57,10 +57,18 @@ def add_search_flags(p: argparse.ArgumentParser) -> None:
                    help="study.pruner, one of: " + ", ".join(PRUNERS) + " (default: none); "
                         "its parameters: --set 'study.pruner={\"name\": \"hyperband\", "
                         "\"reduction_factor\": 3}'")
+    add_fuse_flag(p, "task.fuse")
     p.add_argument("--set", dest="settings", action="append", default=[],
                    metavar="TABLE.KEY=VALUE",
                    help="override a config value (JSON value), e.g. --set task.epochs=1 "
                         "--set space.channels=[8,16]; repeatable, applied before the flags")
+
+
+def add_fuse_flag(p: argparse.ArgumentParser, field: str) -> None:
+    p.add_argument("--fuse", type=int, default=None, metavar="K",
+                   help=f"train up to K claimable genomes as one fused network, each still its "
+                        f"own trial with its own measurements ({field}; default 1: off); "
+                        "genetic-cnn only, no --pruner")
 
 
 def config_from_args(args: argparse.Namespace) -> dict:
@@ -81,6 +89,7 @@ def config_from_args(args: argparse.Namespace) -> dict:
         max_evaluations=args.max_evaluations, gamma=args.gamma, data_root=args.data_root,
         image_size=args.image_size, device=args.device,
         reuse_from=getattr(args, "reuse_from", None), pruner=getattr(args, "pruner", None),
+        fuse=getattr(args, "fuse", None),
     )
 
 
@@ -154,7 +163,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"workers: {plan_line(plans)}")
     from nasga.search.interrupts import Interrupted, TrialGuard, signal_of, stop_workers
 
-    guard = TrialGuard(search.study)
+    guard = TrialGuard(search.study, window=search.fuse + 2)
     workers = (spawn_workers(search.settings.study.name, search.storage_url, plans[1:])
                if len(plans) > 1 else [])
     try:
@@ -186,6 +195,7 @@ def add_worker(sub: argparse._SubParsersAction) -> None:
                    help="the study's storage (default: $NASGA_STORAGE)")
     p.add_argument("--study-name", required=True, help="the study to join")
     add_device_flags(p)
+    add_fuse_flag(p, "this command's processes only; default: the study's task.fuse")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_worker)
 
@@ -211,17 +221,17 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
     if args.devices is not None:  # the devices are named: no need for the study's task.device
         plans, device = _local_plan(args, "auto")
-        search = load_search(url, args.study_name, device=device)
+        search = load_search(url, args.study_name, device=device, fuse=args.fuse)
     else:
-        search = load_search(url, args.study_name)
+        search = load_search(url, args.study_name, fuse=args.fuse)
         plans, device = _local_plan(args, search.settings.task.get("device", "auto"))
         if device is not None:  # several processes on the default devices
-            search = load_search(url, args.study_name, device=device)
+            search = load_search(url, args.study_name, device=device, fuse=args.fuse)
     if len(plans) > 1:
         apply_threads(plans[0])
-    guard = TrialGuard(search.study)
-    workers = (spawn_workers(search.settings.study.name, search.storage_url, plans[1:])
-               if len(plans) > 1 else [])
+    guard = TrialGuard(search.study, window=search.fuse + 2)
+    workers = (spawn_workers(search.settings.study.name, search.storage_url, plans[1:],
+                             fuse=args.fuse) if len(plans) > 1 else [])
     try:
         optimize(search, progress=not args.quiet,
                  log=(lambda line: None) if args.quiet else print)

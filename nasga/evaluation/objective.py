@@ -25,10 +25,11 @@ from __future__ import annotations
 import gc
 import hashlib
 import math
+import signal
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +37,15 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 import nasga.evaluation.records as R
+from nasga.evaluation.measurements import MeasurementPool, TrainingIndex, trial_at
 from nasga.evaluation.objectives import key_means
+from nasga.evaluation.records import is_measurement
 from nasga.search.faults import kill_point
 from nasga.storages.handle import trial_id
 from nasga.storages.heartbeat import TrialHeartbeat, fail_stale_trials
-from nasga.evaluation.records import is_measurement
 from nasga.errors import is_int
 from nasga.spaces import Genome, NasgaInputError, Space
-from nasga.tasks.base import Report, StopTraining, Task, accepts_report
+from nasga.tasks.base import Evaluation, Report, StopTraining, Task, accepts_report
 
 CONFIRM_ATTR = R.CONFIRM_TRAININGS
 """User attr of an enqueued *confirmation* trial (:func:`nasga.search.confirm.confirm`): the genome is
@@ -56,96 +58,29 @@ def evaluation_seed(seed: int, key: str, index: int) -> int:
     return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
 
 
-class TrainingIndex:
-    """COMPLETE training trials per genome key, updated incrementally: each call reads only
-    the trials it has not seen and those that were unfinished when it last looked (another
-    worker may still be running them), so its cost does not grow with the study.
-    """
+@dataclass(frozen=True)
+class Training:
+    """A trial's decided training: its genome and key, the fitness of the key's earlier
+    measurements (its value becomes their mean with this one) and the training's seed."""
 
-    def __init__(self, *, trained_only: bool = False) -> None:
-        self._by_key: dict[str, list[FrozenTrial]] = {}
-        self._seen = 0
-        self._pending: set[int] = set()
-        self._study: str | None = None
-        self._lock = threading.Lock()
-        self._counts = (lambda a: R.trained(a) and R.KEY in a) if trained_only \
-            else is_measurement
-
-    def update(self, trials: list[FrozenTrial], study_name: str) -> None:
-        """Index ``trials`` (study ``study_name``'s, in trial-number order, as ``get_trials``
-        returns them)."""
-        with self._lock:  # n_jobs threads share one objective; their reads may be older
-            if study_name != self._study:
-                self._by_key, self._seen, self._pending = {}, 0, set()
-                self._study = study_name
-            for number in sorted(self._pending):
-                t = _trial_at(trials, number)
-                if t is not None and t.state.is_finished():
-                    self._pending.discard(number)
-                    self._add(t)
-            aligned = not trials or trials[-1].number == len(trials) - 1  # numbers 0..n-1
-            new = trials[self._seen:] if aligned else [t for t in trials if t.number >= self._seen]
-            for t in new:
-                if t.state.is_finished():
-                    self._add(t)
-                else:
-                    self._pending.add(t.number)
-            if trials:
-                self._seen = max(self._seen, trials[-1].number + 1)
-
-    def _add(self, t: FrozenTrial) -> None:
-        if t.state == TrialState.COMPLETE and self._counts(t.user_attrs):
-            self._by_key.setdefault(t.user_attrs[R.KEY], []).append(t)
-
-    def trainings(self, key: str) -> list[FrozenTrial]:
-        """COMPLETE trials that measured genome ``key`` (trained, or reused a training)."""
-        return list(self._by_key.get(key, []))
+    genome: Genome
+    key: str
+    previous: tuple[float, ...]
+    seed: int
 
 
-class MeasurementPool:
-    """Trainings of other studies that a study may reuse instead of training (no retraining).
+@dataclass(frozen=True)
+class Held:
+    """A genome whose cache answer must wait until trainings of the same key are told: the
+    worker's own (a fused batch) or, without waiting, another worker's."""
 
-    Only trials that actually trained count (never another study's own reuses, so a chain of
-    studies cannot offer one training twice); two trainings with the same ``eval_seed`` are the
-    same experiment and are offered once.
-
-    Args:
-        studies: Studies whose tasks measure exactly like this one's (same task, space and task
-            settings except the fitness-only ones); :func:`nasga.search.run.open_search` checks it.
-    """
-
-    def __init__(self, studies: list[optuna.Study]) -> None:
-        self.studies = list(studies)
-        self._indexes = [TrainingIndex(trained_only=True) for _ in self.studies]
-
-    def trainings(self, key: str) -> list[tuple[str, FrozenTrial]]:
-        """(study name, trial) of the other studies' trainings of ``key``, oldest first."""
-        out, seeds = [], set()
-        for study, index in zip(self.studies, self._indexes):
-            index.update(study.get_trials(deepcopy=False), study.study_name)
-            for t in sorted(index.trainings(key), key=lambda t: t.number):
-                seed = t.user_attrs.get(R.EVAL_SEED)
-                if seed is None or seed not in seeds:
-                    seeds.add(seed)
-                    out.append((study.study_name, t))
-        return out
+    genome: Genome
 
 
-def objective_values(objectives: Sequence[str], attrs: Mapping[str, Any], value: float,
-                     trainings: Callable[[str], list[FrozenTrial]]) -> tuple[float, ...]:
-    """A multi-objective trial's values: each objective's mean over the measurements its one
-    value (``value``, the mean fitness) averaged (:func:`nasga.evaluation.objectives.key_means`).
-
-    Those are the key's first ``n_evaluations`` measurements, this trial's own last when it is
-    one (a training or a reuse): ``trainings(key)`` (:meth:`TrainingIndex.trainings`) only
-    ever appends, so its head is what the objective read. A failed trial (``value`` NaN) gets
-    NaN for each objective.
-    """
-    if not math.isfinite(value) or R.N_EVALUATIONS not in attrs:
-        return (math.nan,) * len(objectives)
-    own = is_measurement(attrs)
-    done = trainings(str(attrs[R.KEY]))[:int(attrs[R.N_EVALUATIONS]) - own]
-    return key_means(objectives, [t.user_attrs for t in done] + ([attrs] if own else []))
+def interrupt_reason(exc: BaseException) -> str:
+    """The ``fail_reason`` of a trial an interrupt (SIGINT, SIGTERM) failed."""
+    name = signal.Signals(getattr(exc, "signum", signal.SIGINT)).name
+    return f"interrupted by {name}; run the command again to resume"
 
 
 _CLAIMING = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
@@ -166,19 +101,28 @@ def _older_claims(trials: list[FrozenTrial], number: int) -> int:
     return sum(t.number < number and claims_an_evaluation(t) for t in trials)
 
 
-def _trial_at(trials: list[FrozenTrial], number: int) -> FrozenTrial | None:
-    """Trial ``number`` among one study's ``trials`` (``None`` if that read is older than it):
-    by position, as Optuna's storages number trials 0..n-1, else by search."""
-    if number < len(trials) and trials[number].number == number:
-        return trials[number]
-    return next((t for t in trials if t.number == number), None)
-
-
 def _running_twin(trials: list[FrozenTrial], number: int, key: str) -> bool:
     """An older RUNNING trial of the same genome that is training it."""
     return any(t.number < number and t.state == TrialState.RUNNING
                and t.user_attrs.get(R.KEY) == key and t.user_attrs.get(R.TRAINING)
                for t in trials)
+
+
+def objective_values(objectives: Sequence[str], attrs: Mapping[str, Any], value: float,
+                     trainings: Callable[[str], list[FrozenTrial]]) -> tuple[float, ...]:
+    """A multi-objective trial's values: each objective's mean over the measurements its one
+    value (``value``, the mean fitness) averaged (:func:`nasga.evaluation.objectives.key_means`).
+
+    Those are the key's first ``n_evaluations`` measurements, this trial's own last when it is
+    one (a training or a reuse): ``trainings(key)`` (:meth:`TrainingIndex.trainings`) only
+    ever appends, so its head is what the objective read. A failed trial (``value`` NaN) gets
+    NaN for each objective.
+    """
+    if not math.isfinite(value) or R.N_EVALUATIONS not in attrs:
+        return (math.nan,) * len(objectives)
+    own = is_measurement(attrs)
+    done = trainings(str(attrs[R.KEY]))[:int(attrs[R.N_EVALUATIONS]) - own]
+    return key_means(objectives, [t.user_attrs for t in done] + ([attrs] if own else []))
 
 
 class Objective:
@@ -273,23 +217,41 @@ class Objective:
         try:
             with TrialHeartbeat(trial.study, trial_id(trial.storage, trial.study, trial.number),
                                 self.heartbeat_interval, storage=trial.storage):
-                value = self._evaluate(trial)
-                if self.objectives is None:
-                    return value
-                return objective_values(self.objectives, trial.user_attrs, value,
-                                        self._index.trainings)
+                return self.values(trial, self._evaluate(trial))
         except KeyboardInterrupt as exc:  # Optuna fails the trial and re-raises: say why
-            import signal
-
-            name = signal.Signals(getattr(exc, "signum", signal.SIGINT)).name
             try:
-                trial.set_user_attr(R.FAIL_REASON, f"interrupted by {name}; run the command "
-                                    "again to resume")
+                trial.set_user_attr(R.FAIL_REASON, interrupt_reason(exc))
             except Exception:  # pragma: no cover - the storage is gone
                 pass
             raise
 
+    def values(self, trial: optuna.Trial, value: float) -> float | tuple[float, ...]:
+        """What ``trial`` tells the study: ``value`` (the key's mean fitness), or each
+        objective's mean in a multi-objective study (:func:`objective_values`)."""
+        if self.objectives is None:
+            return value
+        return objective_values(self.objectives, trial.user_attrs, value, self._index.trainings)
+
     def _evaluate(self, trial: optuna.Trial) -> float:
+        step = self.prepare(trial)
+        if isinstance(step, Training):
+            return self._train(trial, step)
+        return step  # type: ignore[return-value]
+
+    def prepare(self, trial: optuna.Trial, *, busy: Collection[str] = (),
+                wait: bool = True) -> float | Training | Held:
+        """A trial's preamble, everything before a training: suggest the genome, copy the
+        sampler's lineage, prune (beyond the last generation, past ``max_trials``, over the
+        cost budget), then :meth:`lookup`.
+
+        Returns:
+            The trial's value (a cache answer, a reuse; NaN: a genome that cannot be built,
+            the trial FAILs), the :class:`Training` it needs, or :class:`Held` (see
+            :meth:`lookup`).
+
+        Raises:
+            optuna.TrialPruned: The trial is pruned before it trains.
+        """
         params = self.suggest(trial)
         try:
             genome = self.space.from_params(params)
@@ -297,7 +259,7 @@ class Objective:
             trial.set_user_attr(R.FAIL_REASON, f"genome cannot be built: {exc}"[:500])
             return math.nan
         trials = trial.study.get_trials(deepcopy=False)  # the one full read of this trial
-        own = _trial_at(trials, trial.number)  # as stored: with the sampler's lineage
+        own = trial_at(trials, trial.number)  # as stored: with the sampler's lineage
         assert own is not None  # read after the trial was created
         for name, value in R.lineage(own).items():  # the sampler's record, for the dashboard
             if name not in own.user_attrs:
@@ -309,13 +271,31 @@ class Objective:
             if _older_claims(trials, trial.number) >= self.max_trials:
                 raise optuna.TrialPruned(f"the search's {self.max_trials} evaluations are "
                                          "complete or running")
-        key = genome.key
         trial.set_user_attr(R.GENOME, genome.to_string())
-        trial.set_user_attr(R.KEY, key)
+        trial.set_user_attr(R.KEY, genome.key)
         over = getattr(self.task, "over_budget", lambda g: None)(genome)
         if over is not None:  # a hard cost budget: never trained
             trial.set_user_attr(R.OVER_BUDGET, over)
             raise optuna.TrialPruned(f"over the cost budget: {over}")
+        return self.lookup(trial, genome, trials, busy=busy, wait=wait)
+
+    def lookup(self, trial: optuna.Trial, genome: Genome, trials: list[FrozenTrial] | None = None,
+               *, busy: Collection[str] = (), wait: bool = True) -> float | Training | Held:
+        """The cache's answer for ``genome``, another study's training to reuse, or the
+        :class:`Training` it needs (its ``eval_seed`` written).
+
+        Args:
+            trials: The study's trials as just read (``None``: read them now).
+            busy: Keys that this worker's other unfinished trials are about to train (a fused
+                batch): such a genome is :class:`Held` until they are told.
+            wait: Wait for an older RUNNING trial training the same genome (another worker's);
+                ``False`` (a batch with trainings pending): :class:`Held` instead, so a worker
+                never waits while it holds trainings that others may wait for.
+        """
+        key = genome.key
+        if key in busy:
+            return Held(genome)
+        trials = trial.study.get_trials(deepcopy=False) if trials is None else trials
         limit = self.max_evaluations
         wanted = trial.user_attrs.get(CONFIRM_ATTR)
         if is_int(wanted) and wanted >= 1:
@@ -329,6 +309,8 @@ class Objective:
             deadline = time.monotonic() + self.twin_timeout
             trials = trial.study.get_trials(deepcopy=False)
             while _running_twin(trials, trial.number, key) and time.monotonic() < deadline:
+                if not wait:
+                    return Held(genome)
                 fail_stale_trials(trial.study, grace_period=self.grace_period)  # dead twin?
                 time.sleep(0.2)
                 trials = trial.study.get_trials(deepcopy=False)
@@ -341,7 +323,9 @@ class Objective:
             for name, source in self.measurements_from.trainings(key):
                 if source.user_attrs.get(R.EVAL_SEED) not in used:
                     return self._reuse(trial, f"{name}:{source.number}", source, previous)
-        return self._train(trial, genome, key, previous)
+        seed = evaluation_seed(self.seed, key, len(previous))
+        trial.set_user_attr(R.EVAL_SEED, seed)
+        return Training(genome, key, tuple(previous), seed)
 
     def _reuse(self, trial: optuna.Trial, origin: str, source: FrozenTrial,
                previous: list[float]) -> float:
@@ -373,38 +357,54 @@ class Objective:
         trial.set_user_attr(R.N_EVALUATIONS, len(done))
         return sum(previous) / len(previous)
 
-    def _train(self, trial: optuna.Trial, genome: Genome, key: str, previous: list[float]) -> float:
-        seed = evaluation_seed(self.seed, key, len(previous))
-        trial.set_user_attr(R.EVAL_SEED, seed)
-        try:
-            with tempfile.TemporaryDirectory(prefix="nasga-") as tmp:
+    def _train(self, trial: optuna.Trial, training: Training) -> float:
+        """Train one genome alone (with per-epoch reports), then :meth:`finish`."""
+        with tempfile.TemporaryDirectory(prefix="nasga-") as tmp:
+            try:
                 kill_point("training")
                 # Optuna's Trial.report takes one objective: no curve with several.
                 reports = accepts_report(self.task) and self.objectives is None
                 extra = {"report": self._reporter(trial)} if reports else {}
-                evaluation = self.task.evaluate(genome, seed=seed, workdir=Path(tmp), **extra)
-                fitness = float(self.task.fitness(evaluation.measurements))
-                if not math.isfinite(fitness):
-                    raise ValueError(f"fitness is {fitness}")
-                self._upload(trial, evaluation.files)
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except StopTraining as stop:  # the study's pruner: PRUNED, never retried
-            trial.set_user_attr(R.PRUNED_AT, stop.epoch)
-            gc.collect()
-            raise optuna.TrialPruned(f"pruned after epoch {stop.epoch}") from None
-        except Exception as exc:  # the trial fails; the search goes on
+                outcome: Evaluation | Exception = self.task.evaluate(
+                    training.genome, seed=training.seed, workdir=Path(tmp), **extra)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except StopTraining as stop:  # the study's pruner: PRUNED, never retried
+                trial.set_user_attr(R.PRUNED_AT, stop.epoch)
+                gc.collect()
+                raise optuna.TrialPruned(f"pruned after epoch {stop.epoch}") from None
+            except Exception as exc:  # the trial fails; the search goes on
+                outcome = exc
+            return self.finish(trial, training, outcome)
+
+    def finish(self, trial: optuna.Trial, training: Training, outcome: Evaluation | Exception,
+               *, collect: bool = True) -> float:
+        """Record a training's outcome on its trial (alone or a fused batch's member, inside
+        the training's workdir): the measurements, ``fitness_raw`` and the key's new mean,
+        or ``fail_reason`` and NaN (the trial FAILs; the search goes on). ``collect``: collect
+        garbage after a training that built a network or failed (a fused batch collects once
+        for all its members: one collection costs more the more networks are alive)."""
+        try:
+            if isinstance(outcome, Exception):
+                raise outcome
+            fitness = float(self.task.fitness(outcome.measurements))
+            if not math.isfinite(fitness):
+                raise ValueError(f"fitness is {fitness}")
+            self._upload(trial, outcome.files)
+        except Exception as exc:
             trial.set_user_attr(R.FAIL_REASON, f"{type(exc).__name__}: {exc}"[:500])
-            gc.collect()  # e.g. a CUDA OOM: free the failed training's tensors now
+            if collect:
+                gc.collect()  # e.g. a CUDA OOM: free the failed training's tensors now
             return math.nan
         self.trainings += 1
-        measurements, built = evaluation.measurements, evaluation.model is not None
-        del evaluation
-        if built:  # free the trained network's reference cycles now, as Optuna's gc_after_trial
+        measurements, built = outcome.measurements, outcome.model is not None
+        del outcome
+        if built and collect:  # free the network's reference cycles now, as Optuna's gc_after_trial
             gc.collect()  # did after every trial (~25 ms each on a heap with torch imported)
         for name, value in measurements.items():
             trial.set_user_attr(name, value)
             kill_point("writing")
+        previous = training.previous
         trial.set_user_attr(R.FITNESS_RAW, fitness)
         trial.set_user_attr(R.TRAINED, True)
         trial.set_user_attr(R.CACHED, False)

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nasga.errors import is_int
+from nasga.errors import check_int, is_int
 from nasga.samplers.registry import STUDY_SAMPLERS, sampler_entry
 from nasga.search.pruners import NONE as NO_PRUNER
 from nasga.search.pruners import pruner_table
@@ -216,6 +216,8 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
         if study["pruner"]["name"] == NO_PRUNER:
             del study["pruner"]  # the default: stored as before
     _objectives(study, task)
+    if check_fuse(cfg["task"].get("fuse", 1), task, pruner=study.get("pruner")) == 1:
+        cfg["task"].pop("fuse", None)  # the default: stored as before
     return cfg
 
 
@@ -234,6 +236,27 @@ def _objectives(study: dict[str, Any], task: Any) -> None:
         raise NasgaInputError("study.sampler", f"{study['sampler']} {refusal}; got "
                               f"{len(objectives)} objectives {list(objectives)!r}")
     study["objectives"], study["directions"] = list(objectives), list(directions)
+
+
+def check_fuse(fuse: Any, task: Any, *, pruner: Any = None, field: str = "task.fuse") -> int:
+    """The one rule of ``[task] fuse`` (``--fuse``): how many trainings a worker fuses into one
+    network (1: off). It needs a task with ``evaluate_many`` and, since a fused training reports
+    no epochs, no ``study.pruner`` (docs/design.md, "Fused training").
+
+    Raises:
+        NasgaInputError: ``field`` naming the rule and the value.
+    """
+    from nasga.tasks.base import can_fuse
+
+    k = check_int(field, fuse, minimum=1)
+    if k > 1 and not can_fuse(task):
+        name = getattr(task, "name", type(task).__name__)
+        raise NasgaInputError(field, f"the {name!r} task cannot train genomes fused (it has no "
+                              f"evaluate_many), got {k}")
+    if k > 1 and pruner is not None:
+        raise NasgaInputError(field, "a fused training reports no epochs, so it takes no "
+                              f"study.pruner ({dict(pruner).get('name')!r}); got {k}")
+    return k
 
 
 def load_settings(raw: dict[str, Any]) -> Settings:
@@ -351,7 +374,7 @@ def apply_overrides(cfg: dict[str, Any], *, settings: Sequence[str] = (),
     ``settings`` (``--set TABLE.KEY=VALUE``) go first, then the flags; ``None`` flags are
     ignored. Flags: ``study_name``, ``sampler``, ``seed``, ``storage``, ``population``,
     ``generations``, ``max_evaluations``, ``gamma``, ``data_root``, ``image_size``, ``device``,
-    ``reuse_from``, ``pruner``.
+    ``reuse_from``, ``pruner``, ``fuse``.
 
     A ``task.data_root`` means real data: a config on its task's built-in dataset (``photos``,
     ``digits``, or none given) switches to the real one (``aligned``, ``cifar10``) and drops the
@@ -372,7 +395,7 @@ def apply_overrides(cfg: dict[str, Any], *, settings: Sequence[str] = (),
         "max_evaluations": ("strategy", "max_evaluations"), "gamma": ("task", "gamma"),
         "data_root": ("task", "data_root"), "image_size": ("task", "image_size"),
         "device": ("task", "device"), "reuse_from": ("study", "reuse_from"),
-        "pruner": ("study", "pruner"),
+        "pruner": ("study", "pruner"), "fuse": ("task", "fuse"),
     }
     for flag, value in flags.items():
         if value is None:

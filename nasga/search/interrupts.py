@@ -135,10 +135,13 @@ def signal_of(exc: BaseException) -> int:
 class TrialGuard:
     """Tracks the trials a study's ``ask`` creates in this process; fails those an interrupt
     left RUNNING (:meth:`fail_running`). Install once per study object; ``storage``: the one
-    the study was opened on (default: the study's, :func:`nasga.storages.handle.storage_of`)."""
+    the study was opened on (default: the study's, :func:`nasga.storages.handle.storage_of`);
+    ``window``: how many of the last asked trials may still run (one unfused, up to K + 1 in
+    a fused batch of K, :mod:`nasga.evaluation.batch`)."""
 
-    def __init__(self, study: Any, *, storage: Any = None) -> None:
+    def __init__(self, study: Any, *, storage: Any = None, window: int = 3) -> None:
         self.study = study
+        self.window = max(3, window)
         self.storage = storage if storage is not None else storage_of(study)
         self.asked: list[Any] = []
         original = study.ask
@@ -163,7 +166,7 @@ class TrialGuard:
         reason = f"interrupted by {signal.Signals(signum).name}; run the command again to resume"
         marked = []
         storage = self.storage
-        for trial in self.asked[-3:]:  # one trial at a time: the last asked is the one running
+        for trial in self.asked[-self.window:]:  # the last asked are the ones running
             try:
                 tid = trial_id(storage, self.study, trial.number)
                 frozen = storage.get_trial(tid)

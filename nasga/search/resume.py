@@ -1,5 +1,5 @@
 """What a resumed study may change: every setting must match the stored config except the few
-that only say how or how long to run (storage, generations, device, heartbeats, reuse)."""
+that only say how or how long to run (storage, generations, device, fuse, heartbeats, reuse)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from nasga.errors import NasgaInputError
 from nasga.search.settings import Settings
 
 # Settings that may change between runs of one study; anything else must match.
-MUTABLE = {("study", "storage"), ("strategy", "generations"), ("task", "device"),
+MUTABLE = {("study", "storage"), ("strategy", "generations"), ("task", "device"), ("task", "fuse"),
            ("study", "heartbeat_interval"), ("study", "grace_period"), ("study", "reuse_from")}
 
 

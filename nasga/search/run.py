@@ -16,9 +16,11 @@ from optuna.trial import FrozenTrial, TrialState
 
 import nasga.evaluation.records as R
 from nasga.samplers.registry import make_sampler
+from nasga.search.config import check_fuse
 from nasga.search.pruners import make_pruner
 from nasga.search.resume import check_compatible, keep_stored_dedup
 from nasga.search.settings import Settings
+from nasga.evaluation.batch import optimize_fused
 from nasga.evaluation.objective import (
     CONFIRM_ATTR, MeasurementPool, Objective, claims_an_evaluation,
 )
@@ -33,12 +35,15 @@ from nasga.storages.storage import (
 @dataclass
 class Search:
     """Everything one process needs to work on a study: its :class:`~nasga.search.settings.Settings`
-    (built once), the storage URL, the Optuna study and the objective."""
+    (built once), the storage URL, the Optuna study, the objective and how many trainings this
+    process fuses into one network (``fuse``: the study's ``[task] fuse`` or a worker's
+    ``--fuse``)."""
 
     settings: Settings
     storage_url: str
     study: optuna.Study
     objective: Objective
+    fuse: int = 1
 
     @property
     def cfg(self) -> dict[str, Any]:
@@ -115,12 +120,13 @@ class Search:
 
 def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: bool = True,
                 on_trained: Callable[[int], None] | None = None,
-                device: str | None = None) -> Search:
+                device: str | None = None, fuse: int | None = None) -> Search:
     """Create or resume the study of ``cfg`` (a config that :func:`nasga.search.config.validate`
     returned, or its :class:`~nasga.search.settings.Settings`) in ``storage_url``.
 
-    ``device`` (a worker's ``--devices`` entry) overrides ``task.device`` for this process's
-    trainings only; the stored config keeps the study's own setting.
+    ``device`` (a worker's ``--devices`` entry) and ``fuse`` (a worker's ``--fuse``) override
+    ``task.device`` and ``task.fuse`` for this process only; the stored config keeps the
+    study's own settings.
     """
     settings = cfg if isinstance(cfg, Settings) else Settings.from_config(cfg)  # built once
     asked = settings.study
@@ -137,6 +143,8 @@ def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: boo
     elif not create:
         raise NasgaInputError("study_name", f"no study named {name!r} in this storage")
     task = settings.build_task(device=device)
+    if fuse is not None:  # before anything is written
+        check_fuse(fuse, task, pruner=settings.study.pruner, field="fuse")
     sampler = make_sampler(settings.study.sampler, space=settings.space,
                            strategy=settings.strategy, seed=settings.study.seed,
                            grace_period=settings.study.grace_period,
@@ -155,7 +163,8 @@ def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: boo
         stored_cfg["study"]["storage"] = redact(stored_cfg["study"]["storage"])
     study.set_user_attr(CONFIG_ATTR, stored_cfg)
     return Search(settings, storage_url, study,
-                  _objective(settings, task, storage_url, pool, on_trained))
+                  _objective(settings, task, storage_url, pool, on_trained),
+                  settings.fuse if fuse is None else fuse)
 
 
 def _objective(settings: Settings, task: Any, storage_url: str, pool: MeasurementPool | None,
@@ -230,61 +239,94 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
     """
     from tqdm import tqdm
 
-    limit = max_failures_in_a_row or max(3, search.population)
     total = search.settings.total_evaluations
-    rows = search.stats()
-    reported = {row.generation for row in rows if search.generation_finished(row.generation, rows)}
     settled = total - search.remaining()
     # The bar's final state is drawn once, by close(): a finished study shows no bar at all,
-    # and the callback never draws the last count itself (see below).
+    # and the callback never draws the last count itself (see _Progress).
     bar = tqdm(total=total, initial=settled, unit="eval",
                disable=not progress or settled >= total, dynamic_ncols=True)
-    state = {"fails": 0, "reason": "", "idle": False, "blocks": settled // search.population}
+    run = _Progress(search, bar, bar.write if progress else log,
+                    max_failures_in_a_row or max(3, search.population), settled)
+    try:
+        while True:
+            if (not search.done() and not run.idle
+                    and (search.is_ga or search.unclaimed())):
+                run.stopping = False
+                _run_trials(search, search.unclaimed(), run, lambda: run.stopping)
+                if run.fails >= run.limit:
+                    raise RuntimeError(f"{run.fails} trials failed in a row; last reason: "
+                                       f"{run.reason}")
+                continue
+            idle, run.idle = run.idle, False
+            if not settle(search, run) and not idle:
+                break
+        # Generations whose last trial another worker completed while this one waited.
+        _report_finished(search, run.reported, run.write)
+    finally:
+        bar.close()
 
-    def callback(study: optuna.Study, trial: FrozenTrial) -> None:
+
+class _Progress:
+    """:func:`optimize`'s callback: failures in a row, a worker with nothing left to claim
+    (``idle``), the progress bar and a line per finished generation, and when to stop."""
+
+    def __init__(self, search: Search, bar: Any, write: Callable[[str], None], limit: int,
+                 settled: int) -> None:
+        self.search, self.bar, self.write, self.limit = search, bar, write, limit
+        self.fails, self.reason, self.idle, self.stopping = 0, "", False, False
+        rows = search.stats()
+        self.reported = {row.generation for row in rows
+                         if search.generation_finished(row.generation, rows)}
+        self.blocks = settled // search.population
+
+    def stop(self, study: optuna.Study) -> None:
+        self.stopping = True  # optimize_fused asks no more (it is not Study.optimize)
+        if self.search.fuse == 1:
+            study.stop()
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        search = self.search
         if trial.state == TrialState.PRUNED and search.objective.beyond_last_generation(trial):
-            state["idle"] = True  # nothing left to claim: wait for the others (settle), not
-            study.stop()  # claim again at once (a steady-state ticket is never made to wait)
+            self.idle = True  # nothing left to claim: wait for the others (settle), not
+            self.stop(study)  # claim again at once (a steady-state ticket never waits)
             return
         if trial.state == TrialState.FAIL:
-            state["fails"] += 1
-            state["reason"] = str(trial.user_attrs.get(R.FAIL_REASON, "see the log"))
-            if state["fails"] >= limit:
-                study.stop()
+            self.fails += 1
+            self.reason = str(trial.user_attrs.get(R.FAIL_REASON, "see the log"))
+            if self.fails >= self.limit:
+                self.stop(study)
             return
-        state["fails"] = 0
+        self.fails = 0
+        total = search.settings.total_evaluations
         remaining, unclaimed = (search.remaining(), 1) if search.is_ga else search.left()
         settled = total - remaining
         # A generation (or a block of `population` trials) can only have finished once another
         # `population` evaluations settled: the statistics (O(trials)) are read only then.
         # Its line is written before the bar moves on: bar.write redraws the bar, and a bar
         # drawn at its final count here would be drawn again by close().
-        if settled // search.population > state["blocks"] or settled >= total:
-            state["blocks"] = settled // search.population
-            _report_finished(search, reported, bar.write if progress else log)
-        bar.n = settled
+        if settled // search.population > self.blocks or settled >= total:
+            self.blocks = settled // search.population
+            _report_finished(search, self.reported, self.write)
+        self.bar.n = settled
         if settled < total:
-            bar.refresh()
+            self.bar.refresh()
         if (search.done() if search.is_ga else not unclaimed):  # others finish the rest
-            study.stop()
+            self.stop(study)
 
-    try:
-        while True:
-            if (not search.done() and not state["idle"]
-                    and (search.is_ga or search.unclaimed())):
-                search.study.optimize(search.objective, n_trials=search.unclaimed(),
-                                      callbacks=[callback])  # the objective collects garbage
-                if state["fails"] >= limit:
-                    raise RuntimeError(f"{state['fails']} trials failed in a row; last reason: "
-                                       f"{state['reason']}")
-                continue
-            idle, state["idle"] = state["idle"], False
-            if not settle(search, callback) and not idle:
-                break
-        # Generations whose last trial another worker completed while this one waited.
-        _report_finished(search, reported, bar.write if progress else log)
-    finally:
-        bar.close()
+
+def _run_trials(search: Search, n_trials: int,
+                callback: Callable[[optuna.Study, FrozenTrial], None],
+                stopped: Callable[[], bool]) -> None:
+    """Up to ``n_trials`` trials, one at a time (``Study.optimize``) or, with ``fuse`` K > 1, in
+    fused batches (:func:`~nasga.evaluation.batch.optimize_fused`) that never ask more trials
+    than are unclaimed (samplers without generations; a GA's tickets beyond the last
+    generation are pruned)."""
+    if search.fuse > 1:
+        optimize_fused(search.study, search.objective, fuse=search.fuse, n_trials=n_trials,
+                       callback=callback, stopped=stopped,
+                       room=None if search.is_ga else lambda: search.left()[1])
+    else:  # the objective collects garbage
+        search.study.optimize(search.objective, n_trials=n_trials, callbacks=[callback])
 
 
 def _report_finished(search: Search, reported: set[int], write: Callable[[str], None]) -> None:
@@ -375,12 +417,14 @@ def dashboard_command(url: str) -> str:
     return f"inspect it: optuna-dashboard {target} --artifact-dir {artifact_dir(url)}"
 
 
-def load_search(storage_url: str, study_name: str, *, device: str | None = None) -> Search:
+def load_search(storage_url: str, study_name: str, *, device: str | None = None,
+                fuse: int | None = None) -> Search:
     """Re-open an existing nasga study with its own stored configuration (workers, export);
-    ``device`` overrides ``task.device`` for this process (:func:`open_search`)."""
+    ``device`` and ``fuse`` override ``task.device`` and ``task.fuse`` for this process
+    (:func:`open_search`)."""
     storage = open_storage(storage_url, heartbeat=False, create=False)  # never creates one
     return open_search(stored_settings(storage, study_name), storage_url=storage_url,
-                       create=False, device=device)
+                       create=False, device=device, fuse=fuse)
 
 
 def stored_settings(storage: Any, study_name: str) -> Settings:

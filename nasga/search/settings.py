@@ -173,6 +173,11 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
     @property
+    def fuse(self) -> int:
+        """``[task] fuse``: trainings a worker fuses into one network (1: off; issue 28)."""
+        return int(self.task.get("fuse", 1))
+
+    @property
     def total_evaluations(self) -> int:
         """``population × (generations + 1)``: paper 004's ``N·(T+1)`` (1,020 for N=20, T=50)."""
         return int(self.strategy.population) * (int(self.strategy.generations) + 1)

@@ -28,8 +28,8 @@ class WorkerObjective(Objective):
     """:class:`~nasga.evaluation.objective.Objective` that records which process trained each trial (a
     system attr, so cache answers and reusing studies never copy it)."""
 
-    def _train(self, trial: optuna.Trial, *args: Any, **kwargs: Any) -> float:
-        value = super()._train(trial, *args, **kwargs)
+    def finish(self, trial: optuna.Trial, *args: Any, **kwargs: Any) -> float:
+        value = super().finish(trial, *args, **kwargs)
         torch = sys.modules.get("torch")
         info: dict[str, Any] = {"pid": os.getpid()}
         if torch is not None:
@@ -39,8 +39,8 @@ class WorkerObjective(Objective):
         return value
 
 
-def spawn_workers(study_name: str, storage_url: str,
-                  n: int | list[WorkerPlan]) -> list[subprocess.Popen]:
+def spawn_workers(study_name: str, storage_url: str, n: int | list[WorkerPlan], *,
+                  fuse: int | None = None) -> list[subprocess.Popen]:
     """Start ``nasga worker`` processes on the study (URL passed in the environment).
 
     Args:
@@ -50,6 +50,7 @@ def spawn_workers(study_name: str, storage_url: str,
             included, with ``cores / (n + 1)`` torch threads), or one
             :class:`~nasga.search.devices.WorkerPlan` per worker: its device (``$NASGA_DEVICE``) and
             threads (``$OMP_NUM_THREADS``). An ``OMP_NUM_THREADS`` already set wins.
+        fuse: A ``nasga worker --fuse K`` to pass on (``None``: the study's ``task.fuse``).
     """
     from nasga.search.devices import cpu_cores
 
@@ -64,7 +65,8 @@ def spawn_workers(study_name: str, storage_url: str,
     from nasga.search.interrupts import SPAWNED_ENV
 
     explicit = os.environ.get("OMP_NUM_THREADS", "").strip()
-    cmd = [sys.executable, "-m", "nasga.cli", "worker", "--study-name", study_name, "--quiet"]
+    cmd = [sys.executable, "-m", "nasga.cli", "worker", "--study-name", study_name, "--quiet",
+           *(["--fuse", str(fuse)] if fuse is not None else [])]
     procs = []
     for plan in plans:
         env = {**os.environ, STORAGE_ENV: storage_url, SPAWNED_ENV: "1",

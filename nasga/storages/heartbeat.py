@@ -85,6 +85,59 @@ class TrialHeartbeat:
             self._thread.join()
 
 
+class TrialsHeartbeat:
+    """Context manager: beat every ``interval`` s for each trial of a changing set (a fused
+    batch's trials, asked and told outside ``Study.optimize``, :mod:`nasga.evaluation.batch`).
+
+    On every storage it writes nasga's beat (:func:`beat`; :func:`fail_stale_trials` reads it,
+    and fails a trial still without params that has none, such as a ticket waiting its turn), and
+    on RDB storages Optuna's own (``record_heartbeat``, which ``Study.optimize`` would record)."""
+
+    def __init__(self, storage: BaseStorage, interval: float) -> None:
+        self._storage = storage
+        self._interval = interval
+        self._rdb = heartbeat_interval(storage) is not None
+        self._ids: set[int] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def add(self, trial_id: int) -> None:
+        """Beat for ``trial_id`` from now on (one beat at once)."""
+        with self._lock:
+            self._ids.add(trial_id)
+        self._beat(trial_id)
+
+    def discard(self, trial_id: int) -> None:
+        """Stop beating for ``trial_id`` (told)."""
+        with self._lock:
+            self._ids.discard(trial_id)
+
+    def _beat(self, trial_id: int) -> None:
+        try:
+            beat(self._storage, trial_id)
+            if self._rdb:
+                self._storage.record_heartbeat(trial_id)  # type: ignore[attr-defined]
+        except optuna.exceptions.UpdateFinishedTrialError:
+            self.discard(trial_id)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            with self._lock:
+                ids = sorted(self._ids)
+            for trial_id in ids:
+                self._beat(trial_id)
+
+    def __enter__(self) -> TrialsHeartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def _grace(storage: BaseStorage, grace_period: float | None) -> float | None:
     """Seconds before a RUNNING trial is stale: an RDB storage's own setting (Optuna's default
     ``2 × heartbeat_interval`` where it is not visible), else ``grace_period``."""

@@ -25,8 +25,12 @@ if TYPE_CHECKING:
     from nasga.tasks.translation import TranslationTask
 
 TASK_NAMES = ("genetic-cnn", "unet", "synthetic", "genetic-cnn-bench")
+RUN_KEYS = ("fuse",)
+"""``[task]`` keys that say how workers run the task, not what it measures: :func:`build_task`
+leaves them out (:func:`nasga.search.config.check_fuse` checks ``fuse``)."""
 
 __all__ = [
+    "RUN_KEYS",
     "TASK_NAMES",
     "ClassificationTask",
     "Evaluation",
@@ -102,7 +106,8 @@ def build_task(space: Space, config: dict[str, Any]) -> Task:
     Args:
         space: The genome space.
         config: Keyword settings of the task's constructor. An optional ``"task"`` key picks the
-            task by name (default: the space's own task); ``task.config()`` round-trips.
+            task by name (default: the space's own task); ``task.config()`` round-trips. The
+            :data:`RUN_KEYS` are left out.
 
     Returns:
         The constructed task.
@@ -113,7 +118,7 @@ def build_task(space: Space, config: dict[str, Any]) -> Task:
     """
     if not isinstance(config, dict):
         raise NasgaInputError("task", f"must be a table of settings, got {config!r}")
-    settings = dict(config)
+    settings = {k: v for k, v in config.items() if k not in RUN_KEYS}
     name = settings.pop("task", None) or space.task_name
     cls = task_class(name)
     needs = getattr(cls, "space_name", name)  # a task over another task's space says so
@@ -122,7 +127,8 @@ def build_task(space: Space, config: dict[str, Any]) -> Task:
     known = list(task_settings(name))
     for key in settings:
         if key not in known:
-            raise NasgaInputError(f"task.{key}", f"unknown key; known: {', '.join(known)}")
+            raise NasgaInputError(f"task.{key}", "unknown key; known: "
+                                  f"{', '.join(known + list(RUN_KEYS))}")
     try:
         return cls(space, **settings)
     except NasgaInputError as exc:

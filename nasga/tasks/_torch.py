@@ -239,7 +239,7 @@ def oom_as_evaluation_error(device: torch.device) -> Iterator[None]:
 
 
 def check_fits(what: str, networks: Sequence[tuple[object, tuple[int, ...]]], *, batch: int,
-               device: torch.device | str) -> None:
+               device: torch.device | str, copies: int = 1) -> None:
     """Refuse a training whose networks would not fit in memory, before allocating them.
 
     Args:
@@ -248,6 +248,7 @@ def check_fits(what: str, networks: Sequence[tuple[object, tuple[int, ...]]], *,
             ``nn.Module``, and its (C, H, W) input; estimated on the meta device.
         batch: Images per training step.
         device: Where the training runs (its memory is the bound).
+        copies: How many times the networks train together (estimated once).
 
     Raises:
         EvaluationError: The estimate (parameters, gradients, Adam moments, activations and
@@ -255,8 +256,9 @@ def check_fits(what: str, networks: Sequence[tuple[object, tuple[int, ...]]], *,
     """
     from nasga.models.memory import GB, estimate_memory, memory_limit
 
-    needed = sum(estimate_memory(build, shape).training_bytes(batch)  # type: ignore[arg-type]
-                 for build, shape in networks)
+    needed = copies * sum(
+        estimate_memory(build, shape).training_bytes(batch)  # type: ignore[arg-type]
+        for build, shape in networks)
     limit = memory_limit(device)
     if needed > limit:
         raise EvaluationError(

@@ -50,6 +50,13 @@ def accepts_report(task: Any) -> bool:
         return False
 
 
+def can_fuse(task: Any) -> bool:
+    """Whether ``task`` trains several genomes as one network: it has ``evaluate_many(genomes,
+    *, seeds, workdir)`` returning each genome's :class:`Evaluation` or the
+    :class:`EvaluationError` that failed it alone (``[task] fuse``, issue 28)."""
+    return callable(getattr(task, "evaluate_many", None))
+
+
 @dataclass
 class Evaluation:
     """One training of one genome.

@@ -20,12 +20,8 @@ workers stays busy.
 objective's ``max_evaluations``) instead of proposing a cache answer (module
 :mod:`nasga.samplers.ga.breeding`).
 
-Selection uses each genome's *mean* fitness over its trainings (paper 004 §3.2.4): the value of
-its latest trial for nasga's objective (which returns that mean), else the mean of its trials'
-values, always adjusted to the study's direction (minimize: the negated value). Non-finite values are clipped to the finite
-extremes (``+inf`` ties with the best, ``-inf`` with the worst). Paper 004's roulette weighs
-``f − f_min``; paper 000's weighs ``f/Σf`` and needs ``f >= 0``, so when any value is negative
-all are shifted by the minimum first (the worst then gets weight 0, as in paper 004).
+Selection uses each genome's *mean* fitness over its trainings (paper 004 §3.2.4), adjusted to
+the study's direction, non-finite values clipped (:mod:`nasga.samplers.ga.breeding`).
 Several objectives (``directions=[...]``): a genome's value is its per-objective means, the
 parents are NSGA-II's pool of ``population`` genomes chosen by DEAP's ``selNSGA2`` and weighed
 in its crowded-comparison order (:mod:`nasga.samplers.ga.pareto`; docs/design.md, "Several
@@ -253,6 +249,14 @@ class GeneticSampler(BaseSampler):
             self._claimed[key] = params
         kill_point("sampling")
         return True
+
+    def claim_waits(self, study: Study, trial: Any) -> bool:
+        """Whether sampling ``trial`` (asked here, not sampled yet) may wait for other trials:
+        it took a ticket whose work item was unknown at ask time. One thread asking several
+        trials before telling them (a fused batch) samples such a trial only with none untold."""
+        with self._lock:
+            key = _trial_key(study, trial)
+            return key in self._tickets and key not in self._claimed
 
     def _ticket(self, study: Study, trial: FrozenTrial) -> int | None:
         """The ticket ``trial`` holds: stored, or written by this process since it was read."""
