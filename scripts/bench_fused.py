@@ -160,7 +160,7 @@ def _search_main(args: argparse.Namespace, load: float) -> None:
     end_load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"nasga run --task genetic-cnn (digits, stages (3, 4, 5)), population "
           f"{args.population}, generations 0..{args.generations}, {args.epochs} epochs, seed "
-          f"{args.seed}; cpu {_cpu()}, {args.threads} threads; load average {load:.1f} at "
+          f"{args.seed}; cpu {cpu_model()}, {args.threads} threads; load average {load:.1f} at "
           f"start, {end_load:.1f} at end")
     print(f"{'mode':14s} {'K':>3s} {'wall s':>8s} {'trainings':>10s} {'trainings/h':>12s} "
           f"{'ratio':>6s} {'same':>5s}")
