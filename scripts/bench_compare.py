@@ -36,8 +36,10 @@ from nasga.cli import (  # noqa: E402
     EXIT_BAD_INPUT, Parser, check_min, int_list, name_counts, name_list,
 )
 from nasga.compare.runs import (  # noqa: E402
-    COMPARE_SAMPLERS, MEMORY, NASGA_SAMPLERS, Comparison, RunResult, compare, task_config,
+    COMPARE_SAMPLERS, MEMORY, NASGA_SAMPLERS, Comparison, RunResult, compare, config_for,
+    objective_settings, table_optimum,
 )
+from nasga.samplers.registry import sampler_entry  # noqa: E402
 from nasga.errors import NasgaInputError  # noqa: E402
 from nasga.compare.report import (  # noqa: E402
     markdown_table, summarize, verdict, write_csv, write_html,
@@ -48,10 +50,17 @@ DEFAULT_SAMPLERS = [s for s in COMPARE_SAMPLERS if s != "ga-dedup"]  # ga-dedup 
 
 def _parser() -> argparse.ArgumentParser:
     p = Parser(description=__doc__.splitlines()[1])
-    p.add_argument("--samplers", type=name_list("samplers", COMPARE_SAMPLERS),
-                   default=",".join(DEFAULT_SAMPLERS))
+    p.add_argument("--samplers", type=name_list("samplers", COMPARE_SAMPLERS), default=None,
+                   help="default: " + ",".join(DEFAULT_SAMPLERS) + " (with --objectives, "
+                        "those that take several objectives)")
     p.add_argument("--table", default=None,
                    help="benchmark table: genetic_cnn_34_digits (default) or genetic_cnn_44_digits")
+    p.add_argument("--objectives", default=None, metavar="LIST",
+                   help="a multi-objective comparison (issue 29), e.g. val_accuracy,macs: "
+                        "hypervolume regret (nasga.compare.front); samplers that take one "
+                        "objective only are left out of the default list")
+    p.add_argument("--directions", default=None, metavar="LIST",
+                   help="one of maximize/minimize per --objectives name (default: each name's)")
     p.add_argument("--budgets", type=int_list("budgets"), default=(50, 100, 300),
                    help="trainings at which to report (default 50,100,300)")
     p.add_argument("--seeds", type=int, default=50, help="seeds per sampler (default 50)")
@@ -92,9 +101,14 @@ def _runs(name: str, cfg: dict, args: argparse.Namespace, budget: int) -> list[R
     settings = {"seeds": seeds, "first_seed": args.first_seed, "budget": budget,
                 "max_evaluations": args.max_evaluations,
                 "trial_cap_factor": cap, "task": cfg["task"]}
+    objectives = cfg["study"].get("objectives")
+    if objectives:
+        settings["objectives"] = [objectives, cfg["study"]["directions"]]
     held_out = f"-from{args.first_seed}" if args.first_seed else ""
     folder = Path(args.out) / "runs"
-    done = _saved(folder, f"{args.table or 'default'}-{name}", settings)
+    stem = "-".join([args.table or "default", *(["+".join(objectives)] if objectives else []),
+                     name])
+    done = _saved(folder, stem, settings)
     missing = [s for s in seed_list if s not in done]
     if missing:
         runs = compare(cfg, samplers=[name], seeds=missing, budget=budget, out_dir=args.out,
@@ -102,7 +116,7 @@ def _runs(name: str, cfg: dict, args: argparse.Namespace, budget: int) -> list[R
                        workers=args.workers, trial_cap_factor=cap, write=False,
                        log=lambda line: None).results
         done.update({r.seed: dataclasses.asdict(r) for r in runs})
-        (folder / f"{args.table or 'default'}-{name}{held_out}.json").write_text(json.dumps(
+        (folder / f"{stem}{held_out}.json").write_text(json.dumps(
             {"settings": settings, "runs": [done[s] for s in seed_list]}))
     return [RunResult(**done[s]) for s in seed_list]
 
@@ -184,8 +198,11 @@ def main(argv: list[str] | None = None) -> int:
 def _compare(args: argparse.Namespace, argv: list[str]) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     budgets = sorted(set(args.budgets))
-    samplers = args.samplers
-    cfg = task_config("genetic-cnn-bench", table=args.table)
+    cfg = config_for(table=args.table,
+                     settings=objective_settings(args.objectives, args.directions))
+    several = bool(cfg["study"].get("objectives"))
+    samplers = args.samplers or [s for s in DEFAULT_SAMPLERS
+                                 if not (several and sampler_entry(s).one_objective)]
     from nasga.search.config import build_space
     from nasga.tasks import build_task
 
@@ -204,23 +221,31 @@ def _compare(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"{name}: {len(runs)} seeds, {np.mean([r.wall_seconds for r in runs]):.1f} s per "
               f"run ({time.perf_counter() - t0:.0f} s now); stopped by {stops}", flush=True)
     wall = time.perf_counter() - start
+    optimum = table_optimum(cfg)
     every = Comparison("genetic-cnn-bench", budgets[-1], args.max_evaluations or None, results,
-                       bench.optimum())
+                       optimum, objectives=tuple(cfg["study"].get("objectives", ())))
     rows = summarize(every, budgets)
     out = Path(args.out)
     write_csv(out / "compare.csv", every)
     write_html(out / "compare.html", every, budgets)
     me = args.max_evaluations or "every proposal trains"
-    print(f"\nMean regret ± s.e. (table optimum {bench.optimum():.4f} = best mean val accuracy of "
-          f"{bench.n_keys} keys over {bench.n_repeats} repeats; max_evaluations {me}):\n")
+    if several:
+        print(f"\nMean hypervolume regret ± s.e. (objectives {', '.join(every.objectives)}, "
+              f"{', '.join(cfg['study']['directions'])}; the true front of {bench.n_keys} keys' "
+              f"means over {bench.n_repeats} repeats has hypervolume {optimum:.4f}, each "
+              f"objective scaled 0 best to 1 worst key; max_evaluations {me}):\n")
+    else:
+        print(f"\nMean regret ± s.e. (table optimum {optimum:.4f} = best mean val accuracy of "
+              f"{bench.n_keys} keys over {bench.n_repeats} repeats; max_evaluations {me}):\n")
     print(markdown_table(rows, regret=True) + "\n")
-    if args.max_evaluations:
+    if args.max_evaluations and not several:
         print(f"reference: every one of the {bench.n_keys} keys measured {args.max_evaluations} "
               f"times, best mean named: regret "
               f"{bench.exhaustive_regret(args.max_evaluations, draws=10_000):.4f}"
               " (the winner's curse of the rule on the whole table; 10,000 simulated tables)\n")
+    peers = ("nsga2", "tpe", "random") if several else ("tpe", "random")
     for b in budgets:
-        print(verdict(rows, b, ours=NASGA_SAMPLERS))
+        print(verdict(rows, b, ours=NASGA_SAMPLERS, peers=peers))
     _notes(args, samplers, results)
     command = f"python scripts/bench_compare.py {shlex.join(argv)}".rstrip()
     if args.figure:

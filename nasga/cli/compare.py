@@ -31,6 +31,13 @@ def add_compare(sub: argparse._SubParsersAction) -> None:
                         + sampler_help() + ". Every GA re-breeds a genome the cache would "
                         "answer unless --set strategy.dedup=false (ga-dedup equals ga then) "
                         "(default: ga,random,tpe)")
+    p.add_argument("--objectives", default=None, metavar="LIST",
+                   help="a multi-objective comparison: comma-separated measurements of the task, "
+                        "e.g. val_accuracy,macs (the same as a study's study.objectives); on the "
+                        "benchmark tables regret is hypervolume regret")
+    p.add_argument("--directions", default=None, metavar="LIST",
+                   help="one of maximize/minimize per --objectives name (default: each "
+                        "name's own, e.g. accuracy maximized, MACs minimized)")
     p.add_argument("--budget", type=int, default=50, help="trainings per run (default 50)")
     p.add_argument("--seeds", type=int, default=3, help="seeds 0..S-1 per sampler (default 3)")
     p.add_argument("--max-evaluations", type=int, default=1,
@@ -51,12 +58,13 @@ def add_compare(sub: argparse._SubParsersAction) -> None:
 def _cmd_compare(args: argparse.Namespace) -> int:
     import optuna
 
-    from nasga.compare.runs import compare, config_for
+    from nasga.compare.runs import compare, config_for, objective_settings
     from nasga.compare.report import markdown_table, summarize
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    cfg = config_for(task=args.task, study_file=args.study_file, settings=args.settings,
-                     table=args.table)
+    cfg = config_for(task=args.task, study_file=args.study_file, table=args.table,
+                     settings=[*args.settings, *objective_settings(args.objectives,
+                                                                   args.directions)])
     cmp = compare(cfg, samplers=[s.strip() for s in args.samplers.split(",") if s.strip()],
                   seeds=args.seeds, budget=args.budget, out_dir=args.out,
                   max_evaluations=args.max_evaluations or None, storage=args.storage,

@@ -37,6 +37,8 @@ class RunResult:
     wall_seconds: float
     stop_reason: str
     curve: list[dict[str, Any]] = field(default_factory=list)
+    front: list[str] = field(default_factory=list)
+    """A multi-objective run's returned front at its end (:func:`nasga.compare.front.front_curve`)."""
 
 
 @dataclass
@@ -50,6 +52,8 @@ class Comparison:
     optimum: float | None
     csv_path: Path | None = None
     html_path: Path | None = None
+    objectives: tuple[str, ...] = ()
+    """A multi-objective comparison's objectives (regret is hypervolume regret then)."""
 
     @property
     def samplers(self) -> list[str]:
@@ -166,10 +170,13 @@ def write_html(path: str | Path, cmp: Comparison, budgets: list[int] | None = No
     from plotly.offline import get_plotlyjs
 
     regret = cmp.optimum is not None
-    titles = {"best_fitness": "Best-so-far fitness (mean ± s.e. across seeds)"}
+    several = len(cmp.objectives) > 1
+    titles = {"best_fitness": "Returned front's observed hypervolume (mean ± s.e. across seeds)"
+              if several else "Best-so-far fitness (mean ± s.e. across seeds)"}
     if regret:
-        titles["regret"] = (f"Regret vs the table optimum {cmp.optimum:.4f} "
-                            "(mean ± s.e. across seeds)")
+        titles["regret"] = ((f"Hypervolume regret vs the table's true front, HV {cmp.optimum:.4f}"
+                             if several else f"Regret vs the table optimum {cmp.optimum:.4f}")
+                            + " (mean ± s.e. across seeds)")
     parts = [curve_figure(cmp, column, title).to_html(include_plotlyjs=False, full_html=False)
              for column, title in titles.items()]
     head = ("<tr><th>sampler</th><th>budget</th><th>seeds</th><th>best fitness</th>"
@@ -192,8 +199,7 @@ def write_html(path: str | Path, cmp: Comparison, budgets: list[int] | None = No
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}</style></head><body>
 <h1>Sampler comparison on {html.escape(cmp.task)}</h1>
 <p>Budget {cmp.budget} trainings per run (cached trials are free); max_evaluations {me};
-mean ± standard error across seeds. The incumbent is the genome with the best mean observed
-fitness so far among those trained at least min(3, most trainings of any genome) times{"; regret = table optimum − its mean accuracy over the table's repeats" if regret else ""}.</p>
+mean ± standard error across seeds. {_rule(cmp)}</p>
 {''.join(parts)}
 <h2>Final values</h2><table>{head}{body}</table>
 </body></html>
@@ -201,6 +207,22 @@ fitness so far among those trained at least min(3, most trainings of any genome)
     p = Path(path)
     p.write_text(page, encoding="utf-8")
     return p
+
+
+def _rule(cmp: Comparison) -> str:
+    """How a run's result and its regret are defined, for the page."""
+    regret = cmp.optimum is not None
+    if len(cmp.objectives) > 1:
+        return (f"Objectives {html.escape(', '.join(cmp.objectives))}. A run returns the genomes "
+                "whose observed mean vectors no other measured genome dominates; "
+                + ("hypervolume regret = the true front's hypervolume − that of the returned "
+                   "genomes' table means, each objective scaled 0 (best key) to 1 (worst key), "
+                   "reference point (1, …, 1) (nasga.compare.front)." if regret else
+                   "the task has no table of true values, so no regret."))
+    return ("The incumbent is the genome with the best mean observed fitness so far among those "
+            "trained at least min(3, most trainings of any genome) times"
+            + ("; regret = table optimum − its mean accuracy over the table's repeats." if regret
+               else "."))
 
 
 def markdown_table(rows: list[SummaryRow], *, regret: bool = True) -> str:

@@ -25,6 +25,7 @@ import nasga.evaluation.records as R
 from nasga.samplers.registry import (
     AGING_PRESETS, GA_VARIANTS, NASGA_SAMPLERS, SAMPLER_NAMES, BinaryUNetStrategy, make_sampler,
 )
+from nasga.compare.front import TrueFront, front_curve
 from nasga.compare.report import RunResult
 from nasga.search.settings import Settings
 from nasga.storages.handle import study_id
@@ -40,10 +41,13 @@ MAX_FAILURES_IN_A_ROW = 10
 
 def task_label(cfg: dict[str, Any]) -> str:
     """``genetic-cnn-bench``, ``genetic-cnn``, ``unet`` or the config's task name; a benchmark
-    table other than the default adds its name (``genetic-cnn-bench-genetic_cnn_44_digits``)."""
+    table other than the default adds its name (``genetic-cnn-bench-genetic_cnn_44_digits``),
+    a multi-objective study its objectives (``genetic-cnn-bench-val_accuracy+macs``)."""
     label = str(cfg["task"].get("task") or cfg["study"]["task"])
     table = cfg["task"].get("table")
-    return f"{label}-{Path(str(table)).stem}" if table else label
+    label = f"{label}-{Path(str(table)).stem}" if table else label
+    objectives = cfg["study"].get("objectives")
+    return f"{label}-{'+'.join(objectives)}" if objectives else label
 
 
 def make_compare_sampler(name: str, *, space: Space, strategy: Any, seed: int,
@@ -89,6 +93,9 @@ class RunSpec:
         """What must match when a study is resumed."""
         return {"sampler": self.sampler, "seed": self.seed, "max_evaluations": self.max_evaluations,
                 "space": self.cfg["space"], "task": self.cfg["task"],
+                **({"objectives": self.cfg["study"]["objectives"],
+                    "directions": self.cfg["study"]["directions"]}
+                   if self.cfg["study"].get("objectives") else {}),
                 "strategy": self.cfg["strategy"] if self.sampler == "ga" else None}
 
 
@@ -100,8 +107,8 @@ def _storage(url: str) -> Any:
     return open_storage(url, heartbeat=False)
 
 
-def _open_run(spec: RunSpec, sampler: optuna.samplers.BaseSampler, *,
-              instant: bool) -> tuple[optuna.Study, _Durable | None]:
+def _open_run(spec: RunSpec, sampler: optuna.samplers.BaseSampler, *, instant: bool,
+              directions: Sequence[str] = ("maximize",)) -> tuple[optuna.Study, _Durable | None]:
     """The run's study, and the durable study to write it into at the end (or ``None``).
 
     A run of an instant task (the tabular benchmark: lookups, no training) is buffered: it runs
@@ -113,7 +120,8 @@ def _open_run(spec: RunSpec, sampler: optuna.samplers.BaseSampler, *,
     """
     storage = _storage(spec.storage)
     durable = optuna.create_study(study_name=spec.study_name, storage=storage,
-                                  sampler=sampler, direction="maximize", load_if_exists=True)
+                                  sampler=sampler, directions=list(directions),
+                                  load_if_exists=True)
     unfinished = any(not t.state.is_finished() for t in durable.get_trials(deepcopy=False))
     if not instant or spec.storage == MEMORY or unfinished:
         return durable, None
@@ -243,7 +251,9 @@ def run_one(spec: RunSpec) -> RunResult:
     space, task = settings.space, settings.build_task()
     sampler = make_compare_sampler(spec.sampler, space=space, strategy=settings.strategy,
                                    seed=spec.seed, max_evaluations=spec.max_evaluations)
-    study, durable = _open_run(spec, sampler, instant=bool(getattr(task, "instant", False)))
+    several = settings.study.multi_objective
+    study, durable = _open_run(spec, sampler, instant=bool(getattr(task, "instant", False)),
+                               directions=settings.study.directions)
     _claim_identity(study, spec)
     bench = getattr(task, "bench", None)
     trials = study.get_trials(deepcopy=False)
@@ -252,7 +262,7 @@ def run_one(spec: RunSpec) -> RunResult:
                      trainings=sum(_trained(t) for t in trials),
                      trials=sum(t.state.is_finished() for t in trials))
     objective = Objective(space=space, task=task, max_evaluations=spec.max_evaluations,
-                          seed=spec.seed)
+                          seed=spec.seed, objectives=settings.study.objectives if several else None)
     start = time.perf_counter()
     while not rule.check():
         study.optimize(objective, n_trials=spec.trial_cap - rule.trials, callbacks=[rule.callback])
@@ -265,12 +275,28 @@ def run_one(spec: RunSpec) -> RunResult:
     if durable is not None:
         _flush(study, durable)
     trials = study.get_trials(deepcopy=False)
-    true_fitness = getattr(task, "true_fitness", None)
-    curve = incumbent_curve(trials, budget=spec.budget, true_fitness=true_fitness,
-                            optimum=task.optimum() if true_fitness is not None else None)
+    front: list[str] = []
+    if several:
+        curve, front = front_curve(trials, budget=spec.budget, objectives=settings.study.objectives,
+                                   directions=settings.study.directions,
+                                   truth=true_front(settings, task))
+    else:
+        true_fitness = getattr(task, "true_fitness", None)
+        curve = incumbent_curve(trials, budget=spec.budget, true_fitness=true_fitness,
+                                optimum=task.optimum() if true_fitness is not None else None)
     return RunResult(spec.sampler, spec.seed, spec.study_name, rule.trainings,
-                     sum(t.state.is_finished() for t in trials), wall, str(rule.reason), curve)
+                     sum(t.state.is_finished() for t in trials), wall, str(rule.reason), curve,
+                     front)
+
+
+def true_front(settings: Settings, task: Any) -> TrueFront | None:
+    """The task's true front over the study's objectives (a tabular task's table means), or
+    ``None`` where the task does not know its keys' noiseless values."""
+    if not hasattr(task, "true_values"):
+        return None
+    objectives = settings.study.objectives
+    return TrueFront(task.true_values(objectives), settings.study.directions, task.bench.row)
 
 
 __all__ = ["AGING_PRESETS", "COMPARE_SAMPLERS", "GA_VARIANTS", "MEMORY", "NASGA_SAMPLERS", "BinaryUNetStrategy", "RunSpec",
-           "incumbent_curve", "make_compare_sampler", "run_one", "task_label"]
+           "incumbent_curve", "make_compare_sampler", "run_one", "task_label", "true_front"]

@@ -37,7 +37,7 @@ from nasga.errors import check_int
 from nasga.compare.report import Comparison, RunResult
 from nasga.compare.run import (
     COMPARE_SAMPLERS, MEMORY, NASGA_SAMPLERS, BinaryUNetStrategy, RunSpec,
-    incumbent_curve, make_compare_sampler, run_one, task_label,
+    incumbent_curve, make_compare_sampler, run_one, task_label, true_front,
 )
 from nasga.samplers.registry import sampler_entry
 from nasga.search.config import default_config, default_raw, validate
@@ -106,6 +106,20 @@ def config_for(*, task: str | None = None, study_file: str | None = None,
     return apply_overrides(cfg, settings=settings)
 
 
+def objective_settings(objectives: str | None, directions: str | None) -> list[str]:
+    """``--objectives a,b`` / ``--directions d1,d2`` as the ``--set`` settings
+    ``study.objectives=[...]`` / ``study.directions=[...]`` (checked with the study, by
+    :func:`nasga.evaluation.objectives.check_objectives`)."""
+    import json
+
+    out = []
+    for field_, value in (("objectives", objectives), ("directions", directions)):
+        if value is not None:
+            names = [n.strip() for n in value.split(",") if n.strip()]
+            out.append(f"study.{field_}={json.dumps(names)}")
+    return out
+
+
 def default_storage_url(out_dir: Path) -> str:
     """``journal:///<out>/compare.log``, or ``sqlite:///<out>/compare.db`` where one exists.
 
@@ -149,7 +163,8 @@ def compare(cfg: dict[str, Any], *, samplers: Sequence[str], seeds: int | Sequen
 
     names, seed_list = _check_arguments(samplers, seeds, budget=budget, workers=workers,
                                         trial_cap_factor=trial_cap_factor,
-                                        max_evaluations=max_evaluations)
+                                        max_evaluations=max_evaluations,
+                                        objectives=cfg["study"].get("objectives"))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     url = storage or default_storage_url(out)
@@ -165,7 +180,8 @@ def compare(cfg: dict[str, Any], *, samplers: Sequence[str], seeds: int | Sequen
     for r in _run_all(specs, workers):
         results.append(r)
         log(_line(r))
-    cmp = Comparison(task_label(cfg), budget, max_evaluations, results, _optimum(cfg))
+    cmp = Comparison(task_label(cfg), budget, max_evaluations, results, table_optimum(cfg),
+                     objectives=tuple(cfg["study"].get("objectives", ())))
     if write:
         cmp.csv_path = report.write_csv(out / "compare.csv", cmp)
         cmp.html_path = report.write_html(out / "compare.html", cmp)
@@ -174,7 +190,8 @@ def compare(cfg: dict[str, Any], *, samplers: Sequence[str], seeds: int | Sequen
 
 def _check_arguments(samplers: Sequence[str], seeds: int | Sequence[int], *, budget: int,
                      workers: int, trial_cap_factor: int,
-                     max_evaluations: int | None) -> tuple[list[str], list[int]]:
+                     max_evaluations: int | None,
+                     objectives: Sequence[str] | None = None) -> tuple[list[str], list[int]]:
     """The distinct sampler names and the seed list, every argument checked.
 
     Raises:
@@ -182,7 +199,10 @@ def _check_arguments(samplers: Sequence[str], seeds: int | Sequence[int], *, bud
     """
     names = list(dict.fromkeys(samplers))
     for name in names:
-        sampler_entry(name, field="samplers")
+        refusal = sampler_entry(name, field="samplers").one_objective
+        if objectives and refusal:
+            raise NasgaInputError("samplers", f"{name} {refusal}; the study has the objectives "
+                                  f"{list(objectives)!r}")
     if not names:
         raise NasgaInputError("samplers", "need at least one sampler")
     seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
@@ -228,11 +248,18 @@ def _init_worker(threads: int) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
 
 
-def _optimum(cfg: dict[str, Any]) -> float | None:
-    task = Settings.from_config(cfg).build_task()
+def table_optimum(cfg: dict[str, Any]) -> float | None:
+    """The table optimum regret is measured from: the best noiseless fitness, or with several
+    objectives the true front's hypervolume (:func:`nasga.compare.run.true_front`)."""
+    settings = Settings.from_config(cfg)
+    task = settings.build_task()
+    if settings.study.multi_objective:
+        truth = true_front(settings, task)
+        return None if truth is None else truth.optimum
     return float(task.optimum()) if hasattr(task, "true_fitness") else None
 
 
 __all__ = ["COMPARE_SAMPLERS", "COMPARE_TASKS", "MEMORY", "NASGA_SAMPLERS", "BinaryUNetStrategy",
            "Comparison", "RunResult", "RunSpec", "compare", "config_for", "default_storage_url",
+           "objective_settings", "table_optimum",
            "incumbent_curve", "make_compare_sampler", "run_one", "task_config", "task_label"]

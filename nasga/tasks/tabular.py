@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from nasga.bench.table import DEFAULT_TABLE, BenchTable
 from nasga.spaces import GeneticCNNGenome, GeneticCNNSpace, NasgaInputError
@@ -116,6 +119,31 @@ class TabularTask:
     def true_fitness(self, key: str) -> float:
         """A key's mean accuracy over its repeats after ``epochs`` (noiseless; for regret)."""
         return float(self._means()[self.bench.row(key)])
+
+    def true_values(self, objectives: Sequence[str]) -> np.ndarray:
+        """Every key's noiseless value of each objective, ``(keys, objectives)`` in the table's
+        row order: a repeated measurement's mean over the repeats (after ``epochs`` where the
+        table has its curve), a per-key one (MACs, parameters) as recorded; ``fitness`` is the
+        validation accuracy (a multi-objective comparison's truth, :mod:`nasga.compare.front`).
+
+        Raises:
+            NasgaInputError: ``objectives``: a name the table does not record.
+        """
+        epochs = getattr(self, "epochs", None)
+        columns = []
+        for name in objectives:
+            name = "val_accuracy" if name == "fitness" else name
+            curves = self.bench.curves or {}
+            if name in curves and epochs is not None and epochs < self.bench.epochs:  # type: ignore[operator]
+                columns.append(curves[name][:, :, epochs - 1].mean(axis=1))
+            elif name in self.bench.repeats:
+                columns.append(self.bench.repeats[name].mean(axis=1))
+            elif name in self.bench.per_key:
+                columns.append(np.asarray(self.bench.per_key[name], dtype=float))
+            else:
+                raise NasgaInputError("objectives", f"the table records "
+                                      f"{', '.join(self.measurement_names)}, got {name!r}")
+        return np.stack(columns, axis=1).astype(float)
 
     def _means(self) -> Any:
         return self.bench.mean_accuracy(getattr(self, "epochs", None))
