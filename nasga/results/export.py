@@ -51,7 +51,8 @@ def best_genome_record(storage_url: str, study_name: str) -> dict[str, Any]:
 
 TRAIN_MEMBER_HINT = ("`nasga export` lists every front member (genome, key, means); no nasga "
                      "command trains a chosen member on the full training split yet")
-"""What ``train-best`` tells a multi-objective study's user (:func:`nasga.results.best.one_best`)."""
+"""What ``train-best`` tells a multi-objective study's user
+(:func:`nasga.results.best.one_best`)."""
 
 
 def _load(storage_url: str, study_name: str) -> tuple[dict[str, Any], optuna.Study]:

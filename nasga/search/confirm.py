@@ -1,6 +1,7 @@
 """Confirmation trainings: after a run, measure the top genomes again so that the best genome
 (:func:`nasga.results.best.best_genome`) is named from several trainings, not one lucky one;
-with several objectives, the members of the Pareto front (:func:`nasga.results.best.pareto_front`)."""
+with several objectives, the members of the Pareto front
+(:func:`nasga.results.best.pareto_front`)."""
 
 from __future__ import annotations
 
@@ -88,8 +89,8 @@ def _confirm_front(search: Search, top_k: int, trainings: int,
     """Several objectives: re-measure the first ``top_k`` members of the current front
     (:func:`confirm_order`) until each has ``trainings`` measurements, recompute the front
     from the new means, and repeat while its first ``top_k`` include a member measured fewer
-    times (a lucky member that fell back leaves the front, or uncovers keys it dominated). Each key is
-    enqueued at most once per call (a training that fails is not retried forever), so the
+    times (a lucky member that fell back leaves the front, or uncovers keys it dominated).
+    Each key is enqueued at most once per call (a training that fails is not retried forever), so the
     rounds end; a rerun trains nothing once the front's first ``top_k`` are measured
     ``trainings`` times."""
     from nasga.results.best import pareto_front

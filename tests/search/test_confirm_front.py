@@ -24,7 +24,8 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 def _member(key: str, n: int, crowding: float, first: int) -> FrontMember:
-    return FrontMember(key=key, genome=key, values=(0.0, 0.0), n_measurements=n, trial=None,  # type: ignore[arg-type]
+    return FrontMember(key=key, genome=key, values=(0.0, 0.0), n_measurements=n,
+                       trial=None,  # type: ignore[arg-type]
                        confirmed=n >= 3, trials=(first,), crowding=crowding)
 
 
