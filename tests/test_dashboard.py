@@ -66,3 +66,48 @@ def test_dashboard_serves_the_study(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _wsgi_get(app, path: str) -> dict:  # type: ignore[no-untyped-def]
+    from wsgiref.util import setup_testing_defaults
+
+    environ: dict = {}
+    setup_testing_defaults(environ)
+    environ.update(PATH_INFO=path, REQUEST_METHOD="GET")
+    status: list[str] = []
+    body = b"".join(app(environ, lambda s, headers, exc=None: status.append(s)))
+    assert status == ["200 OK"], (path, status, body[:200])
+    return json.loads(body)
+
+
+def test_pareto_front_of_a_multi_objective_nasga_study(tmp_path: Path) -> None:
+    """Optuna's ``plot_pareto_front`` and optuna-dashboard's Pareto-front data (its WSGI app,
+    ``optuna_dashboard.wsgi``) show nasga's front of a study written by ``nasga run``."""
+    optuna_dashboard = pytest.importorskip("optuna_dashboard")
+    from nasga.results.best import pareto_front
+    from nasga.search.config import validate
+    from nasga.search.run import open_search, optimize
+
+    cfg = validate({"study": {"name": "mo", "task": "genetic-cnn", "seed": 0,
+                              "objectives": ["score", "macs"]},
+                    "space": {"stages": [3, 4]}, "strategy": {"population": 8, "generations": 2},
+                    "task": {"task": "synthetic"}})
+    url = f"sqlite:///{tmp_path / 'mo.db'}"
+    optimize(open_search(cfg, storage_url=url), progress=False, log=lambda s: None)
+    study = optuna.load_study(study_name="mo", storage=url)
+    front = {m.values for m in pareto_front(study)}
+    assert len(front) > 1
+
+    fig = optuna.visualization.plot_pareto_front(study, include_dominated_trials=False)
+    drawn = [t for t in fig.data if len(t.x)]  # an empty trace stands for the dominated ones
+    assert len(drawn) == 1 and set(zip(drawn[0].x, drawn[0].y)) == front
+    assert (fig.layout.xaxis.title.text, fig.layout.yaxis.title.text) == ("score", "macs")
+
+    app = optuna_dashboard.wsgi(url)
+    ids = [s["study_id"] for s in _wsgi_get(app, "/api/studies")["study_summaries"]
+           if s["study_name"] == "mo"]
+    detail = _wsgi_get(app, f"/api/studies/{ids[0]}")
+    assert detail["objective_names"] == ["score", "macs"]
+    assert {tuple(t["values"]) for t in detail["best_trials"]} == front
+    plot = _wsgi_get(app, f"/api/studies/{ids[0]}/plot/pareto_front")
+    assert any(set(zip(t["x"], t["y"])) == front for t in plot["data"])

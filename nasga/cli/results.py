@@ -1,5 +1,6 @@
-"""``nasga export``, ``nasga train-best`` and ``nasga report``: a study's best genome as JSON,
-trained on the whole training split, and its tables and figures as one HTML file."""
+"""``nasga export``, ``nasga train-best`` and ``nasga report``: a study's best genome (several
+objectives: its Pareto front) as JSON, trained on the whole training split, and its tables and
+figures as one HTML file."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import json
 
 
 def add_export(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="write the best genome of a study as JSON",
+    p = sub.add_parser("export", help="write the best genome of a study as JSON (several "
+                                      "objectives: every member of its Pareto front)",
                        example="nasga export --storage sqlite:///studies/unet.db "
                                "--study-name unet")
     p.add_argument("--storage", required=True, metavar="URL", help="the study's storage")
@@ -18,13 +20,13 @@ def add_export(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from nasga.results.export import best_genome_record
+    from nasga.results.export import export_record
 
     if args.out != "-":
         from nasga.results.report.html import check_out_file
 
         check_out_file(args.out, example="best.json")
-    record = best_genome_record(args.storage, args.study_name)
+    record = export_record(args.storage, args.study_name)
     text = json.dumps(record, indent=2)
     if args.out == "-":
         print(text)

@@ -108,7 +108,9 @@ def add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--confirm", type=int, default=0, metavar="K",
                    help="after the run, train the K genomes with the best mean fitness again "
                         "until each has 3 trainings, so the best genome named is not one lucky "
-                        "training (default 0: off)")
+                        "training; with several objectives, the first K members of the Pareto "
+                        "front by crowding distance, until the front's first K are confirmed "
+                        "(default 0: off)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
 
@@ -143,11 +145,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.devices is not None:
         check_devices(parse_devices(args.devices))  # bad devices before the config is read
     cfg = config_from_args(args)
-    if args.confirm and len(cfg["study"].get("objectives", ())) > 1:
-        raise NasgaInputError("confirm", "retrains the genomes with the best mean fitness; "
-                              f"study {cfg['study']['name']!r} has several objectives "
-                              f"{cfg['study']['objectives']!r} (a Pareto front), got "
-                              f"--confirm {args.confirm}")
     plans, device = _local_plan(args, cfg["task"].get("device", "auto"))
     url = resolve_storage(cfg, args.storage, workers=len(plans))
     if len(plans) > 1:

@@ -22,6 +22,11 @@ rule is the plain best mean, and the result says ``confirmed=False`` so reports 
 Studies without measurement attrs (hand-built or foreign trials) fall back to the highest trial
 value, unconfirmed (a multi-objective study has none: no best). A multi-objective study is
 ranked by its fitness here too; commands that name one genome refuse it (:func:`one_best`).
+
+**Several objectives.** The result is a Pareto front (:func:`pareto_front`): the keys whose
+per-objective means over their measurements no other key's dominate, each marked confirmed
+when it has ``min_trainings`` measurements; :func:`nasga.search.confirm.confirm` re-measures
+front members as it re-measures the top keys of one objective.
 """
 
 from __future__ import annotations
@@ -172,24 +177,120 @@ def best_genome(study: optuna.Study, *, min_trainings: int | None = None) -> Bes
                       trials=tuple(t.number for t in groups[key]))
 
 
-def pareto_front(study: optuna.Study) -> list[FrozenTrial]:
-    """A multi-objective study's Pareto front: Optuna's ``study.best_trials`` (COMPLETE trials
-    no other dominates), one per genome key (its latest trial: the values are the key's means
-    over its measurements then), by trial number."""
+@dataclass(frozen=True)
+class FrontMember:
+    """A genome key on a multi-objective study's Pareto front (:func:`pareto_front`).
+
+    Attributes:
+        key: Canonical genome key.
+        genome: Genome string.
+        values: Each objective's mean over the key's measurements, in the study's order.
+        n_measurements: How many measurements those means are over.
+        trial: The key's latest measurement (its attrs and artifacts are one training's).
+        confirmed: At least ``min_trainings`` measurements (:data:`MIN_TRAININGS`).
+        trials: Numbers of the key's measurement trials, oldest first.
+        crowding: NSGA-II's crowding distance within the front (``inf``: a boundary point).
+    """
+
+    key: str
+    genome: str
+    values: tuple[float, ...]
+    n_measurements: int
+    trial: FrozenTrial
+    confirmed: bool
+    trials: tuple[int, ...]
+    crowding: float
+
+    def describe(self) -> str:
+        """``mean of 3 trainings`` or ``unconfirmed: 1 training`` (as :class:`BestGenome`)."""
+        n = self.n_measurements
+        what = f"{n} training{'s' if n != 1 else ''}"
+        return f"mean of {what}" if self.confirmed else f"unconfirmed: {what}"
+
+
+def objective_names(study: optuna.Study) -> tuple[str, ...]:
+    """The names of a study's objectives: its nasga config's ``[study] objectives``, else
+    Optuna's metric names, else ``objective 0``, ``objective 1``..."""
+    from nasga.storages.storage import CONFIG_ATTR
+
+    cfg = study.user_attrs.get(CONFIG_ATTR)
+    names = cfg.get("study", {}).get("objectives") if isinstance(cfg, dict) else None
+    if names and len(names) == len(study.directions):
+        return tuple(str(n) for n in names)
+    if study.metric_names and len(study.metric_names) == len(study.directions):
+        return tuple(study.metric_names)
+    return tuple(f"objective {i}" for i in range(len(study.directions)))
+
+
+def key_vectors(study: optuna.Study, trials: Iterable[FrozenTrial] | None = None
+                ) -> dict[str, tuple[tuple[float, ...], list[FrozenTrial]]]:
+    """``{key: (each objective's mean, its measurements)}``, first measured first.
+
+    The means are :func:`nasga.evaluation.objectives.key_means` over the key's measurements
+    (:func:`measurements_by_key`), the values nasga's objective returns. A study without
+    measurement attrs (hand-built or foreign trials) gives each key's latest COMPLETE trial's
+    values as one measurement. ``trials``: a subset of the study's (default: all).
+    """
+    from nasga.evaluation.objectives import key_means
+
+    trials = study.get_trials(deepcopy=False) if trials is None else list(trials)
+    names = objective_names(study)
+    groups = measurements_by_key(trials)
+    if groups:
+        return {k: (key_means(names, [t.user_attrs for t in ts]), ts)
+                for k, ts in groups.items()}
     latest: dict[str, FrozenTrial] = {}
-    for t in study.best_trials:
-        key = str(t.user_attrs.get(R.KEY, t.number))
-        if key not in latest or latest[key].number < t.number:
-            latest[key] = t
-    return sorted(latest.values(), key=lambda t: t.number)
+    for t in sorted(trials, key=lambda t: t.number):
+        if t.state == TrialState.COMPLETE and t.values is not None:
+            latest[str(t.user_attrs.get(R.KEY, t.number))] = t
+    return {k: (tuple(float(v) for v in t.values), [t]) for k, t in latest.items()}
 
 
-def one_best(study: optuna.Study, what: str) -> None:
+def pareto_front(study: optuna.Study, *, trials: Iterable[FrozenTrial] | None = None,
+                 min_trainings: int | None = None) -> list[FrontMember]:
+    """A multi-objective study's Pareto front: the genome keys whose mean vectors
+    (:func:`key_vectors`) no other key's dominates, best first by the first objective (ties:
+    the key measured first).
+
+    Every measured key is a candidate, with no :func:`threshold`: a front has no one best to
+    protect, dropping keys measured once would drop whole regions of the trade-off, and
+    costs (MACs, parameters) are exact. A member measured fewer than ``min_trainings`` times
+    says so (``confirmed=False``), and ``nasga run --confirm K`` measures it again
+    (:func:`nasga.search.confirm.confirm`); the front is then recomputed from the new means.
+    Keys with a non-finite mean are left out. Dominance and crowding are DEAP's
+    (:mod:`nasga.samplers.ga.pareto`) on direction-adjusted means.
+    """
+    from nasga.samplers.ga.breeding import adjusted_vectors
+    from nasga.samplers.ga.pareto import nondominated, select
+
+    need = MIN_TRAININGS if min_trainings is None else int(min_trainings)
+    rows = [(k, v, ts) for k, (v, ts) in key_vectors(study, trials).items()
+            if all(math.isfinite(x) for x in v)]
+    vectors = adjusted_vectors([v for _, v, _ in rows], study.directions)
+    on_front = nondominated(vectors)
+    chosen, crowding = select([vectors[i] for i in on_front], len(on_front))
+    distance = {on_front[c]: d for c, d in zip(chosen, crowding)}
+    members = []
+    for i in sorted(on_front, key=lambda i: (-vectors[i][0], i)):
+        key, values, ts = rows[i]
+        latest = ts[-1]
+        members.append(FrontMember(
+            key=key, genome=str(latest.user_attrs.get(R.GENOME, key)), values=values,
+            n_measurements=len(ts), trial=latest, confirmed=len(ts) >= need,
+            trials=tuple(t.number for t in ts), crowding=distance[i]))
+    return members
+
+
+def one_best(study: optuna.Study, what: str, hint: str = "") -> None:
     """Refuse, in one line, a command that names one best genome on a multi-objective study.
+
+    Args:
+        what: What the command does (``"training the best genome"``).
+        hint: What to do instead, appended after ``; ``.
 
     Raises:
         NasgaInputError: ``study_name``: the study has several objectives (its result is a
-            front; results that read as a front are issue 29's later part).
+            front: ``nasga export`` lists it).
     """
     if len(study.directions) > 1:
         from nasga.errors import NasgaInputError
@@ -197,8 +298,9 @@ def one_best(study: optuna.Study, what: str) -> None:
         raise NasgaInputError(
             "study_name", f"study {study.study_name!r} has {len(study.directions)} objectives: "
             f"its result is a Pareto front of {len(pareto_front(study))} genomes, not one best "
-            f"genome, and {what} of a front is not built yet (issue 29)")
+            f"genome for {what}" + (f"; {hint}" if hint else ""))
 
 
-__all__ = ["MIN_TRAININGS", "BestGenome", "best_genome", "key_stats", "measurements_by_key",
-           "one_best", "pareto_front", "pick_key", "ranking", "threshold"]
+__all__ = ["MIN_TRAININGS", "BestGenome", "FrontMember", "best_genome", "key_stats",
+           "key_vectors", "measurements_by_key", "objective_names", "one_best", "pareto_front",
+           "pick_key", "ranking", "threshold"]

@@ -1,4 +1,5 @@
-"""Export a study's best genome (space, genome string, key, measurements, config) as JSON."""
+"""Export a study's best genome (space, genome string, key, measurements, config) as JSON; a
+multi-objective study's Pareto front, every member, in the same form."""
 
 from __future__ import annotations
 
@@ -26,16 +27,13 @@ def best_genome_record(storage_url: str, study_name: str) -> dict[str, Any]:
     """
     from nasga.results.best import best_genome, one_best
 
-    storage = open_storage(storage_url, heartbeat=False, create=False, readonly=True)
-    cfg = load_study_config(storage, study_name)
-    study = optuna.load_study(study_name=study_name, storage=storage)
-    one_best(study, "exporting or training the best")
+    cfg, study = _load(storage_url, study_name)
+    one_best(study, "train-best", TRAIN_MEMBER_HINT)
     best = best_genome(study)
     if best is None:
         raise NasgaInputError("study_name", f"study {study_name!r} has no complete trial yet")
     attrs = dict(best.trial.user_attrs)
-    measurements = {k: v for k, v in attrs.items()
-                    if k not in (R.GENOME, R.KEY) and not k.startswith(R.LINEAGE_PREFIX)}
+    measurements = _measurements(best.trial)
     return {
         "study_name": study_name,
         "space": cfg["study"]["task"],
@@ -47,6 +45,69 @@ def best_genome_record(storage_url: str, study_name: str) -> dict[str, Any]:
         "confirmed": best.confirmed,
         "trial": best.trial.number,
         "measurements": measurements,
+        CONFIG_ATTR: cfg,
+    }
+
+
+TRAIN_MEMBER_HINT = ("`nasga export` lists every front member (genome, key, means); no nasga "
+                     "command trains a chosen member on the full training split yet")
+"""What ``train-best`` tells a multi-objective study's user
+(:func:`nasga.results.best.one_best`)."""
+
+
+def _load(storage_url: str, study_name: str) -> tuple[dict[str, Any], optuna.Study]:
+    """The study's stored config and the study, read-only (one-line errors for a missing or
+    foreign study)."""
+    storage = open_storage(storage_url, heartbeat=False, create=False, readonly=True)
+    cfg = load_study_config(storage, study_name)
+    return cfg, optuna.load_study(study_name=study_name, storage=storage)
+
+
+def _measurements(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    """A measurement trial's user attrs but the genome, key and lineage."""
+    return {k: v for k, v in trial.user_attrs.items()
+            if k not in (R.GENOME, R.KEY) and not k.startswith(R.LINEAGE_PREFIX)}
+
+
+def export_record(storage_url: str, study_name: str) -> dict[str, Any]:
+    """What ``nasga export`` writes: :func:`best_genome_record`, or with several objectives
+    :func:`front_record`."""
+    _cfg, study = _load(storage_url, study_name)
+    if len(study.directions) > 1:
+        return front_record(storage_url, study_name)
+    return best_genome_record(storage_url, study_name)
+
+
+def front_record(storage_url: str, study_name: str) -> dict[str, Any]:
+    """A multi-objective study's Pareto front (:func:`nasga.results.best.pareto_front`), every
+    member with everything needed to rebuild and retrain it.
+
+    Each member of ``front`` (best first by the first objective) has its ``genome``, ``key``,
+    ``values`` (each objective's mean over its ``n_trainings`` measurements, by name),
+    ``confirmed`` (at least :data:`nasga.results.best.MIN_TRAININGS` measurements), ``trials``
+    (its measurement trials), and ``trial`` and ``measurements`` of its latest measurement.
+
+    Raises:
+        NasgaInputError: No such study, or no complete measurement yet.
+    """
+    from nasga.results.best import MIN_TRAININGS, objective_names, pareto_front
+
+    cfg, study = _load(storage_url, study_name)
+    front = pareto_front(study)
+    if not front:
+        raise NasgaInputError("study_name", f"study {study_name!r} has no complete trial yet")
+    names = objective_names(study)
+    return {
+        "study_name": study_name,
+        "space": cfg["study"]["task"],
+        "space_config": cfg.get("space", {}),
+        "objectives": [{"name": n, "direction": d.name.lower()}
+                       for n, d in zip(names, study.directions)],
+        "min_trainings": MIN_TRAININGS,
+        "front": [{"genome": m.genome, "key": m.key, "values": dict(zip(names, m.values)),
+                   "n_trainings": m.n_measurements, "confirmed": m.confirmed,
+                   "trials": list(m.trials), "trial": m.trial.number,
+                   "measurements": _measurements(m.trial)} for m in front],
         CONFIG_ATTR: cfg,
     }
 

@@ -55,7 +55,7 @@ def generation_stats(study: optuna.Study, *, population_size: int | None = None
     Args:
         study: Any study of nasga's objective (GA or a built-in sampler); a multi-objective
             study's rows are those of its first objective, ``best_genome`` the best by its
-            direction (results that read as a front are issue 29's later part).
+            direction (the front itself: :mod:`nasga.results.report.front`).
         population_size: Groups trials of samplers without generations into blocks.
     """
     several = len(study.directions) > 1

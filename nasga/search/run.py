@@ -7,7 +7,7 @@ number of bred generations after the initial population (paper 004: ``N·(T+1)``
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,6 +158,8 @@ def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: boo
     else:
         study = optuna.create_study(study_name=name, storage=storage, sampler=sampler,
                                     pruner=pruner, directions=list(settings.study.directions))
+        if settings.study.multi_objective:
+            _name_metrics(study, settings.study.objectives)
     stored_cfg = settings.to_config()
     if "storage" in stored_cfg["study"]:  # never store a password
         stored_cfg["study"]["storage"] = redact(stored_cfg["study"]["storage"])
@@ -165,6 +167,17 @@ def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: boo
     return Search(settings, storage_url, study,
                   _objective(settings, task, storage_url, pool, on_trained),
                   settings.fuse if fuse is None else fuse)
+
+
+def _name_metrics(study: optuna.Study, names: Sequence[str]) -> None:
+    """Optuna's metric names for a multi-objective study: its ``[study] objectives``, which
+    ``plot_pareto_front`` and optuna-dashboard's Pareto-front plot label their axes with
+    (``Study.set_metric_names`` is experimental in Optuna 5.1: its warning is silenced)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.set_metric_names(list(names))
 
 
 def _objective(settings: Settings, task: Any, storage_url: str, pool: MeasurementPool | None,
@@ -391,19 +404,19 @@ def summary(search: Search) -> str:
 
 def front_lines(search: Search, shown: int = 10) -> list[str]:
     """A multi-objective study's Pareto front (:func:`nasga.results.best.pareto_front`): a
-    line naming its objectives, then up to ``shown`` genomes with their means."""
+    line naming its objectives, then up to ``shown`` genomes with their means, best first by
+    the first objective, each with its number of trainings (unconfirmed under 3)."""
     from nasga.results.best import pareto_front
 
     study = search.settings.study
     front = pareto_front(search.study)
     names = ", ".join(f"{n} ({d})" for n, d in zip(study.objectives, study.directions))
     lines = [f"Pareto front: {len(front)} genomes over {names}"]
-    sign = -1 if study.directions[0] == "maximize" else 1
-    for t in sorted(front, key=lambda t: sign * t.values[0])[:shown]:  # the best first
-        means = ", ".join(f"{n} {v:.4g}" for n, v in zip(study.objectives, t.values))
-        lines.append(f"  {t.user_attrs.get(R.GENOME, t.params)}  {means}  (trial {t.number})")
+    for m in front[:shown]:
+        means = ", ".join(f"{n} {v:.4g}" for n, v in zip(study.objectives, m.values))
+        lines.append(f"  {m.genome}  {means}  (trial {m.trial.number}, {m.describe()})")
     if len(front) > shown:
-        lines.append(f"  ... and {len(front) - shown} more (optuna-dashboard draws the front)")
+        lines.append(f"  ... and {len(front) - shown} more (nasga export lists them all)")
     return lines
 
 

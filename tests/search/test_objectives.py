@@ -1,6 +1,7 @@
 """``[study] objectives`` and ``directions`` (issue 29): validated in one place, stored, resumed,
 run end to end; bad input is one line and exit 2 with nothing written; commands that name one
-best genome say so in one line on a multi-objective study."""
+best genome (train-best) say so in one line on a multi-objective study, and export and
+report read it as a front."""
 
 from __future__ import annotations
 
@@ -102,7 +103,6 @@ def _toml(tmp_path: Path, extra: str = "") -> Path:
     (["--set", 'study.objectives=["val_accuracy", "flops"]'], "unknown objective 'flops'"),
     (["--set", 'study.directions=["maximize"]'], "study.directions: must be 2"),
     (["--sampler", "aging-intensify"], "study.sampler: aging-intensify"),
-    (["--confirm", "2"], "confirm: retrains the genomes with the best mean fitness"),
 ])
 def test_cli_refuses_bad_objectives_with_nothing_written(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], words: str) -> None:
@@ -132,11 +132,14 @@ def test_a_multi_objective_study_runs_resumes_and_reads_as_a_front(
     text = summary(search)
     assert text.startswith("Pareto front: ") and "val_accuracy (maximize), macs (minimize)" in text
     assert [r.generation for r in generation_stats(search.study)] == [0, 1, 2]
-    for command in ("export", "report"):
-        line, _ = one_line_error(main, [command, "--storage", url, "--study-name", "mo",
-                                        "--out", str(tmp_path / "out.x")], capsys)
-        assert "study_name: study 'mo' has 2 objectives" in line and "Pareto front" in line
-        assert not (tmp_path / "out.x").exists()
+    line, _ = one_line_error(main, ["train-best", "--storage", url, "--study-name", "mo",
+                                    "--out", str(tmp_path / "out.x")], capsys)
+    assert "study_name: study 'mo' has 2 objectives" in line and "Pareto front" in line
+    assert not (tmp_path / "out.x").exists()
+    for command, out in (("export", "front.json"), ("report", "front.html")):  # read a front
+        assert main([command, "--storage", url, "--study-name", "mo",
+                     "--out", str(tmp_path / out)]) == 0
+        assert (tmp_path / out).exists()
     other = validate(_with(objectives=["val_accuracy", "params"]))
     with pytest.raises(NasgaInputError, match="study.objectives: study 'mo' was created with"):
         open_search(other, storage_url=url)

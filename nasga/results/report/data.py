@@ -74,10 +74,18 @@ def generation_table(study: optuna.Study, *, population_size: int | None = None
     configured population.
     """
     if population_size is None:
-        cfg = study_config(study)
-        if cfg is not None and cfg.get("study", {}).get("sampler", "ga") != "ga":
-            population_size = int(cfg.get("strategy", {}).get("population", 0)) or None
+        population_size = population_blocks(study)
     return generation_stats(study, population_size=population_size)
+
+
+def population_blocks(study: optuna.Study) -> int | None:
+    """The block size that stands for a generation in a study of a sampler without
+    generations (aging evolution, Optuna's built-ins): its configured population; ``None``
+    for the GA (its trials carry ``ga_generation``) or a study without a nasga config."""
+    cfg = study_config(study)
+    if cfg is not None and cfg.get("study", {}).get("sampler", "ga") != "ga":
+        return int(cfg.get("strategy", {}).get("population", 0)) or None
+    return None
 
 
 # --- paper 004 Fig. 4: parents vs children ------------------------------------------------------
@@ -290,5 +298,6 @@ __all__ = [
     "BestGenome", "CostPoint", "DagEdge", "DagNode", "IsoFitnessLine", "LayerBox", "LineagePair", "SkipLink",
     "StageLayout", "UNetLayout", "best_genome", "best_trial", "complete_trials", "cost_points",
     "generation_table", "iso_fitness_lines", "lineage_pairs", "pareto_front", "point_fitness",
+    "population_blocks",
     "stage_layouts", "study_config", "study_space", "unet_layout",
 ]

@@ -29,6 +29,11 @@ TITLES = {
     "unet": "Best U-Net vs pix2pix reference (paper 000, Fig. 5)",
     "stages": "Best genome's stages as DAGs (paper 004, Fig. 1 / Fig. 5)",
     "samples": "Validation samples of the best genome: input / output / target",
+    "front": "Pareto front over generations: each generation's front and the final one",
+    "front_table": "Pareto front: every member's means over its trainings",
+    "member_stages": "Front member {i}'s stages as DAGs (paper 004, Fig. 1 / Fig. 5)",
+    "member_unet": "Front member {i}'s U-Net vs pix2pix reference (paper 000, Fig. 5)",
+    "member_samples": "Validation samples of front member {i}: input / output / target",
 }
 OPERATOR_COLOURS = {"crossover": "#d62728", "mutation": "#1f77b4", "copy": "#7f7f7f",
                     "elite": "#ff7f0e"}

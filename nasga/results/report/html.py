@@ -25,7 +25,6 @@ import nasga.evaluation.records as R
 import nasga.results.report.artifacts as art
 import nasga.results.report.data as D
 import nasga.results.report.figures as F
-from nasga.results.best import one_best
 from nasga.results.report.drawing import stages_drawing, to_svg, unet_drawing
 from nasga.spaces import (
     SPACES, GeneticCNNGenome, GeneticCNNSpace, NasgaInputError, Space, UNetGenome, UNetSpace,
@@ -48,12 +47,15 @@ class Section:
 
 @dataclass
 class Report:
-    """Everything :func:`write_report` puts on the page and attaches to the best trial."""
+    """Everything :func:`write_report` puts on the page and attaches to the best trial
+    (``attachments``) or, with several objectives, to other trials (``trial_attachments``, by
+    trial number: each drawn front member's latest measurement)."""
 
     title: str
     summary: list[tuple[str, str]]
     sections: list[Section] = field(default_factory=list)
     attachments: dict[str, bytes] = field(default_factory=dict)
+    trial_attachments: dict[int, dict[str, bytes]] = field(default_factory=dict)
 
 
 def _task_setting(cfg: dict[str, Any], name: str) -> Any:
@@ -109,6 +111,10 @@ def build_report(study: optuna.Study, *, artifact_store: Any | None = None) -> R
                               "configuration")
     task = cfg["study"]["task"]
     space = D.study_space(study)
+    if len(study.directions) > 1:
+        from nasga.results.report.front import build_front_report
+
+        return build_front_report(study, cfg, space, artifact_store)
     pick = D.best_genome(study)
     best = None if pick is None else pick.trial
     report = Report(f"nasga report: {study.study_name}", _summary(study, cfg, pick))
@@ -165,18 +171,8 @@ def _unet_sections(report: Report, study: optuna.Study, cfg: dict[str, Any], spa
                 reference_key=reference.key),
             caption=f"fitness = 1 / (L_Gen + γ·GMACs) with γ = {gamma:g}: dotted lines hold "
                     "the fitness constant; the Pareto front minimises both axes."))
-    a = best.user_attrs
-    best_title = f"best (trial {best.number})"
-    if "macs" in a:
-        best_title += f": {float(a['macs']) / 1e6:,.2f} M MACs, {int(a.get('params', 0)):,} params"
-    ref_title = "pix2pix reference"
-    try:
-        from nasga.results.describe import describe
-
-        info = describe(space, reference, image_size=int(image_size or 256))
-        ref_title += f": {info['macs'] / 1e6:,.2f} M MACs, {info['params']:,} params"
-    except Exception as exc:  # cost of the reference is a nicety; the layout still draws
-        _log.warning("could not measure the reference U-Net: %s", exc)
+    best_title = cost_title(f"best (trial {best.number})", best)
+    ref_title = reference_title(space, reference, image_size)
     best_layout = D.unet_layout(genome, image_size=image_size)
     ref_layout = D.unet_layout(reference, image_size=image_size)
     report.sections.append(Section(
@@ -189,6 +185,27 @@ def _unet_sections(report: Report, study: optuna.Study, cfg: dict[str, Any], spa
         title=str(genome)).encode()
 
 
+def cost_title(label: str, trial: optuna.trial.FrozenTrial) -> str:
+    """``label``, with the trial's MACs and parameters where it measured them."""
+    a = trial.user_attrs
+    if "macs" in a:
+        label += f": {float(a['macs']) / 1e6:,.2f} M MACs, {int(a.get('params', 0)):,} params"
+    return label
+
+
+def reference_title(space: UNetSpace, reference: UNetGenome, image_size: Any) -> str:
+    """"pix2pix reference" with its MACs and parameters (when thop can count them)."""
+    title = "pix2pix reference"
+    try:
+        from nasga.results.describe import describe
+
+        info = describe(space, reference, image_size=int(image_size or 256))
+        title += f": {info['macs'] / 1e6:,.2f} M MACs, {info['params']:,} params"
+    except Exception as exc:  # cost of the reference is a nicety; the layout still draws
+        _log.warning("could not measure the reference U-Net: %s", exc)
+    return title
+
+
 #: The best genome's architecture sections by space name (:data:`nasga.spaces.SPACES`): paper
 #: 004 Fig. 1/5 stage DAGs, paper 000 Fig. 5 U-Net beside pix2pix's and its loss–MACs plane. A
 #: space without an entry gets none.
@@ -197,25 +214,30 @@ ARCHITECTURE_SECTIONS: dict[str, Callable[..., None]] = {
 
 
 def _samples_section(report: Report, study: optuna.Study, best: optuna.trial.FrozenTrial | None,
-                     store: Any | None) -> None:
-    heading = "Sample images of the best genome"
+                     store: Any | None, *, sid: str = "fig-samples",
+                     heading: str = "Sample images of the best genome",
+                     whose: str = "The best trial", title: str = F.TITLES["samples"],
+                     attachments: dict[str, bytes] | None = None) -> None:
+    """The validation grid of ``best``'s genome (paper 000 Fig. 4), or a note saying why not;
+    a grid found on another training of the key goes into ``attachments`` (default: the
+    report's, attached to the best trial)."""
     found = art.find_artifact(study, best, art.GRID_FILE) if best is not None else None
     if best is None or found is None or store is None:
         note = ("No COMPLETE trial yet." if best is None else
-                "The best trial has no sample grid (the classification task saves none)."
+                f"{whose} has no sample grid (the classification task saves none)."
                 if found is None else "No artifact store to read the sample grid from.")
-        report.sections.append(Section("fig-samples", heading, note=note))
+        report.sections.append(Section(sid, heading, note=note))
         return
     try:
         png = art.read_artifact(store, found)
     except Exception as exc:
-        report.sections.append(Section("fig-samples", heading,
+        report.sections.append(Section(sid, heading,
                                        note=f"Could not read the sample grid: {exc}"))
         return
-    report.sections.append(Section("fig-samples", heading, F.image_figure(png), caption=(
+    report.sections.append(Section(sid, heading, F.image_figure(png, title=title), caption=(
         f"validation grid of trial {found.trial} (genome {best.user_attrs.get('genome')})")))
     if found.trial != best.number:
-        report.attachments[art.GRID_FILE] = png
+        (report.attachments if attachments is None else attachments)[art.GRID_FILE] = png
 
 
 def _optuna_sections(report: Report, study: optuna.Study) -> None:
@@ -323,14 +345,16 @@ def check_out_file(out_path: str | Path, field: str = "out", example: str = "rep
 def write_report(storage_url: str, study_name: str, out_path: str | Path = "report.html", *,
                  attach: bool = True, log: Callable[[str], None] | None = None,
                  allow_empty: bool = True) -> Path:
-    """Write the study's report as ONE self-contained HTML file; attach figures to the best trial.
+    """Write the study's report as ONE self-contained HTML file; attach figures to the best trial
+    (several objectives: each drawn front member's, :mod:`nasga.results.report.front`).
 
     Args:
         storage_url: The study's storage (``sqlite:///``, ``journal:///``, ``postgresql://``).
         study_name: The study.
         out_path: The HTML file to write (its folder must exist).
         attach: Attach ``best_architecture.svg`` and the sample grid to the best trial
-            (idempotent: a file the trial already has is not attached again).
+            (several objectives: ``front_architecture.svg`` to each drawn front member's latest
+            measurement; idempotent: a file the trial already has is not attached again).
         log: Receives one line per attached artifact.
 
     Returns:
@@ -349,7 +373,6 @@ def write_report(storage_url: str, study_name: str, out_path: str | Path = "repo
     storage = open_storage(storage_url, heartbeat=False, create=False, readonly=not attach)
     load_study_config(storage, study_name)  # clear errors for a missing or foreign study
     study = optuna.load_study(study_name=study_name, storage=storage)
-    one_best(study, "a report")
     if not allow_empty and D.best_trial(study) is None:
         raise NasgaInputError("study_name", f"study {study_name!r} has no complete trial yet; "
                               "nothing to report (run or resume it first)")
@@ -363,12 +386,17 @@ def write_report(storage_url: str, study_name: str, out_path: str | Path = "repo
             raise NasgaStorageError(f"storage: cannot write {out}: {exc.strerror}") from None
         raise NasgaInputError("out", f"cannot write {str(out)!r}: {exc.strerror or exc}") from None
     best = D.best_trial(study)
-    if attach and best is not None and report.attachments:
+    targets = dict(report.trial_attachments)
+    if best is not None and report.attachments:
+        targets[best.number] = report.attachments
+    if attach and targets:
         store_dir.mkdir(parents=True, exist_ok=True)
         store = store or FileSystemArtifactStore(str(store_dir))
-        for filename, payload in report.attachments.items():
-            if art.attach(study, best, store, filename, payload) and log is not None:
-                log(f"attached {filename} to trial {best.number}")
+        trials = study.get_trials(deepcopy=False)
+        for number, files in targets.items():
+            for filename, payload in files.items():
+                if art.attach(study, trials[number], store, filename, payload) and log:
+                    log(f"attached {filename} to trial {number}")
     return out
 
 
