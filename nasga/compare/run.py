@@ -22,6 +22,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 import nasga.evaluation.records as R
+from nasga.evaluation.objectives import name_metrics
 from nasga.samplers.registry import (
     AGING_PRESETS, GA_VARIANTS, NASGA_SAMPLERS, SAMPLER_NAMES, BinaryUNetStrategy, make_sampler,
 )
@@ -108,7 +109,8 @@ def _storage(url: str) -> Any:
 
 
 def _open_run(spec: RunSpec, sampler: optuna.samplers.BaseSampler, *, instant: bool,
-              directions: Sequence[str] = ("maximize",)) -> tuple[optuna.Study, _Durable | None]:
+              directions: Sequence[str] = ("maximize",), objectives: Sequence[str] = ()
+              ) -> tuple[optuna.Study, _Durable | None]:
     """The run's study, and the durable study to write it into at the end (or ``None``).
 
     A run of an instant task (the tabular benchmark: lookups, no training) is buffered: it runs
@@ -122,6 +124,8 @@ def _open_run(spec: RunSpec, sampler: optuna.samplers.BaseSampler, *, instant: b
     durable = optuna.create_study(study_name=spec.study_name, storage=storage,
                                   sampler=sampler, directions=list(directions),
                                   load_if_exists=True)
+    if len(directions) > 1 and not durable.metric_names:
+        name_metrics(durable, objectives)
     unfinished = any(not t.state.is_finished() for t in durable.get_trials(deepcopy=False))
     if not instant or spec.storage == MEMORY or unfinished:
         return durable, None
@@ -253,7 +257,8 @@ def run_one(spec: RunSpec) -> RunResult:
                                    seed=spec.seed, max_evaluations=spec.max_evaluations)
     several = settings.study.multi_objective
     study, durable = _open_run(spec, sampler, instant=bool(getattr(task, "instant", False)),
-                               directions=settings.study.directions)
+                               directions=settings.study.directions,
+                               objectives=settings.study.objectives)
     _claim_identity(study, spec)
     bench = getattr(task, "bench", None)
     trials = study.get_trials(deepcopy=False)

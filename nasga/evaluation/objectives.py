@@ -120,6 +120,20 @@ def key_means(objectives: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> t
     return tuple(out)
 
 
+def name_metrics(study: Any, names: Sequence[str]) -> None:
+    """Optuna's metric names for a multi-objective study: its objectives, which
+    ``plot_pareto_front``, optuna-dashboard's Pareto-front plot and
+    :func:`nasga.results.best.objective_names` read (``Study.set_metric_names`` is
+    experimental in Optuna 5.1: its warning is silenced)."""
+    import warnings
+
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.set_metric_names(list(names))
+
+
 def _number(value: Any) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
@@ -127,4 +141,4 @@ def _number(value: Any) -> float:
 
 
 __all__ = ["DEFAULT", "DIRECTIONS", "FITNESS", "check_objectives", "default_direction",
-           "key_means", "measurement_names"]
+           "key_means", "measurement_names", "name_metrics"]

@@ -20,6 +20,7 @@ from nasga.search.config import check_fuse
 from nasga.search.pruners import make_pruner
 from nasga.search.resume import check_compatible, keep_stored_dedup
 from nasga.search.settings import Settings
+from nasga.evaluation.objectives import name_metrics
 from nasga.evaluation.batch import optimize_fused
 from nasga.evaluation.objective import (
     CONFIRM_ATTR, MeasurementPool, Objective, claims_an_evaluation,
@@ -159,7 +160,7 @@ def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: boo
         study = optuna.create_study(study_name=name, storage=storage, sampler=sampler,
                                     pruner=pruner, directions=list(settings.study.directions))
         if settings.study.multi_objective:
-            _name_metrics(study, settings.study.objectives)
+            name_metrics(study, settings.study.objectives)
     stored_cfg = settings.to_config()
     if "storage" in stored_cfg["study"]:  # never store a password
         stored_cfg["study"]["storage"] = redact(stored_cfg["study"]["storage"])
@@ -167,17 +168,6 @@ def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: boo
     return Search(settings, storage_url, study,
                   _objective(settings, task, storage_url, pool, on_trained),
                   settings.fuse if fuse is None else fuse)
-
-
-def _name_metrics(study: optuna.Study, names: Sequence[str]) -> None:
-    """Optuna's metric names for a multi-objective study: its ``[study] objectives``, which
-    ``plot_pareto_front`` and optuna-dashboard's Pareto-front plot label their axes with
-    (``Study.set_metric_names`` is experimental in Optuna 5.1: its warning is silenced)."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        study.set_metric_names(list(names))
 
 
 def _objective(settings: Settings, task: Any, storage_url: str, pool: MeasurementPool | None,

@@ -138,3 +138,17 @@ def test_cli_compare_objectives_and_bad_input(tmp_path, capsys) -> None:
         err = capsys.readouterr().err
         assert field in err and len(err.strip().splitlines()) == 1
         assert not (out_dir / "compare.log").exists() or (out_dir / "compare.log").stat().st_size == 0
+
+
+def test_the_returned_front_is_the_one_nasga_export_names(tmp_path) -> None:
+    """compare's incremental front (moocore) and best.pareto_front (DEAP) are one rule."""
+    from nasga.results.best import pareto_front
+    from nasga.storages.storage import open_storage
+
+    url = f"journal:///{tmp_path / 'c.log'}"
+    for sampler in ("aging", "nsga2"):
+        spec = RunSpec(_cfg(), sampler, 1, 60, 3, url)
+        res = run_one(spec)
+        study = optuna.load_study(study_name=spec.study_name,
+                                  storage=open_storage(url, heartbeat=False))
+        assert sorted(m.key for m in pareto_front(study)) == sorted(res.front)
