@@ -61,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
                         "objective only are left out of the default list")
     p.add_argument("--directions", default=None, metavar="LIST",
                    help="one of maximize/minimize per --objectives name (default: each name's)")
+    p.add_argument("--set", dest="settings", action="append", default=[],
+                   metavar="TABLE.KEY=VALUE",
+                   help="override a study setting for every sampler, e.g. --set "
+                        "strategy.population=10 (use another --out: saved runs are per folder)")
     p.add_argument("--budgets", type=int_list("budgets"), default=(50, 100, 300),
                    help="trainings at which to report (default 50,100,300)")
     p.add_argument("--seeds", type=int, default=50, help="seeds per sampler (default 50)")
@@ -101,6 +105,8 @@ def _runs(name: str, cfg: dict, args: argparse.Namespace, budget: int) -> list[R
     settings = {"seeds": seeds, "first_seed": args.first_seed, "budget": budget,
                 "max_evaluations": args.max_evaluations,
                 "trial_cap_factor": cap, "task": cfg["task"]}
+    if args.settings:
+        settings["set"] = list(args.settings)
     objectives = cfg["study"].get("objectives")
     if objectives:
         settings["objectives"] = [objectives, cfg["study"]["directions"]]
@@ -198,8 +204,8 @@ def main(argv: list[str] | None = None) -> int:
 def _compare(args: argparse.Namespace, argv: list[str]) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     budgets = sorted(set(args.budgets))
-    cfg = config_for(table=args.table,
-                     settings=objective_settings(args.objectives, args.directions))
+    cfg = config_for(table=args.table, settings=[
+        *args.settings, *objective_settings(args.objectives, args.directions)])
     several = bool(cfg["study"].get("objectives"))
     samplers = args.samplers or [s for s in DEFAULT_SAMPLERS
                                  if not (several and sampler_entry(s).one_objective)]

@@ -140,3 +140,22 @@ def test_figure_names_the_command_and_the_machine_and_holds_each_samplers_curve(
     assert [t["name"] for t in lines] == ["aging (n=2)", "random (n=2)"]
     note = saved["figure"]["layout"]["annotations"][0]["text"].replace("<br>", " ")
     assert saved["command"] in note and saved["machine"] in note and saved["date"] in note
+
+
+def test_objectives_give_hypervolume_regret_and_leave_one_objective_samplers_out(
+        tmp_path: Path, capsys) -> None:
+    main = _script().main
+    args = ["--objectives", "val_accuracy,macs", "--seeds", "2", "--budgets", "5,10",
+            "--workers", "1", "--out", str(tmp_path), "--samplers", "aging,nsga2"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Mean hypervolume regret" in out and "| nsga2 | 2 |" in out
+    assert "@ 10: best nasga aging" in out and "nsga2 " in out
+    assert (tmp_path / "runs" / "default-val_accuracy+macs-aging.json").is_file()
+    assert main(args) == 0  # the saved runs answer
+    assert main(["--objectives", "val_accuracy,macs", "--samplers", "aging-intensify",
+                 "--out", str(tmp_path)]) == 2
+    assert "samplers" in capsys.readouterr().err
+    parser = _script()._parser()
+    defaults = parser.parse_args(["--objectives", "val_accuracy,macs"])
+    assert defaults.samplers is None  # the script leaves out samplers of one objective
