@@ -38,7 +38,15 @@ def add_compare(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--directions", default=None, metavar="LIST",
                    help="one of maximize/minimize per --objectives name (default: each "
                         "name's own, e.g. accuracy maximized, MACs minimized)")
-    p.add_argument("--budget", type=int, default=50, help="trainings per run (default 50)")
+    p.add_argument("--budget", type=int, default=50,
+                   help="per run, in --budget-unit (default 50)")
+    p.add_argument("--budget-unit", default="trainings", choices=["trainings", "epochs"],
+                   help="trainings (default; cached answers are free) or epochs: the epochs "
+                        "trained, a pruned training costing the epochs it ran (issue 27; needs "
+                        "a task that trains in epochs, e.g. --table genetic_cnn_34_digits_e27)")
+    p.add_argument("--pruner", default=None, metavar="NAME",
+                   help="every run's Optuna pruner: none, median, successive-halving, "
+                        "hyperband (the same as a study's study.pruner)")
     p.add_argument("--seeds", type=int, default=3, help="seeds 0..S-1 per sampler (default 3)")
     p.add_argument("--max-evaluations", type=int, default=1,
                    help="trainings per genome before the cache answers, for every sampler "
@@ -56,6 +64,8 @@ def add_compare(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    import json
+
     import optuna
 
     from nasga.compare.runs import compare, config_for, objective_settings
@@ -64,11 +74,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     cfg = config_for(task=args.task, study_file=args.study_file, table=args.table,
                      settings=[*args.settings, *objective_settings(args.objectives,
-                                                                   args.directions)])
+                                                                   args.directions),
+                               *([f"study.pruner={json.dumps(args.pruner)}"]
+                                 if args.pruner else [])])
     cmp = compare(cfg, samplers=[s.strip() for s in args.samplers.split(",") if s.strip()],
                   seeds=args.seeds, budget=args.budget, out_dir=args.out,
                   max_evaluations=args.max_evaluations or None, storage=args.storage,
-                  workers=args.workers, prefix=args.prefix)
-    print(markdown_table(summarize(cmp), regret=cmp.optimum is not None))
+                  workers=args.workers, prefix=args.prefix, budget_unit=args.budget_unit)
+    print(markdown_table(summarize(cmp), regret=cmp.optimum is not None, unit=cmp.budget_unit))
     print(f"wrote {cmp.csv_path} and {cmp.html_path}")
     return 0

@@ -39,6 +39,8 @@ class RunResult:
     curve: list[dict[str, Any]] = field(default_factory=list)
     front: list[str] = field(default_factory=list)
     """A multi-objective run's returned front at its end (:func:`nasga.compare.front.front_curve`)."""
+    spent: int = 0
+    """The budget it spent, in the comparison's unit (0 in runs saved before units: its trainings)."""
 
 
 @dataclass
@@ -54,6 +56,8 @@ class Comparison:
     html_path: Path | None = None
     objectives: tuple[str, ...] = ()
     """A multi-objective comparison's objectives (regret is hypervolume regret then)."""
+    budget_unit: str = "trainings"
+    """What the budgets count: ``trainings`` or ``epochs`` (:data:`nasga.compare.run.BUDGET_UNITS`)."""
 
     @property
     def samplers(self) -> list[str]:
@@ -76,11 +80,12 @@ def write_csv(path: str | Path, cmp: Comparison) -> Path:
 
 
 def curve_matrix(results: list[RunResult], column: str, budget: int) -> np.ndarray:
-    """``(runs, budget)`` values after trainings ``1..budget``, carried forward; NaN before the first."""
+    """``(runs, budget)`` values once ``1..budget`` of the budget is spent (trainings, or
+    epochs: a row's ``spent``), carried forward; NaN before the first."""
     out = np.full((len(results), budget), np.nan)
     for i, r in enumerate(results):
         last = math.nan
-        values = {row["training"]: row[column] for row in r.curve}
+        values = {row.get("spent", row["training"]): row[column] for row in r.curve}
         for b in range(1, budget + 1):
             last = values.get(b, last)
             out[i, b - 1] = last
@@ -124,7 +129,7 @@ def summarize(cmp: Comparison, budgets: list[int] | None = None) -> list[Summary
             rows.append(SummaryRow(
                 s, b, len(runs), mean_se(curve_matrix(runs, "best_fitness", b)[:, -1]),
                 mean_se(curve_matrix(runs, "regret", b)[:, -1]),
-                sum(r.trainings >= b for r in runs),
+                sum((r.spent or r.trainings) >= b for r in runs),
                 float(np.mean([r.wall_seconds for r in runs])),
                 float(np.mean([r.trials for r in runs])),
                 ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())),
@@ -160,7 +165,7 @@ def curve_figure(cmp: Comparison, column: str, title: str) -> go.Figure:
                                  hoverinfo="skip", showlegend=False, legendgroup=s))
         fig.add_trace(go.Scatter(x=x, y=mean, name=f"{s} (n={m.shape[0]})", legendgroup=s,
                                  line={"color": color}))
-    fig.update_layout(title=title, xaxis_title="trainings", yaxis_title=column.replace("_", " "),
+    fig.update_layout(title=title, xaxis_title=cmp.budget_unit, yaxis_title=column.replace("_", " "),
                       template="plotly_white", height=480)
     return fig
 
@@ -198,7 +203,7 @@ def write_html(path: str | Path, cmp: Comparison, budgets: list[int] | None = No
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}</style></head><body>
 <h1>Sampler comparison on {html.escape(cmp.task)}</h1>
-<p>Budget {cmp.budget} trainings per run (cached trials are free); max_evaluations {me};
+<p>Budget {cmp.budget} {cmp.budget_unit} per run ({_cost(cmp)}); max_evaluations {me};
 mean ± standard error across seeds. {_rule(cmp)}</p>
 {''.join(parts)}
 <h2>Final values</h2><table>{head}{body}</table>
@@ -207,6 +212,13 @@ mean ± standard error across seeds. {_rule(cmp)}</p>
     p = Path(path)
     p.write_text(page, encoding="utf-8")
     return p
+
+
+def _cost(cmp: Comparison) -> str:
+    if cmp.budget_unit == "epochs":
+        return ("the epochs trained: a pruned training costs the epochs it ran, answers from "
+                "the cache nothing")
+    return "cached trials are free"
 
 
 def _rule(cmp: Comparison) -> str:
@@ -225,13 +237,16 @@ def _rule(cmp: Comparison) -> str:
                else "."))
 
 
-def markdown_table(rows: list[SummaryRow], *, regret: bool = True) -> str:
-    """Samplers as rows, budgets as columns: mean regret (or best fitness) ± s.e."""
+def markdown_table(rows: list[SummaryRow], *, regret: bool = True, unit: str = "trainings"
+                   ) -> str:
+    """Samplers as rows, budgets as columns: mean regret (or best fitness) ± s.e.; budgets in
+    epochs say so in the header."""
     budgets = list(dict.fromkeys(r.budget for r in rows))
     samplers = list(dict.fromkeys(r.sampler for r in rows))
     by = {(r.sampler, r.budget): r for r in rows}
     what = "regret" if regret else "best fitness"
-    lines = ["| sampler | seeds | " + " | ".join(f"{what} @ {b}" for b in budgets)
+    suffix = " epochs" if unit == "epochs" else ""
+    lines = ["| sampler | seeds | " + " | ".join(f"{what} @ {b}{suffix}" for b in budgets)
              + " | trials / training | wall s / run |",
              "|---|---:|" + "---:|" * len(budgets) + "---:|---:|"]
     for s in samplers:

@@ -28,6 +28,7 @@ from nasga.samplers.registry import (
 )
 from nasga.compare.front import TrueFront, front_curve
 from nasga.compare.report import RunResult
+from nasga.search.pruners import make_pruner
 from nasga.search.settings import Settings
 from nasga.storages.handle import study_id
 from nasga.spaces import NasgaInputError, Space
@@ -36,6 +37,10 @@ COMPARE_SAMPLERS = SAMPLER_NAMES
 """The samplers a comparison may name: every name of the registry (:data:`~nasga.samplers.registry.SAMPLERS`)."""
 COMPARE_TASKS = ("genetic-cnn-bench", "genetic-cnn", "unet")
 MEMORY = "memory"  # storage "memory": in-process, fast, not resumable
+TRAININGS, EPOCHS = "trainings", "epochs"
+BUDGET_UNITS = (TRAININGS, EPOCHS)
+"""What a run's budget counts (``--budget-unit``): trainings (cached answers free), or the
+epochs trained (issue 27: a pruned training costs the epochs it ran, cached answers nothing)."""
 COMPARE_ATTR = "nasga_compare"
 MAX_FAILURES_IN_A_ROW = 10
 
@@ -81,6 +86,9 @@ class RunSpec:
     storage: str
     prefix: str = "compare"
     trial_cap_factor: int = 20
+    budget_unit: str = TRAININGS
+    epochs: int | None = None
+    """The task's epochs per full training (the unit of ``budget_unit = "epochs"``)."""
 
     @property
     def study_name(self) -> str:
@@ -88,7 +96,19 @@ class RunSpec:
 
     @property
     def trial_cap(self) -> int:
+        """``trial_cap_factor`` trials per training the budget pays for (in epochs: per
+        ``epochs`` of budget, whatever a pruner stops)."""
+        if self.budget_unit == EPOCHS:
+            return self.trial_cap_factor * math.ceil(self.budget / (self.epochs or 1))
         return self.trial_cap_factor * self.budget
+
+    def cost(self, trial: FrozenTrial) -> int:
+        """What ``trial`` costs in the budget's unit: a training, or the epochs it trained
+        (:func:`nasga.evaluation.records.epochs_trained`: a pruned one its epochs; cached
+        answers nothing)."""
+        if self.budget_unit == EPOCHS:
+            return R.epochs_trained(trial, self.epochs)
+        return int(_trained(trial))
 
     def identity(self) -> dict[str, Any]:
         """What must match when a study is resumed."""
@@ -97,6 +117,8 @@ class RunSpec:
                 **({"objectives": self.cfg["study"]["objectives"],
                     "directions": self.cfg["study"]["directions"]}
                    if self.cfg["study"].get("objectives") else {}),
+                **({"pruner": self.cfg["study"]["pruner"]} if self.cfg["study"].get("pruner")
+                   else {}),
                 "strategy": self.cfg["strategy"] if self.sampler == "ga" else None}
 
 
@@ -109,7 +131,8 @@ def _storage(url: str) -> Any:
 
 
 def _open_run(spec: RunSpec, sampler: optuna.samplers.BaseSampler, *, instant: bool,
-              directions: Sequence[str] = ("maximize",), objectives: Sequence[str] = ()
+              directions: Sequence[str] = ("maximize",), objectives: Sequence[str] = (),
+              pruner: optuna.pruners.BasePruner | None = None
               ) -> tuple[optuna.Study, _Durable | None]:
     """The run's study, and the durable study to write it into at the end (or ``None``).
 
@@ -123,7 +146,7 @@ def _open_run(spec: RunSpec, sampler: optuna.samplers.BaseSampler, *, instant: b
     storage = _storage(spec.storage)
     durable = optuna.create_study(study_name=spec.study_name, storage=storage,
                                   sampler=sampler, directions=list(directions),
-                                  load_if_exists=True)
+                                  pruner=pruner, load_if_exists=True)
     if len(directions) > 1 and not durable.metric_names:
         name_metrics(durable, objectives)
     unfinished = any(not t.state.is_finished() for t in durable.get_trials(deepcopy=False))
@@ -131,7 +154,8 @@ def _open_run(spec: RunSpec, sampler: optuna.samplers.BaseSampler, *, instant: b
         return durable, None
     memory = optuna.storages.InMemoryStorage()
     optuna.copy_study(from_study_name=spec.study_name, from_storage=storage, to_storage=memory)
-    buffered = optuna.load_study(study_name=spec.study_name, storage=memory, sampler=sampler)
+    buffered = optuna.load_study(study_name=spec.study_name, storage=memory, sampler=sampler,
+                                 pruner=pruner)
     return buffered, _Durable(durable, storage, memory)
 
 
@@ -163,8 +187,9 @@ def _trained(t: FrozenTrial) -> bool:
 
 def incumbent_curve(trials: Sequence[FrozenTrial], *, budget: int,
                     true_fitness: Callable[[str], float] | None = None,
-                    optimum: float | None = None) -> list[dict[str, Any]]:
-    """Best-so-far after each of the first ``budget`` trainings (in trial order).
+                    optimum: float | None = None,
+                    cost: Callable[[FrozenTrial], int] | None = None) -> list[dict[str, Any]]:
+    """Best-so-far after each training that starts within ``budget`` (in trial order).
 
     The incumbent is the genome :func:`nasga.results.best.best_genome` would name from the trainings
     so far (:func:`nasga.results.best.pick_key`): the best mean ``fitness_raw`` among keys with at
@@ -173,34 +198,52 @@ def incumbent_curve(trials: Sequence[FrozenTrial], *, budget: int,
     that training measured and its ``fitness``. ``regret`` is
     ``optimum − true_fitness(incumbent)`` when both given: the table mean of the genome the run
     would return.
+
+    ``cost``: what a trial costs in the budget's unit (default: 1 per training; with
+    ``--budget-unit epochs`` :func:`nasga.evaluation.records.epochs_trained`, so a pruned
+    training, which measures nothing and names no incumbent, still costs its epochs). A row's
+    ``spent`` is the budget spent once it finished; a trial that starts at or past ``budget``
+    is not counted.
     """
-    from nasga.results.best import measured_value, pick_key
+    from nasga.results.best import measured_value
 
     sums: dict[str, list[float]] = {}
     genomes: dict[str, str] = {}
     rows: list[dict[str, Any]] = []
+    spent = 0
     for t in sorted(trials, key=lambda t: t.number):
         value = measured_value(t)  # best_genome's rule: trainings and reused trainings
-        if value is None:
+        key = str(t.user_attrs.get(R.KEY, ""))
+        if value is not None:
+            acc = sums.setdefault(key, [0.0, 0])
+            acc[0] += value
+            acc[1] += 1
+            genomes.setdefault(key, str(t.user_attrs.get(R.GENOME, key)))
+        paid = int(_trained(t)) if cost is None else cost(t)
+        if paid <= 0:  # cached answers and reused trainings are free
             continue
-        key = str(t.user_attrs[R.KEY])
-        acc = sums.setdefault(key, [0.0, 0])
-        acc[0] += value
-        acc[1] += 1
-        genomes.setdefault(key, str(t.user_attrs.get(R.GENOME, key)))
-        if not _trained(t):  # the budget counts trainings only
-            continue
-        if len(rows) == budget:
+        if spent >= budget:
             break
-        best = pick_key({k: (s / n, int(n)) for k, (s, n) in sums.items()})
-        assert best is not None
-        row = {"training": len(rows) + 1, "trial": t.number, "key": key, "fitness": value,
-               "best_fitness": sums[best][0] / sums[best][1], "incumbent": genomes[best],
-               "regret": math.nan}
+        spent += paid
+        rows.append(_incumbent_row(sums, genomes, true_fitness, optimum, key=key, trial=t.number,
+                                   fitness=math.nan if value is None else value,
+                                   training=len(rows) + 1, spent=spent))
+    return rows
+
+
+def _incumbent_row(sums: dict[str, list[float]], genomes: dict[str, str],
+                   true_fitness: Callable[[str], float] | None, optimum: float | None,
+                   **row: Any) -> dict[str, Any]:
+    """One curve row: ``row``'s fields and the incumbent of ``sums`` (none yet: NaN)."""
+    from nasga.results.best import pick_key
+
+    best = pick_key({k: (s / n, int(n)) for k, (s, n) in sums.items()})
+    row.update({"best_fitness": math.nan, "incumbent": "", "regret": math.nan})
+    if best is not None:
+        row.update(best_fitness=sums[best][0] / sums[best][1], incumbent=genomes[best])
         if true_fitness is not None and optimum is not None:
             row["regret"] = optimum - true_fitness(best)
-        rows.append(row)
-    return rows
+    return row
 
 
 @dataclass
@@ -213,12 +256,13 @@ class _StopRule:
     possible: int | None
     trainings: int
     trials: int
+    spent: int = 0
     fails: int = 0
     last_failure: str = "see the log"
     reason: str | None = None
 
     def check(self) -> bool:
-        if self.trainings >= self.spec.budget:
+        if self.spent >= self.spec.budget:
             self.reason = "budget"
         elif self.possible is not None and self.trainings >= self.possible:
             self.reason = "exhausted"
@@ -233,6 +277,7 @@ class _StopRule:
         self.fails = self.fails + 1 if trial.state == TrialState.FAIL else 0
         self.last_failure = str(trial.user_attrs.get(R.FAIL_REASON, "see the log"))
         self.trainings += _trained(trial)
+        self.spent += self.spec.cost(trial)
         if self.check():
             study.stop()
 
@@ -258,16 +303,20 @@ def run_one(spec: RunSpec) -> RunResult:
     several = settings.study.multi_objective
     study, durable = _open_run(spec, sampler, instant=bool(getattr(task, "instant", False)),
                                directions=settings.study.directions,
-                               objectives=settings.study.objectives)
+                               objectives=settings.study.objectives,
+                               pruner=make_pruner(settings.study.pruner,
+                                                  epochs=getattr(task, "epochs", None)))
     _claim_identity(study, spec)
     bench = getattr(task, "bench", None)
     trials = study.get_trials(deepcopy=False)
     rule = _StopRule(spec, bench.n_keys * spec.max_evaluations
                      if bench is not None and spec.max_evaluations is not None else None,
                      trainings=sum(_trained(t) for t in trials),
-                     trials=sum(t.state.is_finished() for t in trials))
+                     trials=sum(t.state.is_finished() for t in trials),
+                     spent=sum(spec.cost(t) for t in trials))
     objective = Objective(space=space, task=task, max_evaluations=spec.max_evaluations,
-                          seed=spec.seed, objectives=settings.study.objectives if several else None)
+                          seed=spec.seed, objectives=settings.study.objectives if several else None,
+                          prune=settings.study.pruner is not None)
     start = time.perf_counter()
     while not rule.check():
         study.optimize(objective, n_trials=spec.trial_cap - rule.trials, callbacks=[rule.callback])
@@ -288,10 +337,11 @@ def run_one(spec: RunSpec) -> RunResult:
     else:
         true_fitness = getattr(task, "true_fitness", None)
         curve = incumbent_curve(trials, budget=spec.budget, true_fitness=true_fitness,
-                                optimum=task.optimum() if true_fitness is not None else None)
+                                optimum=task.optimum() if true_fitness is not None else None,
+                                cost=spec.cost)
     return RunResult(spec.sampler, spec.seed, spec.study_name, rule.trainings,
                      sum(t.state.is_finished() for t in trials), wall, str(rule.reason), curve,
-                     front)
+                     front, rule.spent)
 
 
 def true_front(settings: Settings, task: Any) -> TrueFront | None:
@@ -303,5 +353,5 @@ def true_front(settings: Settings, task: Any) -> TrueFront | None:
     return TrueFront(task.true_values(objectives), settings.study.directions, task.bench.row)
 
 
-__all__ = ["AGING_PRESETS", "COMPARE_SAMPLERS", "GA_VARIANTS", "MEMORY", "NASGA_SAMPLERS", "BinaryUNetStrategy", "RunSpec",
+__all__ = ["BUDGET_UNITS", "EPOCHS", "TRAININGS", "AGING_PRESETS", "COMPARE_SAMPLERS", "GA_VARIANTS", "MEMORY", "NASGA_SAMPLERS", "BinaryUNetStrategy", "RunSpec",
            "incumbent_curve", "make_compare_sampler", "run_one", "task_label", "true_front"]

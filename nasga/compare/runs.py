@@ -39,6 +39,7 @@ from nasga.compare.run import (
     COMPARE_SAMPLERS, MEMORY, NASGA_SAMPLERS, BinaryUNetStrategy, RunSpec,
     incumbent_curve, make_compare_sampler, run_one, task_label, true_front,
 )
+from nasga.compare.run import BUDGET_UNITS, TRAININGS
 from nasga.samplers.registry import sampler_entry
 from nasga.search.config import default_config, default_raw, validate
 from nasga.search.settings import Settings
@@ -106,6 +107,26 @@ def config_for(*, task: str | None = None, study_file: str | None = None,
     return apply_overrides(cfg, settings=settings)
 
 
+def unit_epochs(cfg: dict[str, Any], budget_unit: str) -> int | None:
+    """The task's epochs per full training when the budget counts epochs (else ``None``).
+
+    Raises:
+        NasgaInputError: ``budget_unit``: not a unit, or epochs with a task that does not
+            train in epochs (a benchmark table without learning curves).
+    """
+    if budget_unit not in BUDGET_UNITS:
+        raise NasgaInputError("budget_unit", f"must be one of {', '.join(BUDGET_UNITS)}, got "
+                              f"{budget_unit!r}")
+    if budget_unit == TRAININGS:
+        return None
+    epochs = getattr(Settings.from_config(cfg).build_task(), "epochs", None)
+    if not epochs:
+        raise NasgaInputError("budget_unit", "epochs needs a task that trains in epochs (a "
+                              "learning-curve table such as genetic_cnn_34_digits_e27, or a real "
+                              f"task); {task_label(cfg)} has none")
+    return int(epochs)
+
+
 def objective_settings(objectives: str | None, directions: str | None) -> list[str]:
     """``--objectives a,b`` / ``--directions d1,d2`` as the ``--set`` settings
     ``study.objectives=[...]`` / ``study.directions=[...]`` (checked with the study, by
@@ -135,7 +156,7 @@ def default_storage_url(out_dir: Path) -> str:
 def compare(cfg: dict[str, Any], *, samplers: Sequence[str], seeds: int | Sequence[int],
             budget: int, out_dir: str | Path, max_evaluations: int | None = 1,
             storage: str | None = None, workers: int = 1, prefix: str = "compare",
-            trial_cap_factor: int = 20, write: bool = True,
+            trial_cap_factor: int = 20, write: bool = True, budget_unit: str = TRAININGS,
             log: Callable[[str], None] = print) -> Comparison:
     """Run every (sampler, seed) study to ``budget`` trainings; write the CSV and HTML.
 
@@ -152,7 +173,10 @@ def compare(cfg: dict[str, Any], *, samplers: Sequence[str], seeds: int | Sequen
         workers: Processes running (sampler, seed) studies in parallel; needs a journal file,
             PostgreSQL or ``"memory"`` storage when > 1.
         prefix: First part of the study names.
-        trial_cap_factor: A run stops at ``trial_cap_factor × budget`` trials.
+        trial_cap_factor: A run stops at ``trial_cap_factor × budget`` trials (epochs: per
+            task ``epochs`` of budget).
+        budget_unit: ``trainings`` (cached trials free) or ``epochs`` (the epochs trained: a
+            pruned training costs the epochs it ran; needs a task that trains in epochs).
         write: Write the CSV and HTML.
         log: Progress lines.
 
@@ -174,14 +198,17 @@ def compare(cfg: dict[str, Any], *, samplers: Sequence[str], seeds: int | Sequen
         if workers > 1 and storage_kind(url) == "sqlite":
             raise NasgaInputError("storage", f"SQLite is for one process; --workers {workers} "
                                   "needs journal:///FILE.log, postgresql:// or memory")
-    specs = [RunSpec(cfg, s, seed, budget, max_evaluations, url, prefix, trial_cap_factor)
+    epochs = unit_epochs(cfg, budget_unit)
+    specs = [RunSpec(cfg, s, seed, budget, max_evaluations, url, prefix, trial_cap_factor,
+                     budget_unit, epochs)
              for s in names for seed in seed_list]
     results: list[RunResult] = []
     for r in _run_all(specs, workers):
         results.append(r)
         log(_line(r))
     cmp = Comparison(task_label(cfg), budget, max_evaluations, results, table_optimum(cfg),
-                     objectives=tuple(cfg["study"].get("objectives", ())))
+                     objectives=tuple(cfg["study"].get("objectives", ())),
+                     budget_unit=budget_unit)
     if write:
         cmp.csv_path = report.write_csv(out / "compare.csv", cmp)
         cmp.html_path = report.write_html(out / "compare.html", cmp)
@@ -261,5 +288,5 @@ def table_optimum(cfg: dict[str, Any]) -> float | None:
 
 __all__ = ["COMPARE_SAMPLERS", "COMPARE_TASKS", "MEMORY", "NASGA_SAMPLERS", "BinaryUNetStrategy",
            "Comparison", "RunResult", "RunSpec", "compare", "config_for", "default_storage_url",
-           "objective_settings", "table_optimum",
+           "objective_settings", "table_optimum", "unit_epochs",
            "incumbent_curve", "make_compare_sampler", "run_one", "task_config", "task_label"]

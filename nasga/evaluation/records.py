@@ -94,12 +94,24 @@ def is_measurement(attrs: Mapping[str, Any]) -> bool:
     return bool(attrs.get(TRAINED) or attrs.get(REUSED_FROM)) and KEY in attrs
 
 
+def epochs_trained(trial: Any, default: int | None) -> int:
+    """The epochs a finished trial trained (issue 27's cost at equal epochs): a training's
+    own ``epochs`` measurement (else ``default``, the task's), a pruned one's
+    ``pruned_at_epoch``; 0 for a cached or reused answer, a genome over the budget, a failure."""
+    attrs = trial.user_attrs
+    if PRUNED_AT in attrs:
+        return int(attrs[PRUNED_AT])
+    if trial.state.name != "COMPLETE" or not trained(attrs):
+        return 0
+    return int(attrs.get("epochs", default or 0))
+
+
 def count_trained(trials: Iterable[Any]) -> int:
     """How many of ``trials`` (FrozenTrials) ran a training."""
     return sum(trained(t.user_attrs) for t in trials)
 
 
-__all__ = ["BOOKKEEPING", "CACHED", "CHILD_RECORD", "CONFIRM_TRAININGS", "EVAL_SEED",
+__all__ = ["BOOKKEEPING", "CACHED", "CHILD_RECORD", "CONFIRM_TRAININGS", "EVAL_SEED", "epochs_trained",
            "FAIL_REASON", "FITNESS_RAW", "GA_GENERATION", "GA_OPERATOR", "GA_PARENTS", "GENOME",
            "KEY", "LINEAGE", "LINEAGE_PREFIX", "N_EVALUATIONS", "OVER_BUDGET", "PRUNED_AT", "REUSED_FROM",
            "TRAINED", "TRAINING", "count_trained", "is_measurement", "is_measurement_name",

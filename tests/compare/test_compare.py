@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import itertools
+import math
 import random
 import time
 
@@ -346,3 +348,47 @@ def test_incumbent_curve_counts_reused_measurements_like_best_but_budgets_traini
     # min(3, 3) = 3, so b is named, as best_genome names it from the same trials
     assert rows[-1]["incumbent"] == "b"
     assert rows[-1]["best_fitness"] == pytest.approx(1.6 / 3)
+
+
+def _e27(pruner: str | None = None) -> dict:
+    sets = [f'study.pruner="{pruner}"'] if pruner else []
+    return config_for(table="genetic_cnn_34_digits_e27", settings=sets)
+
+
+def test_an_epoch_budget_counts_each_full_training_as_its_epochs() -> None:
+    res = run_one(RunSpec(_e27(), "random", 0, 270, 3, "memory", budget_unit="epochs",
+                          epochs=27))
+    assert res.spent == 270 and res.trainings == 10
+    assert [row["spent"] for row in res.curve] == [27 * i for i in range(1, 11)]
+
+
+def test_under_a_pruner_a_pruned_training_costs_the_epochs_it_ran(tmp_path) -> None:
+    from optuna.trial import TrialState
+
+    from nasga.evaluation.records import PRUNED_AT
+
+    url = f"journal:///{tmp_path / 'e.log'}"
+    spec = RunSpec(_e27("hyperband"), "aging", 1, 600, 3, url, budget_unit="epochs", epochs=27)
+    res = run_one(spec)
+    study = optuna.load_study(study_name=spec.study_name,
+                              storage=open_storage(url, heartbeat=False))
+    trials = study.get_trials()
+    pruned = [t for t in trials if t.state == TrialState.PRUNED]
+    assert pruned and all(1 <= t.user_attrs[PRUNED_AT] < 27 for t in pruned)
+    assert not any(t.state == TrialState.FAIL for t in trials)  # never failed, never retried
+    costs = [spec.cost(t) for t in sorted(trials, key=lambda t: t.number) if spec.cost(t)]
+    assert res.spent == sum(costs) >= 600 and sum(costs[:-1]) < 600
+    assert [row["spent"] for row in res.curve] == list(itertools.accumulate(costs))
+    keys = [str(t.user_attrs.get("key")) for t in pruned]  # a pruned key measures nothing
+    assert all(math.isnan(row["fitness"]) for row in res.curve if row["trial"] in
+               {t.number for t in pruned}) and keys
+
+
+def test_an_epoch_budget_needs_a_task_that_trains_in_epochs(tmp_path, capsys) -> None:
+    assert main(["compare", "--budget-unit", "epochs", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "budget_unit" in err and "genetic_cnn_34_digits_e27" in err
+    assert main(["compare", "--table", "genetic_cnn_34_digits_e27", "--pruner", "sometimes",
+                 "--out", str(tmp_path)]) == 2
+    assert "study.pruner" in capsys.readouterr().err
+    assert not (tmp_path / "compare.csv").exists()
