@@ -65,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
                    metavar="TABLE.KEY=VALUE",
                    help="override a study setting for every sampler, e.g. --set "
                         "strategy.population=10 (use another --out: saved runs are per folder)")
+    p.add_argument("--budget-unit", default="trainings", choices=["trainings", "epochs"],
+                   help="what --budgets count: trainings (default) or the epochs trained "
+                        "(issue 27: a pruned training costs its epochs; a learning-curve table, "
+                        "e.g. --table genetic_cnn_34_digits_e27)")
+    p.add_argument("--pruners", default="none", metavar="LIST",
+                   help="run every sampler under each of these Optuna pruners (none, median, "
+                        "successive-halving, hyperband); rows are SAMPLER+PRUNER (default none)")
     p.add_argument("--budgets", type=int_list("budgets"), default=(50, 100, 300),
                    help="trainings at which to report (default 50,100,300)")
     p.add_argument("--seeds", type=int, default=50, help="seeds per sampler (default 50)")
@@ -95,7 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _runs(name: str, cfg: dict, args: argparse.Namespace, budget: int) -> list[RunResult]:
+def _runs(name: str, cfg: dict, args: argparse.Namespace, budget: int,
+          label: str | None = None) -> list[RunResult]:
     """One sampler's runs, kept in OUT/runs/<table>-<name>[-fromFIRST].json so that a rerun
     continues: seeds any earlier invocation saved with the same settings are read back, and only
     the missing ones run (``--seeds 20`` then ``--seeds 50`` runs seeds 20-49 the second time)."""
@@ -107,21 +115,25 @@ def _runs(name: str, cfg: dict, args: argparse.Namespace, budget: int) -> list[R
                 "trial_cap_factor": cap, "task": cfg["task"]}
     if args.settings:
         settings["set"] = list(args.settings)
+    if args.budget_unit != "trainings":
+        settings["budget_unit"] = args.budget_unit
+    label = label or name
     objectives = cfg["study"].get("objectives")
     if objectives:
         settings["objectives"] = [objectives, cfg["study"]["directions"]]
     held_out = f"-from{args.first_seed}" if args.first_seed else ""
     folder = Path(args.out) / "runs"
     stem = "-".join([args.table or "default", *(["+".join(objectives)] if objectives else []),
-                     name])
+                     label])
     done = _saved(folder, stem, settings)
     missing = [s for s in seed_list if s not in done]
     if missing:
         runs = compare(cfg, samplers=[name], seeds=missing, budget=budget, out_dir=args.out,
                        max_evaluations=args.max_evaluations or None, storage=args.storage,
                        workers=args.workers, trial_cap_factor=cap, write=False,
-                       log=lambda line: None).results
-        done.update({r.seed: dataclasses.asdict(r) for r in runs})
+                       budget_unit=args.budget_unit, log=lambda line: None).results
+        done.update({r.seed: dataclasses.asdict(dataclasses.replace(r, sampler=label))
+                     for r in runs})
         (folder / f"{stem}{held_out}.json").write_text(json.dumps(
             {"settings": settings, "runs": [done[s] for s in seed_list]}))
     return [RunResult(**done[s]) for s in seed_list]
@@ -153,7 +165,8 @@ def _notes(args: argparse.Namespace, samplers: list[str], results: list[RunResul
         print("fewer seeds (too slow for all): " + ", ".join(f"{s} {n}" for s, n in fewer.items()))
     lower = {s: c for s, c in args.sampler_cap.items()
              if s in samplers and c != args.trial_cap_factor}
-    print(f"trial cap: {args.trial_cap_factor} x budget"
+    per = " (in trainings: budget / the task's epochs)" if args.budget_unit == "epochs" else ""
+    print(f"trial cap: {args.trial_cap_factor} x budget{per}"
           + "".join(f", {s} {c} x budget" for s, c in lower.items()))
     short = sorted({r.sampler for r in results if r.stop_reason != "budget"})
     if short:
@@ -206,6 +219,10 @@ def _compare(args: argparse.Namespace, argv: list[str]) -> int:
     budgets = sorted(set(args.budgets))
     cfg = config_for(table=args.table, settings=[
         *args.settings, *objective_settings(args.objectives, args.directions)])
+    pruners = [p.strip() for p in args.pruners.split(",") if p.strip()] or ["none"]
+    configs = {p: cfg if p == "none" else config_for(table=args.table, settings=[
+        *args.settings, *objective_settings(args.objectives, args.directions),
+        f'study.pruner="{p}"']) for p in pruners}
     several = bool(cfg["study"].get("objectives"))
     samplers = args.samplers or [s for s in DEFAULT_SAMPLERS
                                  if not (several and sampler_entry(s).one_objective)]
@@ -217,19 +234,21 @@ def _compare(args: argparse.Namespace, argv: list[str]) -> int:
     print(f"seeds {args.first_seed}..{args.first_seed + args.seeds - 1}", flush=True)
     (Path(args.out) / "runs").mkdir(parents=True, exist_ok=True)
     start, results = time.perf_counter(), []
-    for name in samplers:
+    for pruner, name in ((p, n) for p in pruners for n in samplers):
         t0 = time.perf_counter()
-        runs = _runs(name, cfg, args, budgets[-1])
+        label = name if pruner == "none" else f"{name}+{pruner}"
+        runs = _runs(name, configs[pruner], args, budgets[-1], label)
         results.extend(runs)
         stops: dict[str, int] = {}
         for r in runs:
             stops[r.stop_reason] = stops.get(r.stop_reason, 0) + 1
-        print(f"{name}: {len(runs)} seeds, {np.mean([r.wall_seconds for r in runs]):.1f} s per "
+        print(f"{label}: {len(runs)} seeds, {np.mean([r.wall_seconds for r in runs]):.1f} s per "
               f"run ({time.perf_counter() - t0:.0f} s now); stopped by {stops}", flush=True)
     wall = time.perf_counter() - start
     optimum = table_optimum(cfg)
     every = Comparison("genetic-cnn-bench", budgets[-1], args.max_evaluations or None, results,
-                       optimum, objectives=tuple(cfg["study"].get("objectives", ())))
+                       optimum, objectives=tuple(cfg["study"].get("objectives", ())),
+                       budget_unit=args.budget_unit)
     rows = summarize(every, budgets)
     out = Path(args.out)
     write_csv(out / "compare.csv", every)
@@ -243,15 +262,18 @@ def _compare(args: argparse.Namespace, argv: list[str]) -> int:
     else:
         print(f"\nMean regret ± s.e. (table optimum {optimum:.4f} = best mean val accuracy of "
               f"{bench.n_keys} keys over {bench.n_repeats} repeats; max_evaluations {me}):\n")
-    print(markdown_table(rows, regret=True) + "\n")
+    print(markdown_table(rows, regret=True, unit=args.budget_unit) + "\n")
     if args.max_evaluations and not several:
         print(f"reference: every one of the {bench.n_keys} keys measured {args.max_evaluations} "
               f"times, best mean named: regret "
               f"{bench.exhaustive_regret(args.max_evaluations, draws=10_000):.4f}"
               " (the winner's curse of the rule on the whole table; 10,000 simulated tables)\n")
     peers = ("nsga2", "tpe", "random") if several else ("tpe", "random")
+    ours = [r.sampler for r in rows if r.sampler.split("+")[0] in NASGA_SAMPLERS]
+    peers = tuple(dict.fromkeys([*(r.sampler for r in rows if r.sampler.startswith("tpe")),
+                                 *peers]))
     for b in budgets:
-        print(verdict(rows, b, ours=NASGA_SAMPLERS, peers=peers))
+        print(verdict(rows, b, ours=ours, peers=peers))
     _notes(args, samplers, results)
     command = f"python scripts/bench_compare.py {shlex.join(argv)}".rstrip()
     if args.figure:

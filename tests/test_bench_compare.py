@@ -159,3 +159,18 @@ def test_objectives_give_hypervolume_regret_and_leave_one_objective_samplers_out
     parser = _script()._parser()
     defaults = parser.parse_args(["--objectives", "val_accuracy,macs"])
     assert defaults.samplers is None  # the script leaves out samplers of one objective
+
+
+def test_an_epoch_budget_with_pruners_labels_each_sampler_and_pruner(tmp_path: Path,
+                                                                    capsys) -> None:
+    main = _script().main
+    args = ["--table", "genetic_cnn_34_digits_e27", "--budget-unit", "epochs", "--budgets",
+            "54,108", "--pruners", "none,hyperband", "--samplers", "aging,tpe", "--seeds", "2",
+            "--workers", "1", "--out", str(tmp_path)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "regret @ 108 epochs" in out and "| aging+hyperband | 2 |" in out
+    assert "tpe+hyperband " in out.split("@ 108:")[1]  # a peer of the goal line
+    assert (tmp_path / "runs" / "genetic_cnn_34_digits_e27-aging+hyperband.json").is_file()
+    assert main(args) == 0  # the saved runs answer
+    assert main([*args[:-2], "--out", str(tmp_path), "--pruners", "sometimes"]) == 2
