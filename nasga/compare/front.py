@@ -3,8 +3,9 @@
 A multi-objective comparison (``nasga compare --objectives val_accuracy,macs``) scores a run
 after each training by the front it would return: the genome keys whose *observed* mean
 vectors (each objective's mean over the key's measurements so far, as the objective returns
-it) no other measured key dominates (:func:`returned_front`; Optuna's ``study.best_trials``
-on nasga's objective, one entry per key). Where the task knows every key's noiseless values
+it) no other measured key dominates (:func:`returned_front`: the rule of
+:func:`nasga.results.best.pareto_front`, the front ``nasga export`` names, computed
+incrementally). Where the task knows every key's noiseless values
 (the tabular benchmark's table means, :meth:`~nasga.tasks.tabular.TabularTask.true_values`),
 the front is scored on those: ``regret = HV(true front) − HV(true values of the returned
 keys)``, both in one fixed normalised space (:class:`TrueFront`). A lucky key that is not on
