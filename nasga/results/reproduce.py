@@ -185,7 +185,7 @@ def md_pareto(res: dict[str, Any], plan: dict[str, Any]) -> list[str]:
     lines = [f"**4b. One Pareto search on facades** (issue 29) — the γ searches' space, K, T, "
              f"task and seed with two objectives instead of one γ: {objectives}, both minimized; "
              f"one process, stopped at the γ = {middle} search's {p['cap']} trainings: "
-             f"{p['trainings']} trainings in {p['trials']} trials, through generation "
+             f"{p['trainings']} trainings in {p['trials']} trials, reaching generation "
              f"{p['generation']} of {plan['unet']['generations']}, {minutes(p['seconds'])} "
              f"(the three γ searches: {p['gamma_trainings']} trainings together). Its front at "
              f"the end: {len(p['searched'])} genome{'' if len(p['searched']) == 1 else 's'}. Final training as in 4 ({f['epochs']} "
