@@ -10,6 +10,9 @@ Rows (docs/reproduction.md):
 4. Paper 000 Table 1 shape: U-Net search on facades 64×64 at three γ (cost-heavy to
    quality-heavy; the later studies reuse the earlier ones' trainings, ``[study] reuse_from``),
    each best genome and pix2pix's layout trained with the same final budget.
+4b. One Pareto search on facades (issue 29): objectives l_gen and MACs, the γ searches' other
+   settings, stopped at the γ = 40 search's number of trainings; its front and the three γ
+   searches' best genomes trained with the same final budget (``--only pareto`` runs it alone).
 5. Transfer (paper 000 §4.2): the middle-γ genome and pix2pix's layout on the built-in photo
    task, never searched there, same budget.
 6. What the searched U-Nets look like (paper 000 §4.3).
@@ -43,10 +46,10 @@ from nasga.cli import EXIT_BAD_INPUT, Parser, check_min  # noqa: E402
 from nasga.compare.runs import compare  # noqa: E402
 from nasga.search.config import apply_overrides, build_space, default_config, tomllib  # noqa: E402
 from nasga.evaluation.records import is_measurement  # noqa: E402
-from nasga.results.reproduce import markdown, minutes  # noqa: E402
-from nasga.search.run import open_search, optimize  # noqa: E402
+from nasga.results.reproduce import front_cover, markdown, md_pareto, minutes  # noqa: E402
+from nasga.search.run import open_search, optimize, settle  # noqa: E402
 from nasga.search.workers import spawn_workers  # noqa: E402
-from nasga.results.best import ranking  # noqa: E402
+from nasga.results.best import pareto_front, ranking  # noqa: E402
 from nasga.errors import NasgaInputError  # noqa: E402
 from nasga.results.stats import generation_stats  # noqa: E402
 from nasga.tasks import build_task  # noqa: E402
@@ -113,7 +116,7 @@ def run_search(cfg: dict[str, Any], url: str, workers: int) -> optuna.Study:
     threads = torch.get_num_threads()
     search = open_search(cfg, storage_url=url)
     helpers = (spawn_workers(search.settings.study.name, search.storage_url, workers - 1)
-               if workers > 1 else [])
+               if workers > 1 and not search.done() else [])
     if helpers:
         torch.set_num_threads(max(1, threads // workers))  # the cores are shared while searching
     try:
@@ -207,11 +210,12 @@ def photo_config(cfg: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def rows_unet(plan: dict[str, Any], mode: str, out: Path, workers: int, facades: Path,
-              finals: Finals, res: dict[str, Any]) -> None:
+def gamma_searches(plan: dict[str, Any], mode: str, out: Path, workers: int,
+                   facades: Path) -> dict[str, Any]:
+    """The three γ searches (run, resumed or read back from ``unet.log``), one row each."""
     url = f"journal:///{out / 'unet.log'}"
     order = sorted(plan["gammas"], key=lambda g: abs(math.log(g / plan["gammas"][1])))
-    res["unet"] = {}
+    rows: dict[str, Any] = {}
     done: list[str] = []
     for gamma in order:  # the middle γ first; the others reuse its trainings
         cfg = unet_config(plan, mode, gamma, facades, list(done))
@@ -219,12 +223,18 @@ def rows_unet(plan: dict[str, Any], mode: str, out: Path, workers: int, facades:
         done.append(cfg["study"]["name"])
         trials = [t for t in study.trials if t.state == TrialState.COMPLETE]
         genome, fitness, _ = ranked(study)[0]
-        res["unet"][f"{gamma:g}"] = {
+        rows[f"{gamma:g}"] = {
             "study": cfg["study"]["name"], "best": genome, "fitness": fitness,
             "trials": len(trials), "trainings": R.count_trained(trials),
             "reused": sum(R.REUSED_FROM in t.user_attrs for t in trials),
             "top": [g for g, _, _ in ranked(study)[:5]], "seconds": study_seconds(study),
             "config": cfg}
+    return rows
+
+
+def rows_unet(plan: dict[str, Any], mode: str, out: Path, workers: int, facades: Path,
+              finals: Finals, res: dict[str, Any]) -> None:
+    res["unet"] = gamma_searches(plan, mode, out, workers, facades)
     base = unet_config(plan, mode, plan["gammas"][1], facades, [])
     reference = build_space(base).reference_genome().to_string()
     genomes = {"pix2pix layout": reference}
@@ -247,6 +257,60 @@ def _finals(finals: Finals, cfg: dict[str, Any], genomes: dict[str, str],
                                            for k in ("macs", "params", "l1", "psnr", "ssim",
                                                      "l_gen", "seconds")}}
     return rows
+
+
+# --- row 4b: one Pareto search (issue 29) -------------------------------------------------------
+def pareto_config(plan: dict[str, Any], mode: str, facades: Path) -> dict[str, Any]:
+    """The γ searches' space, K, T, task and seed with two objectives instead of one γ: the two
+    terms of their fitness 1/(L_Gen + γ·GMACs) (eq. 7), ``l_gen`` and ``macs``, both minimized."""
+    cfg = unet_config(plan, mode, plan["gammas"][1], facades, [])
+    cfg["study"]["objectives"] = ["l_gen", "macs"]
+    return apply_overrides(cfg, study_name="repro-unet-pareto" + ("-quick" if mode == "quick" else ""))
+
+
+def run_capped(cfg: dict[str, Any], url: str, cap: int) -> optuna.Study:
+    """Create or resume the study of ``cfg`` and run it, one trial at a time in this process,
+    until its last generation or until it holds ``cap`` trainings, whichever comes first.
+
+    One process, so the run is a function of its seed (docs/design.md, "Several objectives")
+    and stops at exactly ``cap`` trainings; a resumed run first settles an interrupted one's
+    retries and stale claims (:func:`nasga.search.run.settle`)."""
+    search = open_search(cfg, storage_url=url)
+    study = search.study
+    while (not search.done()
+           and R.count_trained(study.get_trials(deepcopy=False)) < cap):
+        if not settle(search, lambda s, t: None):
+            study.optimize(search.objective, n_trials=1)
+    return study
+
+
+def rows_pareto(plan: dict[str, Any], mode: str, out: Path, workers: int, facades: Path,
+                finals: Finals, res: dict[str, Any]) -> None:
+    """Row 4b: one Pareto search at the γ = 40 search's trainings, its front and the three γ
+    searches' best genomes trained with the same final budget (the γ searches are run first
+    if ``res`` lacks them: read back from ``unet.log`` when done)."""
+    if "unet" not in res:
+        res["unet"] = gamma_searches(plan, mode, out, workers, facades)
+    cap = res["unet"][f"{plan['gammas'][1]:g}"]["trainings"]
+    cfg = pareto_config(plan, mode, facades)
+    study = run_capped(cfg, f"journal:///{out / 'unet.log'}", cap)
+    trials = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    front = sorted(((str(t.user_attrs[R.GENOME]), *t.values) for t in pareto_front(study)),
+                   key=lambda row: (row[2], row[1]))  # cheapest first
+    genomes = {f"front {i + 1}": g for i, (g, _, _) in enumerate(front)}
+    bests = {f"best at γ={g:g}": res["unet"][f"{g:g}"]["best"] for g in plan["gammas"]}
+    base = unet_config(plan, mode, plan["gammas"][1], facades, [])
+    rows = _finals(finals, final_config(base, plan), {**genomes, **bests}, plan)
+    res["pareto"] = {
+        "study": cfg["study"]["name"], "objectives": cfg["study"]["objectives"], "cap": cap,
+        "trials": len(trials), "trainings": R.count_trained(trials),
+        "generation": max((int(t.user_attrs.get(R.GA_GENERATION, 0)) for t in trials), default=0),
+        "searched": {name: {"l_gen": l_gen, "macs": macs}
+                     for name, (_, l_gen, macs) in zip(genomes, front)},
+        "gamma_trainings": sum(r["trainings"] for r in res["unet"].values()),
+        "seconds": study_seconds(study), "final": rows,
+        "final_seconds": sum(sum(r["seconds"]) for r in rows.values()),
+        "cover": front_cover(rows, list(genomes), bests), "config": cfg}
 
 
 # --- row 6 ---------------------------------------------------------------------------------------
@@ -283,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help="folder (default repro-out, repro-quick)")
     ap.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     ap.add_argument("--facades", default=str(FACADES), help="pix2pix facades folder")
+    ap.add_argument("--only", choices=["pareto"], default=None,
+                    help="pareto: row 4b alone (the γ searches read back from --out, or run)")
     args = ap.parse_args(argv)
     check_min(ap, 1, ("--workers", args.workers))
     facades = Path(args.facades)
@@ -305,20 +371,36 @@ def _reproduce(args: argparse.Namespace, out: Path, facades: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     finals = Finals(out / "finals.json")
     res: dict[str, Any] = {"mode": mode}
+    if args.only == "pareto":
+        return _pareto_only(args, plan, mode, out, facades, finals, res)
     t0 = time.perf_counter()
     rows_genetic_cnn(plan, mode, out, args.workers, finals, res)
     print(f"rows 1-3 done ({minutes(time.perf_counter() - t0)})", flush=True)
     rows_unet(plan, mode, out, args.workers, facades, finals, res)
+    rows_pareto(plan, mode, out, args.workers, facades, finals, res)
     res["observations"] = observations(res, plan)
     res["seconds"] = (res["table1"]["seconds"] + res["ga_vs_random_seconds"] + res["dense_seconds"]
                       + sum(r["seconds"] for r in res["unet"].values())
-                      + res["facades_final_seconds"] + res["transfer_seconds"])
+                      + res["facades_final_seconds"] + res["transfer_seconds"]
+                      + res["pareto"]["seconds"] + res["pareto"]["final_seconds"])
     command = "python scripts/reproduce.py" + (" --quick" if args.quick else "")
     text = markdown(res, plan, command)
     (out / "results.json").write_text(json.dumps(res, indent=1, default=str))
     (out / "reproduction.md").write_text(text + "\n")
     print(text)
     print(f"wrote {out / 'reproduction.md'} and {out / 'results.json'}")
+    return 0
+
+
+def _pareto_only(args: argparse.Namespace, plan: dict[str, Any], mode: str, out: Path,
+                 facades: Path, finals: Finals, res: dict[str, Any]) -> int:
+    """``--only pareto``: row 4b alone, written to ``pareto.md`` and ``pareto.json``."""
+    rows_pareto(plan, mode, out, args.workers, facades, finals, res)
+    text = "\n".join(md_pareto(res, plan))
+    (out / "pareto.json").write_text(json.dumps(res, indent=1, default=str))
+    (out / "pareto.md").write_text(text + "\n")
+    print(text)
+    print(f"wrote {out / 'pareto.md'} and {out / 'pareto.json'}")
     return 0
 
 

@@ -2,7 +2,8 @@
 
 Pure formatting: :func:`markdown` turns the script's ``results.json`` dict (``res``) and the
 plan it ran (``plan``, one of the script's ``PLANS``) into one paragraph and table per part
-(rows 1-6). Nothing here trains or reads a study.
+(rows 1-6, and 4b: one Pareto search, :func:`md_pareto`, with :func:`front_cover` deciding
+whether its front covers each γ's best genome). Nothing here trains or reads a study.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ def markdown(res: dict[str, Any], plan: dict[str, Any], command: str) -> str:
     lines += _md_ga_vs_random(res, plan)
     lines += _md_dense(res, plan)
     lines += _md_unet(res, plan)
+    if "pareto" in res:
+        lines += [""] + md_pareto(res, plan)
+    lines += _md_transfer(res, plan)
     lines += _md_shape(res)
     return "\n".join(lines)
 
@@ -115,7 +119,7 @@ def _md_dense(res: dict[str, Any], plan: dict[str, Any]) -> list[str]:
 
 
 def _md_unet(res: dict[str, Any], plan: dict[str, Any]) -> list[str]:
-    """Parts 4 and 5: the U-Net searches per γ, their final trainings and the transfer."""
+    """Part 4: the U-Net searches per γ and their final trainings."""
     u = plan["unet"]
     size = next(iter(res["unet"].values()))["config"]["task"]["image_size"]
     lines = ["", f"**4. U-Net search on facades** (paper 000 Table 1 shape) — {size}×{size} "
@@ -133,10 +137,85 @@ def _md_unet(res: dict[str, Any], plan: dict[str, Any]) -> list[str]:
               f"training split, validated on the whole val split, seeds {f['seeds']}; "
               f"{minutes(res['facades_final_seconds'])}):", ""]
     lines += _final_table(res["facades_final"])
-    lines += ["", f"**5. Transfer** (§4.2) — the γ={plan['gammas'][1]:g} genome, searched on facades, "
+    return lines
+
+
+def _md_transfer(res: dict[str, Any], plan: dict[str, Any]) -> list[str]:
+    """Part 5: the middle γ's genome and pix2pix's layout on the photo task."""
+    lines = ["", f"**5. Transfer** (§4.2) — the γ={plan['gammas'][1]:g} genome, searched on facades, "
               "trained on the built-in photo task (grey→colour, never searched there) against "
               f"pix2pix's layout, same budget ({minutes(res['transfer_seconds'])}):", ""]
     lines += _final_table(res["transfer"])
+    return lines
+
+
+def front_cover(rows: dict[str, Any], front: list[str],
+                bests: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """For each γ's best genome, the cheapest front member at most as costly and no worse in
+    final validation L1 (means over the final trainings' seeds), if any.
+
+    Args:
+        rows: Final trainings by name (``macs`` and ``l1`` lists, one per seed; ``genome``).
+        front: The names in ``rows`` of the front's members.
+        bests: The names in ``rows`` of the γ searches' best genomes.
+
+    Returns:
+        Per best genome's name: ``member`` (a front member's name, or None),
+        ``dominates`` (that member is strictly cheaper or strictly better in L1: Pareto
+        dominance) and ``same`` (it is the very genome).
+    """
+    def cost(name: str) -> tuple[float, float]:
+        return statistics.fmean(rows[name]["macs"]), statistics.fmean(rows[name]["l1"])
+
+    out = {}
+    for name in bests:
+        macs, l1 = cost(name)
+        ok = sorted((cost(m), m) for m in front if cost(m)[0] <= macs and cost(m)[1] <= l1)
+        member = ok[0][1] if ok else None
+        out[name] = {"member": member,
+                     "dominates": bool(ok) and (ok[0][0][0] < macs or ok[0][0][1] < l1),
+                     "same": bool(ok) and rows[ok[0][1]]["genome"] == rows[name]["genome"]}
+    return out
+
+
+def md_pareto(res: dict[str, Any], plan: dict[str, Any]) -> list[str]:
+    """Part 4b: one Pareto search against the three γ searches, final-trained alike."""
+    p, f, middle = res["pareto"], plan["final"], f"{plan['gammas'][1]:g}"
+    objectives = " and ".join(p["objectives"])
+    lines = [f"**4b. One Pareto search on facades** (issue 29) — the γ searches' space, K, T, "
+             f"task and seed with two objectives instead of one γ: {objectives}, both minimized; "
+             f"one process, stopped at the γ = {middle} search's {p['cap']} trainings: "
+             f"{p['trainings']} trainings in {p['trials']} trials, reaching generation "
+             f"{p['generation']} of {plan['unet']['generations']}, {minutes(p['seconds'])} "
+             f"(the three γ searches: {p['gamma_trainings']} trainings together). Its front at "
+             f"the end: {len(p['searched'])} genome{'' if len(p['searched']) == 1 else 's'}. Final training as in 4 ({f['epochs']} "
+             f"epochs, seeds {f['seeds']}; {minutes(p['final_seconds'])} on the trainings' "
+             "clocks, the γ genomes' shared with 4):", ""]
+    lines += _final_table(p["final"])
+    lines += ["", "For each γ, the cheapest front member at most as costly as the γ search's "
+              "best genome and no worse in final val L1:", "",
+              "| γ best | MMACs | val L1 | front member | MMACs | val L1 | |",
+              "|---|---:|---:|---|---:|---:|---|"]
+    rows = p["final"]
+
+    def cells(name: str) -> str:
+        r = rows[name]
+        return f"{statistics.fmean(r['macs']) / 1e6:,.1f} | {_fmt(r['l1'])}"
+
+    for name, c in p["cover"].items():
+        member = c["member"]
+        verdict = ("the same genome" if c["same"] else "dominates" if c["dominates"]
+                   else "equal" if member else "none")
+        right = (f"{member}: `{rows[member]['genome']}` | {cells(member)}" if member
+                 else "none | | ")
+        lines.append(f"| {name}: `{rows[name]['genome']}` | {cells(name)} | {right} | {verdict} |")
+    missing = [n.removeprefix("best at ") for n, c in p["cover"].items() if not c["member"]]
+    fewer = p["trainings"] < p["gamma_trainings"]
+    lines += ["", "The goal (for each γ a front member at most as costly and no worse in val L1, "
+              f"with fewer trainings than the three γ searches): "
+              + ("holds" if not missing and fewer else "does not hold")
+              + (f"; no such member for {', '.join(missing)}" if missing else "")
+              + f" ({p['trainings']} vs {p['gamma_trainings']} trainings).", ""]
     return lines
 
 

@@ -31,6 +31,7 @@ def test_quick_reproduction_runs_every_row_and_resumes(tmp_path: Path) -> None:
     text = (out / "reproduction.md").read_text()
     for n in range(1, 7):
         assert f"**{n}. " in text
+    assert "**4b. One Pareto search on facades**" in text
     res = json.loads((out / "results.json").read_text())
     assert [r["generation"] for r in res["table1"]["rows"]] == [0, 1, 2, 3]
     assert all(r["n"] >= 6 for r in res["table1"]["rows"])
@@ -73,3 +74,67 @@ def test_bad_flags_are_one_line_errors_with_exit_2_and_nothing_written(
     line, _ = one_line_error(load_script("reproduce").main, args + ["--out", str(out)], capsys)
     assert message in line, line
     assert not out.exists()
+
+
+@pytest.mark.skipif(not (FACADES / "train").is_dir(), reason=f"facades not found at {FACADES}")
+def test_pareto_row_alone_trains_its_front_and_the_gamma_bests_once(tmp_path: Path) -> None:
+    """``--quick --only pareto``: the γ searches, then one two-objective search at the γ = 40
+    search's trainings; every front member and γ best is final-trained; a rerun trains nothing."""
+    out = tmp_path / "repro"
+    argv = ["--quick", "--only", "pareto", "--workers", "1", "--facades", str(FACADES),
+            "--out", str(out)]
+    script = load_script("reproduce")
+    quick = script.PLANS["quick"]  # one generation: seconds, not the quick mode's minute
+    quick["unet"] = {**quick["unet"], "generations": 1}
+    assert script.main(argv) == 0
+    res = json.loads((out / "pareto.json").read_text())
+    p = res["pareto"]
+    assert p["cap"] == res["unet"]["40"]["trainings"] and 0 < p["trainings"] <= p["cap"]
+    assert p["gamma_trainings"] == sum(r["trainings"] for r in res["unet"].values())
+    storage = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(out / "unet.log")))
+    study = optuna.load_study(study_name=p["study"], storage=storage)
+    assert study.directions == [optuna.study.StudyDirection.MINIMIZE] * 2
+    front = {t.user_attrs["genome"] for t in study.best_trials}
+    assert {p["final"][n]["genome"] for n in p["searched"]} == front
+    assert {f"best at γ={g}" for g in ("4", "40", "400")} <= set(p["final"])
+    for name, c in p["cover"].items():  # a named member is at most as costly, no worse in L1
+        if c["member"]:
+            mine, theirs = p["final"][c["member"]], p["final"][name]
+            assert mine["macs"][0] <= theirs["macs"][0] and mine["l1"][0] <= theirs["l1"][0]
+    assert "**4b. One Pareto search on facades**" in (out / "pareto.md").read_text()
+    finals, trials = (out / "finals.json").read_text(), len(study.trials)
+    assert script.main(argv) == 0
+    assert (out / "finals.json").read_text() == finals
+    assert len(optuna.load_study(study_name=p["study"], storage=storage).trials) == trials
+
+
+@pytest.mark.skipif(not (FACADES / "train").is_dir(), reason=f"facades not found at {FACADES}")
+def test_capped_search_stops_at_the_cap_and_resumes_without_training(tmp_path: Path) -> None:
+    script = load_script("reproduce")
+    cfg = script.pareto_config(script.PLANS["quick"], "quick", FACADES)
+    url = f"journal:///{tmp_path / 'unet.log'}"
+    study = script.run_capped(cfg, url, 3)
+    assert sum(bool(t.user_attrs.get("trained")) for t in study.trials) == 3
+    assert len(study.trials) < 4 * 3  # stopped before the last generation (K=4, T=2)
+    again = script.run_capped(cfg, url, 3)
+    assert len(again.trials) == len(study.trials)
+
+
+def _row(genome: str, macs: float, l1: list[float]) -> dict:
+    return {"genome": genome, "macs": [macs] * len(l1), "l1": l1}
+
+
+def test_front_cover_names_the_cheapest_member_no_worse_in_l1() -> None:
+    from nasga.results.reproduce import front_cover
+
+    rows = {"front 1": _row("a", 1.0, [0.40, 0.42]), "front 2": _row("b", 2.0, [0.35, 0.35]),
+            "front 3": _row("c", 5.0, [0.30, 0.30]),
+            "best at γ=4": _row("c", 5.0, [0.30, 0.30]),      # the very genome
+            "best at γ=40": _row("d", 3.0, [0.36, 0.34]),     # front 2 equal in L1, cheaper
+            "best at γ=400": _row("e", 1.5, [0.39, 0.39])}    # front 1 is cheaper but worse
+    cover = front_cover(rows, ["front 1", "front 2", "front 3"],
+                        {n: rows[n]["genome"] for n in rows if n.startswith("best")})
+    assert cover["best at γ=4"] == {"member": "front 3", "dominates": False, "same": True}
+    assert cover["best at γ=40"] == {"member": "front 2", "dominates": True, "same": False}
+    assert cover["best at γ=400"] == {"member": None, "dominates": False, "same": False}
