@@ -44,7 +44,7 @@ def to_minimised(values: np.ndarray, directions: Sequence[str]) -> np.ndarray:
 
 def nondominated_rows(minimised: np.ndarray) -> np.ndarray:
     """A boolean mask of the rows no other row dominates (all objectives minimised; equal
-    rows are all kept, as Optuna's ``best_trials`` keeps equal trials); rows with a
+    rows are all kept, as :func:`nasga.results.best.pareto_front` keeps them); rows with a
     non-finite value are never on the front."""
     finite = np.isfinite(minimised).all(axis=1)
     mask = np.zeros(len(minimised), dtype=bool)
