@@ -295,7 +295,7 @@ def rows_pareto(plan: dict[str, Any], mode: str, out: Path, workers: int, facade
     cfg = pareto_config(plan, mode, facades)
     study = run_capped(cfg, f"journal:///{out / 'unet.log'}", cap)
     trials = [t for t in study.trials if t.state == TrialState.COMPLETE]
-    front = sorted(((str(t.user_attrs[R.GENOME]), *t.values) for t in pareto_front(study)),
+    front = sorted(((m.genome, *m.values) for m in pareto_front(study)),
                    key=lambda row: (row[2], row[1]))  # cheapest first
     genomes = {f"front {i + 1}": g for i, (g, _, _) in enumerate(front)}
     bests = {f"best at γ={g:g}": res["unet"][f"{g:g}"]["best"] for g in plan["gammas"]}

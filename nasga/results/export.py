@@ -14,20 +14,22 @@ from nasga.spaces import NasgaInputError
 from nasga.storages.storage import CONFIG_ATTR, load_study_config, open_storage
 
 
-def best_genome_record(storage_url: str, study_name: str) -> dict[str, Any]:
+def best_genome_record(storage_url: str, study_name: str, *,
+                       loaded: tuple[dict[str, Any], optuna.Study] | None = None
+                       ) -> dict[str, Any]:
     """The best genome (:func:`nasga.results.best.best_genome`) with everything needed to rebuild and
     retrain it.
 
     ``fitness`` is the mean over the genome's ``n_trainings`` measurements, ``confirmed``
     whether they reach :data:`nasga.results.best.MIN_TRAININGS`; ``trial`` and ``measurements`` are
-    its latest measurement's.
+    its latest measurement's. ``loaded``: the stored config and study when already read.
 
     Raises:
         NasgaInputError: No such study, or no complete trial yet.
     """
     from nasga.results.best import best_genome, one_best
 
-    cfg, study = _load(storage_url, study_name)
+    cfg, study = loaded or _load(storage_url, study_name)
     one_best(study, "train-best", TRAIN_MEMBER_HINT)
     best = best_genome(study)
     if best is None:
@@ -72,13 +74,14 @@ def _measurements(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
 def export_record(storage_url: str, study_name: str) -> dict[str, Any]:
     """What ``nasga export`` writes: :func:`best_genome_record`, or with several objectives
     :func:`front_record`."""
-    _cfg, study = _load(storage_url, study_name)
-    if len(study.directions) > 1:
-        return front_record(storage_url, study_name)
-    return best_genome_record(storage_url, study_name)
+    loaded = _load(storage_url, study_name)  # once: a big journal is read once
+    if len(loaded[1].directions) > 1:
+        return front_record(storage_url, study_name, loaded=loaded)
+    return best_genome_record(storage_url, study_name, loaded=loaded)
 
 
-def front_record(storage_url: str, study_name: str) -> dict[str, Any]:
+def front_record(storage_url: str, study_name: str, *,
+                 loaded: tuple[dict[str, Any], optuna.Study] | None = None) -> dict[str, Any]:
     """A multi-objective study's Pareto front (:func:`nasga.results.best.pareto_front`), every
     member with everything needed to rebuild and retrain it.
 
@@ -86,13 +89,14 @@ def front_record(storage_url: str, study_name: str) -> dict[str, Any]:
     ``values`` (each objective's mean over its ``n_trainings`` measurements, by name),
     ``confirmed`` (at least :data:`nasga.results.best.MIN_TRAININGS` measurements), ``trials``
     (its measurement trials), and ``trial`` and ``measurements`` of its latest measurement.
+    ``loaded``: the stored config and study when already read.
 
     Raises:
         NasgaInputError: No such study, or no complete measurement yet.
     """
     from nasga.results.best import MIN_TRAININGS, objective_names, pareto_front
 
-    cfg, study = _load(storage_url, study_name)
+    cfg, study = loaded or _load(storage_url, study_name)
     front = pareto_front(study)
     if not front:
         raise NasgaInputError("study_name", f"study {study_name!r} has no complete trial yet")

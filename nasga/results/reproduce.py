@@ -212,7 +212,7 @@ def md_pareto(res: dict[str, Any], plan: dict[str, Any]) -> list[str]:
     missing = [n.removeprefix("best at ") for n, c in p["cover"].items() if not c["member"]]
     fewer = p["trainings"] < p["gamma_trainings"]
     lines += ["", "The goal (for each γ a front member at most as costly and no worse in val L1, "
-              f"with fewer trainings than the three γ searches): "
+              "with fewer trainings than the three γ searches): "
               + ("holds" if not missing and fewer else "does not hold")
               + (f"; no such member for {', '.join(missing)}" if missing else "")
               + f" ({p['trainings']} vs {p['gamma_trainings']} trainings).", ""]

@@ -14,7 +14,6 @@ from optuna.trial import FrozenTrial, TrialState
 import nasga.evaluation.records as R
 from nasga.errors import check_int
 from nasga.evaluation.objective import CONFIRM_ATTR
-from nasga.spaces import NasgaInputError
 
 if TYPE_CHECKING:  # pragma: no cover
     from nasga.results.best import FrontMember

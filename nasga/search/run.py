@@ -7,7 +7,7 @@ number of bred generations after the initial population (paper 004: ``N·(T+1)``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 

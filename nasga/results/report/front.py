@@ -20,13 +20,15 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 import nasga.evaluation.records as R
-import nasga.results.report.artifacts as art
 import nasga.results.report.data as D
 import nasga.results.report.figures as F
 from nasga.results.best import (
     MIN_TRAININGS, FrontMember, key_vectors, objective_names, pareto_front,
 )
 from nasga.results.report.drawing import stages_drawing, to_svg, unet_drawing
+from nasga.results.report.sections import (
+    Report, Section, cost_title, reference_title, samples_section, task_setting,
+)
 from nasga.results.stats import trial_generation
 from nasga.spaces import GeneticCNNGenome, Space, UNetGenome, UNetSpace
 
@@ -154,9 +156,7 @@ def _architecture(space: Space | None, genome: Any, member: FrontMember, i: int,
                      title=str(genome))
         return fig, svg
     if isinstance(genome, UNetGenome) and isinstance(space, UNetSpace):
-        from nasga.results.report.html import _task_setting, cost_title, reference_title
-
-        image_size = _task_setting(cfg, "image_size")
+        image_size = task_setting(cfg, "image_size")
         reference = space.reference_genome()
         titles = {"best_title": cost_title(f"member {i} (trial {trial.number})", trial),
                   "reference_title": reference_title(space, reference, image_size)}
@@ -171,8 +171,6 @@ def _member_sections(report: Any, study: optuna.Study, cfg: dict[str, Any],
                      space: Space | None, front: Sequence[FrontMember], store: Any | None
                      ) -> None:
     """Per drawn member (the first :data:`MEMBERS_SHOWN`): its architecture and samples."""
-    from nasga.results.report.html import Section, _samples_section
-
     names = objective_names(study)
     for i, m in enumerate(front[:MEMBERS_SHOWN], start=1):
         means = ", ".join(f"{n} {v:.4g}" for n, v in zip(names, m.values))
@@ -188,7 +186,7 @@ def _member_sections(report: Any, study: optuna.Study, cfg: dict[str, Any],
                                            static=True))
             report.trial_attachments.setdefault(m.trial.number, {})[
                 MEMBER_ARCHITECTURE_FILE] = drawn[1].encode()
-        _samples_section(report, study, m.trial, store, sid=f"fig-member-{i}-samples",
+        samples_section(report, study, m.trial, store, sid=f"fig-member-{i}-samples",
                          heading=f"Sample images of front member {i}",
                          whose=f"Front member {i}", title=F.TITLES["member_samples"].format(
                              i=i), attachments=report.trial_attachments.setdefault(
@@ -202,11 +200,9 @@ def _member_sections(report: Any, study: optuna.Study, cfg: dict[str, Any],
 
 def build_front_report(study: optuna.Study, cfg: dict[str, Any], space: Space | None,
                        store: Any | None) -> Any:
-    """The :class:`~nasga.results.report.html.Report` of a multi-objective study: summary,
+    """The :class:`~nasga.results.report.sections.Report` of a multi-objective study: summary,
     Table 1 / Fig. 3 of the first objective, the front over generations, the front's table,
     each drawn member's architecture and samples, and Optuna's own Pareto-front plot."""
-    from nasga.results.report.html import Report, Section
-
     front = pareto_front(study)
     report = Report(f"nasga report: {study.study_name}", _summary(study, cfg, front))
     add = report.sections.append
@@ -238,8 +234,6 @@ def build_front_report(study: optuna.Study, cfg: dict[str, Any], space: Space | 
 def _optuna_front(report: Any, study: optuna.Study) -> None:
     """Optuna's ``plot_pareto_front`` (2 or 3 objectives), what optuna-dashboard draws."""
     from optuna.visualization import plot_pareto_front
-
-    from nasga.results.report.html import Section
 
     heading = "Optuna: Pareto front"
     try:

@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import errno
 import html
-import inspect
-import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import optuna
-import plotly.graph_objects as go
 import plotly.io as pio
 
 import nasga.evaluation.records as R
@@ -26,46 +22,13 @@ import nasga.results.report.artifacts as art
 import nasga.results.report.data as D
 import nasga.results.report.figures as F
 from nasga.results.report.drawing import stages_drawing, to_svg, unet_drawing
+from nasga.results.report.sections import (
+    Report, Section, cost_title, reference_title, samples_section, task_setting,
+)
 from nasga.spaces import (
     SPACES, GeneticCNNGenome, GeneticCNNSpace, NasgaInputError, Space, UNetGenome, UNetSpace,
 )
 
-_log = logging.getLogger(__name__)
-
-
-@dataclass
-class Section:
-    """One block of the page: a figure, or a note saying why it is missing."""
-
-    id: str
-    heading: str
-    figure: go.Figure | None = None
-    note: str | None = None
-    caption: str | None = None
-    static: bool = False  # a drawing: no zoom, no mode bar
-
-
-@dataclass
-class Report:
-    """Everything :func:`write_report` puts on the page and attaches to the best trial
-    (``attachments``) or, with several objectives, to other trials (``trial_attachments``, by
-    trial number: each drawn front member's latest measurement)."""
-
-    title: str
-    summary: list[tuple[str, str]]
-    sections: list[Section] = field(default_factory=list)
-    attachments: dict[str, bytes] = field(default_factory=dict)
-    trial_attachments: dict[int, dict[str, bytes]] = field(default_factory=dict)
-
-
-def _task_setting(cfg: dict[str, Any], name: str) -> Any:
-    """A task setting from the stored config, else the task class's default."""
-    if name in cfg.get("task", {}):
-        return cfg["task"][name]
-    from nasga.tasks import task_settings
-
-    default = task_settings(cfg["study"]["task"]).get(name)
-    return None if default is inspect.Parameter.empty else default
 
 
 def _summary(study: optuna.Study, cfg: dict[str, Any], pick: D.BestGenome | None
@@ -140,7 +103,7 @@ def build_report(study: optuna.Study, *, artifact_store: Any | None = None) -> R
     architecture = ARCHITECTURE_SECTIONS.get(space.name) if genome is not None else None
     if architecture is not None:
         architecture(report, study, cfg, space, genome, best)
-    _samples_section(report, study, best, artifact_store)
+    samples_section(report, study, best, artifact_store)
     _optuna_sections(report, study)
     return report
 
@@ -160,8 +123,8 @@ def _stage_sections(report: Report, study: optuna.Study, cfg: dict[str, Any],
 
 def _unet_sections(report: Report, study: optuna.Study, cfg: dict[str, Any], space: UNetSpace,
                    genome: UNetGenome, best: optuna.trial.FrozenTrial) -> None:
-    gamma = float(_task_setting(cfg, "gamma") or 0.0)
-    image_size = _task_setting(cfg, "image_size")
+    gamma = float(task_setting(cfg, "gamma") or 0.0)
+    image_size = task_setting(cfg, "image_size")
     points = D.cost_points(study)
     reference = space.reference_genome()
     if points:
@@ -185,59 +148,11 @@ def _unet_sections(report: Report, study: optuna.Study, cfg: dict[str, Any], spa
         title=str(genome)).encode()
 
 
-def cost_title(label: str, trial: optuna.trial.FrozenTrial) -> str:
-    """``label``, with the trial's MACs and parameters where it measured them."""
-    a = trial.user_attrs
-    if "macs" in a:
-        label += f": {float(a['macs']) / 1e6:,.2f} M MACs, {int(a.get('params', 0)):,} params"
-    return label
-
-
-def reference_title(space: UNetSpace, reference: UNetGenome, image_size: Any) -> str:
-    """"pix2pix reference" with its MACs and parameters (when thop can count them)."""
-    title = "pix2pix reference"
-    try:
-        from nasga.results.describe import describe
-
-        info = describe(space, reference, image_size=int(image_size or 256))
-        title += f": {info['macs'] / 1e6:,.2f} M MACs, {info['params']:,} params"
-    except Exception as exc:  # cost of the reference is a nicety; the layout still draws
-        _log.warning("could not measure the reference U-Net: %s", exc)
-    return title
-
-
 #: The best genome's architecture sections by space name (:data:`nasga.spaces.SPACES`): paper
 #: 004 Fig. 1/5 stage DAGs, paper 000 Fig. 5 U-Net beside pix2pix's and its loss–MACs plane. A
 #: space without an entry gets none.
 ARCHITECTURE_SECTIONS: dict[str, Callable[..., None]] = {
     GeneticCNNSpace.name: _stage_sections, UNetSpace.name: _unet_sections}
-
-
-def _samples_section(report: Report, study: optuna.Study, best: optuna.trial.FrozenTrial | None,
-                     store: Any | None, *, sid: str = "fig-samples",
-                     heading: str = "Sample images of the best genome",
-                     whose: str = "The best trial", title: str = F.TITLES["samples"],
-                     attachments: dict[str, bytes] | None = None) -> None:
-    """The validation grid of ``best``'s genome (paper 000 Fig. 4), or a note saying why not;
-    a grid found on another training of the key goes into ``attachments`` (default: the
-    report's, attached to the best trial)."""
-    found = art.find_artifact(study, best, art.GRID_FILE) if best is not None else None
-    if best is None or found is None or store is None:
-        note = ("No COMPLETE trial yet." if best is None else
-                f"{whose} has no sample grid (the classification task saves none)."
-                if found is None else "No artifact store to read the sample grid from.")
-        report.sections.append(Section(sid, heading, note=note))
-        return
-    try:
-        png = art.read_artifact(store, found)
-    except Exception as exc:
-        report.sections.append(Section(sid, heading,
-                                       note=f"Could not read the sample grid: {exc}"))
-        return
-    report.sections.append(Section(sid, heading, F.image_figure(png, title=title), caption=(
-        f"validation grid of trial {found.trial} (genome {best.user_attrs.get('genome')})")))
-    if found.trial != best.number:
-        (report.attachments if attachments is None else attachments)[art.GRID_FILE] = png
 
 
 def _optuna_sections(report: Report, study: optuna.Study) -> None:
