@@ -30,7 +30,7 @@ import numpy as np
 from optuna.trial import FrozenTrial, TrialState
 
 import nasga.evaluation.records as R
-from nasga.evaluation.objectives import FITNESS, MAXIMIZE
+from nasga.evaluation.objectives import MAXIMIZE, key_means
 
 REFERENCE = 1.0
 """The reference point's value in every normalised objective: the table's worst value."""
@@ -105,18 +105,14 @@ def returned_front(means: dict[str, tuple[float, ...]], directions: Sequence[str
 
 
 def _measurement(t: FrozenTrial, objectives: Sequence[str]) -> tuple[float, ...] | None:
-    """A COMPLETE trial's own measurement of each objective, or ``None`` (no measurement: a
-    cached answer, a failure)."""
+    """A COMPLETE trial's own measurement of each objective (the objective's
+    :func:`~nasga.evaluation.objectives.key_means` of this one measurement), or ``None`` (no
+    measurement: a cached answer, a failure)."""
     from nasga.results.best import measured_value
 
     if measured_value(t) is None:
         return None
-    out = []
-    for name in objectives:
-        value = t.user_attrs.get(R.FITNESS_RAW if name == FITNESS else name)
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        out.append(float(value) if ok else math.nan)
-    return tuple(out)
+    return key_means(objectives, [t.user_attrs])
 
 
 def front_curve(trials: Sequence[FrozenTrial], *, budget: int, objectives: Sequence[str],
