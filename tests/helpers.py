@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -58,6 +60,18 @@ max_train = 16
 max_val = 8
 """,
 }
+
+
+def run_worker_processes(code: str, args: list[str], *, workers: int, timeout: float) -> None:
+    """Run ``workers`` processes of ``python -c CODE ARGS...`` at once from the repository
+    root, one torch thread each, and assert each exits 0 (its stderr tail otherwise)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    procs = [subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(workers)]
+    for p in procs:
+        _, err = p.communicate(timeout=timeout)
+        assert p.returncode == 0, err[-3000:]
 
 
 def load_script(name: str) -> ModuleType:

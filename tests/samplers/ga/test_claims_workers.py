@@ -17,9 +17,8 @@ from optuna.trial import TrialState
 
 from nasga.samplers.ga.claims import work_of
 from nasga.evaluation.records import lineage
-from tests.helpers import assert_each_child_once
+from tests.helpers import assert_each_child_once, run_worker_processes
 
-ROOT = Path(__file__).resolve().parents[3]
 POPULATION, GENERATIONS, WORKERS = 6, 4, 4
 
 # An Optuna user's worker: the GA sampler on a plain study, stopping once generation G settled.
@@ -52,14 +51,8 @@ WORKER = textwrap.dedent(
 def _run_workers(storage: str, name: str, preset: str) -> optuna.Study:
     if not storage.endswith(".log"):  # the schema first: Optuna's RDB creation races itself
         optuna.create_study(storage=storage, study_name=name, direction="maximize")
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, storage, name, preset,
-                               str(POPULATION), str(GENERATIONS)], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(WORKERS)]
-    for p in procs:
-        _, err = p.communicate(timeout=240)
-        assert p.returncode == 0, err[-3000:]
+    run_worker_processes(WORKER, [storage, name, preset, str(POPULATION), str(GENERATIONS)],
+                         workers=WORKERS, timeout=240)
     if storage.endswith(".log"):
         from optuna.storages import JournalStorage
         from optuna.storages.journal import JournalFileBackend

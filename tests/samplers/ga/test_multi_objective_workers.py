@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -16,9 +13,8 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from nasga.evaluation.records import lineage
-from tests.helpers import assert_each_child_once
+from tests.helpers import assert_each_child_once, run_worker_processes
 
-ROOT = Path(__file__).resolve().parents[3]
 POPULATION, GENERATIONS, WORKERS = 6, 3, 4
 
 WORKER = textwrap.dedent(
@@ -52,14 +48,8 @@ WORKER = textwrap.dedent(
 @pytest.mark.parametrize("repeat", range(2))
 def test_four_journal_workers_claim_each_child_once(tmp_path: Path, repeat: int) -> None:
     path = str(tmp_path / "claims.log")
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, path, f"mo{repeat}",
-                               str(POPULATION), str(GENERATIONS)], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(WORKERS)]
-    for p in procs:
-        _, err = p.communicate(timeout=300)
-        assert p.returncode == 0, err[-3000:]
+    run_worker_processes(WORKER, [path, f"mo{repeat}", str(POPULATION), str(GENERATIONS)],
+                         workers=WORKERS, timeout=300)
     study = optuna.load_study(study_name=f"mo{repeat}",
                               storage=JournalStorage(JournalFileBackend(path)))
     assert len(study.directions) == 2
