@@ -24,11 +24,12 @@ from optuna.trial import FrozenTrial, TrialState
 import nasga.evaluation.records as R
 from nasga.evaluation.objectives import name_metrics
 from nasga.samplers.registry import (
-    AGING_PRESETS, GA_VARIANTS, NASGA_SAMPLERS, SAMPLER_NAMES, BinaryUNetStrategy, make_sampler,
+    AGING_PRESETS, GA_VARIANTS, NASGA_SAMPLERS, SAMPLER_NAMES, SAMPLERS, BinaryUNetStrategy,
+    make_sampler,
 )
 from nasga.compare.front import TrueFront, front_curve
 from nasga.compare.report import RunResult
-from nasga.search.pruners import make_pruner
+from nasga.search.pruners import make_pruner, study_pruner
 from nasga.search.settings import Settings
 from nasga.storages.handle import study_id
 from nasga.spaces import NasgaInputError, Space
@@ -292,6 +293,22 @@ def _claim_identity(study: optuna.Study, spec: RunSpec) -> None:
     study.set_user_attr(COMPARE_ATTR, identity)
 
 
+def run_pruner(settings: Settings, sampler: str, task: Any) -> dict[str, Any] | None:
+    """The pruner table of one run: the comparison's ``study.pruner``, else the sampler's
+    preset (``aging-asha``, ``ga-race``), as a study with that sampler would run
+    (:func:`~nasga.search.pruners.study_pruner`); ``None``: no pruner.
+
+    Raises:
+        NasgaInputError: A preset sampler on a task that reports no epochs (``samplers``).
+    """
+    from nasga.tasks.base import accepts_report
+
+    own = dict(settings.study.pruner) if settings.study.pruner is not None else None
+    return study_pruner(own, preset=SAMPLERS[sampler].pruner, sampler=sampler,
+                        epochs=getattr(task, "epochs", None) if accepts_report(task) else None,
+                        field="samplers")
+
+
 def run_one(spec: RunSpec) -> RunResult:
     """Run (or continue) one study until its budget, the trial cap, or exhaustion."""
     from nasga.evaluation.objective import Objective
@@ -301,11 +318,11 @@ def run_one(spec: RunSpec) -> RunResult:
     sampler = make_compare_sampler(spec.sampler, space=space, strategy=settings.strategy,
                                    seed=spec.seed, max_evaluations=spec.max_evaluations)
     several = settings.study.multi_objective
+    pruner = run_pruner(settings, spec.sampler, task)
     study, durable = _open_run(spec, sampler, instant=bool(getattr(task, "instant", False)),
                                directions=settings.study.directions,
                                objectives=settings.study.objectives,
-                               pruner=make_pruner(settings.study.pruner,
-                                                  epochs=getattr(task, "epochs", None)))
+                               pruner=make_pruner(pruner, epochs=getattr(task, "epochs", None)))
     _claim_identity(study, spec)
     bench = getattr(task, "bench", None)
     trials = study.get_trials(deepcopy=False)
@@ -316,7 +333,7 @@ def run_one(spec: RunSpec) -> RunResult:
                      spent=sum(spec.cost(t) for t in trials))
     objective = Objective(space=space, task=task, max_evaluations=spec.max_evaluations,
                           seed=spec.seed, objectives=settings.study.objectives if several else None,
-                          prune=settings.study.pruner is not None)
+                          prune=pruner is not None)
     start = time.perf_counter()
     while not rule.check():
         study.optimize(objective, n_trials=spec.trial_cap - rule.trials, callbacks=[rule.callback])

@@ -37,7 +37,7 @@ from nasga.errors import check_int
 from nasga.compare.report import Comparison, RunResult
 from nasga.compare.run import (
     COMPARE_SAMPLERS, MEMORY, NASGA_SAMPLERS, BinaryUNetStrategy, RunSpec,
-    incumbent_curve, make_compare_sampler, run_one, task_label, true_front,
+    incumbent_curve, make_compare_sampler, run_one, run_pruner, task_label, true_front,
 )
 from nasga.compare.run import BUDGET_UNITS, TRAININGS
 from nasga.samplers.registry import sampler_entry
@@ -189,6 +189,11 @@ def compare(cfg: dict[str, Any], *, samplers: Sequence[str], seeds: int | Sequen
                                         trial_cap_factor=trial_cap_factor,
                                         max_evaluations=max_evaluations,
                                         objectives=cfg["study"].get("objectives"))
+    epochs = unit_epochs(cfg, budget_unit)
+    settings = Settings.from_config(cfg)
+    task = settings.build_task()
+    for name in names:  # a multi-fidelity preset needs a task with epochs: say so before a run
+        run_pruner(settings, name, task)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     url = storage or default_storage_url(out)
@@ -198,7 +203,6 @@ def compare(cfg: dict[str, Any], *, samplers: Sequence[str], seeds: int | Sequen
         if workers > 1 and storage_kind(url) == "sqlite":
             raise NasgaInputError("storage", f"SQLite is for one process; --workers {workers} "
                                   "needs journal:///FILE.log, postgresql:// or memory")
-    epochs = unit_epochs(cfg, budget_unit)
     specs = [RunSpec(cfg, s, seed, budget, max_evaluations, url, prefix, trial_cap_factor,
                      budget_unit, epochs)
              for s in names for seed in seed_list]

@@ -364,7 +364,8 @@ class Objective:
                 kill_point("training")
                 # Optuna's Trial.report takes one objective: no curve with several.
                 reports = accepts_report(self.task) and self.objectives is None
-                extra = {"report": self._reporter(trial)} if reports else {}
+                extra = {"report": self._reporter(trial, race=not training.previous)} \
+                    if reports else {}
                 outcome: Evaluation | Exception = self.task.evaluate(
                     training.genome, seed=training.seed, workdir=Path(tmp), **extra)
             except (KeyboardInterrupt, SystemExit):
@@ -413,16 +414,20 @@ class Objective:
             self.on_trained(trial.number)
         return (sum(previous) + fitness) / (len(previous) + 1)
 
-    def _reporter(self, trial: optuna.Trial) -> Report:
+    def _reporter(self, trial: optuna.Trial, *, race: bool) -> Report:
         """The task's per-epoch callback: each epoch's fitness becomes the trial's
         intermediate value at that step (optuna-dashboard draws the curves), and the study's
-        pruner may stop the training there (issue 27)."""
+        pruner may stop the training there (issue 27). Only a key's first training is raced
+        (``race``): a key with a finished training passed every rung once, so its
+        re-measurements are confirmations, never pruned, and never enter the pruner's rungs
+        (docs/design.md, "Pruning")."""
 
         last = getattr(self.task, "epochs", None)
+        race = race and self.prune
 
         def report(epoch: int, measurements: dict[str, Any]) -> None:
             trial.report(float(self.task.fitness(measurements)), epoch)
-            if self.prune and epoch != last and trial.should_prune():  # a finished one is kept
+            if race and epoch != last and trial.should_prune():  # a finished one is kept
                 raise StopTraining(epoch)
 
         return report

@@ -13,7 +13,7 @@ known everywhere.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,12 +28,19 @@ GA_VARIANTS = {"ga-dedup": "generational", "ga-steady": "steady-state"}
 AGING_PRESETS: dict[str, dict[str, Any]] = {
     "aging-reeval": {"population": 10, "sample_size": 5, "reevaluate": 0.5},
     "aging-intensify": {"population": 10, "sample_size": 5, "intensify": True},
+    "aging-asha": {"population": 10, "sample_size": 5, "intensify": True, "rungs": True},
 }
 """Aging evolution for noisy fitness (:class:`~nasga.samplers.aging.sampler.AgingEvolutionSampler`),
 P = 10, S = 5, re-measuring up to ``max_evaluations`` times: ``aging-reeval`` re-measures the
 tournament winner on half the cycles (``reevaluate``); ``aging-intensify`` re-measures a model
-only while its mean is at least the incumbent's (``intensify``, SMAC's intensification). P, S and
-``reevaluate`` were chosen on the two benchmark tables (README, "Comparisons")."""
+only while its mean is at least the incumbent's (``intensify``, SMAC's intensification);
+``aging-asha`` is ``aging-intensify`` under asynchronous successive halving (:data:`RACE`) with
+tournaments at the highest common rung (``rungs``). P, S and ``reevaluate`` were chosen on the
+two benchmark tables (README, "Comparisons")."""
+RACE: dict[str, Any] = {"name": "successive-halving", "reduction_factor": 3}
+"""The pruner of the multi-fidelity presets (``aging-asha``, ``ga-race``) when the study names
+none: Optuna's ``SuccessiveHalvingPruner`` (asynchronous successive halving, Li et al. 2020)
+with reduction factor 3 and Optuna's estimated first rung; docs/design.md, "Pruning"."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,8 @@ class SamplerEntry:
         compare_only: Why a study may not name it (empty: a study setting too).
         one_objective: Why it refuses a multi-objective study (empty: it takes several
             objectives).
+        pruner: The pruner table a study with this sampler runs under when it names none (a
+            multi-fidelity preset, :data:`RACE`; ``None``: the study's, by default none).
     """
 
     family: str
@@ -118,6 +127,7 @@ class SamplerEntry:
     space: type | None = None
     compare_only: str = ""
     one_objective: str = ""
+    pruner: Mapping[str, Any] | None = None
 
     @property
     def is_ga(self) -> bool:
@@ -201,6 +211,14 @@ SAMPLERS: dict[str, SamplerEntry] = {
                                     "intensification (the best on the benchmark tables)",
                                     _aging_preset("aging-intensify"),
                                     one_objective=INTENSIFY_ONE_OBJECTIVE),
+    "aging-asha": SamplerEntry("aging", "aging-intensify under asynchronous successive "
+                               "halving (Optuna's SuccessiveHalvingPruner, reduction factor 3; "
+                               "the study's pruner if it names one), tournaments at the highest "
+                               "common rung", _aging_preset("aging-asha"),
+                               one_objective=INTENSIFY_ONE_OBJECTIVE, pruner=RACE),
+    "ga-race": SamplerEntry("ga", "the GA with the study's [strategy], each generation's "
+                            "children raced by asynchronous successive halving (as aging-asha)",
+                            _ga, pruner=RACE),
     "random": SamplerEntry("optuna", "Optuna's RandomSampler",
                            lambda a: optuna.samplers.RandomSampler(seed=a.seed)),
     "tpe": SamplerEntry("optuna", "Optuna's TPESampler",
@@ -290,6 +308,6 @@ def make_sampler(name: str, *, space: Space, strategy: Any, seed: int,
         return entry.build(args)
 
 
-__all__ = ["AGING_PRESETS", "FROM_STRATEGY", "GA_VARIANTS", "NASGA_SAMPLERS", "SAMPLERS",
+__all__ = ["AGING_PRESETS", "RACE", "FROM_STRATEGY", "GA_VARIANTS", "NASGA_SAMPLERS", "SAMPLERS",
            "SAMPLER_NAMES", "STUDY_SAMPLERS", "BinaryUNetStrategy", "SamplerArgs", "SamplerEntry", "make_sampler",
            "sampler_entry", "sampler_help"]

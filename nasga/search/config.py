@@ -27,8 +27,7 @@ from typing import Any
 
 from nasga.errors import check_int, is_int
 from nasga.samplers.registry import STUDY_SAMPLERS, sampler_entry
-from nasga.search.pruners import NONE as NO_PRUNER
-from nasga.search.pruners import pruner_table
+from nasga.search.pruners import study_pruner
 from nasga.search.settings import Settings, strategy_table
 from nasga.spaces import SPACES, NasgaInputError, Space, space_class, space_from_config
 from nasga.storages.storage import GRACE_PERIOD, HEARTBEAT_INTERVAL
@@ -198,7 +197,7 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(other, str) or not other or other == study["name"]:
             raise NasgaInputError("study.reuse_from", "entries must be names of other studies, "
                                   f"got {other!r}")
-    sampler_entry(study["sampler"], study=True, field="study.sampler")
+    entry = sampler_entry(study["sampler"], study=True, field="study.sampler")
     seed = study["seed"]
     if not 0 <= seed <= MAX_SEED:
         raise NasgaInputError("study.seed", f"must be in 0..2**32-1 = {MAX_SEED} (NumPy and the "
@@ -210,11 +209,11 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
     from nasga.tasks.base import accepts_report
 
     task = build_task(space, cfg["task"])  # validates every task key
-    if "pruner" in study:
-        epochs = getattr(task, "epochs", None) if accepts_report(task) else None
-        study["pruner"] = pruner_table(study["pruner"], epochs=epochs)
-        if study["pruner"]["name"] == NO_PRUNER:
-            del study["pruner"]  # the default: stored as before
+    pruner = study_pruner(study.pop("pruner", None), preset=entry.pruner,
+                          sampler=study["sampler"],
+                          epochs=getattr(task, "epochs", None) if accepts_report(task) else None)
+    if pruner is not None:  # none: absent, stored as before
+        study["pruner"] = pruner
     _objectives(study, task)
     if check_fuse(cfg["task"].get("fuse", 1), task, pruner=study.get("pruner")) == 1:
         cfg["task"].pop("fuse", None)  # the default: stored as before

@@ -73,6 +73,35 @@ def pruner_table(value: Any, *, epochs: int | None, field: str = "study.pruner"
     return {"name": name, **table}
 
 
+def study_pruner(value: Any, *, preset: Mapping[str, Any] | None, sampler: str,
+                 epochs: int | None, field: str = "study.pruner") -> dict[str, Any] | None:
+    """The pruner a study runs under: its own ``[study] pruner`` (``value``; ``None``: not
+    set), else its sampler's (``preset``: a multi-fidelity preset such as ``aging-asha``,
+    :attr:`nasga.samplers.registry.SamplerEntry.pruner`), validated by :func:`pruner_table`;
+    ``None``: no pruner.
+
+    Raises:
+        NasgaInputError: :func:`pruner_table`'s errors; a preset sampler for a task that
+            reports no epochs, or with the pruner ``none``.
+    """
+    if preset is not None and epochs is None:
+        raise NasgaInputError("study.sampler" if field == "study.pruner" else field,
+                              f"{sampler} races trainings by their per-epoch values, which the "
+                              f"task does not report; got {sampler!r}")
+    if value is None:
+        value = preset
+    if value is None:
+        return None
+    table = pruner_table(value, epochs=epochs, field=field)
+    if table["name"] != NONE:
+        return table
+    if preset is not None:
+        raise NasgaInputError(field, f"{sampler} races its children with a pruner: name one "
+                              f"of {', '.join(p for p in PRUNERS if p != NONE)}, or a sampler "
+                              f"without one; got 'none'")
+    return None
+
+
 def make_pruner(table: Mapping[str, Any] | None, *, epochs: int | None
                 ) -> optuna.pruners.BasePruner:
     """The Optuna pruner of a validated table (``None`` or ``none``: ``NopPruner``)."""
@@ -87,4 +116,4 @@ def make_pruner(table: Mapping[str, Any] | None, *, epochs: int | None
     return optuna.pruners.NopPruner()
 
 
-__all__ = ["NONE", "PRUNERS", "make_pruner", "pruner_table"]
+__all__ = ["NONE", "PRUNERS", "make_pruner", "pruner_table", "study_pruner"]

@@ -12,6 +12,7 @@ import optuna
 import pytest
 
 from nasga.cli import main
+from tests.helpers import one_line_error
 from nasga.compare.runs import (
     NASGA_SAMPLERS, BinaryUNetStrategy, RunSpec, compare, config_for, incumbent_curve,
     make_compare_sampler, run_one, task_config,
@@ -392,3 +393,20 @@ def test_an_epoch_budget_needs_a_task_that_trains_in_epochs(tmp_path, capsys) ->
                  "--out", str(tmp_path)]) == 2
     assert "study.pruner" in capsys.readouterr().err
     assert not (tmp_path / "compare.csv").exists()
+
+
+def test_a_multi_fidelity_preset_runs_under_its_pruner_at_equal_epochs() -> None:
+    res = run_one(RunSpec(_e27(), "aging-asha", 0, 540, 3, "memory", budget_unit="epochs",
+                          epochs=27))
+    assert res.spent >= 540
+    paid = [row["spent"] for row in res.curve]
+    assert any(b - a < 27 for a, b in zip([0, *paid], paid))  # some trainings were stopped
+
+
+def test_a_multi_fidelity_preset_on_a_table_without_curves_is_one_line(tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    err, _ = one_line_error(main, ["compare", "--samplers", "aging-asha,tpe", "--seeds", "1",
+                                   "--out", str(out)], capsys)
+    assert err.endswith("samplers: aging-asha races trainings by their per-epoch values, which "
+                        "the task does not report; got 'aging-asha'")
+    assert not out.exists()

@@ -137,3 +137,82 @@ def test_the_objective_prunes_only_when_asked(prune: bool) -> None:
     states = Counter(t.state for t in study.trials)
     assert all(len(t.intermediate_values) >= 1 for t in study.trials)
     assert (states[TrialState.PRUNED] > 0) == prune
+
+
+# --- multi-fidelity presets (issue 27 part 3) -------------------------------------------------
+@pytest.mark.parametrize("sampler", ["aging-asha", "ga-race"])
+def test_the_multi_fidelity_presets_race_children_under_their_pruner(
+        tmp_path: Path, sampler: str) -> None:
+    from nasga.samplers.registry import RACE
+
+    cfg = validate({"study": {"name": "r", "task": "genetic-cnn", "seed": 2, "sampler": sampler},
+                    "space": {"stages": [3, 4]},
+                    "strategy": {"population": P, "generations": G, "max_evaluations": 3},
+                    "task": {"task": "synthetic", "epochs": EPOCHS, "noise": 0.05}})
+    assert cfg["study"]["pruner"] == RACE  # the preset's, stored like a study's own
+    search = open_search(cfg, storage_url=f"sqlite:///{tmp_path / 'r.db'}")
+    assert isinstance(search.study.pruner, optuna.pruners.SuccessiveHalvingPruner)
+    optimize(search, progress=False, log=lambda s: None)
+    states = Counter(t.state for t in search.study.get_trials(deepcopy=False))
+    assert states[TrialState.PRUNED] and states[TrialState.COMPLETE]
+    assert not states[TrialState.FAIL]
+
+
+def test_a_study_pruner_replaces_the_presets() -> None:
+    cfg = validate({"study": {"name": "h", "task": "genetic-cnn", "sampler": "aging-asha",
+                              "pruner": {"name": "hyperband", "reduction_factor": 3}},
+                    "space": {"stages": [3, 4]},
+                    "task": {"task": "synthetic", "epochs": EPOCHS}})
+    assert cfg["study"]["pruner"] == {"name": "hyperband", "reduction_factor": 3}
+
+
+@pytest.mark.parametrize("extra,task,message", [
+    ([], {"task": "synthetic"},
+     "study.sampler: aging-asha races trainings by their per-epoch values, which the task does "
+     "not report; got 'aging-asha'"),
+    (["--pruner", "none"], {"task": "synthetic", "epochs": EPOCHS},
+     "study.pruner: aging-asha races its children with a pruner: name one of median, "
+     "successive-halving, hyperband, or a sampler without one; got 'none'"),
+])
+def test_a_preset_without_its_pruner_is_one_line_and_writes_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], task: dict,
+        message: str) -> None:
+    db, study = tmp_path / "bad.db", tmp_path / "s.toml"
+    lines = "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in task.items())
+    study.write_text('[study]\ntask = "genetic-cnn"\n[space]\nstages = [3, 4]\n'
+                     f"[task]\n{lines}")
+    err, _ = one_line_error(main, ["run", "--study", str(study), "--sampler", "aging-asha",
+                                   *extra, "--storage", f"sqlite:///{db}"], capsys)
+    assert err.endswith(message)
+    assert not db.exists()
+
+
+def test_a_re_measurement_is_never_pruned() -> None:
+    """Only a key's first training is raced: a key with a finished training passed every rung,
+    so its repeats (max_evaluations > 1) run to the last epoch whatever the pruner says."""
+    from nasga.evaluation import records as R
+    from nasga.evaluation.objective import Objective
+    from nasga.samplers.registry import make_sampler
+    from nasga.samplers.ga.strategies import get_strategy
+    from nasga.spaces import GeneticCNNSpace
+    from nasga.tasks.synthetic import SyntheticTask
+
+    space = GeneticCNNSpace((3, 4))
+    study = optuna.create_study(direction="maximize", pruner=optuna.pruners.MedianPruner(
+        n_startup_trials=0), sampler=make_sampler(
+        "aging-intensify", space=space, seed=0, max_evaluations=3,
+        strategy=get_strategy("genetic-cnn", population=8)))
+    study.optimize(Objective(space=space, task=SyntheticTask(space, epochs=EPOCHS, noise=0.1),
+                             max_evaluations=3, prune=True), n_trials=80)
+    trained: set[str] = set()  # keys with a finished training so far (one process: in order)
+    repeats = 0
+    for t in study.trials:
+        key = t.user_attrs[R.KEY]
+        if key in trained and t.user_attrs.get(R.TRAINED):
+            repeats += 1
+            assert t.state == TrialState.COMPLETE
+        assert not (t.state == TrialState.PRUNED and key in trained)
+        if t.state == TrialState.COMPLETE and t.user_attrs.get(R.TRAINED):
+            trained.add(key)
+    pruned = sum(t.state == TrialState.PRUNED for t in study.trials)
+    assert repeats and pruned, (repeats, pruned)  # both kinds happened

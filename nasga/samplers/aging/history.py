@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Container, Hashable
 from typing import Any
 
 from optuna.distributions import BaseDistribution
@@ -31,30 +31,45 @@ class Views:
     Attributes:
         search_space: The space these views were built for.
         finished: COMPLETE trials per identity (the live trials that never change).
+        stopped: The identities of trials the study's pruner stopped (PRUNED with a curve):
+            such a key trains again from epoch 0 with the same seed, so it is taken.
         population: The ``size`` most recent (highest-numbered) COMPLETE trials with a value
-            and every parameter inside the space, by number (Algorithm 1's population).
+            and every parameter inside the space, by number (Algorithm 1's population); with
+            ``rungs``, the PRUNED trials with a curve count too.
         board: The models' means for intensification (``None``: not intensifying).
     """
 
     def __init__(self, search_space: dict[str, BaseDistribution],
                  identity: Callable[[FrozenTrial], Hashable],
-                 inside: Callable[[FrozenTrial], bool], size: int, board: Board | None) -> None:
+                 inside: Callable[[FrozenTrial], bool], size: int, board: Board | None,
+                 rungs: bool = False) -> None:
         self.search_space = search_space
         self.identity = identity
         self._inside = inside
         self._size = size
+        self._rungs = rungs
         self.finished: Counter[Hashable] = Counter()
+        self.stopped: set[Hashable] = set()
         self.population: list[FrozenTrial] = []
         self.board = board
 
     def add(self, trial: FrozenTrial) -> None:
-        """Count a COMPLETE trial (any order of numbers)."""
+        """Count a finished trial (any order of numbers): a COMPLETE one, or a PRUNED one with
+        a curve (stopped by the pruner; the others trained nothing)."""
         identity = self.identity(trial)
+        if trial.state == TrialState.PRUNED:
+            self.stopped.add(identity)
+            if self._rungs and self._inside(trial):
+                self._enter(trial)
+            return
         self.finished[identity] += 1
         if trial.values is None or not self._inside(trial):
             return
         if self.board is not None:
             self.board.add(trial, identity)
+        self._enter(trial)
+
+    def _enter(self, trial: FrozenTrial) -> None:
         pop = self.population
         if len(pop) < self._size or trial.number > pop[0].number:
             bisect.insort(pop, trial, key=lambda t: t.number)
@@ -82,6 +97,7 @@ class History:
         self._open_ids: list[int] = []
         self._members: list[int] = []  # finished trials of the sampler, numbers sorted
         self._complete: list[FrozenTrial] = []
+        self._stopped: list[FrozenTrial] = []  # PRUNED with a curve
         self._intersection: dict[str, BaseDistribution] | None = None
         self._relative: dict[str, BaseDistribution] = {}
         self.views: Views | None = None
@@ -108,6 +124,10 @@ class History:
     def _finish(self, trial: FrozenTrial) -> None:
         if self._is_member(trial):
             bisect.insort(self._members, trial.number)
+        if trial.state == TrialState.PRUNED and trial.intermediate_values:
+            self._stopped.append(trial)  # stopped by the pruner (others trained nothing)
+            if self.views is not None:
+                self.views.add(trial)
         if trial.state != TrialState.COMPLETE:
             return
         self._complete.append(trial)
@@ -144,10 +164,11 @@ class History:
 
     def views_for(self, search_space: dict[str, BaseDistribution],
                   build: Callable[[], Views]) -> Views:
-        """The views of ``search_space``, built (from every COMPLETE trial) when it changed."""
+        """The views of ``search_space``, built (from every COMPLETE trial and every one the
+        pruner stopped) when it changed."""
         if self.views is None or self.views.search_space != search_space:
             self.views = build()
-            for t in self._complete:
+            for t in self._complete + self._stopped:
                 self.views.add(t)
         return self.views
 
@@ -159,14 +180,17 @@ class History:
 
 
 class Taken:
-    """The identities with at least ``enough`` live (COMPLETE or RUNNING) trials, as a set."""
+    """The identities with at least ``enough`` live (COMPLETE or RUNNING) trials, or stopped
+    by the pruner (``stopped``), as a set."""
 
     def __init__(self, finished: Counter[Hashable], running: Counter[Hashable],
-                 enough: int) -> None:
+                 enough: int, stopped: Container[Hashable] = ()) -> None:
         self._finished, self._running, self._enough = finished, running, enough
+        self._stopped = stopped
 
     def __contains__(self, identity: object) -> bool:
-        return self._finished[identity] + self._running[identity] >= self._enough
+        return (self._finished[identity] + self._running[identity] >= self._enough
+                or identity in self._stopped)
 
 
 __all__ = ["History", "Taken", "Views"]

@@ -30,6 +30,13 @@ algorithm"): there is no generation barrier, each new trial breeds from what has
   peers or falls behind; one that looks worse is never measured again, so few models end with
   ``rebreed_after`` measurements and the best of them is less often a lucky one (issue 16).
 
+* ``rungs = True`` (nasga's multi-fidelity tournament, issue 27; docs/design.md, "Pruning"):
+  the population also holds the trials the study's pruner stopped, and a tournament compares
+  its sample at their highest common rung (:func:`~nasga.samplers.aging.operators.rung_tournament`),
+  not a stopped trial's last value against others' final ones (Syne Tune's shape).
+  Whatever ``rungs``, a key the pruner stopped is never proposed again as a child: its training
+  would replay from epoch 0 with the same seed.
+
 Values are adjusted to the study's direction (minimize: negated); non-finite values are clipped
 to the population's finite extremes (``+inf`` ties with the best, ``-inf`` with the worst).
 Several objectives (``directions=[...]``): each objective is adjusted so, and the tournament's
@@ -68,6 +75,9 @@ from nasga.search.faults import kill_point
 from nasga.spaces import NasgaInputError, Space
 from nasga.storages.handle import is_fresh
 
+RUNGS_ONE_OBJECTIVE = ("compares curves of one objective (Optuna refuses pruning in "
+                       "multi-objective studies)")
+
 
 class AgingEvolutionSampler(BaseSampler):
     """Aging evolution (Real et al. 2019, Algorithm 1) over a nasga space or any search space.
@@ -95,6 +105,8 @@ class AgingEvolutionSampler(BaseSampler):
         intensify: Re-propose the challenger (see above) before breeding while it beats the
             incumbent, else propose only new models; needs ``rebreed_after > 1`` to do
             anything, and leaves ``reevaluate`` nothing to re-measure. Default False.
+        rungs: Let the trials the pruner stopped into the population and hold tournaments at
+            the sample's highest common rung (one objective only). Default False.
 
     Raises:
         NasgaInputError: A bad argument (names the rule and the value).
@@ -123,6 +135,7 @@ class AgingEvolutionSampler(BaseSampler):
         rebreed_after: int = 1,
         reevaluate: float = 0.0,
         intensify: bool = False,
+        rungs: bool = False,
     ) -> None:
         check_int("population", population, minimum=2)
         check_int("sample_size", sample_size)
@@ -132,8 +145,9 @@ class AgingEvolutionSampler(BaseSampler):
         check_int("max_rebreeds", max_rebreeds, minimum=0)
         check_int("rebreed_after", rebreed_after)
         reevaluate = check_probability("reevaluate", reevaluate)
-        if not isinstance(intensify, bool):
-            raise NasgaInputError("intensify", f"must be True or False, got {intensify!r}")
+        for name, flag in (("intensify", intensify), ("rungs", rungs)):
+            if not isinstance(flag, bool):
+                raise NasgaInputError(name, f"must be True or False, got {flag!r}")
         if seed is not None and not is_int(seed):
             raise NasgaInputError("seed", f"must be an integer or None, got {seed!r}")
         if space is not None and not isinstance(space, Space):
@@ -151,6 +165,7 @@ class AgingEvolutionSampler(BaseSampler):
         self._rebreed_after = rebreed_after
         self._reevaluate = reevaluate
         self._intensify = intensify
+        self._rungs = rungs
         self._rng = LazyRandomState(seed)
         self._lock = threading.RLock()
         self._histories: dict[tuple[int, int], History] = {}
@@ -224,8 +239,11 @@ class AgingEvolutionSampler(BaseSampler):
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        if self._intensify and len(study.directions) > 1:
-            raise NasgaInputError("intensify", INTENSIFY_ONE_OBJECTIVE)
+        if len(study.directions) > 1:
+            if self._intensify:
+                raise NasgaInputError("intensify", INTENSIFY_ONE_OBJECTIVE)
+            if self._rungs:
+                raise NasgaInputError("rungs", RUNGS_ONE_OBJECTIVE)
         member = self.member_seed(trial)
         if member is None:
             if not is_fresh(trial):
@@ -264,7 +282,7 @@ class AgingEvolutionSampler(BaseSampler):
         return history.views_for(space, lambda: Views(
             space, lambda t: self._identity(t, space), lambda t: _inside(t.params, space),
             self._population,
-            Board(directions[0], self._rebreed_after) if self._intensify else None))
+            Board(directions[0], self._rebreed_after) if self._intensify else None, self._rungs))
 
     def _propose(self, history: History, number: int, starting: bool,
                  search_space: dict[str, BaseDistribution],
@@ -283,11 +301,12 @@ class AgingEvolutionSampler(BaseSampler):
         if again is not None and beats:
             return again
         # Intensifying, re-measurements are the challenger's alone: children must be new.
-        taken = Taken(views.finished, running, 1 if self._intensify else self._rebreed_after)
+        taken = Taken(views.finished, running, 1 if self._intensify else self._rebreed_after,
+                      views.stopped)
         population = views.population
         if starting or not population:
             return self._random_child(search_space, rng, taken), [], "random"
-        values = tournament_values(population, directions)
+        values = tournament_values(population, directions, rungs=self._rungs)
         child, parent = self._bred_child(population, values, search_space, rng, taken)
         if self._intensify and self._child_identity(child) in taken:
             fresh = self._random_child(search_space, rng, taken, RANDOM_TRIES)
