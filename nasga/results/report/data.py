@@ -126,6 +126,44 @@ def _trial_fitness(trial: FrozenTrial, attr: str | None) -> float | None:
     return None
 
 
+@dataclass(frozen=True)
+class RungRow:
+    """One trial's training as far as it went (issue 27: each trial's rung).
+
+    Attributes:
+        trial: Trial number.
+        generation: Its ``ga_generation`` (``None``: not bred by a nasga sampler).
+        genome: Its genome string.
+        state: ``COMPLETE``, ``PRUNED`` or ``FAIL``.
+        epochs: The epochs it trained (:func:`~nasga.evaluation.records.epochs_trained`: a
+            pruned training's rung, 0 for an answer from the cache).
+        value: Its last reported value (``None``: it reported none).
+    """
+
+    trial: int
+    generation: int | None
+    genome: str
+    state: str
+    epochs: int
+    value: float | None
+
+
+def rung_rows(study: optuna.Study, *, epochs: int | None) -> list[RungRow]:
+    """Every finished trial's :class:`RungRow`, by number (``epochs``: the task's, for a
+    training that recorded none)."""
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        if not t.state.is_finished():
+            continue
+        steps = t.intermediate_values
+        generation = R.lineage(t).get(R.GA_GENERATION)
+        rows.append(RungRow(t.number, None if generation is None else int(generation),
+                            str(t.user_attrs.get(R.GENOME, "")), t.state.name,
+                            R.epochs_trained(t, epochs),
+                            float(steps[max(steps)]) if steps else None))
+    return rows
+
+
 def lineage_pairs(study: optuna.Study, *, attr: str | None = None) -> list[LineagePair]:
     """Parent → child fitness pairs from the lineage user attrs, oldest child first.
 

@@ -43,6 +43,27 @@ def _fmt(value: float, percent: bool) -> str:
     return f"{100 * value:.2f}" if percent else f"{value:.4g}"
 
 
+def rung_table_figure(rows: Sequence[Any], *, title: str = "Each trial's rung: the epochs "
+                      "it trained and its last reported value") -> go.Figure:
+    """A table of :func:`nasga.results.report.data.rung_rows`: trial, generation, state,
+    epochs trained, last value, genome."""
+    cells = [[str(r.trial) for r in rows],
+             ["" if r.generation is None else f"{r.generation:02d}" for r in rows],
+             [r.state for r in rows], [str(r.epochs) for r in rows],
+             ["" if r.value is None else f"{r.value:.4f}" for r in rows],
+             [r.genome for r in rows]]
+    fig = go.Figure(go.Table(
+        columnwidth=[50, 40, 80, 60, 70, 300],
+        header={"values": ["Trial", "Gen", "State", "Epochs", "Last value", "Genome"],
+                "fill_color": "#dbe9f6", "align": "center", "font": {"size": 12}},
+        cells={"values": cells, "align": ["center"] * 5 + ["left"],
+               "font": {"family": "monospace", "size": 12}, "height": 24},
+    ))
+    fig.update_layout(title=title, height=min(900, 130 + 26 * max(1, len(rows))),
+                      margin={"l": 20, "r": 20, "t": 50, "b": 10})
+    return fig
+
+
 def generation_table_figure(rows: Sequence[GenerationStats], *, percent: bool = False,
                             title: str = TITLES["table"]) -> go.Figure:
     """Paper 004 Table 1 as a plotly table: Gen, Max, Min, Avg, Med, Std-D, best structure.

@@ -104,8 +104,40 @@ def build_report(study: optuna.Study, *, artifact_store: Any | None = None) -> R
     if architecture is not None:
         architecture(report, study, cfg, space, genome, best)
     samples_section(report, study, best, artifact_store)
+    _curve_sections(report, study, cfg)
     _optuna_sections(report, study)
     return report
+
+
+RUNG_ROWS = 2000
+"""The most trials the rung table lists (the latest ones)."""
+
+
+def _curve_sections(report: Report, study: optuna.Study, cfg: dict[str, Any]) -> None:
+    """Learning curves (Optuna's intermediate-value plot) and each trial's rung, with the
+    epochs trained per generation, when the study's trainings reported curves (issue 27)."""
+    rows = D.rung_rows(study, epochs=task_setting(cfg, "epochs"))
+    if not any(r.value is not None for r in rows):
+        return
+    from optuna.visualization import plot_intermediate_values
+
+    per: dict[int, int] = {}
+    for r in rows:
+        if r.generation is not None:
+            per[r.generation] = per.get(r.generation, 0) + r.epochs
+    pruner = dict(cfg["study"].get("pruner") or {"name": "none"})
+    report.summary.append(("epochs trained", f"{sum(r.epochs for r in rows):,} "
+                           f"({sum(r.state == 'PRUNED' for r in rows)} trainings pruned; "
+                           f"pruner {pruner.pop('name')}{f' {pruner}' if pruner else ''})"))
+    report.sections.append(Section("fig-curves", "Learning curves",
+                                   plot_intermediate_values(study)))
+    shown = rows[-RUNG_ROWS:]
+    caption = [f"the latest {len(shown)} of {len(rows)} trials"] if len(shown) < len(rows) else []
+    if per:
+        caption.append("epochs trained per generation: " + ", ".join(
+            f"{g}: {e}" for g, e in sorted(per.items())))
+    report.sections.append(Section("fig-rungs", "Each trial's rung", F.rung_table_figure(shown),
+                                   caption="; ".join(caption) or None))
 
 
 def _stage_sections(report: Report, study: optuna.Study, cfg: dict[str, Any],

@@ -210,3 +210,36 @@ def test_study_space_from_config() -> None:
     study.set_user_attr(CONFIG_ATTR, {"study": {"task": "genetic-cnn"},
                                       "space": {"stages": [3, 4]}})
     assert D.study_space(study).stages == (3, 4)
+
+
+def test_rung_rows_give_each_trial_the_epochs_it_trained(tmp_path) -> None:
+    """A search under a pruner: a pruned trial's row is its rung, a full training the task's
+    epochs, an answer from the cache 0; the report draws them (issue 27)."""
+    from nasga.search.config import validate
+    from nasga.search.run import open_search, optimize
+    from nasga.results.report import write_report
+
+    cfg = validate({"study": {"name": "r", "task": "genetic-cnn", "seed": 1,
+                              "sampler": "aging-asha"},
+                    "space": {"stages": [3, 4]},
+                    "strategy": {"population": 4, "generations": 3, "max_evaluations": 3},
+                    "task": {"task": "synthetic", "epochs": 4, "noise": 0.05}})
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    search = open_search(cfg, storage_url=url)
+    optimize(search, progress=False, log=lambda s: None)
+    rows = D.rung_rows(search.study, epochs=4)
+    trials = search.study.get_trials(deepcopy=False)
+    assert [r.trial for r in rows] == [t.number for t in trials]
+    for r, t in zip(rows, trials):
+        if t.state == TrialState.PRUNED:
+            assert r.epochs == t.user_attrs["pruned_at_epoch"] == max(t.intermediate_values)
+        elif t.user_attrs.get("trained"):
+            assert r.epochs == 4 and r.value == t.intermediate_values[4]
+        else:
+            assert r.epochs == 0
+    assert {r.state for r in rows} >= {"PRUNED", "COMPLETE"}
+    text = write_report(url, "r", tmp_path / "report.html").read_text("utf-8")
+    assert 'id="fig-rungs"' in text and 'id="fig-curves"' in text
+    assert "epochs trained per generation: 0: " in text
+    assert f"{sum(r.epochs for r in rows):,} ({sum(r.state == 'PRUNED' for r in rows)} " \
+           "trainings pruned; pruner successive-halving {&#x27;reduction_factor&#x27;: 3})" in text

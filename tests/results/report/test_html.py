@@ -26,10 +26,11 @@ from tests.chromium import run_chromium
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-GCNN_FIGURES = ["fig-table", "fig-generations", "fig-lineage", "fig-stages",
-                "fig-optuna-history", "fig-optuna-importances"]
+GCNN_FIGURES = ["fig-table", "fig-generations", "fig-lineage", "fig-stages", "fig-curves",
+                "fig-rungs", "fig-optuna-history", "fig-optuna-importances"]
 UNET_FIGURES = ["fig-table", "fig-generations", "fig-lineage", "fig-loss-macs",
-                "fig-architecture", "fig-samples", "fig-optuna-history", "fig-optuna-importances"]
+                "fig-architecture", "fig-samples", "fig-curves", "fig-rungs",
+                "fig-optuna-history", "fig-optuna-importances"]
 
 
 def _run(tmp: Path, name: str, raw: dict) -> str:
