@@ -41,6 +41,9 @@ class RunResult:
     """A multi-objective run's returned front at its end (:func:`nasga.compare.front.front_curve`)."""
     spent: int = 0
     """The budget it spent, in the comparison's unit (0 in runs saved before units: its trainings)."""
+    stopped: int = 0
+    """Trainings the study's pruner stopped (PRUNED with ``pruned_at_epoch``): trainings too,
+    for trials per training (issue 27)."""
 
 
 @dataclass
@@ -133,7 +136,7 @@ def summarize(cmp: Comparison, budgets: list[int] | None = None) -> list[Summary
                 float(np.mean([r.wall_seconds for r in runs])),
                 float(np.mean([r.trials for r in runs])),
                 ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())),
-                float(np.mean([r.trials / max(r.trainings, 1) for r in runs]))))
+                float(np.mean([r.trials / max(r.trainings + r.stopped, 1) for r in runs]))))
     return rows
 
 

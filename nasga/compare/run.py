@@ -358,7 +358,7 @@ def run_one(spec: RunSpec) -> RunResult:
                                 cost=spec.cost)
     return RunResult(spec.sampler, spec.seed, spec.study_name, rule.trainings,
                      sum(t.state.is_finished() for t in trials), wall, str(rule.reason), curve,
-                     front, rule.spent)
+                     front, rule.spent, sum(R.PRUNED_AT in t.user_attrs for t in trials))
 
 
 def true_front(settings: Settings, task: Any) -> TrueFront | None:

@@ -372,7 +372,8 @@ class Objective:
                 raise
             except StopTraining as stop:  # the study's pruner: PRUNED, never retried
                 trial.set_user_attr(R.PRUNED_AT, stop.epoch)
-                gc.collect()
+                if not getattr(self.task, "instant", False):  # a table lookup built nothing
+                    gc.collect()
                 raise optuna.TrialPruned(f"pruned after epoch {stop.epoch}") from None
             except Exception as exc:  # the trial fails; the search goes on
                 outcome = exc

@@ -37,6 +37,7 @@ class Views:
             and every parameter inside the space, by number (Algorithm 1's population); with
             ``rungs``, the PRUNED trials with a curve count too.
         board: The models' means for intensification (``None``: not intensifying).
+        exhausted: Whether a search of ``RANDOM_TRIES`` random models found none untaken.
     """
 
     def __init__(self, search_space: dict[str, BaseDistribution],
@@ -50,6 +51,7 @@ class Views:
         self._rungs = rungs
         self.finished: Counter[Hashable] = Counter()
         self.stopped: set[Hashable] = set()
+        self.exhausted = False  # RANDOM_TRIES random draws found no model that is not taken
         self.population: list[FrozenTrial] = []
         self.board = board
 

@@ -309,9 +309,13 @@ class AgingEvolutionSampler(BaseSampler):
         values = tournament_values(population, directions, rungs=self._rungs)
         child, parent = self._bred_child(population, values, search_space, rng, taken)
         if self._intensify and self._child_identity(child) in taken:
-            fresh = self._random_child(search_space, rng, taken, RANDOM_TRIES)
+            # Once RANDOM_TRIES draws found nothing new, the space is as good as exhausted
+            # (finished keys stay taken): later cycles try only max_rebreeds + 1 draws.
+            fresh = self._random_child(search_space, rng, taken,
+                                       None if views.exhausted else RANDOM_TRIES)
             if fresh is not None and self._child_identity(fresh) not in taken:
                 return fresh, [], "random"
+            views.exhausted = fresh is not None
             if again is not None:  # nothing new found: the best model not measured enough
                 return again
         return child, [parent.number], "mutation"
