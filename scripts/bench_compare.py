@@ -223,13 +223,15 @@ def _compare(args: argparse.Namespace, argv: list[str]) -> int:
     configs = {p: cfg if p == "none" else config_for(table=args.table, settings=[
         *args.settings, *objective_settings(args.objectives, args.directions),
         f'study.pruner="{p}"']) for p in pruners}
-    several = bool(cfg["study"].get("objectives"))
-    samplers = args.samplers or [s for s in DEFAULT_SAMPLERS
-                                 if not (several and sampler_entry(s).one_objective)]
     from nasga.search.config import build_space
     from nasga.tasks import build_task
 
-    bench = build_task(build_space(cfg), cfg["task"]).bench  # type: ignore[attr-defined]
+    task = build_task(build_space(cfg), cfg["task"])
+    bench = task.bench  # type: ignore[attr-defined]
+    several, curves = bool(cfg["study"].get("objectives")), getattr(task, "epochs", None)
+    samplers = args.samplers or [  # by default, the samplers the table and objectives allow
+        s for s in DEFAULT_SAMPLERS if not (several and sampler_entry(s).one_objective)
+        and (curves or sampler_entry(s).pruner is None)]
     print(f"table: {bench.spread().line()}", flush=True)
     print(f"seeds {args.first_seed}..{args.first_seed + args.seeds - 1}", flush=True)
     (Path(args.out) / "runs").mkdir(parents=True, exist_ok=True)
