@@ -5,11 +5,12 @@
 # Changes to the original, and nothing else: every parametrisation keeps NSGAIISampler (the
 # yardstick: GeneticSampler must pass everything it passes) and adds GeneticSampler on both of
 # nasga's spaces, and AgingEvolutionSampler on any search space (plain, and intensifying with
-# rebreed_after = 2) and on GeneticCNNSpace((3, 4)) (small populations, so that 10-15 trials
+# rebreed_after = 2, and aging-asha's tournaments at the highest common rung, issue 27) and on
+# GeneticCNNSpace((3, 4)) (small populations, so that 10-15 trials
 # reach its mutation phase); the other built-in samplers' cases are dropped (they test Optuna,
 # not nasga). Added (issue 29): test_multi_objective_reproducible, test_reproducible's check on
 # a two-objective study, for every sampler above that takes several objectives (all but the
-# intensifying one, which refuses them), NSGA-II included.
+# intensifying ones, which refuse them), NSGA-II included.
 # The test cases proper come from the installed `optuna.testing.pytest_samplers`.
 from __future__ import annotations
 
@@ -53,6 +54,8 @@ sampler_class_with_seed: dict[str, Callable[[int], BaseSampler]] = {
         population=5, sample_size=3, space=GeneticCNNSpace((3, 4)), seed=seed),
     "AgingEvolutionSampler-intensify": lambda seed: AgingEvolutionSampler(
         population=5, sample_size=3, seed=seed, rebreed_after=2, intensify=True),
+    "AgingEvolutionSampler-rungs": lambda seed: AgingEvolutionSampler(
+        population=5, sample_size=3, seed=seed, rebreed_after=2, intensify=True, rungs=True),
 }
 param_sampler_with_seed = []
 param_sampler_name_with_seed = []
@@ -106,6 +109,10 @@ class TestBasicSampler(BasicSamplerTestCase):
             pytest.param(lambda: AgingEvolutionSampler(population=4, sample_size=2,
                                                        rebreed_after=2, intensify=True),
                          id="AgingEvolutionSampler-intensify"),
+            pytest.param(lambda: AgingEvolutionSampler(population=4, sample_size=2,
+                                                       rebreed_after=2, intensify=True,
+                                                       rungs=True),
+                         id="AgingEvolutionSampler-rungs"),
         ]
     )
     def sampler(self, request: SubRequest) -> Callable[[], BaseSampler]:
@@ -274,7 +281,8 @@ def test_reproducible(
 
 
 @pytest.mark.parametrize("sampler_class_with_seed", [
-    p for p in param_sampler_with_seed if p.id != "AgingEvolutionSampler-intensify"])
+    p for p in param_sampler_with_seed
+    if p.id not in ("AgingEvolutionSampler-intensify", "AgingEvolutionSampler-rungs")])
 def test_multi_objective_reproducible(sampler_class_with_seed: Callable[[int], BaseSampler]
                                       ) -> None:
     def objective(trial: Trial) -> tuple[float, float]:
