@@ -301,12 +301,12 @@ def run_pruner(settings: Settings, sampler: str, task: Any) -> dict[str, Any] | 
     Raises:
         NasgaInputError: A preset sampler on a task that reports no epochs (``samplers``).
     """
-    from nasga.tasks.base import accepts_report
+    from nasga.tasks.base import reported_epochs
 
     own = dict(settings.study.pruner) if settings.study.pruner is not None else None
     return study_pruner(own, preset=SAMPLERS[sampler].pruner, sampler=sampler,
-                        epochs=getattr(task, "epochs", None) if accepts_report(task) else None,
-                        field="samplers")
+                        epochs=reported_epochs(task), field="samplers",
+                        sampler_field="samplers")
 
 
 def run_one(spec: RunSpec) -> RunResult:

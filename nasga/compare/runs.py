@@ -107,8 +107,9 @@ def config_for(*, task: str | None = None, study_file: str | None = None,
     return apply_overrides(cfg, settings=settings)
 
 
-def unit_epochs(cfg: dict[str, Any], budget_unit: str) -> int | None:
-    """The task's epochs per full training when the budget counts epochs (else ``None``).
+def unit_epochs(cfg: dict[str, Any], task: Any, budget_unit: str) -> int | None:
+    """The epochs per full training of ``task`` (``cfg``'s, built) when the budget counts
+    epochs (else ``None``).
 
     Raises:
         NasgaInputError: ``budget_unit``: not a unit, or epochs with a task that does not
@@ -119,7 +120,7 @@ def unit_epochs(cfg: dict[str, Any], budget_unit: str) -> int | None:
                               f"{budget_unit!r}")
     if budget_unit == TRAININGS:
         return None
-    epochs = getattr(Settings.from_config(cfg).build_task(), "epochs", None)
+    epochs = getattr(task, "epochs", None)
     if not epochs:
         raise NasgaInputError("budget_unit", "epochs needs a task that trains in epochs (a "
                               "learning-curve table such as genetic_cnn_34_digits_e27, or a real "
@@ -189,9 +190,9 @@ def compare(cfg: dict[str, Any], *, samplers: Sequence[str], seeds: int | Sequen
                                         trial_cap_factor=trial_cap_factor,
                                         max_evaluations=max_evaluations,
                                         objectives=cfg["study"].get("objectives"))
-    epochs = unit_epochs(cfg, budget_unit)
     settings = Settings.from_config(cfg)
     task = settings.build_task()
+    epochs = unit_epochs(cfg, task, budget_unit)
     for name in names:  # a multi-fidelity preset needs a task with epochs: say so before a run
         run_pruner(settings, name, task)
     out = Path(out_dir)

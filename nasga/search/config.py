@@ -206,12 +206,11 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
     cfg["strategy"] = strategy_config(cfg)
     _check_sizes(cfg["strategy"])
     from nasga.tasks import build_task
-    from nasga.tasks.base import accepts_report
+    from nasga.tasks.base import reported_epochs
 
     task = build_task(space, cfg["task"])  # validates every task key
     pruner = study_pruner(study.pop("pruner", None), preset=entry.pruner,
-                          sampler=study["sampler"],
-                          epochs=getattr(task, "epochs", None) if accepts_report(task) else None)
+                          sampler=study["sampler"], epochs=reported_epochs(task))
     if pruner is not None:  # none: absent, stored as before
         study["pruner"] = pruner
     _objectives(study, task)

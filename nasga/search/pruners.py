@@ -74,18 +74,21 @@ def pruner_table(value: Any, *, epochs: int | None, field: str = "study.pruner"
 
 
 def study_pruner(value: Any, *, preset: Mapping[str, Any] | None, sampler: str,
-                 epochs: int | None, field: str = "study.pruner") -> dict[str, Any] | None:
+                 epochs: int | None, field: str = "study.pruner",
+                 sampler_field: str = "study.sampler") -> dict[str, Any] | None:
     """The pruner a study runs under: its own ``[study] pruner`` (``value``; ``None``: not
     set), else its sampler's (``preset``: a multi-fidelity preset such as ``aging-asha``,
     :attr:`nasga.samplers.registry.SamplerEntry.pruner`), validated by :func:`pruner_table`;
     ``None``: no pruner.
 
+    ``field`` names the pruner setting in errors, ``sampler_field`` the sampler setting.
+
     Raises:
         NasgaInputError: :func:`pruner_table`'s errors; a preset sampler for a task that
-            reports no epochs, or with the pruner ``none``.
+            reports no epochs (``sampler_field``), or with the pruner ``none``.
     """
     if preset is not None and epochs is None:
-        raise NasgaInputError("study.sampler" if field == "study.pruner" else field,
+        raise NasgaInputError(sampler_field,
                               f"{sampler} races trainings by their per-epoch values, which the "
                               f"task does not report; got {sampler!r}")
     if value is None:

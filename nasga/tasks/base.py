@@ -50,6 +50,13 @@ def accepts_report(task: Any) -> bool:
         return False
 
 
+def reported_epochs(task: Any) -> int | None:
+    """The epochs per training a task reports through ``report`` (its ``epochs``, the rungs a
+    pruner may stop at), or ``None`` where it reports none (:func:`accepts_report`): nothing
+    can be pruned then."""
+    return getattr(task, "epochs", None) if accepts_report(task) else None
+
+
 def can_fuse(task: Any) -> bool:
     """Whether ``task`` trains several genomes as one network: it has ``evaluate_many(genomes,
     *, seeds, workdir)`` returning each genome's :class:`Evaluation` or the

@@ -125,10 +125,12 @@ def _curve_sections(report: Report, study: optuna.Study, cfg: dict[str, Any]) ->
     for r in rows:
         if r.generation is not None:
             per[r.generation] = per.get(r.generation, 0) + r.epochs
-    pruner = dict(cfg["study"].get("pruner") or {"name": "none"})
+    params = dict(cfg["study"].get("pruner") or {"name": "none"})
+    name = params.pop("name")
+    pruner = f"{name} {params}" if params else name
     report.summary.append(("epochs trained", f"{sum(r.epochs for r in rows):,} "
                            f"({sum(r.state == 'PRUNED' for r in rows)} trainings pruned; "
-                           f"pruner {pruner.pop('name')}{f' {pruner}' if pruner else ''})"))
+                           f"pruner {pruner})"))
     report.sections.append(Section("fig-curves", "Learning curves",
                                    plot_intermediate_values(study)))
     shown = rows[-RUNG_ROWS:]
