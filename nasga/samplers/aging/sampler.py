@@ -318,6 +318,10 @@ class AgingEvolutionSampler(BaseSampler):
             views.exhausted = fresh is not None
             if again is not None:  # nothing new found: the best model not measured enough
                 return again
+            if views.stopped:  # nothing to confirm either: train a stopped key again, not a
+                # cached answer (its curve replays; the rungs it is raced at have moved on)
+                child, parent = self._bred_child(population, values, search_space, rng,
+                                                 Taken(views.finished, running, 1))
         return child, [parent.number], "mutation"
 
     def sample_independent(

@@ -115,3 +115,46 @@ def test_the_tournament_of_a_mixed_population_is_not_biased_to_finished_members(
     wins = sum(rung_tournament([stopped, finished], 2, random.Random(s)) == 0
                for s in range(20))
     assert wins == 20
+
+
+def test_an_exhausted_space_trains_stopped_keys_again_rather_than_answer_finished_ones() -> None:
+    """Every key measured ``k`` times or stopped, with nothing left to confirm: the children
+    are stopped keys trained again (a training), not fully measured ones (a cached answer)."""
+    space = GeneticCNNSpace((3, 3))
+    keys = sorted({g.key for g in map(space.genome, _all_vectors(space.n_bits))})
+    stopped_keys = set(keys[::2])
+    k = 2
+
+    def objective(trial: optuna.Trial) -> float:
+        genome = space.from_params({n: trial.suggest_int(n, 0, 1) for n in space.param_names})
+        score = keys.index(genome.key) / len(keys)
+        for epoch in (1, 2, 3):
+            trial.report(score * epoch, epoch)
+            if epoch == 2 and genome.key in stopped_keys:
+                raise optuna.TrialPruned()
+        return score
+
+    study = optuna.create_study(direction="maximize", sampler=AgingEvolutionSampler(
+        population=4, sample_size=2, space=space, seed=0, intensify=True, rebreed_after=k,
+        rungs=True, max_rebreeds=50))
+    study.optimize(objective, n_trials=8 * len(keys))
+    complete: dict[str, int] = {}
+    seen: set[str] = set()
+    exhausted_at = None
+    for t in study.trials:
+        key = space.from_params(t.params).key
+        if exhausted_at is not None:  # never a key the cache would answer
+            assert complete.get(key, 0) < k, (t.number, key)
+        seen.add(key)
+        if t.state == TrialState.COMPLETE:
+            complete[key] = complete.get(key, 0) + 1
+        if exhausted_at is None and len(seen) == len(keys) and all(
+                complete.get(key, 0) >= k for key in keys if key not in stopped_keys):
+            exhausted_at = t.number
+    assert exhausted_at is not None and exhausted_at < len(study.trials) - len(keys)
+    replays = [t for t in study.trials[exhausted_at + 1:] if t.state == TrialState.PRUNED]
+    assert len(replays) == len(study.trials) - exhausted_at - 1
+
+
+def _all_vectors(n: int) -> list[list[int]]:
+    return [[(i >> b) & 1 for b in range(n)] for i in range(2 ** n)]
