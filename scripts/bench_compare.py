@@ -37,8 +37,9 @@ from nasga.cli import (  # noqa: E402
 )
 from nasga.compare.runs import (  # noqa: E402
     COMPARE_SAMPLERS, MEMORY, NASGA_SAMPLERS, Comparison, RunResult, compare, config_for,
-    objective_settings, table_optimum,
+    study_settings, table_optimum,
 )
+from nasga.bench.table import CURVE_TABLES  # noqa: E402
 from nasga.samplers.registry import sampler_entry  # noqa: E402
 from nasga.errors import NasgaInputError  # noqa: E402
 from nasga.compare.report import (  # noqa: E402
@@ -54,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="default: " + ",".join(DEFAULT_SAMPLERS) + " (with --objectives, "
                         "those that take several objectives)")
     p.add_argument("--table", default=None,
-                   help="benchmark table: genetic_cnn_34_digits (default) or genetic_cnn_44_digits")
+                   help="benchmark table: genetic_cnn_34_digits (default), genetic_cnn_44_digits "
+                        "or one with learning curves: " + ", ".join(CURVE_TABLES))
     p.add_argument("--objectives", default=None, metavar="LIST",
                    help="a multi-objective comparison (issue 29), e.g. val_accuracy,macs: "
                         "hypervolume regret (nasga.compare.front); samplers that take one "
@@ -218,11 +220,10 @@ def _compare(args: argparse.Namespace, argv: list[str]) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     budgets = sorted(set(args.budgets))
     cfg = config_for(table=args.table, settings=[
-        *args.settings, *objective_settings(args.objectives, args.directions)])
+        *args.settings, *study_settings(args.objectives, args.directions)])
     pruners = [p.strip() for p in args.pruners.split(",") if p.strip()] or ["none"]
     configs = {p: cfg if p == "none" else config_for(table=args.table, settings=[
-        *args.settings, *objective_settings(args.objectives, args.directions),
-        f'study.pruner="{p}"']) for p in pruners}
+        *args.settings, *study_settings(args.objectives, args.directions, p)]) for p in pruners}
     from nasga.search.config import build_space
     from nasga.tasks import build_task
 

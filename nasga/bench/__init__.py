@@ -2,16 +2,16 @@
 
 :class:`~nasga.tasks.tabular.TabularTask` (task ``"genetic-cnn-bench"``) answers an evaluation
 from the shipped table, so a sampler comparison over many seeds takes seconds; a table with
-learning curves (``CURVE_TABLE``) replays each training epoch by epoch, for pruners (issue 27).
+learning curves (``CURVE_TABLES``) replays each training epoch by epoch, for pruners (issue 27).
 Torch-free.
 """
 
 from __future__ import annotations
 
 from nasga.bench.table import (
-    BENCH_STAGES, CURVE_TABLE, DEFAULT_TABLE, BenchTable, TableSpread, canonical_genomes,
-    table_path,
+    BENCH_STAGES, CURVE_TABLE, CURVE_TABLES, DEFAULT_TABLE, BenchTable, TableSpread,
+    canonical_genomes, table_path,
 )
 
-__all__ = ["BENCH_STAGES", "CURVE_TABLE", "DEFAULT_TABLE", "BenchTable", "TableSpread",
-           "canonical_genomes", "table_path"]
+__all__ = ["BENCH_STAGES", "CURVE_TABLE", "CURVE_TABLES", "DEFAULT_TABLE", "BenchTable",
+           "TableSpread", "canonical_genomes", "table_path"]

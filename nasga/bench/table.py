@@ -6,8 +6,9 @@ of a small space was trained with the real
 with different training seeds. Shipped as ``nasga/bench/<name>.npz`` (plain arrays, no pickle):
 ``genetic_cnn_34_digits`` (``GeneticCNNSpace((3, 4))``: 512 bit strings, 186 keys, 10 epochs),
 ``genetic_cnn_44_digits`` (``(4, 4)``: 4,096 bit strings, 961 keys, 5 epochs) and
-``genetic_cnn_34_digits_e27`` (``(3, 4)``, 27 epochs, with learning curves: every training's
-validation accuracy and loss after each epoch, issue 27).
+``genetic_cnn_34_digits_e27`` (``(3, 4)``, 27 epochs) and ``genetic_cnn_44_digits_e9``
+(``(4, 4)``, 9 epochs), both with learning curves: every training's validation accuracy and
+loss after each epoch, issue 27.
 ``scripts/make_bench_table.py`` regenerates them; each table's ``meta`` records its command.
 
 :class:`~nasga.tasks.tabular.TabularTask` (task ``"genetic-cnn-bench"``) answers evaluations
@@ -30,7 +31,9 @@ from nasga.spaces import GeneticCNNGenome, GeneticCNNSpace, NasgaInputError
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_TABLE = "genetic_cnn_34_digits"
-CURVE_TABLE = "genetic_cnn_34_digits_e27"  # the shipped table with learning curves
+CURVE_TABLES = ("genetic_cnn_34_digits_e27", "genetic_cnn_44_digits_e9")
+"""The shipped tables with learning curves: ``(3, 4)`` to 27 epochs, ``(4, 4)`` to 9 epochs."""
+CURVE_TABLE = CURVE_TABLES[0]
 BENCH_STAGES = (3, 4)
 # Per-repeat measurements (n_keys × n_repeats) and per-key ones (n_keys).
 REPEAT_FIELDS = ("val_accuracy", "val_loss", "train_loss", "train_seconds")
@@ -276,5 +279,5 @@ def _load(path: str) -> BenchTable:
         raise NasgaInputError("task.table", f"{p} is not a benchmark table: {exc}") from None
 
 
-__all__ = ["BENCH_STAGES", "CURVE_FIELDS", "CURVE_TABLE", "DEFAULT_TABLE", "BenchTable",
-           "TableSpread", "canonical_genomes", "table_path"]
+__all__ = ["BENCH_STAGES", "CURVE_FIELDS", "CURVE_TABLE", "CURVE_TABLES", "DEFAULT_TABLE",
+           "BenchTable", "TableSpread", "canonical_genomes", "table_path"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from nasga.bench.table import CURVE_TABLES
 from nasga.samplers.registry import sampler_help
 
 
@@ -19,7 +20,8 @@ def add_compare(sub: argparse._SubParsersAction) -> None:
                         "per run); genetic-cnn / unet: real trainings with the task's default study")
     p.add_argument("--table", default=None, metavar="NAME",
                    help="genetic-cnn-bench's table: genetic_cnn_34_digits (default; 186 keys), "
-                        "genetic_cnn_44_digits (961 keys) or an .npz path; sets the space's stages")
+                        "genetic_cnn_44_digits (961 keys), one with learning curves ("
+                        + ", ".join(CURVE_TABLES) + ") or an .npz path; sets the space's stages")
     p.add_argument("--study", dest="study_file", default=None, metavar="FILE",
                    help="study config file (TOML with the tables [study], [strategy], [space], "
                         "[task]) instead of --task")
@@ -64,19 +66,15 @@ def add_compare(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    import json
-
     import optuna
 
-    from nasga.compare.runs import compare, config_for, objective_settings
+    from nasga.compare.runs import compare, config_for, study_settings
     from nasga.compare.report import markdown_table, summarize
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     cfg = config_for(task=args.task, study_file=args.study_file, table=args.table,
-                     settings=[*args.settings, *objective_settings(args.objectives,
-                                                                   args.directions),
-                               *([f"study.pruner={json.dumps(args.pruner)}"]
-                                 if args.pruner else [])])
+                     settings=[*args.settings, *study_settings(args.objectives, args.directions,
+                                                               args.pruner or None)])
     cmp = compare(cfg, samplers=[s.strip() for s in args.samplers.split(",") if s.strip()],
                   seeds=args.seeds, budget=args.budget, out_dir=args.out,
                   max_evaluations=args.max_evaluations or None, storage=args.storage,

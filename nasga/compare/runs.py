@@ -128,10 +128,12 @@ def unit_epochs(cfg: dict[str, Any], task: Any, budget_unit: str) -> int | None:
     return int(epochs)
 
 
-def objective_settings(objectives: str | None, directions: str | None) -> list[str]:
-    """``--objectives a,b`` / ``--directions d1,d2`` as the ``--set`` settings
-    ``study.objectives=[...]`` / ``study.directions=[...]`` (checked with the study, by
-    :func:`nasga.evaluation.objectives.check_objectives`)."""
+def study_settings(objectives: str | None = None, directions: str | None = None,
+                   pruner: str | None = None) -> list[str]:
+    """``--objectives a,b`` / ``--directions d1,d2`` / ``--pruner p`` as the ``--set`` settings
+    ``study.objectives=[...]`` / ``study.directions=[...]`` / ``study.pruner="p"`` (checked
+    with the study, by :func:`nasga.evaluation.objectives.check_objectives` and
+    :func:`nasga.search.pruners.pruner_table`)."""
     import json
 
     out = []
@@ -139,6 +141,8 @@ def objective_settings(objectives: str | None, directions: str | None) -> list[s
         if value is not None:
             names = [n.strip() for n in value.split(",") if n.strip()]
             out.append(f"study.{field_}={json.dumps(names)}")
+    if pruner is not None:
+        out.append(f"study.pruner={json.dumps(pruner)}")
     return out
 
 
@@ -293,5 +297,5 @@ def table_optimum(cfg: dict[str, Any]) -> float | None:
 
 __all__ = ["COMPARE_SAMPLERS", "COMPARE_TASKS", "MEMORY", "NASGA_SAMPLERS", "BinaryUNetStrategy",
            "Comparison", "RunResult", "RunSpec", "compare", "config_for", "default_storage_url",
-           "objective_settings", "table_optimum", "unit_epochs",
+           "study_settings", "table_optimum", "unit_epochs",
            "incumbent_curve", "make_compare_sampler", "run_one", "task_config", "task_label"]

@@ -10,7 +10,7 @@ import pytest
 
 from nasga.cli import main
 from nasga.compare.front import TrueFront, front_curve, returned_front
-from nasga.compare.runs import RunSpec, compare, config_for, objective_settings, run_one
+from nasga.compare.runs import RunSpec, compare, config_for, study_settings, run_one
 from nasga.spaces import NasgaInputError
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -18,7 +18,7 @@ DIRS = ("maximize", "minimize")
 
 
 def _cfg(table: str | None = None) -> dict:
-    return config_for(table=table, settings=objective_settings("val_accuracy,macs", None))
+    return config_for(table=table, settings=study_settings("val_accuracy,macs", None))
 
 
 def _brute_hv(points: np.ndarray) -> float:
