@@ -14,14 +14,16 @@ processes (≈0.95 s per training overall, 558 trainings ≈ 9–10 minutes); on
 threads was no faster and suffered more from neighbouring jobs. The 27-epoch curve table
 (``genetic_cnn_34_digits_e27``) took 94.8 min of wall time on the machine shared with other
 jobs (paused for a while; median 13.5 s per training and worker, 4.2 s at best). The (4, 4)
-space costs ≈1.18× per epoch (8 keys of each, same process), so its 9-epoch curve table
-(961 × 3 trainings) would take ≈2–2.7 h here, ≈40 min on two free cores.
+9-epoch curve table (``genetic_cnn_44_digits_e9``, 961 × 3 trainings) took 65.5 min, the two
+cores shared with one niced benchmark process (1.7–3 s per training and worker).
 
 Usage::
 
     nohup python scripts/make_bench_table.py --workers 2 > /tmp/make_bench_table.log 2>&1 &
     nohup nice -n 19 python scripts/make_bench_table.py --workers 2 --stages 3,4 --epochs 27 \
         --curves --out /tmp/genetic_cnn_34_digits_e27.npz > /tmp/curves.log 2>&1 &
+    nohup python scripts/make_bench_table.py --workers 2 --stages 4,4 --epochs 9 --curves \
+        --out /tmp/genetic_cnn_44_digits_e9.npz > /tmp/curves44.log 2>&1 &
     python scripts/make_bench_table.py --spread      # print the shipped table's spread only
     python scripts/make_bench_table.py --spread --out nasga/bench/genetic_cnn_34_digits_e27.npz
 """
