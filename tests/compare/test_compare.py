@@ -419,3 +419,12 @@ def test_a_multi_fidelity_preset_on_a_table_without_curves_is_one_line(tmp_path,
     assert err.endswith("samplers: aging-asha races trainings by their per-epoch values, which "
                         "the task does not report; got 'aging-asha'")
     assert not out.exists()
+
+
+def test_aging_asha_past_its_exhausted_space_spends_every_trial_on_a_training() -> None:
+    # the 186-key table is exhausted (every key measured or stopped) after about 1,100 epochs
+    res = run_one(RunSpec(_e27(), "aging-asha", 0, 2400, 3, "memory", budget_unit="epochs",
+                          epochs=27))
+    keys = {row["key"] for row in res.curve}
+    assert len(keys) == 186 and res.spent >= 2400
+    assert res.trials == res.trainings + res.stopped  # no answer from the cache
