@@ -10,7 +10,7 @@ import pytest
 import scipy.stats
 
 from nasga.bench import (
-    BENCH_STAGES, CURVE_TABLE, CURVE_TABLES, DEFAULT_TABLE, BenchTable, canonical_genomes,
+    BENCH_STAGES, CURVE_TABLES, DEFAULT_TABLE, BenchTable, canonical_genomes,
 )
 from nasga.bench.build import assemble, read_done, run_shard
 from nasga.bench.curves import average_ranks, curve_spread, spearman
@@ -153,34 +153,22 @@ def test_curves_flag_with_a_bad_epoch_count_is_one_line(tmp_path: Path, capsys) 
     assert "--epochs: must be an integer >= 1" in line and not (tmp_path / "x.npz.parts").exists()
 
 
-def test_the_shipped_curve_table_covers_every_key_27_epochs_three_times() -> None:
-    table = BenchTable.load(CURVE_TABLE)
-    reps = canonical_genomes(GeneticCNNSpace(BENCH_STAGES))
-    assert table.stages == BENCH_STAGES and table.keys == tuple(reps) and table.n_repeats == 3
-    assert table.epochs == 27 and table.meta["settings"]["curves"] is True
-    assert table.meta["settings"]["task"] == {"dataset": "digits", "epochs": 27, "device": "cpu"}
+@pytest.mark.parametrize("name, stages, n_keys, epochs, middle", [
+    (CURVE_TABLES[0], BENCH_STAGES, 186, 27, 12), (CURVE_TABLES[1], (4, 4), 961, 9, 4)])
+def test_a_shipped_curve_table_covers_every_key_every_epoch_three_times(
+        name: str, stages: tuple[int, ...], n_keys: int, epochs: int, middle: int) -> None:
+    table = BenchTable.load(name)
+    reps = canonical_genomes(GeneticCNNSpace(stages))
+    assert table.stages == stages and table.keys == tuple(reps) and table.n_repeats == 3
+    assert table.epochs == epochs and table.meta["settings"]["curves"] is True
+    assert table.meta["settings"]["task"] == {"dataset": "digits", "epochs": epochs,
+                                              "device": "cpu"}
     acc, loss = table.curves["val_accuracy"], table.curves["val_loss"]  # type: ignore[index]
-    assert acc.shape == loss.shape == (186, 3, 27)
+    assert acc.shape == loss.shape == (n_keys, 3, epochs)
     assert np.all((acc > 0) & (acc <= 1)) and np.all(loss > 0)
     np.testing.assert_array_equal(acc[:, :, -1], table.repeats["val_accuracy"])
     rows = curve_spread(table)  # the schedule's rate drop after half the epochs shows
-    assert rows[0].mean_accuracy < rows[12].mean_accuracy < rows[-1].mean_accuracy
+    assert rows[0].mean_accuracy < rows[middle].mean_accuracy < rows[-1].mean_accuracy
     assert rows[-1].repeat_noise < rows[0].repeat_noise
-    spread = table.spread()
-    assert spread.worst < spread.median < spread.best == table.optimum()
-
-
-def test_the_shipped_44_curve_table_covers_every_key_9_epochs_three_times() -> None:
-    table = BenchTable.load(CURVE_TABLES[1])
-    reps = canonical_genomes(GeneticCNNSpace((4, 4)))
-    assert table.stages == (4, 4) and table.keys == tuple(reps) and table.n_repeats == 3
-    assert table.epochs == 9 and table.meta["settings"]["curves"] is True
-    assert table.meta["settings"]["task"] == {"dataset": "digits", "epochs": 9, "device": "cpu"}
-    acc, loss = table.curves["val_accuracy"], table.curves["val_loss"]  # type: ignore[index]
-    assert acc.shape == loss.shape == (961, 3, 9)
-    assert np.all((acc > 0) & (acc <= 1)) and np.all(loss > 0)
-    np.testing.assert_array_equal(acc[:, :, -1], table.repeats["val_accuracy"])
-    rows = curve_spread(table)
-    assert rows[0].mean_accuracy < rows[4].mean_accuracy < rows[-1].mean_accuracy
     spread = table.spread()
     assert spread.worst < spread.median < spread.best == table.optimum()
