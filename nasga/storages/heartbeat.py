@@ -7,7 +7,9 @@ from a thread, and :func:`fail_stale_trials` fails a RUNNING trial whose beat is
 grace period and re-enqueues its genome with the same retry callback.
 
 Either way, a worker killed while its trial was still being sampled never started a heartbeat;
-such a trial (no params yet) older than the grace period is failed too.
+such a trial (no params yet) older than the grace period is failed too. A trial gets params
+only inside the objective, and the objective beats before it suggests anything, so a RUNNING
+trial with params always has a beat that can go stale.
 
 Each function takes the ``storage`` its caller opened; a caller holding only the study (a
 sampler hook) leaves it out and :func:`nasga.storages.handle.storage_of` supplies it.
@@ -51,7 +53,8 @@ def beat(storage: BaseStorage, trial_id: int) -> None:
 
 
 class TrialHeartbeat:
-    """Context manager: beat for ``trial_id`` every ``interval`` s (journal storages only)."""
+    """Context manager: beat for ``trial_id`` every ``interval`` s on journal storages; on RDB
+    storages, one Optuna heartbeat on entry (``Study.optimize``'s thread beats from then on)."""
 
     def __init__(self, study: optuna.Study, trial_id: int, interval: float, *,
                  storage: BaseStorage | None = None) -> None:
@@ -72,10 +75,14 @@ class TrialHeartbeat:
             self._beat()
 
     def __enter__(self) -> TrialHeartbeat:
-        if heartbeat_interval(self._storage) is None:
-            self._beat()
-            self._thread = threading.Thread(target=self._run, daemon=True)
-            self._thread.start()
+        if heartbeat_interval(self._storage) is not None:
+            # Optuna's own thread (``Study.optimize``) races the objective's first params: one
+            # beat now, so no trial ever has params and no heartbeat (it could never go stale).
+            self._storage.record_heartbeat(self._trial_id)  # type: ignore[attr-defined]
+            return self
+        self._beat()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -68,3 +68,19 @@ def test_handle_ids_match_optunas(tmp_path: Path) -> None:
     assert storage.get_study_name_from_id(sid) == "s"
     assert storage.get_trial(trial_id(storage, study, number)).number == number
     assert storage_of(study) is storage
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used")
+def test_an_rdb_trial_whose_worker_dies_before_optunas_first_beat_goes_stale(
+        tmp_path: Path) -> None:
+    """The objective's params land before ``Study.optimize``'s heartbeat thread first beats
+    (a race); its worker killed then, the trial must still be failed after the grace period."""
+    storage = open_storage(f"sqlite:///{tmp_path / 'r.db'}", heartbeat_interval=1,
+                           grace_period=2)
+    study = optuna.create_study(storage=storage)
+    trial = study.ask()
+    with TrialHeartbeat(study, trial_id(storage, study, trial.number), 60, storage=storage):
+        trial.suggest_float("x", 0.0, 1.0)  # the worker dies here: no thread ever beat
+    time.sleep(3.5)
+    fail_stale_trials(study, grace_period=2, storage=storage)
+    assert study.get_trials(deepcopy=False)[0].state == TrialState.FAIL
