@@ -41,6 +41,7 @@ from nasga.compare.runs import (  # noqa: E402
 )
 from nasga.bench.table import CURVE_TABLES  # noqa: E402
 from nasga.samplers.registry import sampler_entry  # noqa: E402
+from nasga.search.pruners import study_pruner  # noqa: E402
 from nasga.errors import NasgaInputError  # noqa: E402
 from nasga.compare.report import (  # noqa: E402
     markdown_table, summarize, verdict, write_csv, write_html,
@@ -202,6 +203,20 @@ def _write_figure(path: Path, every: Comparison, command: str,
     print(f"wrote {path}")
 
 
+
+def _allowed(name: str, *, several: bool, epochs: int | None) -> bool:
+    """Whether a comparison may run sampler ``name``: the registry's rules, as a study applies
+    them (a one-objective sampler and several objectives; a multi-fidelity preset and a table
+    without learning curves, :func:`~nasga.search.pruners.study_pruner`)."""
+    entry = sampler_entry(name)
+    if several and entry.one_objective:
+        return False
+    try:
+        study_pruner(None, preset=entry.pruner, sampler=name, epochs=epochs)
+    except NasgaInputError:
+        return False
+    return True
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -231,8 +246,7 @@ def _compare(args: argparse.Namespace, argv: list[str]) -> int:
     bench = task.bench  # type: ignore[attr-defined]
     several, curves = bool(cfg["study"].get("objectives")), getattr(task, "epochs", None)
     samplers = args.samplers or [  # by default, the samplers the table and objectives allow
-        s for s in DEFAULT_SAMPLERS if not (several and sampler_entry(s).one_objective)
-        and (curves or sampler_entry(s).pruner is None)]
+        s for s in DEFAULT_SAMPLERS if _allowed(s, several=several, epochs=curves)]
     print(f"table: {bench.spread().line()}", flush=True)
     print(f"seeds {args.first_seed}..{args.first_seed + args.seeds - 1}", flush=True)
     (Path(args.out) / "runs").mkdir(parents=True, exist_ok=True)

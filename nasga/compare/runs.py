@@ -122,8 +122,10 @@ def unit_epochs(cfg: dict[str, Any], task: Any, budget_unit: str) -> int | None:
         return None
     epochs = getattr(task, "epochs", None)
     if not epochs:
+        from nasga.bench.table import CURVE_TABLES
+
         raise NasgaInputError("budget_unit", "epochs needs a task that trains in epochs (a "
-                              "learning-curve table such as genetic_cnn_34_digits_e27, or a real "
+                              f"learning-curve table: {', '.join(CURVE_TABLES)}; or a real "
                               f"task); {task_label(cfg)} has none")
     return int(epochs)
 
