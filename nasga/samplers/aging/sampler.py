@@ -56,7 +56,6 @@ import threading
 from collections.abc import Container, Sequence
 from typing import Any
 
-import optuna
 from optuna.distributions import BaseDistribution
 from optuna.samplers import BaseSampler, RandomSampler
 from optuna.samplers._lazy_random_state import LazyRandomState
@@ -69,6 +68,9 @@ from nasga.samplers.aging.operators import (
 )
 from nasga.samplers.ga.breeding import RANDOM_TRIES
 from nasga.errors import check_int, check_probability, is_int
+from nasga.samplers.aging._identity import (
+    OLD_CHILD_KEY, child_identity, inside, trial_identity,
+)
 from nasga.samplers.aging.history import History, Taken, Views
 from nasga.samplers.aging.intensify import INTENSIFY_ONE_OBJECTIVE, Board
 from nasga.search.faults import kill_point
@@ -118,7 +120,7 @@ class AgingEvolutionSampler(BaseSampler):
     """Trial system attr of studies before 0.2 marking this sampler's trials (value: the base
     seed used); now the ``"member"`` field of the trial's
     :data:`~nasga.evaluation.records.CHILD_RECORD`."""
-    CHILD_KEY = "nasga:aging:child"
+    CHILD_KEY = OLD_CHILD_KEY
     """Trial system attr of studies before 0.2: the identity of the proposed child (genome key,
     or params); now the ``"identity"`` field of the trial's
     :data:`~nasga.evaluation.records.CHILD_RECORD`, which holds its lineage too."""
@@ -280,7 +282,7 @@ class AgingEvolutionSampler(BaseSampler):
                directions: Sequence[StudyDirection]) -> Views:
         space = dict(search_space)
         return history.views_for(space, lambda: Views(
-            space, lambda t: self._identity(t, space), lambda t: _inside(t.params, space),
+            space, lambda t: self._identity(t, space), lambda t: inside(t.params, space),
             self._population,
             Board(directions[0], self._rebreed_after) if self._intensify else None, self._rungs))
 
@@ -363,28 +365,11 @@ class AgingEvolutionSampler(BaseSampler):
             trial._trial_id, R.CHILD_RECORD,
             {"member": member, "identity": identity, "lineage": lineage})
 
-    def _proposed(self, trial: FrozenTrial) -> Any:
-        """The identity of the child proposed to ``trial`` (``None``: none recorded)."""
-        record = trial.system_attrs.get(R.CHILD_RECORD)
-        if isinstance(record, dict):
-            return record.get("identity")
-        return trial.system_attrs.get(self.CHILD_KEY)  # studies before 0.2
-
     def _identity(self, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> Any:
-        """What makes two trials the same model: the genome key, else the space's params."""
-        if self._space is not None:
-            key = trial.user_attrs.get(R.KEY) or self._proposed(trial)
-            if key is None and _inside(trial.params, search_space):
-                key = self._space.from_params(trial.params).key
-            return key
-        if set(search_space) <= set(trial.params):
-            return _params_identity({n: trial.params[n] for n in search_space})
-        return self._proposed(trial)
+        return trial_identity(self._space, trial, search_space)
 
     def _child_identity(self, child: dict[str, Any]) -> str:
-        if self._space is not None:
-            return self._space.from_params(child).key
-        return _params_identity(child)
+        return child_identity(self._space, child)
 
     # --- breeding --------------------------------------------------------------------------
     def _random_child(self, search_space: dict[str, BaseDistribution], rng: random.Random,
@@ -430,23 +415,6 @@ class AgingEvolutionSampler(BaseSampler):
         mutate_one_gene(self._space, genes, rng)
         child = self._space.to_params(self._space.genome(genes))
         return {k: v for k, v in child.items() if k in search_space}
-
-
-def _inside(params: dict[str, Any], search_space: dict[str, BaseDistribution]) -> bool:
-    """Whether ``params`` hold every parameter of the space, each inside its distribution
-    (Optuna's own check, through the public ``optuna.trial.create_trial``)."""
-    if not all(name in params for name in search_space):
-        return False
-    try:
-        optuna.trial.create_trial(params={n: params[n] for n in search_space},
-                                  distributions=dict(search_space), value=0.0)
-    except (ValueError, TypeError):
-        return False
-    return True
-
-
-def _params_identity(params: dict[str, Any]) -> str:
-    return repr(sorted((name, repr(value)) for name, value in params.items()))
 
 
 __all__ = ["AgingEvolutionSampler", "mutate_one_gene", "resample", "tournament"]

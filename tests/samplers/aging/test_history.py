@@ -25,7 +25,8 @@ from optuna.distributions import CategoricalDistribution
 from nasga.evaluation.objective import Objective
 from nasga.samplers.aging.history import History
 from nasga.samplers.aging.intensify import Board, model_means
-from nasga.samplers.aging.sampler import AgingEvolutionSampler, _inside
+from nasga.samplers.aging._identity import inside as _inside
+from nasga.samplers.aging.sampler import AgingEvolutionSampler
 from nasga.samplers.ga.breeding import RANDOM_TRIES, adjusted
 from nasga.tasks.synthetic import SyntheticTask
 from nasga.evaluation.records import lineage
