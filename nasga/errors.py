@@ -62,3 +62,10 @@ def check_probability(field: str, value: Any) -> float:
 
 class NasgaStorageError(RuntimeError):
     """A one-line storage fault (a damaged journal, a full disk): not bad input, exit code 1."""
+
+
+def is_cuda_index(device: str) -> bool:
+    """Whether ``device`` names one CUDA device, ``cuda:N`` with ASCII digits (the one rule for
+    ``[task] device`` and ``--devices``)."""
+    head, _, index = device.partition(":")
+    return head == "cuda" and index.isascii() and index.isdigit()

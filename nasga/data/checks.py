@@ -52,7 +52,7 @@ def check_folder(field: str, path: str | Path) -> Path:
 def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key that orders ``2.jpg`` before ``10.jpg`` (numbers compared as numbers)."""
     parts = re.split(r"(\d+)", name)
-    return tuple((0, int(p)) if p.isdigit() else (1, p.lower()) for p in parts if p)
+    return tuple((0, int(p)) if p.isascii() and p.isdigit() else (1, p.lower()) for p in parts if p)
 
 
 def stratified_split(

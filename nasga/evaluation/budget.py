@@ -61,6 +61,18 @@ class BudgetedTask:
     def network_cost(self, genome: Genome) -> Any:  # pragma: no cover - each task's own
         raise NotImplementedError
 
+    def check_budget(self, smallest: Genome) -> None:
+        """Refuse a budget that not even ``smallest`` (the space's genome of fewest MACs and
+        parameters) fits: a search could propose nothing (checked before any storage).
+
+        Raises:
+            NasgaInputError: ``max_macs`` or ``max_params``, with the smallest genome's cost.
+        """
+        why = self.over_budget(smallest)
+        if why is not None:
+            field = "max_macs" if " max_macs " in why else "max_params"
+            raise NasgaInputError(field, f"not even the space's smallest genome fits: {why}")
+
     def over_budget(self, genome: Genome) -> str | None:
         """Why ``genome`` is over the task's budget, or ``None`` (also with no budget)."""
         if not self.budget:

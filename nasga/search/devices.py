@@ -16,7 +16,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nasga.errors import check_int
+from nasga.errors import check_int, is_cuda_index
 from nasga.spaces import NasgaInputError
 
 DEVICE_ENV = "NASGA_DEVICE"
@@ -56,7 +56,7 @@ def parse_devices(text: str) -> list[str]:
         head, sep, index = name.partition(":")
         if name == "cuda":
             name = "cuda:0"
-        elif not (name == "cpu" or (head == "cuda" and sep and index.isdigit())):
+        elif not (name == "cpu" or is_cuda_index(name)):
             raise NasgaInputError("devices", f"unknown device {name!r}: use cpu, cuda or cuda:N")
         else:
             name = f"cuda:{int(index)}" if head == "cuda" else name
@@ -153,7 +153,7 @@ def apply_threads(plan: WorkerPlan) -> int:
     import torch
 
     explicit = os.environ.get("OMP_NUM_THREADS", "").strip()
-    if explicit.isdigit() and int(explicit) > 0:
+    if explicit.isascii() and explicit.isdigit() and int(explicit) > 0:
         threads = int(explicit)
     else:
         threads = plan.threads

@@ -22,6 +22,7 @@ from typing import Any
 
 import optuna
 
+from nasga.data.checks import MAX_EPOCHS
 from nasga.errors import NasgaInputError, check_int
 
 NONE = "none"
@@ -34,6 +35,10 @@ PRUNERS: dict[str, dict[str, int]] = {
 }
 """Each pruner's parameters with their smallest allowed value (all integers)."""
 _RESOURCE = ("min_resource", "n_warmup_steps")  # in epochs: at most the task's
+MAX_PARAMETER = MAX_EPOCHS
+"""Largest value of any pruner parameter, the most epochs a task trains: Optuna's successive
+halving computes ``reduction_factor ** min_early_stopping_rate`` on every report, which never
+ends for huge ones."""
 
 
 def pruner_table(value: Any, *, epochs: int | None, field: str = "study.pruner"
@@ -55,14 +60,15 @@ def pruner_table(value: Any, *, epochs: int | None, field: str = "study.pruner"
                               f"{value!r}")
     table = dict(value)
     name = table.pop("name", None)
-    if name not in PRUNERS:
+    if not isinstance(name, str) or name not in PRUNERS:
         raise NasgaInputError(field, f"must be one of {', '.join(PRUNERS)}, got {name!r}")
     known = PRUNERS[name]
     for key, val in table.items():
         if key not in known:
             raise NasgaInputError(f"{field}.{key}", f"unknown parameter of the {name} pruner; "
                                   f"known: {', '.join(known) or 'none'}")
-        check_int(f"{field}.{key}", val, minimum=known[key])
+        check_int(f"{field}.{key}", val, minimum=known[key], maximum=MAX_PARAMETER,
+                  why="the most epochs a task trains")
     if name != NONE and epochs is None:
         raise NasgaInputError(field, f"the task reports no per-epoch values, so nothing can be "
                               f"pruned; got {name!r}")

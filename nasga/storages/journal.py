@@ -40,7 +40,7 @@ from typing import Any, BinaryIO
 from optuna.storages.journal import (BaseJournalBackend, JournalFileBackend,
                                      JournalFileSymlinkLock, JournalStorage)
 
-from nasga.errors import NasgaStorageError
+from nasga.errors import NasgaInputError, NasgaStorageError
 from nasga.storages.redact import redact
 
 TORN_SUFFIX = ".torn-"
@@ -190,6 +190,13 @@ class Repair:
                 f"{self.aside}")
 
 
+def _starts_like_record(path: Path) -> bool:
+    """Whether ``path`` starts as Optuna's journal records do (a JSON object): a first record
+    torn by a crash does, a file that was never a journal does not."""
+    with open(path, "rb") as f:
+        return f.read(1) == b"{"
+
+
 def repair(path: str | Path, *, only_tail: bool = False) -> Repair:
     """Keep every complete record of ``path``; move the damaged bytes to ``FILE.torn-N``.
 
@@ -206,6 +213,10 @@ def repair(path: str | Path, *, only_tail: bool = False) -> Repair:
         before = scan(path)
         if not before.damaged or (only_tail and not before.tail_only):
             return Repair(before, None)
+        if before.records == 0 and not _starts_like_record(path):
+            raise NasgaInputError("storage", f"{path} is not an Optuna journal file: none of its "
+                                  f"{before.size:,} bytes is a record and it does not start like "
+                                  f"one; nothing was changed")
         aside = _aside_path(path, before.first_bad)
         kept_tmp = path.with_name(path.name + ".repair")
         saved = False

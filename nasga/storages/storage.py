@@ -146,6 +146,11 @@ def _open_journal(url: str, *, create: bool, readonly: bool) -> JournalStorage:
     """A journal file's storage; an existing file is checked (and a torn tail repaired unless
     ``readonly``) by :func:`nasga.storages.journal.open_journal`."""
     path = journal_path(url)
+    if path.is_dir():
+        raise NasgaInputError("storage", f"a journal is a file, e.g. journal:///studies/NAME.log; "
+                              f"{str(path)!r} is a folder")
+    if path.exists() and not path.is_file():
+        raise NasgaInputError("storage", f"a journal is a regular file; {str(path)!r} is not one")
     if not path.parent.is_dir():
         raise NasgaInputError("storage", f"folder {str(path.parent)!r} does not exist")
     if not create and not path.is_file():

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nasga.errors import NasgaInputError
+from nasga.errors import NasgaInputError, is_cuda_index
 from nasga.tasks.base import EvaluationError
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -36,14 +36,9 @@ def check_device(device: object) -> str:
     Raises:
         NasgaInputError: ``device`` is not one of those strings.
     """
-    if isinstance(device, str) and (device in DEVICES or _is_cuda_index(device)):
+    if isinstance(device, str) and (device in DEVICES or is_cuda_index(device)):
         return device
     raise NasgaInputError("device", f"must be one of {DEVICES} or 'cuda:N', got {device!r}")
-
-
-def _is_cuda_index(device: str) -> bool:
-    head, _, index = device.partition(":")
-    return head == "cuda" and index.isdigit()
 
 
 def check_device_available(device: str) -> None:

@@ -235,6 +235,7 @@ class ClassificationTask(FusedEvaluation, BudgetedTask):
             check_cifar10_folder(self.data_root)
         data = self.data()
         smallest = self.space.genome([0] * self.space.n_bits)
+        self.check_budget(smallest)
         try:
             self._check_fits(smallest, data, device)
         except EvaluationError as exc:

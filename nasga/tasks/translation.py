@@ -214,6 +214,7 @@ class TranslationTask(BudgetedTask):
             check_aligned_folder(self.data_root)
             self.data()
         smallest = self.space.genome([0] * (2 * self.space.depth - 1))
+        self.check_budget(smallest)
         try:
             self._check_fits(smallest, 3, 3, device)
         except EvaluationError as exc:

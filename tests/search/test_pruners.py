@@ -92,7 +92,13 @@ def test_hyperband_resources_are_the_tasks_epochs() -> None:
                                       "pruner; known: n_startup_trials, n_warmup_steps, "
                                       "interval_steps"),
     ({"name": "hyperband", "reduction_factor": 1}, 4,
-     "study.pruner.reduction_factor: must be an integer >= 2, got 1"),
+     "study.pruner.reduction_factor: must be an integer >= 2 and <= 100,000 (the most epochs "
+     "a task trains), got 1"),
+    ({"name": "successive-halving", "min_early_stopping_rate": 10**21}, 4,  # else a hang
+     "study.pruner.min_early_stopping_rate: must be an integer >= 0 and <= 100,000 (the most "
+     "epochs a task trains), got 1000000000000000000000"),
+    ({"name": ["median"]}, 4, "study.pruner: must be one of none, median, successive-halving, "
+                              "hyperband, got ['median']"),
     ({"name": "hyperband", "min_resource": 5}, 4,
      "study.pruner.min_resource: must be <= the task's epochs (4): a rung beyond the last "
      "epoch, got 5"),

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from optuna.trial import FrozenTrial, TrialState
 
 from nasga.evaluation.records import CHILD_RECORD
-from nasga.storages.handle import is_fresh, is_retry_copy
+from nasga.storages.handle import is_enqueued, is_fresh, is_retry_copy
 
 TICKET_KEY = "nasga:ticket"
 """System attr of a fresh trial whose work item was not known when it asked: the base seed it
@@ -63,17 +63,21 @@ def ticket_status(trial: FrozenTrial, now: datetime.datetime | None = None) -> b
     """Whether ``trial`` holds a ticket: True, False, or None while that is not known yet.
 
     A trial created fresh is RUNNING with no params until its worker writes the ticket in
-    ``before_trial`` (milliseconds later). Enqueued trials (``fixed_params``), retry copies,
-    trials with params but no ticket (another sampler's) and finished trials without a ticket
-    are ticketless for good. A fresh trial still unmarked after :data:`CLAIM_TIMEOUT` seconds
-    (its worker died or never asked the sampler) is ticketless too; its own worker refuses to
-    take a ticket that late (:func:`may_take_ticket`).
+    ``before_trial`` (milliseconds later). Retry copies, enqueued trials (``fixed_params``) and
+    finished trials without a ticket are ticketless for good. A RUNNING trial without a visible
+    ticket is not known yet, *even with params*: an RDB storage reads a trial's params and its
+    system attrs in separate statements, so under load a read can show params written after a
+    ticket that it does not show (seen on PostgreSQL: two workers then claimed one child). It
+    is ticketless once older than :data:`CLAIM_TIMEOUT` seconds (its worker died, never asked
+    the sampler, or it is another sampler's trial); its own worker refuses to take a ticket
+    that late (:func:`may_take_ticket`). A read loads the state before the attrs, and an
+    enqueued mark with them, so neither a finished state nor that mark can hide a ticket.
     """
     if is_retry_copy(trial):
         return False
     if ticket_of(trial) is not None:
         return True
-    if not is_fresh(trial) or trial.state != TrialState.RUNNING:
+    if trial.state != TrialState.RUNNING or is_enqueued(trial):
         return False
     start = trial.datetime_start
     now = now or datetime.datetime.now()
