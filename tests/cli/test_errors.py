@@ -31,6 +31,17 @@ BAD_CONFIGS = {
     "toml syntax": (GOOD + "\n[task\n", "invalid TOML"),
     "unet empty channels": (TINY["unet"].replace("channels = [8, 16, 32]", "channels = []"),
                             "space.channels: must not be empty"),
+    "pruner name a list": (GOOD.replace("seed = 0", 'seed = 0\npruner = {name = ["median"]}'),
+                           "study.pruner: must be one of"),
+    "pruner parameter huge": (GOOD.replace("seed = 0", 'seed = 0\npruner = {name = '
+                                           '"successive-halving", min_early_stopping_rate = '
+                                           '1000000000000000000000}'),
+                              "study.pruner.min_early_stopping_rate: must be an integer >= 0 "
+                              "and <= 100,000"),
+    "budget no genome fits": (GOOD + "max_macs = 1\n",
+                              "task.max_macs: not even the space's smallest genome fits"),
+    "unet budget no genome fits": (TINY["unet"] + "max_params = 1\n",
+                                   "task.max_params: not even the space's smallest genome fits"),
 }
 
 
@@ -64,6 +75,12 @@ BAD_FLAGS = {
     "gamma on genetic-cnn": (["--task", "genetic-cnn", "--gamma", "0.1"], "gamma: only the unet"),
     "missing config": (["--study", "nope.toml"], "no such config file"),
     "bad storage scheme": (["--task", "unet", "--storage", "redis://x"], "storage: unknown scheme"),
+    "journal naming no file": (["--task", "unet", "--storage", "journal:///"],
+                               "storage: a journal is a file"),
+    "journal not a regular file": (["--task", "unet", "--storage", "journal:////dev/null"],
+                                   "storage: a journal is a regular file; '/dev/null' is not one"),
+    "devices with non-ASCII digits": (["--task", "unet", "--devices", "cuda:²"],
+                                      "devices: unknown device 'cuda:²'"),
     "bad sampler": (["--task", "unet", "--sampler", "bayes"], "invalid choice: 'bayes'"),
     "bad device": (["--task", "unet", "--device", "tpu"], "device"),
     "workers 0": (["--task", "unet", "--workers", "0"], "workers: must be an integer >= 1"),
@@ -77,3 +94,12 @@ def test_bad_flags(tmp_path: Path, case: str) -> None:
     args, fragment = BAD_FLAGS[case]
     proc = _run(tmp_path, *args)
     _assert_rejected(tmp_path, proc, fragment)
+
+
+def test_a_file_that_is_not_a_journal_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "notes.log"
+    path.write_text("my notes, not a journal\n")
+    proc = _run(tmp_path, "--task", "unet", "--storage", f"journal:///{path}")
+    _assert_rejected(tmp_path, proc, "is not an Optuna journal file")
+    assert path.read_text() == "my notes, not a journal\n"  # not "repaired" into a journal
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.log"]
