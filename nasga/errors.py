@@ -60,6 +60,11 @@ def check_probability(field: str, value: Any) -> float:
     return float(value)
 
 
+class NasgaRunError(RuntimeError):
+    """A search that cannot go on (its trials keep failing, e.g. a loss that is always NaN):
+    one line naming the last failure, exit code 1."""
+
+
 class NasgaStorageError(RuntimeError):
     """A one-line storage fault (a damaged journal, a full disk): not bad input, exit code 1."""
 
@@ -69,3 +74,16 @@ def is_cuda_index(device: str) -> bool:
     ``[task] device`` and ``--devices``)."""
     head, _, index = device.partition(":")
     return head == "cuda" and index.isascii() and index.isdigit()
+
+
+def check_out_dir(path: Any, field: str = "out") -> None:
+    """Refuse an output folder that exists as something else (a file).
+
+    Raises:
+        NasgaInputError: ``out: must be a folder, ...``.
+    """
+    from pathlib import Path
+
+    if Path(path).exists() and not Path(path).is_dir():
+        raise NasgaInputError(field, f"must be a folder (created if missing), got the file "
+                              f"{str(path)!r}")

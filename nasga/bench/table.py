@@ -275,7 +275,7 @@ def _load(path: str) -> BenchTable:
                 curves={k: z[f"c_{k}"].astype(np.float64) for k in CURVE_FIELDS}
                 if "c_val_accuracy" in z.files else None,  # tables before issue 27 have none
             )
-    except (KeyError, ValueError, OSError) as exc:
+    except (KeyError, ValueError, TypeError, IndexError, OSError) as exc:
         raise NasgaInputError("task.table", f"{p} is not a benchmark table: {exc}") from None
 
 

@@ -21,6 +21,7 @@ from nasga.cli.compare import add_compare
 from nasga.cli.repair import add_repair
 from nasga.cli.results import add_export, add_report, add_train_best
 from nasga.cli.search import add_run, add_search_flags, add_worker, config_from_args
+from nasga.errors import NasgaRunError
 from nasga.spaces import NasgaInputError
 
 EXIT_BAD_INPUT = 2
@@ -213,6 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NasgaInputError as exc:
         print(f"nasga {args.command}: error: {_scrub(str(exc), args)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except NasgaRunError as exc:  # trials keep failing: one line, exit 1
+        print(f"nasga {args.command}: error: {_scrub(str(exc), args)}", file=sys.stderr)
+        return EXIT_STORAGE_FAULT
     except Exception as exc:  # a storage fault (full disk, damaged journal) is one line, exit 1
         from nasga.storages.storage import LAST_URL, NasgaStorageError, storage_fault
 

@@ -32,6 +32,7 @@ from nasga.compare.report import RunResult
 from nasga.search.pruners import make_pruner, study_pruner
 from nasga.search.settings import Settings
 from nasga.storages.handle import study_id
+from nasga.errors import NasgaRunError
 from nasga.spaces import NasgaInputError, Space
 
 COMPARE_SAMPLERS = SAMPLER_NAMES
@@ -338,7 +339,7 @@ def run_one(spec: RunSpec) -> RunResult:
     while not rule.check():
         study.optimize(objective, n_trials=spec.trial_cap - rule.trials, callbacks=[rule.callback])
     if rule.reason == "failures":
-        raise RuntimeError(f"{spec.study_name}: {MAX_FAILURES_IN_A_ROW} trials failed in a row; "
+        raise NasgaRunError(f"{spec.study_name}: {MAX_FAILURES_IN_A_ROW} trials failed in a row; "
                            f"last reason: {rule.last_failure}")
     wall = float(study.user_attrs.get("compare_wall_seconds", 0.0)) + time.perf_counter() - start
     study.set_user_attr("compare_wall_seconds", wall)

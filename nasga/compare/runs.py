@@ -33,7 +33,7 @@ from typing import Any
 
 import optuna
 
-from nasga.errors import check_int
+from nasga.errors import check_int, check_out_dir
 from nasga.compare.report import Comparison, RunResult
 from nasga.compare.run import (
     COMPARE_SAMPLERS, MEMORY, NASGA_SAMPLERS, BinaryUNetStrategy, RunSpec,
@@ -192,6 +192,7 @@ def compare(cfg: dict[str, Any], *, samplers: Sequence[str], seeds: int | Sequen
     """
     from nasga.compare import report
 
+    check_out_dir(out_dir)
     names, seed_list = _check_arguments(samplers, seeds, budget=budget, workers=workers,
                                         trial_cap_factor=trial_cap_factor,
                                         max_evaluations=max_evaluations,

@@ -9,7 +9,7 @@ from typing import Any
 import optuna
 
 import nasga.evaluation.records as R
-from nasga.errors import check_int
+from nasga.errors import check_int, check_out_dir
 from nasga.spaces import NasgaInputError
 from nasga.storages.storage import CONFIG_ATTR, load_study_config, open_storage
 
@@ -133,6 +133,7 @@ def train_best(storage_url: str, study_name: str, *, out_dir: str | Path,
     from nasga.search.config import load_settings
     from nasga.tasks import build_task
 
+    check_out_dir(out_dir)
     record = best_genome_record(storage_url, study_name)
     settings = load_settings(record[CONFIG_ATTR])
     task_cfg = {**settings.task, "max_train": None}

@@ -32,6 +32,10 @@ from nasga.search.settings import Settings, strategy_table
 from nasga.spaces import SPACES, NasgaInputError, Space, space_class, space_from_config
 from nasga.storages.storage import GRACE_PERIOD, HEARTBEAT_INTERVAL
 
+MAX_HEARTBEAT_SECONDS = 86_400
+"""Largest ``heartbeat_interval`` and ``grace_period``: a day (Python's thread waits overflow
+far above; a dead worker's trial waiting longer helps no one)."""
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -188,6 +192,11 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
     study.setdefault("seed", 0)
     study.setdefault("heartbeat_interval", HEARTBEAT_INTERVAL)
     study.setdefault("grace_period", GRACE_PERIOD)
+    if not study["name"]:
+        raise NasgaInputError("study.name", "must not be empty")
+    for key in ("heartbeat_interval", "grace_period"):
+        check_int(f"study.{key}", study[key], minimum=1, maximum=MAX_HEARTBEAT_SECONDS,
+                  why="seconds; at most a day")
     if study["heartbeat_interval"] < 1 or study["grace_period"] <= study["heartbeat_interval"]:
         raise NasgaInputError(
             "study.grace_period", "heartbeats need heartbeat_interval >= 1 and grace_period > "
@@ -317,7 +326,8 @@ def strategy_config(cfg: dict[str, Any]) -> dict[str, Any]:
     overrides = dict(cfg.get("strategy", {}))
     own = space_class(cfg["study"]["task"]).strategy_name
     preset = overrides.pop("preset", own)
-    if overrides.get("max_evaluations") == 0:  # TOML has no null: 0 = train every reappearance
+    value = overrides.get("max_evaluations")
+    if is_int(value) and value == 0:  # TOML has no null: 0 = train every reappearance
         overrides["max_evaluations"] = None
     if preset != own:
         raise NasgaInputError(

@@ -26,6 +26,7 @@ from nasga.evaluation.objective import (
     CONFIRM_ATTR, MeasurementPool, Objective, claims_an_evaluation,
 )
 from nasga.search.workers import STORAGE_ENV, WorkerObjective
+from nasga.errors import NasgaRunError
 from nasga.spaces import NasgaInputError, Space
 from nasga.results.stats import GenerationStats, generation_stats
 from nasga.storages.storage import (
@@ -238,7 +239,7 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
     """Run trials until :meth:`Search.done`; print a line per finished generation.
 
     Raises:
-        RuntimeError: ``max_failures_in_a_row`` trials failed in a row (default: a population).
+        NasgaRunError: ``max_failures_in_a_row`` trials failed in a row (default: a population).
     """
     from tqdm import tqdm
 
@@ -257,7 +258,7 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
                 run.stopping = False
                 _run_trials(search, search.unclaimed(), run, lambda: run.stopping)
                 if run.fails >= run.limit:
-                    raise RuntimeError(f"{run.fails} trials failed in a row; last reason: "
+                    raise NasgaRunError(f"{run.fails} trials failed in a row; last reason: "
                                        f"{run.reason}")
                 continue
             idle, run.idle = run.idle, False

@@ -42,7 +42,7 @@ def default_storage(study_name: str, *, workers: int = 1, root: Path = Path("stu
 
 def resolve_storage(cfg: dict[str, Any], storage: str | None, *, workers: int = 1) -> str:
     """The storage URL: flag, then config, then the default under ``studies/``."""
-    url = storage or cfg["study"].get("storage")
+    url = storage if storage is not None else cfg["study"].get("storage")
     if url is None:
         Path("studies").mkdir(exist_ok=True)
         url = default_storage(cfg["study"]["name"], workers=workers)

@@ -119,7 +119,10 @@ def build_task(space: Space, config: dict[str, Any]) -> Task:
     if not isinstance(config, dict):
         raise NasgaInputError("task", f"must be a table of settings, got {config!r}")
     settings = {k: v for k, v in config.items() if k not in RUN_KEYS}
-    name = settings.pop("task", None) or space.task_name
+    name = settings.pop("task", space.task_name)
+    if not isinstance(name, str) or not name:
+        raise NasgaInputError("task.task", f"must be one of {', '.join(TASK_NAMES)}, got "
+                              f"{name!r}")
     cls = task_class(name)
     needs = getattr(cls, "space_name", name)  # a task over another task's space says so
     if name != "synthetic" and needs != space.name:

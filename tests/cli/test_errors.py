@@ -38,6 +38,16 @@ BAD_CONFIGS = {
                                            '1000000000000000000000}'),
                               "study.pruner.min_early_stopping_rate: must be an integer >= 0 "
                               "and <= 100,000"),
+    "heartbeat beyond a day": (GOOD.replace("seed = 0", "seed = 0\nheartbeat_interval = "
+                                            "10000000000"),
+                               "study.heartbeat_interval: must be an integer >= 1 and <= 86,400"),
+    "empty study name": (GOOD.replace('name = "tiny-gcnn"', 'name = ""'),
+                         "study.name: must not be empty"),
+    "max_evaluations false": (GOOD.replace("generations = 2", "generations = 2\n"
+                                           "max_evaluations = false"),
+                              "strategy.max_evaluations: must be an integer"),
+    "task name not a string": (GOOD.replace("epochs = 1", "epochs = 1\ntask = []"),
+                               "task.task: must be one of"),
     "budget no genome fits": (GOOD + "max_macs = 1\n",
                               "task.max_macs: not even the space's smallest genome fits"),
     "unet budget no genome fits": (TINY["unet"] + "max_params = 1\n",
@@ -75,6 +85,7 @@ BAD_FLAGS = {
     "gamma on genetic-cnn": (["--task", "genetic-cnn", "--gamma", "0.1"], "gamma: only the unet"),
     "missing config": (["--study", "nope.toml"], "no such config file"),
     "bad storage scheme": (["--task", "unet", "--storage", "redis://x"], "storage: unknown scheme"),
+    "empty storage": (["--task", "unet", "--storage", ""], "storage: unknown scheme in ''"),
     "journal naming no file": (["--task", "unet", "--storage", "journal:///"],
                                "storage: a journal is a file"),
     "journal not a regular file": (["--task", "unet", "--storage", "journal:////dev/null"],
@@ -103,3 +114,16 @@ def test_a_file_that_is_not_a_journal_is_refused_and_left_as_it_was(tmp_path: Pa
     _assert_rejected(tmp_path, proc, "is not an Optuna journal file")
     assert path.read_text() == "my notes, not a journal\n"  # not "repaired" into a journal
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.log"]
+
+
+def test_a_search_whose_trials_keep_failing_ends_in_one_line_without_a_traceback(
+        tmp_path: Path) -> None:
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(GOOD)
+    proc = _run(tmp_path, "--study", str(cfg), "--storage", f"sqlite:///{tmp_path / 'runs.db'}",
+                "--set", "task.lr=1e39", "--quiet")  # overflows float32: every training fails
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("nasga run: error: ") and "trials failed in a row; last reason: " \
+        "RuntimeError: value cannot be converted" in last, last
