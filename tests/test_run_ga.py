@@ -163,7 +163,7 @@ def test_reuse_from_a_study_that_measures_differently_is_rejected(tmp_path: Path
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--workers", "0"], "workers: must be an integer >= 1, got 0"),
+    (["--workers", "0"], "workers: must be an integer >= 1 and <= 1,024, got 0"),
     (["--workers", "1,2"], "argument --workers: invalid int value: '1,2'"),
     (["--confirm", "-1"], "confirm: must be an integer >= 0, got -1"),
     (["--population", "1"], "strategy.population: must be an integer >= 2, got 1"),

@@ -8,6 +8,7 @@ import argparse
 from nasga.samplers.registry import SAMPLER_NAMES, STUDY_SAMPLERS, sampler_help
 from nasga.search.pruners import PRUNERS
 from nasga.errors import NasgaInputError, check_int
+from nasga.search.workers import MAX_WORKERS
 
 
 def add_search_flags(p: argparse.ArgumentParser) -> None:
@@ -138,7 +139,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from nasga.storages.storage import resolve_storage
     from nasga.search.workers import spawn_workers
 
-    check_int("workers", args.workers)
+    check_int("workers", args.workers, maximum=MAX_WORKERS)
     check_int("confirm", args.confirm, minimum=0)
     from nasga.search.devices import check_devices, parse_devices
 
@@ -206,7 +207,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     url = args.storage or os.environ.get(STORAGE_ENV)
     if not url:
         raise NasgaInputError("storage", f"give --storage URL or set ${STORAGE_ENV}")
-    check_int("workers", args.workers)
+    check_int("workers", args.workers, maximum=MAX_WORKERS)
     from nasga.search.devices import DEVICE_ENV, apply_threads, check_devices, parse_devices
 
     if args.devices is None and os.environ.get(DEVICE_ENV):  # spawned by nasga run / worker

@@ -34,6 +34,7 @@ from typing import Any
 import optuna
 
 from nasga.errors import check_int, check_out_dir
+from nasga.search.workers import MAX_WORKERS
 from nasga.compare.report import Comparison, RunResult
 from nasga.compare.run import (
     COMPARE_SAMPLERS, MEMORY, NASGA_SAMPLERS, BinaryUNetStrategy, RunSpec,
@@ -227,6 +228,12 @@ def compare(cfg: dict[str, Any], *, samplers: Sequence[str], seeds: int | Sequen
     return cmp
 
 
+MAX_SEEDS = 100_000
+"""Most seeds (runs per sampler) of one comparison."""
+MAX_BUDGET = 10_000_000
+"""Largest budget of one run, in trainings or epochs (its regret curve has a row per unit)."""
+
+
 def _check_arguments(samplers: Sequence[str], seeds: int | Sequence[int], *, budget: int,
                      workers: int, trial_cap_factor: int,
                      max_evaluations: int | None,
@@ -244,14 +251,16 @@ def _check_arguments(samplers: Sequence[str], seeds: int | Sequence[int], *, bud
                                   f"{list(objectives)!r}")
     if not names:
         raise NasgaInputError("samplers", "need at least one sampler")
+    if isinstance(seeds, int):
+        check_int("seeds", seeds, maximum=MAX_SEEDS)
     seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
     if not seed_list:
         raise NasgaInputError("seeds", f"need at least one seed, got {seeds!r}")
     if min(seed_list) < 0:
         raise NasgaInputError("seeds", f"must be integers >= 0, got {min(seed_list)!r}")
-    for field_, value, low in (("budget", budget, 1), ("workers", workers, 1),
-                               ("trial_cap_factor", trial_cap_factor, 1)):
-        check_int(field_, value, minimum=low)
+    for field_, value, high in (("budget", budget, MAX_BUDGET), ("workers", workers, MAX_WORKERS),
+                                ("trial_cap_factor", trial_cap_factor, None)):
+        check_int(field_, value, minimum=1, maximum=high)
     if max_evaluations is not None and (not isinstance(max_evaluations, int) or max_evaluations < 1):
         raise NasgaInputError("max_evaluations", f"must be >= 1 or None, got {max_evaluations!r}")
     return names, seed_list

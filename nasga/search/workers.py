@@ -15,6 +15,8 @@ from nasga.search.devices import DEVICE_ENV, WorkerPlan
 from nasga.evaluation.objective import Objective
 from nasga.storages.handle import trial_id
 
+MAX_WORKERS = 1024
+"""Most worker processes one command spawns (``--workers``)."""
 STORAGE_ENV = "NASGA_STORAGE"
 """Environment variable carrying the study's storage URL to spawned workers."""
 

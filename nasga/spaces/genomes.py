@@ -206,13 +206,25 @@ class GeneticCNNGenome:
         return "gcnn/" + "|".join(g.canonical for g in self.graphs)
 
 
+MAX_STAGES = 16
+"""Most stages of a Genetic-CNN space (each stage pools: 16 halve any image to one pixel)."""
+MAX_STAGE_NODES = 64
+"""Most nodes of one stage: its ``K(K-1)/2`` bits grow fast (2,016 at 64; the paper uses 3–5)."""
+
+
 def validate_stages(stages: Sequence[int]) -> None:
-    """Refuse an empty stage list or a stage with fewer than one node (field ``stages``)."""
+    """Refuse an empty stage list or a stage with fewer than one node (field ``stages``), and
+    more than :data:`MAX_STAGES` stages or :data:`MAX_STAGE_NODES` nodes."""
     if len(stages) < 1:
         raise NasgaInputError("stages", "need at least one stage, got none")
+    if len(stages) > MAX_STAGES:
+        raise NasgaInputError("stages", f"at most {MAX_STAGES} stages, got {len(stages)}")
     for s, k in enumerate(stages, start=1):
         if not is_int(k) or k < 1:
             raise NasgaInputError("stages", f"stage {s} needs at least 1 node, got {k!r}")
+        if k > MAX_STAGE_NODES:
+            raise NasgaInputError("stages", f"stage {s} has at most {MAX_STAGE_NODES} nodes, "
+                                  f"got {k!r}")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,10 @@ from nasga.errors import NasgaInputError, check_int, is_int
 from nasga.spaces.genomes import UNetGenome
 
 
+MAX_DEPTH = 16
+"""Most encoder layers of a U-Net space (the image side must be divisible by ``2^depth``)."""
+
+
 class UNetSpace:
     """The U-Net genome space (paper 000, eq. 5: ``S1 = {64,128,256,512}, S2 = {1,0}``).
 
@@ -38,7 +42,7 @@ class UNetSpace:
     percent_fitness: ClassVar[bool] = False  # fitness = 1 / (L_Gen + γ·p(q)), eq. 7
 
     def __init__(self, depth: int = 8, channels: Sequence[int] = (64, 128, 256, 512)) -> None:
-        check_int("depth", depth)
+        check_int("depth", depth, maximum=MAX_DEPTH, why="image_size is divisible by 2^depth")
         choices = tuple(channels)
         if not choices:
             raise NasgaInputError("channels", "need at least one channel choice, got none")

@@ -27,6 +27,10 @@ BAD_CONFIGS = {
     "empty stages": (GOOD.replace("stages = [3, 4]", "stages = []"), "space.stages: must not be empty"),
     "zero-node stage": (GOOD.replace("stages = [3, 4]", "stages = [3, 0]"),
                         "space.stages: entries must be positive integers, got 0"),
+    "stage beyond 64 nodes": (GOOD.replace("stages = [3, 4]", "stages = [3, 100000]"),
+                              "stages: stage 2 has at most 64 nodes, got 100000"),
+    "unet depth beyond 16": (TINY["unet"].replace("depth = 4", "depth = 1000000000"),
+                             "depth: must be an integer >= 1 and <= 16"),
     "unknown space key": (GOOD.replace("stages = [3, 4]", "depth = 4"), "space.depth: unknown key"),
     "toml syntax": (GOOD + "\n[task\n", "invalid TOML"),
     "unet empty channels": (TINY["unet"].replace("channels = [8, 16, 32]", "channels = []"),
@@ -95,6 +99,8 @@ BAD_FLAGS = {
     "bad sampler": (["--task", "unet", "--sampler", "bayes"], "invalid choice: 'bayes'"),
     "bad device": (["--task", "unet", "--device", "tpu"], "device"),
     "workers 0": (["--task", "unet", "--workers", "0"], "workers: must be an integer >= 1"),
+    "workers beyond 1024": (["--task", "unet", "--workers", "1000000000000"],
+                            "workers: must be an integer >= 1 and <= 1,024"),
     "cifar without root": (["--study", str(Path(__file__).resolve().parents[2] / "studies" /
                                            "genetic-cnn-cifar10.toml")], "data_root"),
 }

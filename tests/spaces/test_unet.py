@@ -56,7 +56,7 @@ def test_bad_strings(text: str, fragment: str) -> None:
 def test_bad_space_and_image_size() -> None:
     with pytest.raises(NasgaInputError, match="channels: need at least one"):
         UNetSpace(channels=())
-    with pytest.raises(NasgaInputError, match="depth: must be an integer >= 1, got 0"):
+    with pytest.raises(NasgaInputError, match="depth: must be an integer >= 1 and <= 16 .*, got 0"):
         UNetSpace(depth=0)
     with pytest.raises(NasgaInputError, match=r"image_size: must be divisible by 2\^depth = 256"):
         UNetSpace().check_image_size(200)
