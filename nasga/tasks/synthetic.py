@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from pathlib import Path
 from typing import Any
 
 from nasga.spaces import Genome, Space
-from nasga.errors import check_int
+from nasga.errors import NasgaInputError, check_int, is_int
 from nasga.tasks.base import Evaluation, Report
+
+
+def _number(field: str, value: Any, *, minimum: float | None = None,
+            maximum: float | None = None) -> float:
+    """``value`` as a finite float within the bounds (``bool`` refused)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or (minimum is not None and value < minimum) or (maximum is not None
+                                                               and value > maximum):
+        bounds = " and".join(f" {op} {b:g}" for op, b in ((">=", minimum), ("<=", maximum))
+                             if b is not None)
+        raise NasgaInputError(field, f"must be a finite number{bounds}, got {value!r}")
+    return float(value)
+
+
+def _ints(field: str, values: Any) -> list[int]:
+    """``values`` as a list of integers (one gene each)."""
+    if not isinstance(values, (list, tuple)) or not all(is_int(v) for v in values):
+        raise NasgaInputError(field, f"must be a list of integers (one per gene), got {values!r}")
+    return [int(v) for v in values]
 
 
 class SyntheticTask:
@@ -33,10 +53,19 @@ class SyntheticTask:
                  sleep: float = 0.0, offset: float = 0.1, epochs: int | None = None) -> None:
         self.space = space
         highs = [d.high for d in space.distributions.values()]  # type: ignore[attr-defined]
+        if target is not None:
+            genes = _ints("target", target)
+            try:
+                if len(genes) != len(highs):
+                    raise NasgaInputError("target", f"needs {len(highs)} genes")
+                space.from_params(dict(zip(space.distributions, genes)))
+            except NasgaInputError as exc:
+                raise NasgaInputError("target", f"must be a genome of the space ({exc}), got "
+                                      f"{target!r}") from None
         self.target = list(target) if target is not None else highs
-        self.noise = noise
-        self.sleep = sleep
-        self.offset = offset
+        self.noise = _number("noise", noise, minimum=0.0)
+        self.sleep = _number("sleep", sleep, minimum=0.0, maximum=3600.0)
+        self.offset = _number("offset", offset)
         self.epochs = None if epochs is None else check_int("epochs", epochs)
         self.calls = 0
 
