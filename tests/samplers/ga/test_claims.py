@@ -12,12 +12,13 @@ from optuna.trial import FrozenTrial, TrialState
 from nasga.samplers.ga.claims import CLAIM_TIMEOUT, TICKET_KEY, Ledger, ticket_status
 from nasga.storages.handle import ENQUEUED_KEY, RETRY_COPY_KEY
 
-NOW = datetime.datetime.now()  # the ledger reads the clock itself
+NOW = datetime.datetime.now()
 
 
 def _trial(number: int = 0, *, state: TrialState = TrialState.RUNNING, params: bool = False,
-           attrs: dict | None = None, age: float = 1.0) -> FrozenTrial:
-    start = NOW - datetime.timedelta(seconds=age)
+           attrs: dict | None = None, age: float = 1.0,
+           now: datetime.datetime = NOW) -> FrozenTrial:
+    start = now - datetime.timedelta(seconds=age)
     return FrozenTrial(
         number=number, state=state, value=1.0 if state == TrialState.COMPLETE else None,
         datetime_start=start, datetime_complete=None if state == TrialState.RUNNING else NOW,
@@ -44,9 +45,11 @@ def test_ticket_status(trial: FrozenTrial, expected: bool | None) -> None:
 def test_a_read_hiding_a_ticket_leaves_the_ledger_waiting_not_miscounting() -> None:
     """Trial 1's ticket hidden from one read (params shown): trial 2's work item must wait for
     the next read, not take trial 1's slot (two workers claiming one child)."""
+    now = datetime.datetime.now()  # the ledger reads the clock itself
     ledger = Ledger(population=4, max_attempts=1)
-    hidden = [_trial(0, attrs={TICKET_KEY: 5}), _trial(1, params=True), _trial(2)]
+    hidden = [_trial(0, attrs={TICKET_KEY: 5}, now=now), _trial(1, params=True, now=now),
+              _trial(2, now=now)]
     assert not ledger.scan(hidden, 2)
-    shown = [hidden[0], _trial(1, params=True, attrs={TICKET_KEY: 5}), hidden[2]]
+    shown = [hidden[0], _trial(1, params=True, attrs={TICKET_KEY: 5}, now=now), hidden[2]]
     assert ledger.scan(shown, 2)
     assert ledger.tickets == [0, 1]

@@ -162,7 +162,8 @@ def _gen1(study: optuna.Study) -> list[str]:
 
 def test_one_sampler_for_two_studies() -> None:
     space = small_gcnn()
-    task_a, task_b = SyntheticTask(space), SyntheticTask(space, target=[0] * space.size)
+    task_a = SyntheticTask(space)
+    task_b = SyntheticTask(space, target=[0] * len(space.distributions))
     sampler = _sampler(space, "genetic-cnn")
     a = optuna.create_study(direction="maximize", sampler=sampler)
     a.optimize(Objective(space=space, task=task_a), n_trials=12)
