@@ -4,6 +4,7 @@ strategies that raise them."""
 from __future__ import annotations
 
 import numbers
+import math
 from typing import Any
 
 
@@ -46,6 +47,25 @@ def check_int(field: str, value: Any, *, minimum: int = 1, maximum: int | None =
         raise NasgaInputError(field, f"must be an integer >= {minimum}{upper}{reason}, "
                               f"got {value!r}")
     return int(value)
+
+
+def check_number(field: str, value: Any, *, low: float | None = 0.0, strict: bool = False,
+                 high: float | None = None) -> float:
+    """``value`` as a float if it is a finite real number ``>= low`` (``> low`` if ``strict``;
+    ``None``: no lower bound) and ``< high`` (``bool`` refused).
+
+    Raises:
+        NasgaInputError: ``field: must be a finite number, got <value>`` or ``field: must be
+            >= low[ and < high], got <value>``.
+    """
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise NasgaInputError(field, f"must be a finite number, got {value!r}")
+    below = low is not None and (value < low or (strict and value == low))
+    if below or (high is not None and value >= high):
+        bounds = [] if low is None else [f"> {low}" if strict else f">= {low}"]
+        bounds += [] if high is None else [f"< {high}"]
+        raise NasgaInputError(field, f"must be {' and '.join(bounds)}, got {value!r}")
+    return float(value)
 
 
 def check_probability(field: str, value: Any) -> float:

@@ -51,7 +51,7 @@ from torch import nn  # noqa: E402
 from torch.func import functional_call, replace_all_batch_norm_modules_, stack_module_state, vmap  # noqa: E402
 
 from nasga.bench.machine import cpu_model  # noqa: E402
-from nasga.cli import Parser, check_min  # noqa: E402
+from nasga.cli import Parser, check_min, int_list  # noqa: E402
 from nasga.compare.runs import task_config  # noqa: E402
 from nasga.models import PatchGANDiscriminator, UNetGenerator  # noqa: E402
 from nasga.models.unet import UNetBlock  # noqa: E402
@@ -63,18 +63,11 @@ import nasga.tasks.pix2pix_losses as P  # noqa: E402
 MODES = ("skips", "padded")
 
 
-def _ints(text: str) -> list[int]:
-    try:
-        return [int(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be integers separated by commas, got {text!r}")
-
-
 def _args(argv: list[str] | None) -> argparse.Namespace:
     """The flags, checked before anything runs (one line, exit code 2)."""
     p = Parser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
-    p.add_argument("--ks", type=_ints, default=[1, 2, 4, 8],
+    p.add_argument("--ks", type=int_list("ks"), default=(1, 2, 4, 8),
                    help="fused group sizes (default 1,2,4,8)")
     p.add_argument("--epochs", type=int, default=None,
                    help="mini-epochs (default: the study's, 5)")

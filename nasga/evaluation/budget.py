@@ -70,7 +70,9 @@ class BudgetedTask:
         """
         why = self.over_budget(smallest)
         if why is not None:
-            field = "max_macs" if " max_macs " in why else "max_params"
+            macs, _ = self.__dict__["_budget_costs"][smallest.key]  # as over_budget read it
+            limit = self.budget.max_macs
+            field = "max_macs" if limit is not None and macs > limit else "max_params"
             raise NasgaInputError(field, f"not even the space's smallest genome fits: {why}")
 
     def over_budget(self, genome: Genome) -> str | None:

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from pathlib import Path
 from typing import Any
 
 from nasga.spaces import Genome, Space
-from nasga.errors import NasgaInputError, check_int, is_int
+from nasga.errors import NasgaInputError, check_int, check_number, is_int
 from nasga.tasks.base import Evaluation, Report
-
-
-def _number(field: str, value: Any, *, minimum: float | None = None,
-            maximum: float | None = None) -> float:
-    """``value`` as a finite float within the bounds (``bool`` refused)."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or (minimum is not None and value < minimum) or (maximum is not None
-                                                               and value > maximum):
-        bounds = " and".join(f" {op} {b:g}" for op, b in ((">=", minimum), ("<=", maximum))
-                             if b is not None)
-        raise NasgaInputError(field, f"must be a finite number{bounds}, got {value!r}")
-    return float(value)
 
 
 def _ints(field: str, values: Any) -> list[int]:
@@ -63,9 +50,9 @@ class SyntheticTask:
                 raise NasgaInputError("target", f"must be a genome of the space ({exc}), got "
                                       f"{target!r}") from None
         self.target = list(target) if target is not None else highs
-        self.noise = _number("noise", noise, minimum=0.0)
-        self.sleep = _number("sleep", sleep, minimum=0.0, maximum=3600.0)
-        self.offset = _number("offset", offset)
+        self.noise = check_number("noise", noise)
+        self.sleep = check_number("sleep", sleep, high=3600.0)
+        self.offset = check_number("offset", offset, low=None)
         self.epochs = None if epochs is None else check_int("epochs", epochs)
         self.calls = 0
 

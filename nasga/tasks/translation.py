@@ -20,7 +20,6 @@ paper's γ scale are in :mod:`nasga.tasks.pix2pix_losses`.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -47,6 +46,7 @@ from nasga.data.checks import (
     check_optional_int,
 )
 from nasga.data.translation import MAX_IMAGE_SIZE
+from nasga.errors import check_number
 from nasga.evaluation.budget import BudgetedTask, CostBudget
 from nasga.evaluation.flops import Cost, measure
 from nasga.models import PatchGANDiscriminator, UNetGenerator
@@ -59,17 +59,6 @@ DATASETS = ("photos", "aligned")
 DIRECTIONS = ("AtoB", "BtoA")
 GRID_FILE = "validation_grid.png"
 DEFAULT_GAMMA = 40.0
-
-
-def _number(field: str, value: object, *, low: float = 0.0, strict: bool = False,
-            high: float | None = None) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-        raise NasgaInputError(field, f"must be a finite number, got {value!r}")
-    if value < low or (strict and value == low) or (high is not None and value >= high):
-        bound = f"> {low}" if strict else f">= {low}"
-        bound += "" if high is None else f" and < {high}"
-        raise NasgaInputError(field, f"must be {bound}, got {value!r}")
-    return float(value)
 
 
 class TranslationTask(BudgetedTask):
@@ -174,10 +163,10 @@ class TranslationTask(BudgetedTask):
         self.epochs = check_int("epochs", epochs, minimum=1, maximum=MAX_EPOCHS, why=WHY_EPOCHS)
         self.batch_size = check_int("batch_size", batch_size, minimum=1, maximum=MAX_BATCH_SIZE,
                                     why=WHY_BATCH)
-        self.lr = _number("lr", lr, strict=True)
-        self.beta1 = _number("beta1", beta1, high=1.0)
-        self.lam = _number("lam", lam)
-        self.gamma = _number("gamma", gamma)
+        self.lr = check_number("lr", lr, strict=True)
+        self.beta1 = check_number("beta1", beta1, high=1.0)
+        self.lam = check_number("lam", lam)
+        self.gamma = check_number("gamma", gamma)
         self.budget = CostBudget(max_macs, max_params)
         self.ndf = check_int("ndf", ndf, minimum=1)
 

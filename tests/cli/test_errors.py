@@ -54,7 +54,7 @@ BAD_CONFIGS = {
                                "task.task: must be one of"),
     "synthetic noise not a number": (GOOD.replace("epochs = 1\nmax_train = 200",
                                                   'task = "synthetic"\nnoise = "abc"'),
-                                     "task.noise: must be a finite number >= 0, got 'abc'"),
+                                     "task.noise: must be a finite number, got 'abc'"),
     "budget no genome fits": (GOOD + "max_macs = 1\n",
                               "task.max_macs: not even the space's smallest genome fits"),
     "unet budget no genome fits": (TINY["unet"] + "max_params = 1\n",
