@@ -211,12 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in _INTERRUPTIBLE:
             return _run_interruptible(args)
         return int(args.func(args) or 0)
-    except NasgaInputError as exc:
+    except (NasgaInputError, NasgaRunError) as exc:  # bad input: exit 2; trials keep failing: 1
         print(f"nasga {args.command}: error: {_scrub(str(exc), args)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except NasgaRunError as exc:  # trials keep failing: one line, exit 1
-        print(f"nasga {args.command}: error: {_scrub(str(exc), args)}", file=sys.stderr)
-        return EXIT_STORAGE_FAULT
+        return EXIT_BAD_INPUT if isinstance(exc, NasgaInputError) else EXIT_STORAGE_FAULT
     except Exception as exc:  # a storage fault (full disk, damaged journal) is one line, exit 1
         from nasga.storages.storage import LAST_URL, NasgaStorageError, storage_fault
 

@@ -339,8 +339,8 @@ def run_one(spec: RunSpec) -> RunResult:
     while not rule.check():
         study.optimize(objective, n_trials=spec.trial_cap - rule.trials, callbacks=[rule.callback])
     if rule.reason == "failures":
-        raise NasgaRunError(f"{spec.study_name}: {MAX_FAILURES_IN_A_ROW} trials failed in a row; "
-                           f"last reason: {rule.last_failure}")
+        raise NasgaRunError(f"{spec.study_name}: {MAX_FAILURES_IN_A_ROW} trials failed in a "
+                            f"row; last reason: {rule.last_failure}")
     wall = float(study.user_attrs.get("compare_wall_seconds", 0.0)) + time.perf_counter() - start
     study.set_user_attr("compare_wall_seconds", wall)
     study.set_user_attr("compare_stop_reason", rule.reason)

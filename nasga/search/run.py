@@ -259,7 +259,7 @@ def optimize(search: Search, *, progress: bool = True, log: Callable[[str], None
                 _run_trials(search, search.unclaimed(), run, lambda: run.stopping)
                 if run.fails >= run.limit:
                     raise NasgaRunError(f"{run.fails} trials failed in a row; last reason: "
-                                       f"{run.reason}")
+                                        f"{run.reason}")
                 continue
             idle, run.idle = run.idle, False
             if not settle(search, run) and not idle:
