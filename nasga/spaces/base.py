@@ -91,6 +91,12 @@ class Space(Protocol):
         """A genome drawn as the space's paper initialises a population."""
         ...
 
+    def graded_genome(self, rng: random.Random, size: float) -> Any:
+        """A random genome whose network grows with ``size`` in ``[0, 1]``: near the space's
+        smallest network at 0, its largest at 1 (a multi-objective study's first population,
+        graded over the cost axis; docs/design.md, "Several objectives")."""
+        ...
+
     # --- construction ------------------------------------------------------------------------
     @classmethod
     def from_config(cls, table: Mapping[str, Any]) -> Space:

@@ -142,6 +142,10 @@ class GeneticCNNSpace:
         """Each bit ~ Bernoulli(0.5) (paper 004, §3.2.1)."""
         return self.genome([rng.randint(0, 1) for _ in range(self.n_bits)])
 
+    def graded_genome(self, rng: random.Random, size: float) -> GeneticCNNGenome:
+        """Each bit ~ Bernoulli(``size``): connections, and so MACs, grow with ``size``."""
+        return self.genome([int(rng.random() < size) for _ in range(self.n_bits)])
+
     # --- operator layout -------------------------------------------------------------------
     @property
     def stage_bounds(self) -> list[tuple[int, int]]:

@@ -166,6 +166,16 @@ class UNetSpace:
             tuple(rng.randint(0, 1) for _ in range(self.depth - 1)),
         )
 
+    def graded_genome(self, rng: random.Random, size: float) -> UNetGenome:
+        """Each level's channels the ``Binomial(|S1| - 1, size)``-th smallest choice, each skip
+        ~ Bernoulli(``size``): channels and skips, and so MACs, grow with ``size``."""
+        ordered = sorted(self.choices)
+        return UNetGenome(
+            tuple(ordered[sum(rng.random() < size for _ in range(len(ordered) - 1))]
+                  for _ in range(self.depth)),
+            tuple(int(rng.random() < size) for _ in range(self.depth - 1)),
+        )
+
     def reference_genome(self) -> UNetGenome:
         """pix2pix's layout: channels doubling from the smallest choice to the cap, all skips.
 

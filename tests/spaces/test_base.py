@@ -80,6 +80,9 @@ class ToySpace:
     def random_genome(self, rng: random.Random) -> ToyGenome:
         return self.genome([rng.randint(0, 1) for _ in range(self.n)])
 
+    def graded_genome(self, rng: random.Random, size: float) -> ToyGenome:
+        return self.genome([int(rng.random() < size) for _ in range(self.n)])
+
     @classmethod
     def from_config(cls, table: Mapping[str, Any]) -> ToySpace:
         return cls(table.get("n", 3))

@@ -141,3 +141,15 @@ def test_bad_stages_and_vectors() -> None:
         GeneticCNNSpace().genome([0, 1, 1])
     with pytest.raises(NasgaInputError, match="missing 's1_1_2'"):
         GeneticCNNSpace().from_params({})
+
+
+def test_graded_genomes_grow_from_the_empty_network_to_the_full_one() -> None:
+    space = GeneticCNNSpace((3, 4, 5))
+    rng = random.Random(0)
+    assert space.to_vector(space.graded_genome(rng, 0.0)) == [0] * space.n_bits
+    assert space.to_vector(space.graded_genome(rng, 1.0)) == [1] * space.n_bits
+    ones = [sum(space.to_vector(space.graded_genome(rng, size))) / space.n_bits
+            for size in (0.1, 0.5, 0.9) for _ in range(200)]
+    means = [sum(ones[i:i + 200]) / 200 for i in (0, 200, 400)]
+    assert means == pytest.approx([0.1, 0.5, 0.9], abs=0.02)
+    assert space.graded_genome(random.Random(5), 0.3) == space.graded_genome(random.Random(5), 0.3)

@@ -76,3 +76,15 @@ def test_reference_genome_small_choices() -> None:
 def test_channels_is_the_config_key_name_of_the_choices() -> None:
     space = UNetSpace(depth=3, channels=(8, 16))
     assert space.channels == space.choices == (8, 16)
+
+
+def test_graded_genomes_grow_from_the_smallest_network_to_the_largest() -> None:
+    space = UNetSpace(depth=5, channels=(32, 8, 16))  # choices need not be sorted
+    rng = random.Random(0)
+    assert space.graded_genome(rng, 0.0) == UNetGenome((8,) * 5, (0,) * 4)
+    assert space.graded_genome(rng, 1.0) == UNetGenome((32,) * 5, (1,) * 4)
+    middle = [space.graded_genome(rng, 0.5) for _ in range(300)]
+    assert all(space.parse(g.to_string()) == g for g in middle)
+    share = [sum(c == v for g in middle for c in g.channels) / 1500 for v in (8, 16, 32)]
+    assert share == pytest.approx([0.25, 0.5, 0.25], abs=0.04)  # Binomial(2, 0.5) of the order
+    assert sum(sum(g.skips) for g in middle) / 1200 == pytest.approx(0.5, abs=0.04)

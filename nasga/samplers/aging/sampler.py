@@ -66,7 +66,7 @@ import nasga.evaluation.records as R
 from nasga.samplers.aging.operators import (
     mutate_one_gene, resample, tournament, tournament_values, winner,
 )
-from nasga.samplers.ga.breeding import RANDOM_TRIES
+from nasga.samplers.ga.breeding import RANDOM_TRIES, draw_genome, graded_size
 from nasga.errors import check_int, check_probability, is_int
 from nasga.samplers.aging._identity import (
     OLD_CHILD_KEY, child_identity, inside, trial_identity,
@@ -257,8 +257,7 @@ class AgingEvolutionSampler(BaseSampler):
             history = self._history(study, trial.number)
             rank = history.rank(trial.number)
             child, parents, operator = self._propose(
-                history, trial.number, rank < self._population, search_space, study.directions,
-                rng)
+                history, trial.number, rank, search_space, study.directions, rng)
         self._record(study, trial, member, child, {
             R.GA_OPERATOR: operator, R.GA_PARENTS: parents,
             R.GA_GENERATION: rank // self._population})
@@ -286,12 +285,13 @@ class AgingEvolutionSampler(BaseSampler):
             self._population,
             Board(directions[0], self._rebreed_after) if self._intensify else None, self._rungs))
 
-    def _propose(self, history: History, number: int, starting: bool,
+    def _propose(self, history: History, number: int, rank: int,
                  search_space: dict[str, BaseDistribution],
                  directions: Sequence[StudyDirection], rng: random.Random
                  ) -> tuple[dict[str, Any] | None, list[int], str]:
         """Trial ``number``'s child, its parents' numbers and its operator: the challenger
-        (``intensify``), a random model (the first ``P`` trials, ``starting``) or one cycle."""
+        (``intensify``), a random model (the first ``P`` members by ``rank``; graded over the
+        cost axis with several objectives) or one cycle."""
         if not search_space:  # nothing finished yet (any search space): the independent sampler
             return None, [], "random"
         views = self._views(history, search_space, directions)
@@ -306,8 +306,9 @@ class AgingEvolutionSampler(BaseSampler):
         taken = Taken(views.finished, running, 1 if self._intensify else self._rebreed_after,
                       views.stopped)
         population = views.population
-        if starting or not population:
-            return self._random_child(search_space, rng, taken), [], "random"
+        if rank < self._population or not population:
+            size = graded_size(rank, self._population, rng) if len(directions) > 1 else None
+            return self._random_child(search_space, rng, taken, size=size), [], "random"
         values = tournament_values(population, directions, rungs=self._rungs)
         child, parent = self._bred_child(population, values, search_space, rng, taken)
         if self._intensify and self._child_identity(child) in taken:
@@ -373,15 +374,17 @@ class AgingEvolutionSampler(BaseSampler):
 
     # --- breeding --------------------------------------------------------------------------
     def _random_child(self, search_space: dict[str, BaseDistribution], rng: random.Random,
-                      taken: Container[Any], tries: int | None = None) -> dict[str, Any] | None:
-        """A random model (Algorithm 1's initial population), drawn again while taken, at most
-        ``tries`` times (default ``max_rebreeds + 1``); ``None``: the independent sampler draws
-        it (any search space)."""
+                      taken: Container[Any], tries: int | None = None,
+                      size: float | None = None) -> dict[str, Any] | None:
+        """A random model (Algorithm 1's initial population; graded by ``size``,
+        :meth:`Space.graded_genome`), drawn again while taken, at most ``tries`` times (default
+        ``max_rebreeds + 1``); ``None``: the independent sampler draws it (any search space)."""
         if self._space is None:
             return None
         child: dict[str, Any] = {}
-        for _ in range(tries or self._max_rebreeds + 1):
-            child = self._space.to_params(self._space.random_genome(rng))
+        tries = tries or self._max_rebreeds + 1
+        for attempt in range(tries):
+            child = self._space.to_params(draw_genome(self._space, rng, size, attempt, tries))
             if self._child_identity(child) not in taken:
                 break
         return {k: v for k, v in child.items() if k in search_space}

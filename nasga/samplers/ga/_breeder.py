@@ -22,7 +22,8 @@ from optuna.trial import FrozenTrial
 
 from nasga.samplers.ga._pool import Fold, StudyCache
 from nasga.samplers.ga.breeding import (
-    Admission, breed_children, has_genome, measurement_key, random_children, signed,
+    Admission, breed_children, graded_size, has_genome, measurement_key, random_children,
+    signed,
 )
 from nasga.samplers.ga.claims import Ledger
 from nasga.spaces import Genome, Space
@@ -56,7 +57,9 @@ class Breeder:
             parents = (fold.front.parents() if len(directions) > 1
                        else self._parents(ledger, generation - 1))
         if not parents:  # generation 0, or none of the previous generation's children completed
-            return random_children(self.space, self.population, rng, self._admission(fold))
+            n = self.population
+            sizes = [graded_size(i, n, rng) for i in range(n)] if len(directions) > 1 else None
+            return random_children(self.space, n, rng, self._admission(fold), sizes)
         if len(directions) > 1:
             return self._bred(parents, fold.front.values(), fold, rng)
         return self._offspring_of(parents, fold, directions[0], rng)
@@ -71,7 +74,8 @@ class Breeder:
         running = pool.running(ticket, cache.ledger, trials)
         rng = random.Random(f"nasga:{cache.ledger.base_seed}:ticket:{ticket}")
         if not parents:
-            return random_children(self.space, 1, rng, self._admission(pool.fold))[0]
+            sizes = [graded_size(ticket, self.population, rng)] if len(directions) > 1 else None
+            return random_children(self.space, 1, rng, self._admission(pool.fold), sizes)[0]
         if pool.front is not None:
             again = {pool.fold.key(r) for r in running}  # measured again: no mean yet
             return self._bred(parents, pool.front.values(again), pool.fold, rng, n=1,

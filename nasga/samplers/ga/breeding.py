@@ -263,16 +263,36 @@ class Admission:
             self.known[genome.key] += self.known_after
 
 
-def random_genome(space: Space, rng: random.Random, admission: Admission | None = None
-                  ) -> Genome:
-    """A random genome within the budget (and new, when one is found in time).
+def graded_size(index: int, population: int, rng: random.Random) -> float:
+    """The ``size`` of member ``index`` of a graded first population (``Space.graded_genome``):
+    one uniform draw in stratum ``index mod population`` of ``[0, 1]``, so the members of a
+    first population of ``population`` spread over the cost axis (docs/design.md, "Several
+    objectives")."""
+    return (index % population + rng.random()) / population
+
+
+def draw_genome(space: Space, rng: random.Random, size: float | None, attempt: int,
+                tries: int) -> Genome:
+    """Draw ``attempt`` (0-based) of ``tries`` for a random genome: as the paper initialises a
+    population, or, with a ``size``, graded (:meth:`Space.graded_genome`) for the first half of
+    the tries and as the paper for the rest, so a size the cost budget or the cache rules out
+    still yields a genome."""
+    if size is not None and attempt < max(1, tries // 2):
+        return space.graded_genome(rng, size)
+    return space.random_genome(rng)
+
+
+def random_genome(space: Space, rng: random.Random, admission: Admission | None = None,
+                  size: float | None = None) -> Genome:
+    """A random genome within the budget (and new, when one is found in time), drawn by
+    :func:`draw_genome`.
 
     Raises:
         NasgaInputError: No genome within the cost budget in :data:`RANDOM_TRIES` draws.
     """
     fallback = None
-    for _ in range(RANDOM_TRIES):
-        genome = space.random_genome(rng)
+    for attempt in range(RANDOM_TRIES):
+        genome = draw_genome(space, rng, size, attempt, RANDOM_TRIES)
         if admission is None or admission.admit(genome, "random"):
             return genome
         if fallback is None and admission.fits(genome):
@@ -284,11 +304,13 @@ def random_genome(space: Space, rng: random.Random, admission: Admission | None 
 
 
 def random_children(space: Space, n: int, rng: random.Random,
-                    admission: Admission | None = None) -> list[dict[str, Any]]:
-    """``n`` random genomes (paper 004 §3.2.1, paper 000 §3.2) within the budget."""
+                    admission: Admission | None = None,
+                    sizes: Sequence[float] | None = None) -> list[dict[str, Any]]:
+    """``n`` random genomes (paper 004 §3.2.1, paper 000 §3.2) within the budget; with
+    ``sizes`` (one per child), graded ones (:func:`graded_size`)."""
     out = []
-    for _ in range(n):
-        genome = random_genome(space, rng, admission)
+    for i in range(n):
+        genome = random_genome(space, rng, admission, None if sizes is None else sizes[i])
         if admission is not None:
             admission.record(genome)
         out.append({"genes": space.to_vector(genome), "operator": "random", "parents": []})

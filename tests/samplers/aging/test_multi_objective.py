@@ -84,3 +84,25 @@ def test_duplicate_elimination_keeps_trials_per_training_low() -> None:
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     assert len(complete) == 100
     assert len(complete) / count_trained(complete) <= 1.2
+
+
+def test_the_first_population_spans_the_cost_axis() -> None:
+    """Member ``i`` of the first population draws each bit with a probability in stratum ``i``
+    of ``[0, 1]`` (``breeding.graded_size``) with several objectives; one objective keeps the
+    paper's Bernoulli(0.5) bits. (Trial 0 is the independent sampler's: nothing has finished
+    to give Optuna a relative search space.)"""
+    space, population = GeneticCNNSpace((4, 5)), 20
+    for seed in range(3):
+        ones = {}
+        for directions in (("maximize", "minimize"), ("maximize",)):
+            sampler = AgingEvolutionSampler(population=population, sample_size=5, space=space,
+                                            seed=seed)
+            study = optuna.create_study(directions=list(directions), sampler=sampler)
+            n = len(directions)
+            study.optimize(lambda t: _mo(space)(t)[:n], n_trials=population)
+            ones[len(directions)] = [sum(space.to_vector(space.from_params(t.params)))
+                                     for t in study.trials]
+        graded, paper = ones[2], ones[1]
+        assert sum(graded[:5]) / 5 <= 5 and sum(graded[-5:]) / 5 >= 11, (seed, graded)
+        assert abs(sum(paper[:5]) - sum(paper[-5:])) / 5 < 4, (seed, paper)
+        assert 3 <= min(paper) and max(paper) <= 13, (seed, paper)

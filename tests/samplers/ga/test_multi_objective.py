@@ -134,3 +134,37 @@ def test_duplicate_elimination_keeps_trials_per_training_low(mode: str) -> None:
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     assert len(complete) == 100
     assert len(complete) / count_trained(complete) <= 1.2
+
+
+def _first_population_ones(directions: list[str], mode: str, seed: int) -> list[int]:
+    """The 1-bits of a 16-bit space's first ``20`` children, by work item."""
+    space, population = GeneticCNNSpace((4, 5)), 20
+    sampler = GeneticSampler(space=space, seed=seed, mode=mode, strategy=get_strategy(
+        "genetic-cnn", population=population, mode=mode))
+    study = optuna.create_study(directions=directions, sampler=sampler)
+
+    def objective(trial: optuna.Trial) -> float | tuple[float, float]:
+        genes = [trial.suggest_int(n, d.low, d.high) for n, d in space.distributions.items()]
+        return (float(sum(genes[:6])), float(sum(genes))) if len(directions) > 1 else 1.0
+
+    study.optimize(objective, n_trials=population)
+    trials = sorted(study.trials, key=lambda t: work_of(t) or (0, 0, 0))
+    return [sum(space.to_vector(space.from_params(t.params))) for t in trials]
+
+
+def test_a_multi_objective_first_generation_spans_the_cost_axis() -> None:
+    """Child ``i`` of generation 0 draws each bit with a probability in stratum ``i`` of
+    ``[0, 1]`` (``breeding.graded_size``): from near the empty network to near the full one.
+    One objective keeps paper 004's Bernoulli(0.5) bits."""
+    for seed in range(3):
+        graded = _first_population_ones(["maximize", "minimize"], "generational", seed)
+        assert sum(graded[:5]) / 5 <= 5 and sum(graded[-5:]) / 5 >= 11, (seed, graded)
+        paper = _first_population_ones(["maximize"], "generational", seed)
+        assert abs(sum(paper[:5]) - sum(paper[-5:])) / 5 < 4, (seed, paper)
+        assert 3 <= min(paper) and max(paper) <= 13, (seed, paper)
+
+
+def test_a_multi_objective_steady_state_search_starts_from_the_smallest_stratum() -> None:
+    """Steady state breeds from the first finished child on; the first ticket is stratum 0."""
+    for seed in range(4):
+        assert _first_population_ones(["maximize", "minimize"], "steady-state", seed)[0] <= 3, seed
