@@ -208,6 +208,9 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     if not url:
         raise NasgaInputError("storage", f"give --storage URL or set ${STORAGE_ENV}")
     check_int("workers", args.workers, maximum=MAX_WORKERS)
+    from nasga.storages.storage import check_processes
+
+    check_processes(url, args.workers)
     from nasga.search.devices import DEVICE_ENV, apply_threads, check_devices, parse_devices
 
     if args.devices is None and os.environ.get(DEVICE_ENV):  # spawned by nasga run / worker
@@ -225,6 +228,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         plans, device = _local_plan(args, search.settings.task.get("device", "auto"))
         if device is not None:  # several processes on the default devices
             search = load_search(url, args.study_name, device=device, fuse=args.fuse)
+    check_processes(url, len(plans))
     if len(plans) > 1:
         apply_threads(plans[0])
     guard = TrialGuard(search.study, window=search.fuse + 2)

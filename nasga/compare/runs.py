@@ -194,6 +194,8 @@ def compare(cfg: dict[str, Any], *, samplers: Sequence[str], seeds: int | Sequen
     from nasga.compare import report
 
     check_out_dir(out_dir)
+    if not isinstance(prefix, str) or not prefix.strip():
+        raise NasgaInputError("prefix", f"must be a non-empty study-name prefix, got {prefix!r}")
     names, seed_list = _check_arguments(samplers, seeds, budget=budget, workers=workers,
                                         trial_cap_factor=trial_cap_factor,
                                         max_evaluations=max_evaluations,
@@ -204,14 +206,12 @@ def compare(cfg: dict[str, Any], *, samplers: Sequence[str], seeds: int | Sequen
     for name in names:  # a multi-fidelity preset needs a task with epochs: say so before a run
         run_pruner(settings, name, task)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     url = storage or default_storage_url(out)
     if url != MEMORY:
-        from nasga.storages.storage import storage_kind
+        from nasga.storages.storage import check_processes
 
-        if workers > 1 and storage_kind(url) == "sqlite":
-            raise NasgaInputError("storage", f"SQLite is for one process; --workers {workers} "
-                                  "needs journal:///FILE.log, postgresql:// or memory")
+        check_processes(url, workers, hint=" or memory")
+    out.mkdir(parents=True, exist_ok=True)
     specs = [RunSpec(cfg, s, seed, budget, max_evaluations, url, prefix, trial_cap_factor,
                      budget_unit, epochs)
              for s in names for seed in seed_list]

@@ -130,15 +130,20 @@ def train_best(storage_url: str, study_name: str, *, out_dir: str | Path,
 
     import torch
 
-    from nasga.search.config import load_settings
+    from nasga.data.checks import MAX_EPOCHS
+    from nasga.search.config import MAX_SEED, load_settings
     from nasga.tasks import build_task
 
     check_out_dir(out_dir)
+    if epochs is not None:
+        check_int("epochs", epochs, maximum=MAX_EPOCHS)
+    if seed is not None:
+        check_int("seed", seed, minimum=0, maximum=MAX_SEED, why="32-bit seeds, as study.seed")
     record = best_genome_record(storage_url, study_name)
     settings = load_settings(record[CONFIG_ATTR])
     task_cfg = {**settings.task, "max_train": None}
     if epochs is not None:
-        task_cfg["epochs"] = check_int("epochs", epochs)
+        task_cfg["epochs"] = epochs
     task = build_task(settings.space, task_cfg)
     genome = settings.space.parse(record["genome"])
     out = Path(out_dir)

@@ -220,7 +220,7 @@ class UNetSpace:
         depth = options.get("depth")
         if depth is None and genome is not None:
             depth = genome.split("|")[0].count("-") + 1
-        return cls(depth or 8, options.get("channels") or (64, 128, 256, 512))
+        return cls(8 if depth is None else depth, options.get("channels") or (64, 128, 256, 512))
 
     # --- hooks (docs/design.md, "The two genomes") ----------------------------------------
     def build_model(self, genome: UNetGenome, *, in_channels: int = 3, n_classes: int = 10,

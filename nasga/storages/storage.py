@@ -46,13 +46,20 @@ def resolve_storage(cfg: dict[str, Any], storage: str | None, *, workers: int = 
     if url is None:
         Path("studies").mkdir(exist_ok=True)
         url = default_storage(cfg["study"]["name"], workers=workers)
-    kind = storage_kind(url)
-    if workers > 1 and kind == "sqlite":
+    check_processes(url, workers, hint=" (omit --storage for a journal file)")
+    return url
+
+
+def check_processes(url: str, workers: int, *, hint: str = "") -> None:
+    """Refuse a storage that ``workers`` processes cannot share: SQLite is for one.
+
+    Raises:
+        NasgaInputError: ``storage``: SQLite with more than one process.
+    """
+    if workers > 1 and storage_kind(url) == "sqlite":
         raise NasgaInputError(
             "storage", f"SQLite is for one process; --workers {workers} needs a journal file "
-            "(journal:///PATH.log) or postgresql:// (omit --storage for a journal file)"
-        )
-    return url
+            f"(journal:///PATH.log) or postgresql://{hint}")
 
 
 def storage_kind(url: str) -> str:

@@ -54,6 +54,9 @@ UNBUILDABLE = {
                                   "64-128-256-512-512-512-512-512|1111111", "--image-size",
                                   "65536"], "genome: '64-128-256-512-512-512-512-512|1111111' "
                                             "at 65536x65536"),
+    "depth 0 is refused, not taken as unset": (["--space", "unet", "--genome", "8-16|1",
+                                                "--depth", "0"],
+                                               "depth: must be an integer >= 1 and <= 16"),
     "genetic cnn of terabytes": (["--space", "genetic-cnn", "--genome",
                                   "1-01|0-01-111|0-11-010-0111", "--image-size", "60000"],
                                  "GB, over the"),

@@ -89,8 +89,7 @@ def test_duplicate_elimination_keeps_trials_per_training_low() -> None:
 def test_the_first_population_spans_the_cost_axis() -> None:
     """Member ``i`` of the first population draws each bit with a probability in stratum ``i``
     of ``[0, 1]`` (``breeding.graded_size``) with several objectives; one objective keeps the
-    paper's Bernoulli(0.5) bits. (Trial 0 is the independent sampler's: nothing has finished
-    to give Optuna a relative search space.)"""
+    paper's Bernoulli(0.5) bits."""
     space, population = GeneticCNNSpace((4, 5)), 20
     for seed in range(3):
         ones = {}
