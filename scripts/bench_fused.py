@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 
 from nasga.bench.machine import cpu_model  # noqa: E402
-from nasga.cli import Parser, check_min  # noqa: E402
+from nasga.cli import Parser, check_min, int_list  # noqa: E402
 from nasga.spaces import GeneticCNNSpace  # noqa: E402
 from nasga.tasks import Evaluation  # noqa: E402
 from nasga.tasks.classification import ClassificationTask  # noqa: E402
@@ -50,18 +50,11 @@ from nasga.tasks.classification import ClassificationTask  # noqa: E402
 CONTRACT = ("val_accuracy", "val_loss", "train_loss")
 
 
-def _ints(text: str) -> list[int]:
-    try:
-        return [int(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be integers separated by commas, got {text!r}")
-
-
 def _args(argv: list[str] | None) -> argparse.Namespace:
     """The flags, checked before anything runs (one line, exit code 2)."""
     p = Parser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
-    p.add_argument("--ks", type=_ints, default=None,
+    p.add_argument("--ks", type=int_list("ks"), default=None,
                    help="fused group sizes (default 1,2,4,8,16,32; --quick: 1,2,4,8)")
     p.add_argument("--alone", type=int, default=None,
                    help="genomes trained one at a time, before and after (default 3; --quick 2)")
@@ -77,7 +70,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--generations", type=int, default=2,
                    help="--search: generations after the first (default 2)")
     args = p.parse_args(argv)
-    args.ks = args.ks or ([1, 2, 4, 8] if args.quick else [1, 2, 4, 8, 16, 32])
+    args.ks = list(args.ks or ([1, 2, 4, 8] if args.quick else [1, 2, 4, 8, 16, 32]))
     args.alone = args.alone if args.alone is not None else (2 if args.quick else 3)
     args.epochs = args.epochs if args.epochs is not None else (2 if args.quick else 10)
     check_min(p, 1, ("--threads", args.threads), ("--ks", args.ks), ("--alone", args.alone),

@@ -11,7 +11,7 @@ from tests.helpers import load_script, one_line_error
 @pytest.mark.parametrize("args,message", [
     (["--threads", "0"], "--threads: must be an integer >= 1, got 0"),
     (["--ks", "1,0"], "--ks: must be an integer >= 1, got 0"),
-    (["--ks", "1,x"], "argument --ks: must be integers separated by commas, got '1,x'"),
+    (["--ks", "1,x"], "argument --ks: ks: expected comma-separated integers, got '1,x'"),
     (["--alone", "0"], "--alone: must be an integer >= 1, got 0"),
     (["--epochs", "-1"], "--epochs: must be an integer >= 1, got -1"),
     (["--max-train", "0"], "--max-train: must be an integer >= 1, got 0"),
