@@ -4,7 +4,9 @@ Real et al. 2019, "Regularized Evolution for Image Classifier Architecture Searc
 §2 and Algorithm 1, run asynchronously as in the paper's workers (§2, "Evolutionary
 algorithm"): there is no generation barrier, each new trial breeds from what has finished.
 
-* The first ``population`` trials of this sampler (ranked by trial number) are random models.
+* The first ``population`` trials of this sampler (ranked by trial number) are random models;
+  with several objectives graded over the cost axis (:meth:`Space.graded_genome`, member ``i``
+  in stratum ``i`` of ``[0, 1]``; docs/design.md, "Several objectives").
 * Every later trial is one cycle of Algorithm 1: the *population* is the ``population`` most
   recent COMPLETE trials (highest trial numbers among the finished ones; older ones are
   retired, "aging"); ``sample_size`` of them are drawn uniformly without replacement, the best
@@ -53,7 +55,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Container, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from optuna.distributions import BaseDistribution
@@ -63,14 +65,15 @@ from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 import nasga.evaluation.records as R
-from nasga.samplers.aging.operators import (
-    mutate_one_gene, resample, tournament, tournament_values, winner,
-)
-from nasga.samplers.ga.breeding import RANDOM_TRIES, draw_genome, graded_size
 from nasga.errors import check_int, check_probability, is_int
+from nasga.samplers.aging._breeding import Breeding
 from nasga.samplers.aging._identity import (
     OLD_CHILD_KEY, child_identity, inside, trial_identity,
 )
+from nasga.samplers.aging.operators import (
+    mutate_one_gene, resample, tournament, tournament_values,
+)
+from nasga.samplers.ga.breeding import RANDOM_TRIES, graded_size
 from nasga.samplers.aging.history import History, Taken, Views
 from nasga.samplers.aging.intensify import INTENSIFY_ONE_OBJECTIVE, Board
 from nasga.search.faults import kill_point
@@ -168,6 +171,7 @@ class AgingEvolutionSampler(BaseSampler):
         self._reevaluate = reevaluate
         self._intensify = intensify
         self._rungs = rungs
+        self._breeding = Breeding(space, sample_size, max_rebreeds, reevaluate)
         self._rng = LazyRandomState(seed)
         self._lock = threading.RLock()
         self._histories: dict[tuple[int, int], History] = {}
@@ -308,13 +312,13 @@ class AgingEvolutionSampler(BaseSampler):
         population = views.population
         if rank < self._population or not population:
             size = graded_size(rank, self._population, rng) if len(directions) > 1 else None
-            return self._random_child(search_space, rng, taken, size=size), [], "random"
+            return self._breeding.random_child(search_space, rng, taken, size=size), [], "random"
         values = tournament_values(population, directions, rungs=self._rungs)
-        child, parent = self._bred_child(population, values, search_space, rng, taken)
+        child, parent = self._breeding.bred_child(population, values, search_space, rng, taken)
         if self._intensify and self._child_identity(child) in taken:
             # Once RANDOM_TRIES draws found nothing new, the space is as good as exhausted
             # (finished keys stay taken): later cycles try only max_rebreeds + 1 draws.
-            fresh = self._random_child(search_space, rng, taken,
+            fresh = self._breeding.random_child(search_space, rng, taken,
                                        None if views.exhausted else RANDOM_TRIES)
             if fresh is not None and self._child_identity(fresh) not in taken:
                 return fresh, [], "random"
@@ -323,7 +327,7 @@ class AgingEvolutionSampler(BaseSampler):
                 return again
             if views.stopped:  # nothing to confirm either: train a stopped key again, not a
                 # cached answer (its curve replays; the rungs it is raced at have moved on)
-                child, parent = self._bred_child(population, values, search_space, rng,
+                child, parent = self._breeding.bred_child(population, values, search_space, rng,
                                                  Taken(views.finished, running, 1))
         return child, [parent.number], "mutation"
 
@@ -371,53 +375,6 @@ class AgingEvolutionSampler(BaseSampler):
 
     def _child_identity(self, child: dict[str, Any]) -> str:
         return child_identity(self._space, child)
-
-    # --- breeding --------------------------------------------------------------------------
-    def _random_child(self, search_space: dict[str, BaseDistribution], rng: random.Random,
-                      taken: Container[Any], tries: int | None = None,
-                      size: float | None = None) -> dict[str, Any] | None:
-        """A random model (Algorithm 1's initial population; graded by ``size``,
-        :meth:`Space.graded_genome`), drawn again while taken, at most ``tries`` times (default
-        ``max_rebreeds + 1``); ``None``: the independent sampler draws it (any search space)."""
-        if self._space is None:
-            return None
-        child: dict[str, Any] = {}
-        tries = tries or self._max_rebreeds + 1
-        for attempt in range(tries):
-            child = self._space.to_params(draw_genome(self._space, rng, size, attempt, tries))
-            if self._child_identity(child) not in taken:
-                break
-        return {k: v for k, v in child.items() if k in search_space}
-
-    def _bred_child(self, population: list[FrozenTrial], values: list[Any],
-                    search_space: dict[str, BaseDistribution], rng: random.Random,
-                    taken: Container[Any]) -> tuple[dict[str, Any], FrozenTrial]:
-        """One cycle of Algorithm 1 (tournament of ``S``, mutate the best), re-bred while the
-        child equals a COMPLETE or RUNNING trial, at most ``max_rebreeds`` more times; with
-        probability ``reevaluate`` the winner itself, while it is not taken."""
-        if self._reevaluate and rng.random() < self._reevaluate:
-            parent = population[winner(values, self._sample_size, rng)]
-            if self._identity(parent, search_space) not in taken:
-                return {k: v for k, v in parent.params.items() if k in search_space}, parent
-        for _ in range(self._max_rebreeds + 1):
-            parent = population[winner(values, self._sample_size, rng)]
-            child = self._mutate(parent.params, search_space, rng)
-            if self._child_identity(child) not in taken:
-                break
-        return child, parent
-
-    def _mutate(self, params: dict[str, Any], search_space: dict[str, BaseDistribution],
-                rng: random.Random) -> dict[str, Any]:
-        """The parent's params with one thing changed (Real et al. 2019, §2)."""
-        if self._space is None:
-            child = {n: params[n] for n in search_space}
-            name = rng.choice(sorted(search_space))
-            child[name] = resample(search_space[name], child[name], rng)
-            return child
-        genes = self._space.to_vector(self._space.from_params(params))
-        mutate_one_gene(self._space, genes, rng)
-        child = self._space.to_params(self._space.genome(genes))
-        return {k: v for k, v in child.items() if k in search_space}
 
 
 __all__ = ["AgingEvolutionSampler", "mutate_one_gene", "resample", "tournament"]

@@ -89,11 +89,11 @@ class Reread(AgingEvolutionSampler):
                              and t.value is not None and _inside(t.params, search_space)),
                             key=lambda t: t.number)[-self._population:] if search_space else []
         if starting or not population:
-            return self._random_child(search_space, rng, taken), [], "random"
+            return self._breeding.random_child(search_space, rng, taken), [], "random"
         values = adjusted([t.value for t in population], direction)
-        child, parent = self._bred_child(population, values, search_space, rng, taken)
+        child, parent = self._breeding.bred_child(population, values, search_space, rng, taken)
         if self._intensify and self._child_identity(child) in taken:
-            fresh = self._random_child(search_space, rng, taken, RANDOM_TRIES)
+            fresh = self._breeding.random_child(search_space, rng, taken, RANDOM_TRIES)
             if fresh is not None and self._child_identity(fresh) not in taken:
                 return fresh, [], "random"
             if again is not None:
