@@ -65,7 +65,7 @@ def test_installed_wheel_runs_the_default_unet_study(wheel: Path, tmp_path: Path
     env = {**os.environ, "PYTHONPATH": str(site)}
     env.pop("PYTHONSAFEPATH", None)
     where = subprocess.run(
-        [sys.executable, "-c", "import nasga, nasga.search.config as c; print(nasga.__file__); "
+        [sys.executable, "-c", "import nasga, nasga.search.studies as c; print(nasga.__file__); "
          "print(','.join(c.shipped_studies()))"],
         cwd=work, env=env, capture_output=True, text=True, timeout=120)
     assert where.returncode == 0, where.stderr

@@ -14,7 +14,7 @@ from nasga.search.workers import MAX_WORKERS
 def add_search_flags(p: argparse.ArgumentParser) -> None:
     """Flags of ``run``: the study config and its overrides. Each override's help names the
     config field it sets (``TABLE.KEY``), since a flag's name need not be its key's."""
-    from nasga.search.config import shipped_studies
+    from nasga.search.studies import shipped_studies
 
     p.add_argument("--task", choices=["unet", "genetic-cnn"], default=None,
                    help="search space and task (study.task); its default study is the "

@@ -29,6 +29,7 @@ from nasga.errors import check_int, is_int
 from nasga.samplers.registry import STUDY_SAMPLERS, sampler_entry
 from nasga.search.pruners import study_pruner
 from nasga.search.settings import Settings, strategy_table
+from nasga.search.studies import shipped_name, shipped_studies, shipped_text
 from nasga.spaces import SPACES, NasgaInputError, Space, space_class, space_from_config
 from nasga.storages.storage import GRACE_PERIOD, HEARTBEAT_INTERVAL
 
@@ -48,13 +49,6 @@ _STUDY_KEYS = {"name": str, "task": str, "sampler": str, "seed": int, "storage":
                "heartbeat_interval": int, "grace_period": int, "reuse_from": list,
                "pruner": object,  # a name or a table: search.pruners.pruner_table checks it
                "objectives": list, "directions": list}  # evaluation.objectives checks them
-STUDIES_DIR = Path("studies")
-# The shipped study files: ``studies/`` of the source tree (a checkout, an editable install); a
-# wheel installs the same files as ``nasga/studies/`` (setup.cfg maps the folder into the package).
-_SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the checkout (nasga/search/config.py)
-_SOURCE_STUDIES = _SOURCE_ROOT / STUDIES_DIR if (_SOURCE_ROOT / "setup.cfg").is_file() else None
-
-
 def _type_name(t: type) -> str:
     return {str: "a string", int: "an integer", list: "a list", float: "a number"}.get(t, t.__name__)
 
@@ -65,53 +59,11 @@ def _check_type(field: str, value: Any, t: type) -> None:
         raise NasgaInputError(field, f"must be {_type_name(t)}, got {value!r}")
 
 
-def shipped_studies() -> list[str]:
-    """Names of the study files shipped with nasga (``studies/*.toml``), sorted."""
-    names = set()
-    if _SOURCE_STUDIES is not None and _SOURCE_STUDIES.is_dir():
-        names.update(p.stem for p in _SOURCE_STUDIES.glob("*.toml"))
-    folder = _packaged_studies()
-    if folder is not None:
-        names.update(p.name[: -len(".toml")] for p in folder.iterdir()
-                     if p.name.endswith(".toml"))
-    return sorted(names)
-
-
-def _packaged_studies() -> Any:
-    """The ``nasga/studies`` folder of an installed package (a Traversable), or None."""
-    from importlib import resources
-
-    try:
-        folder = resources.files("nasga") / "studies"
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover
-        return None
-    return folder if folder.is_dir() else None
-
-
-def _shipped_text(name: str) -> str | None:
-    """The TOML text of the shipped study ``name``: the source tree first (a checkout or an
-    editable install), then the installed package's copy (a wheel)."""
-    if _SOURCE_STUDIES is not None and (_SOURCE_STUDIES / f"{name}.toml").is_file():
-        return (_SOURCE_STUDIES / f"{name}.toml").read_text(encoding="utf-8")
-    folder = _packaged_studies()
-    if folder is not None and (folder / f"{name}.toml").is_file():
-        return (folder / f"{name}.toml").read_text(encoding="utf-8")
-    return None
-
-
-def _shipped_name(path: Path) -> str | None:
-    """The shipped study a missing path names: ``NAME``, ``NAME.toml`` or ``studies/NAME.toml``."""
-    if path.parent not in (Path("."), STUDIES_DIR):
-        return None
-    name = path.name[: -len(".toml")] if path.name.endswith(".toml") else path.name
-    return name if name in shipped_studies() else None
-
-
 def default_raw(task: str) -> dict[str, Any]:
     """The unvalidated default config of a task: its shipped ``studies/<task>.toml``."""
     if task not in TASKS:
         raise NasgaInputError("study.task", f"must be one of {', '.join(TASKS)}, got {task!r}")
-    text = _shipped_text(task)
+    text = shipped_text(task)
     if text is None:  # pragma: no cover - every build ships studies/<task>.toml
         raise NasgaInputError("study.task", f"the default study of {task!r} (studies/{task}.toml) "
                               "is not installed; reinstall nasga")
@@ -142,11 +94,11 @@ def load_raw(path: str | Path) -> dict[str, Any]:
     """
     p = Path(path)
     if not p.is_file():
-        name = _shipped_name(p)
+        name = shipped_name(p)
         if name is None:
             raise NasgaInputError("study", f"no such config file {str(p)!r} (shipped studies: "
                                   f"{', '.join(shipped_studies())})")
-        text = _shipped_text(name)
+        text = shipped_text(name)
         assert text is not None
         return _parse(text, f"studies/{name}.toml")
     try:

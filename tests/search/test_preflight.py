@@ -272,7 +272,8 @@ def test_smallest_genome_too_large_for_memory(tmp_path: Path, capsys: pytest.Cap
 
 
 def test_shipped_studies_stay_within_the_bounds() -> None:
-    from nasga.search.config import load_raw, shipped_studies, validate
+    from nasga.search.config import load_raw, validate
+    from nasga.search.studies import shipped_studies
 
     for name in shipped_studies():
         raw = load_raw(name)
