@@ -135,7 +135,8 @@ def _local_plan(args: argparse.Namespace, task_device: str) -> tuple[list, str |
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from nasga.search.run import open_search, optimize, summary
+    from nasga.search.run import open_search, optimize
+    from nasga.search.summary import summary
     from nasga.storages.storage import resolve_storage
     from nasga.search.workers import spawn_workers
 

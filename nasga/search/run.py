@@ -22,16 +22,14 @@ from nasga.search.resume import check_compatible, keep_stored_dedup
 from nasga.search.settings import Settings
 from nasga.evaluation.objectives import name_metrics
 from nasga.evaluation.batch import optimize_fused
-from nasga.evaluation.objective import (
-    CONFIRM_ATTR, MeasurementPool, Objective, claims_an_evaluation,
-)
+from nasga.evaluation.objective import MeasurementPool, Objective, claims_an_evaluation
 from nasga.search.workers import STORAGE_ENV, WorkerObjective
 from nasga.errors import NasgaRunError
 from nasga.spaces import NasgaInputError, Space
 from nasga.results.stats import GenerationStats, generation_stats
 from nasga.storages.storage import (
     CONFIG_ATTR, artifact_dir, load_study_config, open_storage, redact, storage_exists,
-    storage_kind, study_exists,
+    study_exists,
 )
 
 @dataclass
@@ -366,61 +364,6 @@ def settle(search: Search, callback: Callable[[optuna.Study, FrozenTrial], None]
     return True
 
 
-def summary(search: Search) -> str:
-    """The best genome (:func:`nasga.results.best.best_genome`) with its cost and measurements
-    (several objectives: the Pareto front, :func:`front_lines`), and the dashboard command."""
-    from nasga.results.best import best_genome
-
-    complete = [t for t in search.study.trials if t.state == TrialState.COMPLETE]
-    lines = []
-    if search.settings.study.multi_objective:
-        lines.extend(front_lines(search))
-    elif (best := best_genome(search.study)) is not None:
-        a = best.trial.user_attrs
-        lines.append(f"best genome: {best.genome}  (trial {best.trial.number}, fitness "
-                     f"{best.fitness:.6g}, {best.describe()})")
-        if "macs" in a:
-            lines.append(f"  MACs {float(a['macs']) / 1e6:,.2f} M per image, params "
-                         f"{int(a.get('params', 0)):,}")
-        shown = {k: v for k, v in a.items() if isinstance(v, (int, float)) and not
-                 isinstance(v, bool) and k not in ("macs", "params", R.EVAL_SEED, R.N_EVALUATIONS,
-                                                   R.GA_GENERATION, CONFIRM_ATTR)}
-        lines.append("  " + ", ".join(f"{k} {v:.4g}" for k, v in sorted(shown.items())))
-    trained = R.count_trained(complete)
-    lines.append(f"{len(complete)} evaluations, {trained} trainings, "
-                 f"{len(complete) - trained} from the cache")
-    lines.append(dashboard_command(search.storage_url))
-    return "\n".join(lines)
-
-
-def front_lines(search: Search, shown: int = 10) -> list[str]:
-    """A multi-objective study's Pareto front (:func:`nasga.results.best.pareto_front`): a
-    line naming its objectives, then up to ``shown`` genomes with their means, best first by
-    the first objective, each with its number of trainings (unconfirmed under 3)."""
-    from nasga.results.best import pareto_front
-
-    study = search.settings.study
-    front = pareto_front(search.study)
-    names = ", ".join(f"{n} ({d})" for n, d in zip(study.objectives, study.directions))
-    lines = [f"Pareto front: {len(front)} genomes over {names}"]
-    for m in front[:shown]:
-        means = ", ".join(f"{n} {v:.4g}" for n, v in zip(study.objectives, m.values))
-        lines.append(f"  {m.genome}  {means}  (trial {m.trial.number}, {m.describe()})")
-    if len(front) > shown:
-        lines.append(f"  ... and {len(front) - shown} more (nasga export lists them all)")
-    return lines
-
-
-def dashboard_command(url: str) -> str:
-    """The exact command that opens the study in optuna-dashboard (password redacted)."""
-    target = redact(url)
-    if storage_kind(url) == "journal":
-        from nasga.storages.storage import journal_path
-
-        target = str(journal_path(url))
-    return f"inspect it: optuna-dashboard {target} --artifact-dir {artifact_dir(url)}"
-
-
 def load_search(storage_url: str, study_name: str, *, device: str | None = None,
                 fuse: int | None = None) -> Search:
     """Re-open an existing nasga study with its own stored configuration (workers, export);
@@ -439,5 +382,5 @@ def stored_settings(storage: Any, study_name: str) -> Settings:
     return Settings.from_config(validate(load_study_config(storage, study_name)))
 
 
-__all__ = ["Search", "STORAGE_ENV", "dashboard_command", "generation_line", "load_search",
-           "open_search", "optimize", "stored_settings", "summary"]
+__all__ = ["Search", "STORAGE_ENV", "generation_line", "load_search", "open_search", "optimize",
+           "stored_settings"]

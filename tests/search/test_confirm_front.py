@@ -18,7 +18,8 @@ from nasga.results.best import FrontMember, pareto_front
 from nasga.results.stats import generation_stats
 from nasga.search.config import validate
 from nasga.search.confirm import confirm, confirm_order
-from nasga.search.run import open_search, optimize, summary
+from nasga.search.run import open_search, optimize
+from nasga.search.summary import summary
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -16,7 +16,8 @@ from nasga.cli import main
 from nasga.errors import NasgaInputError
 from nasga.evaluation.records import is_measurement
 from nasga.search.config import validate
-from nasga.search.run import open_search, optimize, summary
+from nasga.search.run import open_search, optimize
+from nasga.search.summary import summary
 from nasga.search.settings import Settings
 from nasga.results.stats import generation_stats
 from tests.helpers import one_line_error
