@@ -136,7 +136,7 @@ def train_best(storage_url: str, study_name: str, *, out_dir: str | Path,
 
     check_out_dir(out_dir)
     if epochs is not None:
-        check_int("epochs", epochs, maximum=MAX_EPOCHS)
+        epochs = check_int("epochs", epochs, maximum=MAX_EPOCHS)
     if seed is not None:
         check_int("seed", seed, minimum=0, maximum=MAX_SEED, why="32-bit seeds, as study.seed")
     record = best_genome_record(storage_url, study_name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+import operator
 import random
 import time
 
@@ -284,7 +285,7 @@ def test_ga_variants_with_duplicate_elimination_train_on_nearly_every_trial(tmp_
     assert summarize(stalls, [40])[0].trials_per_training > 1.5
 
 
-@pytest.mark.parametrize("name,option,value", [("aging-reeval", "_reevaluate", 0.5),
+@pytest.mark.parametrize("name,option,value", [("aging-reeval", "_breeding.reevaluate", 0.5),
                                                 ("aging-intensify", "_intensify", True)])
 def test_aging_presets_re_measure_up_to_max_evaluations(name, option, value) -> None:
     from nasga.samplers.aging.sampler import AgingEvolutionSampler
@@ -296,7 +297,7 @@ def test_aging_presets_re_measure_up_to_max_evaluations(name, option, value) -> 
     assert isinstance(sampler, AgingEvolutionSampler)
     assert (sampler.population_size, sampler.sample_size) == (10, 5) == (
         AGING_PRESETS[name]["population"], AGING_PRESETS[name]["sample_size"])
-    assert getattr(sampler, option) == value and sampler._rebreed_after == 3
+    assert operator.attrgetter(option)(sampler) == value and sampler._rebreed_after == 3
 
 
 def test_cli_table_flag_searches_the_large_table(tmp_path, capsys) -> None:

@@ -73,9 +73,9 @@ from nasga.samplers.aging._identity import (
 from nasga.samplers.aging.operators import (
     mutate_one_gene, resample, tournament, tournament_values,
 )
-from nasga.samplers.ga.breeding import RANDOM_TRIES, graded_size
 from nasga.samplers.aging.history import History, Taken, Views
 from nasga.samplers.aging.intensify import INTENSIFY_ONE_OBJECTIVE, Board
+from nasga.samplers.ga.breeding import RANDOM_TRIES, graded_size
 from nasga.search.faults import kill_point
 from nasga.spaces import NasgaInputError, Space
 from nasga.storages.handle import is_fresh
@@ -162,13 +162,10 @@ class AgingEvolutionSampler(BaseSampler):
             raise NasgaInputError("independent_sampler",
                                   f"must be an Optuna sampler, got {independent_sampler!r}")
         self._population = population
-        self._sample_size = sample_size
         self._space = space
         self._seed = seed
         self._independent = independent_sampler or RandomSampler(seed=seed)
-        self._max_rebreeds = max_rebreeds
         self._rebreed_after = rebreed_after
-        self._reevaluate = reevaluate
         self._intensify = intensify
         self._rungs = rungs
         self._breeding = Breeding(space, sample_size, max_rebreeds, reevaluate)
@@ -195,7 +192,7 @@ class AgingEvolutionSampler(BaseSampler):
     @property
     def sample_size(self) -> int:
         """``S``: tournament size."""
-        return self._sample_size
+        return self._breeding.sample_size
 
     @property
     def space(self) -> Space | None:
@@ -311,7 +308,7 @@ class AgingEvolutionSampler(BaseSampler):
                       views.stopped)
         population = views.population
         if rank < self._population or not population:
-            size = graded_size(rank, self._population, rng) if len(directions) > 1 else None
+            size = graded_size(rank, self._population, rng, len(directions))
             return self._breeding.random_child(search_space, rng, taken, size=size), [], "random"
         values = tournament_values(population, directions, rungs=self._rungs)
         child, parent = self._breeding.bred_child(population, values, search_space, rng, taken)
@@ -319,7 +316,7 @@ class AgingEvolutionSampler(BaseSampler):
             # Once RANDOM_TRIES draws found nothing new, the space is as good as exhausted
             # (finished keys stay taken): later cycles try only max_rebreeds + 1 draws.
             fresh = self._breeding.random_child(search_space, rng, taken,
-                                       None if views.exhausted else RANDOM_TRIES)
+                                                None if views.exhausted else RANDOM_TRIES)
             if fresh is not None and self._child_identity(fresh) not in taken:
                 return fresh, [], "random"
             views.exhausted = fresh is not None
@@ -327,8 +324,8 @@ class AgingEvolutionSampler(BaseSampler):
                 return again
             if views.stopped:  # nothing to confirm either: train a stopped key again, not a
                 # cached answer (its curve replays; the rungs it is raced at have moved on)
-                child, parent = self._breeding.bred_child(population, values, search_space, rng,
-                                                 Taken(views.finished, running, 1))
+                child, parent = self._breeding.bred_child(population, values, search_space,
+                                                          rng, Taken(views.finished, running, 1))
         return child, [parent.number], "mutation"
 
     def sample_independent(

@@ -58,7 +58,7 @@ class Breeder:
                        else self._parents(ledger, generation - 1))
         if not parents:  # generation 0, or none of the previous generation's children completed
             n = self.population
-            sizes = [graded_size(i, n, rng) for i in range(n)] if len(directions) > 1 else None
+            sizes = [graded_size(i, n, rng, len(directions)) for i in range(n)]
             return random_children(self.space, n, rng, self._admission(fold), sizes)
         if len(directions) > 1:
             return self._bred(parents, fold.front.values(), fold, rng)
@@ -74,7 +74,7 @@ class Breeder:
         running = pool.running(ticket, cache.ledger, trials)
         rng = random.Random(f"nasga:{cache.ledger.base_seed}:ticket:{ticket}")
         if not parents:
-            sizes = [graded_size(ticket, self.population, rng)] if len(directions) > 1 else None
+            sizes = [graded_size(ticket, self.population, rng, len(directions))]
             return random_children(self.space, 1, rng, self._admission(pool.fold), sizes)[0]
         if pool.front is not None:
             again = {pool.fold.key(r) for r in running}  # measured again: no mean yet

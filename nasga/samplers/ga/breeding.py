@@ -263,11 +263,15 @@ class Admission:
             self.known[genome.key] += self.known_after
 
 
-def graded_size(index: int, population: int, rng: random.Random) -> float:
-    """The ``size`` of member ``index`` of a graded first population (``Space.graded_genome``):
-    one uniform draw in stratum ``index mod population`` of ``[0, 1]``, so the members of a
-    first population of ``population`` spread over the cost axis (docs/design.md, "Several
-    objectives")."""
+def graded_size(index: int, population: int, rng: random.Random, objectives: int
+                ) -> float | None:
+    """The ``size`` of member ``index`` of a first population (``Space.graded_genome``): with
+    several ``objectives``, one uniform draw in stratum ``index mod population`` of ``[0, 1]``,
+    so the members of a first population of ``population`` spread over the cost axis
+    (docs/design.md, "Several objectives"); with one, ``None`` (the paper's initialisation,
+    no draw)."""
+    if objectives < 2:
+        return None
     return (index % population + rng.random()) / population
 
 
@@ -305,9 +309,9 @@ def random_genome(space: Space, rng: random.Random, admission: Admission | None 
 
 def random_children(space: Space, n: int, rng: random.Random,
                     admission: Admission | None = None,
-                    sizes: Sequence[float] | None = None) -> list[dict[str, Any]]:
+                    sizes: Sequence[float | None] | None = None) -> list[dict[str, Any]]:
     """``n`` random genomes (paper 004 §3.2.1, paper 000 §3.2) within the budget; with
-    ``sizes`` (one per child), graded ones (:func:`graded_size`)."""
+    ``sizes`` (one per child, :func:`graded_size`), graded ones."""
     out = []
     for i in range(n):
         genome = random_genome(space, rng, admission, None if sizes is None else sizes[i])
