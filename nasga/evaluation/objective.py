@@ -17,7 +17,7 @@ Raw measurements can be shared between studies whose tasks differ only in fitnes
 genome that one of them already trained is not trained again; the trial copies that training's
 measurements, recomputes ``fitness_raw`` with this study's task, and records ``reused_from``
 (``trained`` stays False: no training ran). Such a trial is a *measurement* of the key exactly
-like a training (:func:`is_measurement`).
+like a training (:func:`nasga.evaluation.records.is_measurement`).
 """
 
 from __future__ import annotations
@@ -28,18 +28,18 @@ import math
 import signal
 import tempfile
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
 
 import nasga.evaluation.records as R
 from nasga.evaluation.measurements import MeasurementPool, TrainingIndex, trial_at
-from nasga.evaluation.objectives import key_means
-from nasga.evaluation.records import is_measurement
+from nasga.evaluation.objectives import objective_values
+from nasga.evaluation.records import older_claims, running_twin
 from nasga.search.faults import kill_point
 from nasga.storages.handle import trial_id
 from nasga.storages.heartbeat import TrialHeartbeat, fail_stale_trials
@@ -81,48 +81,6 @@ def interrupt_reason(exc: BaseException) -> str:
     """The ``fail_reason`` of a trial an interrupt (SIGINT, SIGTERM) failed."""
     name = signal.Signals(getattr(exc, "signum", signal.SIGINT)).name
     return f"interrupted by {name}; run the command again to resume"
-
-
-_CLAIMING = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
-
-
-def claims_an_evaluation(t: FrozenTrial) -> bool:
-    """Whether ``t`` counts towards a search's total of evaluations: COMPLETE, RUNNING or
-    WAITING (a retry copy), confirmation trials aside. A trial that ends COMPLETE is in one of
-    these states all along (the one rule of :func:`_older_claims` and
-    :meth:`nasga.search.run.Search.left`)."""
-    return t.state in _CLAIMING and CONFIRM_ATTR not in t.user_attrs
-
-
-def _older_claims(trials: list[FrozenTrial], number: int) -> int:
-    """Trials numbered below ``number`` that claim an evaluation: the evaluations that count
-    towards a search's total before this trial's. Trial numbers are assigned atomically, so at
-    most ``max_trials`` trials of a search can complete."""
-    return sum(t.number < number and claims_an_evaluation(t) for t in trials)
-
-
-def _running_twin(trials: list[FrozenTrial], number: int, key: str) -> bool:
-    """An older RUNNING trial of the same genome that is training it."""
-    return any(t.number < number and t.state == TrialState.RUNNING
-               and t.user_attrs.get(R.KEY) == key and t.user_attrs.get(R.TRAINING)
-               for t in trials)
-
-
-def objective_values(objectives: Sequence[str], attrs: Mapping[str, Any], value: float,
-                     trainings: Callable[[str], list[FrozenTrial]]) -> tuple[float, ...]:
-    """A multi-objective trial's values: each objective's mean over the measurements its one
-    value (``value``, the mean fitness) averaged (:func:`nasga.evaluation.objectives.key_means`).
-
-    Those are the key's first ``n_evaluations`` measurements, this trial's own last when it is
-    one (a training or a reuse): ``trainings(key)`` (:meth:`TrainingIndex.trainings`) only
-    ever appends, so its head is what the objective read. A failed trial (``value`` NaN) gets
-    NaN for each objective.
-    """
-    if not math.isfinite(value) or R.N_EVALUATIONS not in attrs:
-        return (math.nan,) * len(objectives)
-    own = is_measurement(attrs)
-    done = trainings(str(attrs[R.KEY]))[:int(attrs[R.N_EVALUATIONS]) - own]
-    return key_means(objectives, [t.user_attrs for t in done] + ([attrs] if own else []))
 
 
 class Objective:
@@ -268,7 +226,7 @@ class Objective:
             raise optuna.TrialPruned(f"generation {R.lineage(own).get(R.GA_GENERATION)} is "
                                      f"beyond the search's last ({self.last_generation})")
         if self.max_trials is not None and CONFIRM_ATTR not in trial.user_attrs:
-            if _older_claims(trials, trial.number) >= self.max_trials:
+            if older_claims(trials, trial.number) >= self.max_trials:
                 raise optuna.TrialPruned(f"the search's {self.max_trials} evaluations are "
                                          "complete or running")
         trial.set_user_attr(R.GENOME, genome.to_string())
@@ -308,7 +266,7 @@ class Objective:
             trial.set_user_attr(R.TRAINING, True)
             deadline = time.monotonic() + self.twin_timeout
             trials = trial.study.get_trials(deepcopy=False)
-            while _running_twin(trials, trial.number, key) and time.monotonic() < deadline:
+            while running_twin(trials, trial.number, key) and time.monotonic() < deadline:
                 if not wait:
                     return Held(genome)
                 fail_stale_trials(trial.study, grace_period=self.grace_period)  # dead twin?

@@ -14,8 +14,10 @@ counted before training, so they are exact and equal in every measurement of a k
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from optuna.trial import FrozenTrial
 
 import nasga.evaluation.records as R
 from nasga.errors import NasgaInputError
@@ -142,3 +144,20 @@ def _number(value: Any) -> float:
 
 __all__ = ["DEFAULT", "DIRECTIONS", "FITNESS", "check_objectives", "default_direction",
            "key_means", "measurement_names", "name_metrics"]
+
+
+def objective_values(objectives: Sequence[str], attrs: Mapping[str, Any], value: float,
+                     trainings: Callable[[str], list[FrozenTrial]]) -> tuple[float, ...]:
+    """A multi-objective trial's values: each objective's mean over the measurements its one
+    value (``value``, the mean fitness) averaged (:func:`nasga.evaluation.objectives.key_means`).
+
+    Those are the key's first ``n_evaluations`` measurements, this trial's own last when it is
+    one (a training or a reuse): ``trainings(key)`` (:meth:`TrainingIndex.trainings`) only
+    ever appends, so its head is what the objective read. A failed trial (``value`` NaN) gets
+    NaN for each objective.
+    """
+    if not math.isfinite(value) or R.N_EVALUATIONS not in attrs:
+        return (math.nan,) * len(objectives)
+    own = R.is_measurement(attrs)
+    done = trainings(str(attrs[R.KEY]))[:int(attrs[R.N_EVALUATIONS]) - own]
+    return key_means(objectives, [t.user_attrs for t in done] + ([attrs] if own else []))

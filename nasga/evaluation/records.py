@@ -28,6 +28,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from optuna.trial import FrozenTrial, TrialState
+
 GENOME = "genome"
 KEY = "key"
 TRAINED = "trained"
@@ -116,3 +118,28 @@ __all__ = ["BOOKKEEPING", "CACHED", "CHILD_RECORD", "CONFIRM_TRAININGS", "EVAL_S
            "KEY", "LINEAGE", "LINEAGE_PREFIX", "N_EVALUATIONS", "OVER_BUDGET", "PRUNED_AT", "REUSED_FROM",
            "TRAINED", "TRAINING", "count_trained", "is_measurement", "is_measurement_name",
            "lineage", "measurements", "trained"]
+
+
+_CLAIMING = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
+
+
+def claims_an_evaluation(t: FrozenTrial) -> bool:
+    """Whether ``t`` counts towards a search's total of evaluations: COMPLETE, RUNNING or
+    WAITING (a retry copy), confirmation trials aside. A trial that ends COMPLETE is in one of
+    these states all along (the one rule of :func:`older_claims` and
+    :meth:`nasga.search.run.Search.left`)."""
+    return t.state in _CLAIMING and CONFIRM_TRAININGS not in t.user_attrs
+
+
+def older_claims(trials: list[FrozenTrial], number: int) -> int:
+    """Trials numbered below ``number`` that claim an evaluation: the evaluations that count
+    towards a search's total before this trial's. Trial numbers are assigned atomically, so at
+    most ``max_trials`` trials of a search can complete."""
+    return sum(t.number < number and claims_an_evaluation(t) for t in trials)
+
+
+def running_twin(trials: list[FrozenTrial], number: int, key: str) -> bool:
+    """An older RUNNING trial of the same genome that is training it."""
+    return any(t.number < number and t.state == TrialState.RUNNING
+               and t.user_attrs.get(KEY) == key and t.user_attrs.get(TRAINING)
+               for t in trials)

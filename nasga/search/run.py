@@ -22,7 +22,8 @@ from nasga.search.resume import check_compatible, keep_stored_dedup
 from nasga.search.settings import Settings
 from nasga.evaluation.objectives import name_metrics
 from nasga.evaluation.batch import optimize_fused
-from nasga.evaluation.objective import MeasurementPool, Objective, claims_an_evaluation
+from nasga.evaluation.objective import MeasurementPool, Objective
+from nasga.evaluation.records import claims_an_evaluation
 from nasga.search.workers import STORAGE_ENV, WorkerObjective
 from nasga.errors import NasgaRunError
 from nasga.spaces import NasgaInputError, Space
