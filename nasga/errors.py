@@ -96,14 +96,61 @@ def is_cuda_index(device: str) -> bool:
     return head == "cuda" and index.isascii() and index.isdigit()
 
 
+def check_writable(folder: Any, field: str) -> None:
+    """Refuse a folder nasga cannot create files in. The probe is a temporary file, removed at
+    once: permissions alone do not tell (root, read-only or virtual file systems).
+
+    Raises:
+        NasgaInputError: ``field: cannot write in folder ...``.
+    """
+    import tempfile
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".nasga-probe-"):
+            pass
+    except OSError as exc:
+        raise NasgaInputError(field, f"cannot write in folder {str(folder)!r} "
+                              f"({exc.strerror or type(exc).__name__})") from None
+
+
 def check_out_dir(path: Any, field: str = "out") -> None:
-    """Refuse an output folder that exists as something else (a file).
+    """Refuse an output folder that exists as something else (a file), has no name, or whose
+    nearest existing folder nasga cannot write in (it is created later, with its parents).
 
     Raises:
         NasgaInputError: ``out: must be a folder, ...``.
     """
     from pathlib import Path
 
-    if Path(path).exists() and not Path(path).is_dir():
+    if not str(path).strip():
+        raise NasgaInputError(field, f"must name a folder, got {str(path)!r}")
+    out = Path(path)
+    if out.exists() and not out.is_dir():
         raise NasgaInputError(field, f"must be a folder (created if missing), got the file "
                               f"{str(path)!r}")
+    existing = next(p for p in (out, *out.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise NasgaInputError(field, f"{str(existing)!r} is a file, so folder {str(path)!r} "
+                              f"cannot be created")
+    check_writable(existing, field)
+
+
+def check_out_file(out_path: Any, field: str = "out", example: str = "report.html") -> Any:
+    """``out_path`` as a file to write (a :class:`~pathlib.Path`): not a folder, in a folder
+    that exists and that nasga can write in.
+
+    Raises:
+        NasgaInputError: A folder (existing, or written with a trailing ``/``), an empty
+            name, a missing parent folder or one nasga cannot write in.
+    """
+    from pathlib import Path
+
+    text = str(out_path)
+    out = Path(out_path)
+    if not text.strip() or text.endswith(("/", "\\")) or out.is_dir():
+        raise NasgaInputError(field, f"must name a file, not a folder, got {text!r} (e.g. "
+                              f"{str(Path(text.strip() or '.') / example)!r})")
+    if not out.parent.is_dir():
+        raise NasgaInputError(field, f"folder {str(out.parent)!r} does not exist")
+    check_writable(out.parent, field)
+    return out

@@ -44,7 +44,8 @@ from optuna.trial import TrialState  # noqa: E402
 import nasga.evaluation.records as R  # noqa: E402
 from nasga.cli import EXIT_BAD_INPUT, Parser, check_min  # noqa: E402
 from nasga.compare.runs import compare  # noqa: E402
-from nasga.search.config import apply_overrides, build_space, default_config, tomllib  # noqa: E402
+from nasga.search.config import build_space, default_config, tomllib  # noqa: E402
+from nasga.search.overrides import apply_overrides  # noqa: E402
 from nasga.evaluation.records import is_measurement  # noqa: E402
 from nasga.results.reproduce import front_cover, markdown, md_pareto, minutes  # noqa: E402
 from nasga.search.run import open_search, optimize, settle  # noqa: E402

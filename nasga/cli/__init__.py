@@ -21,7 +21,7 @@ from nasga.cli.compare import add_compare
 from nasga.cli.repair import add_repair
 from nasga.cli.results import add_export, add_report, add_train_best
 from nasga.cli.search import add_run, add_search_flags, add_worker, config_from_args
-from nasga.errors import NasgaRunError
+from nasga.errors import NasgaRunError, check_out_file
 from nasga.spaces import NasgaInputError
 
 EXIT_BAD_INPUT = 2
@@ -101,9 +101,12 @@ def check_min(parser: argparse.ArgumentParser, minimum: float, *flags: tuple[str
 
 def check_output_file(parser: argparse.ArgumentParser, flag: str, path: str | Path | None) -> None:
     """``parser.error`` (one line, exit 2) unless ``path`` (``None``: not given) names a file in
-    an existing folder."""
-    if path is not None and (Path(path).is_dir() or not Path(path).parent.is_dir()):
-        parser.error(f"{flag}: must be a file in an existing folder, got {str(path)!r}")
+    an existing folder nasga can write in (:func:`nasga.errors.check_out_file`)."""
+    if path is not None:
+        try:
+            check_out_file(path, flag, example="out.json")
+        except NasgaInputError as exc:
+            parser.error(str(exc))
 
 
 class Parser(argparse.ArgumentParser):
@@ -141,7 +144,7 @@ def _add_describe(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--image-size", type=int, default=None,
                    help="input height/width (default 256 for unet, 32 for genetic-cnn)")
     p.add_argument("--in-channels", type=int, default=3, help="input image channels (default 3)")
-    p.add_argument("--classes", type=int, default=10, help="genetic-cnn: classes (default 10)")
+    p.add_argument("--classes", type=int, default=None, help="genetic-cnn: classes (default 10)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_describe)
 
@@ -151,10 +154,13 @@ def _cmd_describe(args: argparse.Namespace) -> int:
 
     space = space_from_args(args.space, genome=args.genome, stages=args.stages, depth=args.depth,
                             channels=args.channels)
+    if args.classes is not None and args.space != "genetic-cnn":
+        raise NasgaInputError("classes", f"is an option of the genetic-cnn space only (a U-Net "
+                              f"outputs images), got {args.classes!r}")
     genome = space.parse(args.genome)
     image_size = args.image_size if args.image_size is not None else space.default_image_size
     info = describe(space, genome, image_size=image_size, in_channels=args.in_channels,
-                    n_classes=args.classes)
+                    n_classes=10 if args.classes is None else args.classes)
     print(json.dumps(info) if args.json else format_text(info))
     return 0
 

@@ -23,7 +23,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from nasga.results.export import export_record
 
     if args.out != "-":
-        from nasga.results.report.html import check_out_file
+        from nasga.errors import check_out_file
 
         check_out_file(args.out, example="best.json")
     record = export_record(args.storage, args.study_name)

@@ -75,7 +75,8 @@ def add_fuse_flag(p: argparse.ArgumentParser, field: str) -> None:
 def config_from_args(args: argparse.Namespace) -> dict:
     """The validated config: study file (or the task's default) + ``--set``s + flags, validated
     once (a study that needs ``--data-root`` gets it before validation)."""
-    from nasga.search.config import apply_overrides, default_raw, load_raw
+    from nasga.search.config import default_raw, load_raw
+    from nasga.search.overrides import apply_overrides
 
     raw = load_raw(args.study_file) if args.study_file else default_raw(args.task or "unet")
     study = raw.get("study")

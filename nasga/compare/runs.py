@@ -86,13 +86,14 @@ def config_for(*, task: str | None = None, study_file: str | None = None,
 
     Each setting is ``TABLE.KEY=VALUE`` with a JSON value (plain text if it is not JSON),
     applied to the unvalidated study file, then validated once
-    (:func:`nasga.search.config.apply_overrides`: ``--set task.data_root=DIR`` switches a built-in
+    (:func:`nasga.search.overrides.apply_overrides`: ``--set task.data_root=DIR`` switches a built-in
     dataset to the real one, and a missing folder stops here).
 
     Raises:
         NasgaInputError: Both or a mismatching task/study, a malformed setting, a bad value.
     """
-    from nasga.search.config import apply_overrides, load_raw
+    from nasga.search.config import load_raw
+    from nasga.search.overrides import apply_overrides
 
     _check_table(task, table)
     if study_file:
@@ -203,14 +204,17 @@ def compare(cfg: dict[str, Any], *, samplers: Sequence[str], seeds: int | Sequen
     settings = Settings.from_config(cfg)
     task = settings.build_task()
     epochs = unit_epochs(cfg, task, budget_unit)
-    for name in names:  # a multi-fidelity preset needs a task with epochs: say so before a run
+    for name in names:  # the space it searches; a multi-fidelity preset needs a task with
+        sampler_entry(name, space=settings.space, field="samplers")  # epochs: before a run
         run_pruner(settings, name, task)
     out = Path(out_dir)
     url = storage or default_storage_url(out)
     if url != MEMORY:
-        from nasga.storages.storage import check_processes
+        from nasga.storages.storage import check_processes, check_url
 
         check_processes(url, workers, hint=" or memory")
+        if storage is not None:  # the default one lies in OUT, made below
+            check_url(url)
     out.mkdir(parents=True, exist_ok=True)
     specs = [RunSpec(cfg, s, seed, budget, max_evaluations, url, prefix, trial_cap_factor,
                      budget_unit, epochs)

@@ -18,6 +18,12 @@ MAX_EXAMPLES = 10_000_000
 WHY_EPOCHS = "a bound against typos: the paper trains 240 epochs"
 WHY_BATCH = "a bound against typos: one step holds the whole batch in memory"
 WHY_EXAMPLES = "a bound against typos: more than any dataset nasga loads"
+MAX_LR = 10.0
+"""Learning rates must be below this (the papers use 0.1 with SGD and 0.0002 with Adam): a
+bound against typos, since a larger one diverges or overflows in the first step."""
+MAX_WEIGHT = 1e6
+"""Loss weights (pix2pix's ``lam`` = 100) and the synthetic task's ``noise`` and ``offset``
+must be below this in size: a bound against typos, before a loss or a fitness overflows."""
 
 
 def check_optional_int(field: str, value: object, *, maximum: int | None = None,

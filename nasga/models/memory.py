@@ -45,12 +45,25 @@ class MemoryEstimate:
         return 4 * self.param_bytes + 2 * batch * self.activation_bytes
 
 
-def estimate_memory(build: Callable[[], nn.Module],
-                    input_shape: tuple[int, ...]) -> MemoryEstimate:
-    """Estimate the memory of the network ``build()`` returns, on one input of ``input_shape``
-    (C, H, W), allocating nothing (the network is built on the ``meta`` device)."""
+class CannotRun(ValueError):
+    """The network cannot run on the input it was estimated on (e.g. an image too small for
+    its poolings, or batch normalization over a single value): the message says why."""
+
+
+def estimate_memory(build: Callable[[], nn.Module], input_shape: tuple[int, ...], *,
+                    batch: int = 1, train: bool = False) -> MemoryEstimate:
+    """Estimate the memory of the network ``build()`` returns, per image of ``input_shape``
+    (C, H, W), allocating nothing (the network is built on the ``meta`` device).
+
+    The forward pass runs ``batch`` images in evaluation mode, or in training mode (``train``),
+    where batch normalization needs more than one value per channel.
+
+    Raises:
+        CannotRun: The forward pass fails on that input (PyTorch's reason, first line).
+    """
     with torch.device("meta"):
         model = build()
+    model.train(train)
     total = [0]
 
     def hook(_module: nn.Module, _inputs: object, output: object) -> None:
@@ -61,12 +74,17 @@ def estimate_memory(build: Callable[[], nn.Module],
                if next(m.children(), None) is None]
     try:
         with torch.no_grad():
-            model(torch.empty((1, *input_shape), device="meta"))
+            model(torch.empty((batch, *input_shape), device="meta"))
+    except (RuntimeError, ValueError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CannotRun(f"cannot run on {batch} x {tuple(input_shape)} inputs: "
+                        f"{reason[:200]}") from None
     finally:
         for h in handles:
             h.remove()
     params = sum(p.numel() for p in model.parameters())
-    return MemoryEstimate(params=params, param_bytes=params * 4, activation_bytes=total[0])
+    return MemoryEstimate(params=params, param_bytes=params * 4,
+                          activation_bytes=total[0] // batch)
 
 
 def memory_limit(device: torch.device | str = "cpu") -> int:
@@ -91,4 +109,4 @@ def check_memory(needed: int, limit: int, *, what: str, field: str = "genome") -
                                      "image size, batch or genome")
 
 
-__all__ = ["MemoryEstimate", "check_memory", "estimate_memory", "memory_limit"]
+__all__ = ["CannotRun", "MemoryEstimate", "check_memory", "estimate_memory", "memory_limit"]

@@ -11,6 +11,7 @@ from typing import Any
 
 from nasga.errors import is_int
 from nasga.spaces import Genome, NasgaInputError, Space, space_class
+from nasga.spaces.genomes import MAX_CHANNELS
 
 
 def build_model(space: Space, genome: Genome, *, in_channels: int = 3, n_classes: int = 10,
@@ -22,7 +23,6 @@ def build_model(space: Space, genome: Genome, *, in_channels: int = 3, n_classes
 
 
 MAX_DESCRIBE_IMAGE_SIZE = 65536
-MAX_CHANNELS = 4096
 
 
 def _positive(field: str, value: object, maximum: int, why: str) -> int:
@@ -46,12 +46,15 @@ def check_buildable(space: Space, genome: Genome, *, image_size: int, in_channel
     _positive("classes", n_classes, 10**6, "the classifier needs at least one output")
     space.to_vector(genome)  # the genome belongs to the space
     space.check_image_size(image_size)
-    from nasga.models.memory import check_memory, estimate_memory, memory_limit
+    from nasga.models.memory import CannotRun, check_memory, estimate_memory, memory_limit
 
-    est = estimate_memory(lambda: build_model(space, genome, in_channels=in_channels,
-                                              n_classes=n_classes, image_size=image_size,
-                                              filters=filters),
-                          (in_channels, image_size, image_size))
+    try:
+        est = estimate_memory(lambda: build_model(space, genome, in_channels=in_channels,
+                                                  n_classes=n_classes, image_size=image_size,
+                                                  filters=filters),
+                              (in_channels, image_size, image_size))
+    except CannotRun as exc:
+        raise NasgaInputError("image_size", f"{genome.to_string()!r} {exc}") from None
     check_memory(est.forward_bytes(1), memory_limit("cpu"),
                  what=f"{genome.to_string()!r} at {image_size}x{image_size} "
                       f"({est.params:,} parameters, {est.activation_bytes / 1e9:,.1f} GB of "
@@ -106,10 +109,16 @@ def format_text(info: dict[str, Any]) -> str:
 
 def space_from_args(name: str, *, genome: str | None = None, **options: Any) -> Space:
     """A space from command-line style options (``stages``, ``depth``, ``channels``; ``None`` =
-    the space's default, another space's options ignored); ``genome``, the string to describe,
-    may fill a size left unset (a U-Net's depth).
+    the space's default); ``genome``, the string to describe, may fill a size left unset (a
+    U-Net's depth).
 
     Raises:
-        NasgaInputError: ``space``: an unknown name; or a bad option value.
+        NasgaInputError: ``space``: an unknown name; another space's option given; or a bad
+            option value.
     """
-    return space_class(name).from_options(options, genome)
+    cls = space_class(name)
+    for option, value in options.items():
+        if value is not None and option not in cls.config_keys:
+            raise NasgaInputError(option, f"is not an option of the {name} space (its options: "
+                                  f"{', '.join(cls.config_keys)}), got {value!r}")
+    return cls.from_options(options, genome)

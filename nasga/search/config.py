@@ -12,16 +12,14 @@ A config has four tables::
     [task]      the task's settings (dataset, epochs, image_size, gamma, device, ...)
 
 Every error names the key as ``table.key`` with the rule and the value. The resolved config
-(after command-line overrides) is a plain dict, stored in the study's user attrs so that a
+(after command-line overrides, :mod:`nasga.search.overrides`) is a plain dict, stored in the study's user attrs so that a
 worker or a later run rebuilds exactly the same search.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +42,7 @@ else:  # pragma: no cover
 
 TASKS = tuple(SPACES)  # a study's task names its search space: "unet", "genetic-cnn"
 SAMPLERS = STUDY_SAMPLERS
-_TABLES = ("study", "space", "strategy", "task")
+TABLES = ("study", "space", "strategy", "task")
 _STUDY_KEYS = {"name": str, "task": str, "sampler": str, "seed": int, "storage": str,
                "heartbeat_interval": int, "grace_period": int, "reuse_from": list,
                "pruner": object,  # a name or a table: search.pruners.pruner_table checks it
@@ -75,11 +73,31 @@ def default_config(task: str) -> dict[str, Any]:
     return validate(default_raw(task))
 
 
+MAX_NESTING = 16
+"""Deepest nesting of tables and lists a study file or ``--set`` value may have (a study needs
+three: table, list, list); deeper input is refused in one line, never recursed into."""
+
+
+def check_nesting(value: Any, field: str) -> Any:
+    """``value`` unless it nests lists or tables deeper than :data:`MAX_NESTING` (iterative, so
+    any depth is refused, not a ``RecursionError``)."""
+    level = [value]
+    for _ in range(MAX_NESTING):
+        level = [v for x in level
+                 for v in (x.values() if isinstance(x, dict) else x if isinstance(x, list) else ())]
+        if not level:
+            return value
+    raise NasgaInputError(field, f"nests lists or tables more than {MAX_NESTING} deep")
+
+
 def _parse(text: str, label: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(text)
+        return check_nesting(tomllib.loads(text), "study")
     except tomllib.TOMLDecodeError as exc:
         raise NasgaInputError("study", f"{label}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise NasgaInputError("study", f"{label}: nests lists or tables more than "
+                              f"{MAX_NESTING} deep") from None
 
 
 def load_raw(path: str | Path) -> dict[str, Any]:
@@ -125,11 +143,11 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
     """
     cfg = copy.deepcopy(raw)
     for table in cfg:
-        if table not in _TABLES:
-            raise NasgaInputError(table, f"unknown table; known: {', '.join(_TABLES)}")
+        if table not in TABLES:
+            raise NasgaInputError(table, f"unknown table; known: {', '.join(TABLES)}")
         if not isinstance(cfg[table], dict):
             raise NasgaInputError(table, f"must be a table, got {cfg[table]!r}")
-    for table in _TABLES:
+    for table in TABLES:
         cfg.setdefault(table, {})
     study = cfg["study"]
     for key, value in study.items():
@@ -302,103 +320,3 @@ def build_strategy(cfg: dict[str, Any]) -> Any:
 
 # Per task: the built-in dataset (no folder), the real dataset that ``--data-root`` selects, and
 # the keys only the built-in dataset reads (dropped when switching).
-BUILTIN_DATASETS = {"unet": ("photos", "aligned", ("photo_task",)),
-                    "genetic-cnn": ("digits", "cifar10", ())}
-
-
-def apply_settings(cfg: dict[str, Any], settings: Sequence[str]) -> dict[str, Any]:
-    """``TABLE.KEY=VALUE`` settings (JSON values, plain text if not JSON) on a copy of ``cfg``.
-
-    Raises:
-        NasgaInputError: A malformed setting or an unknown table (field ``set``).
-    """
-    out = copy.deepcopy(cfg)
-    for item in settings:
-        name, sep, text = item.partition("=")
-        table, dot, key = name.strip().partition(".")
-        if not sep or not dot or table not in out or not key:
-            raise NasgaInputError("set", f"expected TABLE.KEY=VALUE with TABLE one of "
-                                  f"{', '.join(out)}, got {item!r}")
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError:
-            value = text
-        out[table][key.strip()] = value
-    return out
-
-
-def apply_overrides(cfg: dict[str, Any], *, settings: Sequence[str] = (),
-                    **flags: Any) -> dict[str, Any]:
-    """Command-line overrides on a config (raw TOML or validated), validated once at the end.
-
-    ``settings`` (``--set TABLE.KEY=VALUE``) go first, then the flags; ``None`` flags are
-    ignored. Flags: ``study_name``, ``sampler``, ``seed``, ``storage``, ``population``,
-    ``generations``, ``max_evaluations``, ``gamma``, ``data_root``, ``image_size``, ``device``,
-    ``reuse_from``, ``pruner``, ``fuse``.
-
-    A ``task.data_root`` means real data: a config on its task's built-in dataset (``photos``,
-    ``digits``, or none given) switches to the real one (``aligned``, ``cifar10``) and drops the
-    keys only the built-in dataset reads (``photo_task``); a built-in dataset chosen with
-    ``--set task.dataset=...`` next to a data root is refused. The data folder is checked
-    (:func:`check_data`) so that a missing one stops before anything is written.
-    """
-    out = copy.deepcopy(cfg)
-    for table in _TABLES:
-        if table in out and not isinstance(out[table], dict):
-            raise NasgaInputError(table, f"must be a table, got {out[table]!r}")
-        out.setdefault(table, {})
-    out = apply_settings(out, settings)
-    table_of = {
-        "study_name": ("study", "name"), "sampler": ("study", "sampler"),
-        "seed": ("study", "seed"), "storage": ("study", "storage"),
-        "population": ("strategy", "population"), "generations": ("strategy", "generations"),
-        "max_evaluations": ("strategy", "max_evaluations"), "gamma": ("task", "gamma"),
-        "data_root": ("task", "data_root"), "image_size": ("task", "image_size"),
-        "device": ("task", "device"), "reuse_from": ("study", "reuse_from"),
-        "pruner": ("study", "pruner"), "fuse": ("task", "fuse"),
-    }
-    for flag, value in flags.items():
-        if value is None:
-            continue
-        table, key = table_of[flag]
-        out[table][key] = value  # max_evaluations 0 becomes None in strategy_config
-    task = out["study"].get("task", "unet")
-    if flags.get("gamma") is not None and task in TASKS and task != "unet":
-        raise NasgaInputError("gamma", "only the unet task has a cost weight γ")
-    if (isinstance(task, str) and task in BUILTIN_DATASETS
-            and out["task"].get("task") in (None, task)  # not another task on the space
-            and out["task"].get("data_root") is not None):
-        builtin, real, builtin_only = BUILTIN_DATASETS[task]
-        dataset = out["task"].get("dataset", builtin)
-        if dataset == builtin:
-            if any(s.partition("=")[0].strip() == "task.dataset" for s in settings):
-                raise NasgaInputError(
-                    "task.dataset", f"{builtin!r} is built in and reads no folder, but a data "
-                    f"root was given ({out['task']['data_root']!r}); drop one of them")
-            out["task"]["dataset"] = real
-            for key in builtin_only:
-                out["task"].pop(key, None)
-    resolved = validate(out)
-    check_data(resolved)
-    return resolved
-
-
-def check_data(cfg: dict[str, Any]) -> None:
-    """Everything a validated config's run can check before its first trial, before any
-    storage is touched: the task's ``check_data`` (the dataset folder, every file the run
-    reads decoded, the device, the smallest genome fitting in memory).
-
-    Raises:
-        NasgaInputError: ``task.FIELD`` naming the setting, the rule and the value (the bad file
-            for ``task.data_root``).
-    """
-    from nasga.tasks import build_task
-
-    task = build_task(build_space(cfg), cfg["task"])
-    check = getattr(task, "check_data", None)
-    if check is None:
-        return
-    try:
-        check()
-    except NasgaInputError as exc:
-        raise exc.within("task") from None

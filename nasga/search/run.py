@@ -29,8 +29,8 @@ from nasga.errors import NasgaRunError
 from nasga.spaces import NasgaInputError, Space
 from nasga.results.stats import GenerationStats, generation_stats
 from nasga.storages.storage import (
-    CONFIG_ATTR, artifact_dir, load_study_config, open_storage, redact, storage_exists,
-    study_exists,
+    CONFIG_ATTR, artifact_dir, load_study_config, make_default_root, open_storage, redact,
+    storage_exists, study_exists,
 )
 
 @dataclass
@@ -133,6 +133,8 @@ def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: boo
     asked = settings.study
     if asked.reuse_from and create and not storage_exists(storage_url):
         raise _no_study_to_reuse(asked.reuse_from[0])  # before the file is created
+    if create:
+        make_default_root(storage_url)
     storage = open_storage(storage_url, heartbeat_interval=asked.heartbeat_interval,
                            grace_period=asked.grace_period, retry_stale=not asked.is_ga,
                            create=create)

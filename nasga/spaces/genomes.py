@@ -206,6 +206,9 @@ class GeneticCNNGenome:
         return "gcnn/" + "|".join(g.canonical for g in self.graphs)
 
 
+MAX_CHANNELS = 4096
+"""Most channels of one convolution (U-Net channel choices, Genetic CNN filters, PatchGAN
+``ndf``, input channels): a bound against typos, far above the papers' 512."""
 MAX_STAGES = 16
 """Most stages of a Genetic-CNN space (each stage pools: 16 halve any image to one pixel)."""
 MAX_STAGE_NODES = 64
@@ -225,6 +228,10 @@ def validate_stages(stages: Sequence[int]) -> None:
         if k > MAX_STAGE_NODES:
             raise NasgaInputError("stages", f"stage {s} has at most {MAX_STAGE_NODES} nodes, "
                                   f"got {k!r}")
+    if all(k == 1 for k in stages):
+        raise NasgaInputError("stages", f"need a stage of at least 2 nodes (a stage of K nodes "
+                              f"has K(K-1)/2 genes, so these have none to search), got "
+                              f"{list(stages)}")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import optuna.distributions as od
 
 from nasga.errors import NasgaInputError, check_int, is_int
-from nasga.spaces.genomes import UNetGenome
+from nasga.spaces.genomes import MAX_CHANNELS, UNetGenome
 
 
 MAX_DEPTH = 16
@@ -47,8 +47,10 @@ class UNetSpace:
         if not choices:
             raise NasgaInputError("channels", "need at least one channel choice, got none")
         for c in choices:
-            if not is_int(c) or c < 1:
-                raise NasgaInputError("channels", f"choices must be positive integers, got {c!r}")
+            if not is_int(c) or not 1 <= c <= MAX_CHANNELS:
+                raise NasgaInputError("channels", f"choices must be integers in "
+                                      f"1..{MAX_CHANNELS} (a bound against typos: the paper's "
+                                      f"largest is 512), got {c!r}")
         if len(set(choices)) != len(choices):
             raise NasgaInputError("channels", f"choices must be distinct, got {list(choices)}")
         self.depth = depth

@@ -21,7 +21,7 @@ import warnings
 
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 
-from nasga.errors import NasgaInputError, NasgaStorageError
+from nasga.errors import NasgaInputError, NasgaStorageError, check_writable
 from nasga.storages.heartbeat import retry_callback
 from nasga.storages.redact import redact, scrub, userinfo_span
 
@@ -32,7 +32,12 @@ CONNECT_TIMEOUT = 5
 _JOURNAL_SUFFIXES = (".log", ".journal", ".jsonl")
 
 
-def default_storage(study_name: str, *, workers: int = 1, root: Path = Path("studies")) -> str:
+DEFAULT_ROOT = Path("studies")
+"""The folder of the default storage and its artifacts, created when a study is created there
+(:func:`nasga.search.run.open_search`)."""
+
+
+def default_storage(study_name: str, *, workers: int = 1, root: Path = DEFAULT_ROOT) -> str:
     """SQLite under ``studies/`` for one process; a journal file there for several."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", study_name)
     if workers > 1:
@@ -44,10 +49,22 @@ def resolve_storage(cfg: dict[str, Any], storage: str | None, *, workers: int = 
     """The storage URL: flag, then config, then the default under ``studies/``."""
     url = storage if storage is not None else cfg["study"].get("storage")
     if url is None:
-        Path("studies").mkdir(exist_ok=True)
+        if DEFAULT_ROOT.exists() and not DEFAULT_ROOT.is_dir():
+            raise NasgaInputError("storage", f"the default storage goes in folder "
+                                  f"{str(DEFAULT_ROOT)!r}, which is a file here; pass --storage")
         url = default_storage(cfg["study"]["name"], workers=workers)
     check_processes(url, workers, hint=" (omit --storage for a journal file)")
     return url
+
+
+def make_default_root(url: str) -> None:
+    """Create :data:`DEFAULT_ROOT` when ``url`` names a file in it (the default storage), once
+    the study's settings have passed: a refused command leaves no empty folder behind."""
+    kind = storage_kind(url)
+    path = journal_path(url) if kind == "journal" else sqlite_path(url) if kind == "sqlite" \
+        else None
+    if path is not None and path.parent == DEFAULT_ROOT:
+        DEFAULT_ROOT.mkdir(exist_ok=True)
 
 
 def check_processes(url: str, workers: int, *, hint: str = "") -> None:
@@ -149,9 +166,28 @@ def open_storage(url: str, *, heartbeat: bool = True, heartbeat_interval: int = 
     return _open_rdb(url, engine_url, kwargs)
 
 
-def _open_journal(url: str, *, create: bool, readonly: bool) -> JournalStorage:
-    """A journal file's storage; an existing file is checked (and a torn tail repaired unless
-    ``readonly``) by :func:`nasga.storages.journal.open_journal`."""
+def check_url(url: str, *, create: bool = True) -> None:
+    """Check a storage URL without opening it (nothing is created): its scheme and, for a file
+    (SQLite, journal), that it can be opened (``create``: or created) there.
+
+    Raises:
+        NasgaInputError: The rule the URL breaks, naming ``storage``.
+    """
+    kind = storage_kind(url)
+    if kind == "journal":
+        _check_journal_file(url, create=create)
+    elif kind == "sqlite":
+        _check_sqlite_file(url, create=create)
+
+
+def _check_new_file(path: Path) -> None:
+    """A storage file not there yet lies in a folder nasga can write in."""
+    if not path.exists():
+        check_writable(path.parent, "storage")
+
+
+def _check_journal_file(url: str, *, create: bool) -> None:
+    """A journal URL names a regular file, or (``create``) one that can be created."""
     path = journal_path(url)
     if path.is_dir():
         raise NasgaInputError("storage", f"a journal is a file, e.g. journal:///studies/NAME.log; "
@@ -162,6 +198,14 @@ def _open_journal(url: str, *, create: bool, readonly: bool) -> JournalStorage:
         raise NasgaInputError("storage", f"folder {str(path.parent)!r} does not exist")
     if not create and not path.is_file():
         raise NasgaInputError("storage", f"no journal file {str(path)!r} (nothing created)")
+    _check_new_file(path)
+
+
+def _open_journal(url: str, *, create: bool, readonly: bool) -> JournalStorage:
+    """A journal file's storage; an existing file is checked (and a torn tail repaired unless
+    ``readonly``) by :func:`nasga.storages.journal.open_journal`."""
+    _check_journal_file(url, create=create)
+    path = journal_path(url)
     from nasga.storages.journal import open_journal
 
     return open_journal(url, path, readonly=readonly)  # notices go to stderr
@@ -179,6 +223,7 @@ def _check_sqlite_file(url: str, *, create: bool) -> None:
         raise NasgaInputError("storage", f"folder {str(path.parent)!r} does not exist")
     if not create and not path.is_file():
         raise NasgaInputError("storage", f"no SQLite file {str(path)!r} (nothing created)")
+    _check_new_file(path.resolve())
 
 
 def _postgresql_engine(url: str) -> tuple[str, dict[str, Any]]:
@@ -294,7 +339,7 @@ def load_study_config(storage: BaseStorage, name: str) -> dict[str, Any]:
     return cfg
 
 
-def artifact_dir(url: str, study_root: Path = Path("studies")) -> Path:
+def artifact_dir(url: str, study_root: Path = DEFAULT_ROOT) -> Path:
     """Where the file-system artifact store of a storage lives (next to a local file)."""
     kind = storage_kind(url)
     if kind == "sqlite" and sqlite_path(url) is not None:

@@ -25,11 +25,15 @@ if TYPE_CHECKING:
     from nasga.tasks.translation import TranslationTask
 
 TASK_NAMES = ("genetic-cnn", "unet", "synthetic", "genetic-cnn-bench")
+NETWORK_TASKS = ("genetic-cnn", "unet")
+"""The tasks that train networks (``nasga train-best`` saves one); the others replay or
+compute a fitness."""
 RUN_KEYS = ("fuse",)
 """``[task]`` keys that say how workers run the task, not what it measures: :func:`build_task`
 leaves them out (:func:`nasga.search.config.check_fuse` checks ``fuse``)."""
 
 __all__ = [
+    "NETWORK_TASKS",
     "RUN_KEYS",
     "TASK_NAMES",
     "ClassificationTask",

@@ -247,13 +247,18 @@ def check_fits(what: str, networks: Sequence[tuple[object, tuple[int, ...]]], *,
 
     Raises:
         EvaluationError: The estimate (parameters, gradients, Adam moments, activations and
-            their gradients) exceeds 80 % of the device's memory.
+            their gradients) exceeds 80 % of the device's memory, or a network cannot run a
+            training step on its input at ``batch``.
     """
-    from nasga.models.memory import GB, estimate_memory, memory_limit
+    from nasga.models.memory import GB, CannotRun, estimate_memory, memory_limit
 
-    needed = copies * sum(
-        estimate_memory(build, shape).training_bytes(batch)  # type: ignore[arg-type]
-        for build, shape in networks)
+    try:  # in training mode at the training's batch: what the first step will run
+        needed = copies * sum(
+            estimate_memory(build, shape, batch=batch,  # type: ignore[arg-type]
+                            train=True).training_bytes(batch)
+            for build, shape in networks)
+    except CannotRun as exc:
+        raise EvaluationError(f"{what} {exc}") from None
     limit = memory_limit(device)
     if needed > limit:
         raise EvaluationError(

@@ -41,6 +41,7 @@ from nasga.data.checks import (
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
     MAX_EXAMPLES,
+    MAX_LR,
     WHY_BATCH,
     WHY_EPOCHS,
     WHY_EXAMPLES,
@@ -51,7 +52,9 @@ from nasga.data.checks import (
 from nasga.evaluation.budget import BudgetedTask, CostBudget
 from nasga.evaluation.flops import Cost, measure
 from nasga.models import GeneticCNN
+from nasga.errors import check_number
 from nasga.spaces import GeneticCNNGenome, GeneticCNNSpace, NasgaInputError
+from nasga.spaces.genomes import MAX_CHANNELS
 import nasga.tasks._torch as T
 from nasga.tasks.base import Evaluation, EvaluationError, Report
 from nasga.tasks.fused import FusedEvaluation
@@ -60,20 +63,12 @@ DATASETS = ("digits", "cifar10")
 PAPER_LR_STEPS = (120.0, 60.0, 40.0, 20.0)
 
 
-def _positive(field: str, value: object, *, allow_zero: bool = False) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-        raise NasgaInputError(field, f"must be a finite number, got {value!r}")
-    if value < 0 or (value == 0 and not allow_zero):
-        raise NasgaInputError(field, f"must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
-    return float(value)
-
-
 def _lr_steps(lr_steps: object) -> tuple[float, ...]:
     """``lr_steps`` as a non-empty tuple of positive numbers."""
     steps = tuple(lr_steps) if isinstance(lr_steps, (list, tuple)) else ()
     if not steps:
         raise NasgaInputError("lr_steps", f"must be a non-empty list of numbers, got {lr_steps!r}")
-    return tuple(_positive("lr_steps", s) for s in steps)
+    return tuple(check_number("lr_steps", s, strict=True) for s in steps)
 
 
 def _filters(filters: object) -> tuple[Any, ...]:
@@ -193,19 +188,20 @@ class ClassificationTask(FusedEvaluation, BudgetedTask):
                       filters: tuple[Any, ...], dropout: float) -> None:
         """The schedule, the optimiser's settings and the network's filters and dropout."""
         self.epochs = check_int("epochs", epochs, minimum=1, maximum=MAX_EPOCHS, why=WHY_EPOCHS)
-        self.lr = _positive("lr", lr)
+        self.lr = check_number("lr", lr, strict=True, high=MAX_LR)
         self.lr_steps = lr_steps
-        self.lr_decay = _positive("lr_decay", lr_decay)
+        self.lr_decay = check_number("lr_decay", lr_decay, strict=True)
+        if self.lr_decay > 1:
+            raise NasgaInputError("lr_decay", f"must be in (0, 1] (each step multiplies the "
+                                  f"learning rate by it), got {lr_decay!r}")
         self.batch_size = check_int("batch_size", batch_size, minimum=1, maximum=MAX_BATCH_SIZE,
                                     why=WHY_BATCH)
-        self.momentum = _positive("momentum", momentum, allow_zero=True)
-        self.weight_decay = _positive("weight_decay", weight_decay, allow_zero=True)
-        self.filters = tuple(check_int("filters", f, minimum=1, maximum=4096,
+        self.momentum = check_number("momentum", momentum, high=1.0)
+        self.weight_decay = check_number("weight_decay", weight_decay, high=1.0)
+        self.filters = tuple(check_int("filters", f, minimum=1, maximum=MAX_CHANNELS,
                                        why="a bound against typos: the paper uses 8 to 16")
                              for f in filters)
-        self.dropout = _positive("dropout", dropout, allow_zero=True)
-        if self.dropout >= 1:
-            raise NasgaInputError("dropout", f"must be in [0, 1), got {dropout!r}")
+        self.dropout = check_number("dropout", dropout, high=1.0)
 
     def _set_split(self, val_fraction: float, max_train: int | None, max_val: int | None,
                    data_seed: int) -> None:

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from nasga.data.checks import MAX_WEIGHT
 from nasga.spaces import Genome, Space
 from nasga.errors import NasgaInputError, check_int, check_number, is_int
 from nasga.tasks.base import Evaluation, Report
@@ -50,9 +51,9 @@ class SyntheticTask:
                 raise NasgaInputError("target", f"must be a genome of the space ({exc}), got "
                                       f"{target!r}") from None
         self.target = list(target) if target is not None else highs
-        self.noise = check_number("noise", noise)
+        self.noise = check_number("noise", noise, high=MAX_WEIGHT)
         self.sleep = check_number("sleep", sleep, high=3600.0)
-        self.offset = check_number("offset", offset, low=None)
+        self.offset = check_number("offset", offset, low=-MAX_WEIGHT, high=MAX_WEIGHT)
         self.epochs = None if epochs is None else check_int("epochs", epochs)
         self.calls = 0
 

@@ -39,6 +39,8 @@ from nasga.data.checks import (
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
     MAX_EXAMPLES,
+    MAX_LR,
+    MAX_WEIGHT,
     WHY_BATCH,
     WHY_EPOCHS,
     WHY_EXAMPLES,
@@ -51,6 +53,7 @@ from nasga.evaluation.budget import BudgetedTask, CostBudget
 from nasga.evaluation.flops import Cost, measure
 from nasga.models import PatchGANDiscriminator, UNetGenerator
 from nasga.spaces import NasgaInputError, UNetGenome, UNetSpace
+from nasga.spaces.genomes import MAX_CHANNELS
 import nasga.tasks._torch as T
 from nasga.tasks.base import Evaluation, EvaluationError, Report
 import nasga.tasks.pix2pix_losses as P
@@ -163,12 +166,13 @@ class TranslationTask(BudgetedTask):
         self.epochs = check_int("epochs", epochs, minimum=1, maximum=MAX_EPOCHS, why=WHY_EPOCHS)
         self.batch_size = check_int("batch_size", batch_size, minimum=1, maximum=MAX_BATCH_SIZE,
                                     why=WHY_BATCH)
-        self.lr = check_number("lr", lr, strict=True)
+        self.lr = check_number("lr", lr, strict=True, high=MAX_LR)
         self.beta1 = check_number("beta1", beta1, high=1.0)
-        self.lam = check_number("lam", lam)
+        self.lam = check_number("lam", lam, high=MAX_WEIGHT)
         self.gamma = check_number("gamma", gamma)
         self.budget = CostBudget(max_macs, max_params)
-        self.ndf = check_int("ndf", ndf, minimum=1)
+        self.ndf = check_int("ndf", ndf, minimum=1, maximum=MAX_CHANNELS,
+                             why="a bound against typos: pix2pix uses 64")
 
     def _set_subsets(self, max_train: int | None, max_val: int | None, data_seed: int) -> None:
         """The mini training and validation subsets' sizes (the photos loader's ``n_train`` and

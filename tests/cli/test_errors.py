@@ -126,13 +126,22 @@ def test_a_file_that_is_not_a_journal_is_refused_and_left_as_it_was(tmp_path: Pa
 
 
 def test_a_search_whose_trials_keep_failing_ends_in_one_line_without_a_traceback(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nasga.cli import main
+    from nasga.tasks.classification import ClassificationTask
+
+    def overflow(*_args: object, **_kwargs: object) -> None:  # what task.lr = 1e39 once did
+        raise RuntimeError("value cannot be converted to type float without overflow")
+
+    monkeypatch.setattr(ClassificationTask, "evaluate", overflow)
     cfg = tmp_path / "tiny.toml"
     cfg.write_text(GOOD)
-    proc = _run(tmp_path, "--study", str(cfg), "--storage", f"sqlite:///{tmp_path / 'runs.db'}",
-                "--set", "task.lr=1e39", "--quiet")  # overflows float32: every training fails
-    assert proc.returncode == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
-    last = proc.stderr.strip().splitlines()[-1]
+    code = main(["run", "--study", str(cfg), "--storage", f"sqlite:///{tmp_path / 'runs.db'}",
+                 "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
     assert last.startswith("nasga run: error: ") and "trials failed in a row; last reason: " \
         "RuntimeError: value cannot be converted" in last, last

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nasga.search.config import (
-    MAX_SEED, apply_overrides, apply_settings, default_config, default_raw, load_raw, validate,
-)
+from nasga.search.config import MAX_SEED, default_config, load_raw, validate
 from nasga.errors import NasgaInputError
 
 GCNN = {"study": {"name": "c", "task": "genetic-cnn"}, "space": {"stages": [3, 4]},
@@ -67,26 +65,6 @@ def test_validate_resolves_defaults_and_is_idempotent() -> None:
     assert cfg["strategy"]["preset"] == "genetic-cnn" and cfg["strategy"]["dedup"] is None
     assert validate(cfg) == cfg  # a stored config validates to itself
     assert validate(_with("strategy", max_evaluations=0))["strategy"]["max_evaluations"] is None
-
-
-def test_overrides_and_settings_validate_once_at_the_end() -> None:
-    cfg = apply_overrides(GCNN, settings=["strategy.population=6"], generations=3, seed=7)
-    assert (cfg["strategy"]["population"], cfg["strategy"]["generations"], cfg["study"]["seed"]) \
-        == (6, 3, 7)
-    with pytest.raises(NasgaInputError, match=r"^set: expected TABLE.KEY=VALUE"):
-        apply_settings(GCNN, ["population=6"])
-    with pytest.raises(NasgaInputError, match=r"^set: "):
-        apply_settings(GCNN, ["nothere.key=1"])
-    assert apply_settings(GCNN, ["task.note=plain text"])["task"]["note"] == "plain text"
-    with pytest.raises(NasgaInputError, match=r"^gamma: only the unet task"):
-        apply_overrides(GCNN, gamma=1.0)
-
-
-def test_a_data_root_that_does_not_exist_stops_before_anything(tmp_path: Path) -> None:
-    raw = default_raw("unet")
-    with pytest.raises(NasgaInputError) as info:
-        apply_overrides(raw, data_root=str(tmp_path / "missing"))
-    assert info.value.field.startswith("task.")
 
 
 def test_load_raw_reads_files_and_shipped_names(tmp_path: Path) -> None:

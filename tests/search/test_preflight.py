@@ -191,7 +191,8 @@ def test_cifar_faults(tmp_path: Path, capsys: pytest.CaptureFixture[str],
 
 def test_good_data_passes_preflight(tmp_path: Path) -> None:
     """The same folders, intact, pass every check (and stay cached for the first trial)."""
-    from nasga.search.config import apply_overrides, load_raw
+    from nasga.search.config import load_raw
+    from nasga.search.overrides import apply_overrides
 
     (tmp_path / "u.toml").write_text(UNET)
     (tmp_path / "g.toml").write_text(GCNN)
@@ -203,7 +204,8 @@ def test_decode_cost_of_a_facades_sized_folder(tmp_path: Path) -> None:
     """Decoding every file is cheap at facades' size: 400 train + 100 val 512x256 JPEGs."""
     import time
 
-    from nasga.search.config import apply_overrides, load_raw
+    from nasga.search.config import load_raw
+    from nasga.search.overrides import apply_overrides
 
     root = tmp_path / "big"
     img = Image.fromarray(np.random.default_rng(0).integers(0, 255, (256, 512, 3), np.uint8))

@@ -10,6 +10,7 @@ import base64
 import io
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 

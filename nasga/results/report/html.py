@@ -21,6 +21,7 @@ import nasga.evaluation.records as R
 import nasga.results.report.artifacts as art
 import nasga.results.report.data as D
 import nasga.results.report.figures as F
+from nasga.errors import check_out_file
 from nasga.results.report.drawing import stages_drawing, to_svg, unet_drawing
 from nasga.results.report.sections import (
     Report, Section, cost_title, reference_title, samples_section, task_setting,
@@ -271,24 +272,6 @@ def render_html(report: Report) -> str:
         parts.append("</section>")
     parts += ['<pre id="nasga-js-errors"></pre>', "</body></html>"]
     return "\n".join(parts) + "\n"
-
-
-def check_out_file(out_path: str | Path, field: str = "out", example: str = "report.html"
-                   ) -> Path:
-    """``out_path`` as a file to write: not a folder, in a folder that exists.
-
-    Raises:
-        NasgaInputError: A folder (existing, or written with a trailing ``/``), an empty
-            name, or a missing parent folder.
-    """
-    text = str(out_path)
-    out = Path(out_path)
-    if not text.strip() or text.endswith(("/", "\\")) or out.is_dir():
-        raise NasgaInputError(field, f"must name a file, not a folder, got {text!r} (e.g. "
-                              f"{str(Path(text.strip() or '.') / example)!r})")
-    if not out.parent.is_dir():
-        raise NasgaInputError(field, f"folder {str(out.parent)!r} does not exist")
-    return out
 
 
 def write_report(storage_url: str, study_name: str, out_path: str | Path = "report.html", *,
