@@ -31,6 +31,8 @@ from nasga.search.studies import shipped_name, shipped_studies, shipped_text
 from nasga.spaces import SPACES, NasgaInputError, Space, space_class, space_from_config
 from nasga.storages.storage import GRACE_PERIOD, HEARTBEAT_INTERVAL
 
+MAX_NAME_LENGTH = 512
+"""Longest study name: what Optuna's RDB storages index."""
 MAX_HEARTBEAT_SECONDS = 86_400
 """Largest ``heartbeat_interval`` and ``grace_period``: a day (Python's thread waits overflow
 far above; a dead worker's trial waiting longer helps no one)."""
@@ -162,8 +164,11 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
     study.setdefault("seed", 0)
     study.setdefault("heartbeat_interval", HEARTBEAT_INTERVAL)
     study.setdefault("grace_period", GRACE_PERIOD)
-    if not study["name"]:
-        raise NasgaInputError("study.name", "must not be empty")
+    name = study["name"]
+    if not name.strip() or not name.isprintable() or len(name) > MAX_NAME_LENGTH:
+        raise NasgaInputError("study.name", f"must be 1 to {MAX_NAME_LENGTH} printable "
+                              f"characters, not blank (it names the study in every storage and "
+                              f"file), got {name!r}")
     for key in ("heartbeat_interval", "grace_period"):
         check_int(f"study.{key}", study[key], minimum=1, maximum=MAX_HEARTBEAT_SECONDS,
                   why="seconds; at most a day")
