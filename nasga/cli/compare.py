@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from nasga.bench.table import CURVE_TABLES
+from nasga.errors import NasgaInputError
 from nasga.samplers.registry import sampler_help
 
 
@@ -72,6 +73,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from nasga.compare.report import markdown_table, summarize
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if args.max_evaluations < 0:  # the flag's 0 is the API's None
+        raise NasgaInputError("max_evaluations", f"must be an integer >= 0 (0: every proposal "
+                              f"trains), got {args.max_evaluations}")
     cfg = config_for(task=args.task, study_file=args.study_file, table=args.table,
                      settings=[*args.settings, *study_settings(args.objectives, args.directions,
                                                                args.pruner or None)])

@@ -151,3 +151,13 @@ def test_train_best_refuses_a_study_whose_task_trains_no_network(
                                     "--out", str(tmp_path / "best")], capsys)
     assert "ran the 'synthetic' task, which trains no network to save" in line, line
     assert not (tmp_path / "best").exists()
+
+
+def test_compare_names_the_flags_own_rule_for_max_evaluations(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "cmp"
+    line, _ = one_line_error(main, ["compare", "--samplers", "random", "--budget", "2",
+                                    "--seeds", "1", "--max-evaluations", "-1", "--out", str(out)],
+                             capsys)
+    assert "max_evaluations: must be an integer >= 0 (0: every proposal trains), got -1" in line
+    assert not out.exists()
