@@ -1,7 +1,7 @@
 """The one rule that names a study's best genome (run summary, export, train-best, report, compare).
 
 **Rule.** Group the study's *measurements* (COMPLETE trials that trained a genome or reused a
-training, :func:`nasga.evaluation.objective.is_measurement`) by canonical key; a key's fitness is the mean
+training, :func:`nasga.evaluation.records.is_measurement`) by canonical key; a key's fitness is the mean
 ``fitness_raw`` over all of its measurements. A key is a *candidate* only if it has at least
 ``threshold = min(min_trainings, the most measurements any key has)`` measurements, with
 ``min_trainings`` :data:`MIN_TRAININGS` (3) by default. The best genome is the candidate with
