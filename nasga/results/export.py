@@ -141,9 +141,9 @@ def train_best(storage_url: str, study_name: str, *, out_dir: str | Path,
         check_int("seed", seed, minimum=0, maximum=MAX_SEED, why="32-bit seeds, as study.seed")
     record = best_genome_record(storage_url, study_name)
     settings = load_settings(record[CONFIG_ATTR])
-    task_name = settings.task.get("task", settings.study.task)
-    if task_name not in NETWORK_TASKS:
-        raise NasgaInputError("study_name", f"study {study_name!r} ran the {task_name!r} task, "
+    if settings.task_name not in NETWORK_TASKS:
+        raise NasgaInputError("study_name", f"study {study_name!r} ran the "
+                              f"{settings.task_name!r} task, "
                               f"which trains no network to save; train-best takes a study of "
                               f"{' or '.join(NETWORK_TASKS)}")
     task_cfg = {**settings.task, "max_train": None}

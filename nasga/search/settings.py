@@ -182,12 +182,18 @@ class Settings:
         """``population × (generations + 1)``: paper 004's ``N·(T+1)`` (1,020 for N=20, T=50)."""
         return int(self.strategy.population) * (int(self.strategy.generations) + 1)
 
+    @property
+    def task_name(self) -> str:
+        """The task the study runs: ``[task] task``, else the space's own (as
+        :func:`nasga.tasks.build_task` picks it)."""
+        return str(self.task.get("task") or self.space.task_name)
+
     def build_task(self, *, device: str | None = None) -> Task:
         """The task of the ``[task]`` table; ``device`` overrides ``task.device`` for this
         process only (a worker's ``--devices`` entry), where the task has that setting."""
         from nasga.tasks import build_task, task_settings
 
         table = dict(self.task)
-        if device is not None and "device" in task_settings(table.get("task") or self.space):
+        if device is not None and "device" in task_settings(self.task_name):
             table["device"] = device
         return build_task(self.space, table)

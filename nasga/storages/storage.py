@@ -60,9 +60,7 @@ def resolve_storage(cfg: dict[str, Any], storage: str | None, *, workers: int = 
 def make_default_root(url: str) -> None:
     """Create :data:`DEFAULT_ROOT` when ``url`` names a file in it (the default storage), once
     the study's settings have passed: a refused command leaves no empty folder behind."""
-    kind = storage_kind(url)
-    path = journal_path(url) if kind == "journal" else sqlite_path(url) if kind == "sqlite" \
-        else None
+    path = storage_file(url)
     if path is not None and path.parent == DEFAULT_ROOT:
         DEFAULT_ROOT.mkdir(exist_ok=True)
 
@@ -118,16 +116,20 @@ LAST_URL: list[str] = []  # the URL :func:`open_storage` opened last (for the CL
 _FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
+def storage_file(url: str) -> Path | None:
+    """The local file of a journal or SQLite URL; ``None`` for PostgreSQL or in-memory SQLite."""
+    kind = storage_kind(url)
+    return journal_path(url) if kind == "journal" else sqlite_path(url) if kind == "sqlite" \
+        else None
+
+
 def storage_exists(url: str) -> bool:
     """Whether opening ``url`` would find a storage rather than create one: a journal or SQLite
     URL names an existing file; a PostgreSQL database is the server's (always ``True``)."""
-    kind = storage_kind(url)
-    if kind == "journal":
-        return journal_path(url).is_file()
-    if kind == "sqlite":
-        path = sqlite_path(url)
-        return path is not None and path.is_file()
-    return True
+    if storage_kind(url) == "postgresql":
+        return True
+    path = storage_file(url)
+    return path is not None and path.is_file()
 
 
 def open_storage(url: str, *, heartbeat: bool = True, heartbeat_interval: int = HEARTBEAT_INTERVAL,
@@ -341,9 +343,5 @@ def load_study_config(storage: BaseStorage, name: str) -> dict[str, Any]:
 
 def artifact_dir(url: str, study_root: Path = DEFAULT_ROOT) -> Path:
     """Where the file-system artifact store of a storage lives (next to a local file)."""
-    kind = storage_kind(url)
-    if kind == "sqlite" and sqlite_path(url) is not None:
-        return sqlite_path(url).parent / "artifacts"  # type: ignore[union-attr]
-    if kind == "journal":
-        return journal_path(url).parent / "artifacts"
-    return study_root / "artifacts"
+    path = storage_file(url)
+    return (study_root if path is None else path.parent) / "artifacts"
