@@ -48,6 +48,7 @@ from nasga.compare.report import (  # noqa: E402
 )
 
 DEFAULT_SAMPLERS = [s for s in COMPARE_SAMPLERS if s != "ga-dedup"]  # ga-dedup equals ga now
+SAVE_EVERY = 2  # seeds per worker between saves of a sampler's runs
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -130,15 +131,16 @@ def _runs(name: str, cfg: dict, args: argparse.Namespace, budget: int,
                      label])
     done = _saved(folder, stem, settings)
     missing = [s for s in seed_list if s not in done]
-    if missing:
-        runs = compare(cfg, samplers=[name], seeds=missing, budget=budget, out_dir=args.out,
-                       max_evaluations=args.max_evaluations or None, storage=args.storage,
-                       workers=args.workers, trial_cap_factor=cap, write=False,
-                       budget_unit=args.budget_unit, log=lambda line: None).results
+    step = SAVE_EVERY * max(1, args.workers)  # an interrupted build keeps all but one chunk
+    for start in range(0, len(missing), step):
+        runs = compare(cfg, samplers=[name], seeds=missing[start:start + step], budget=budget,
+                       out_dir=args.out, max_evaluations=args.max_evaluations or None,
+                       storage=args.storage, workers=args.workers, trial_cap_factor=cap,
+                       write=False, budget_unit=args.budget_unit, log=lambda line: None).results
         done.update({r.seed: dataclasses.asdict(dataclasses.replace(r, sampler=label))
                      for r in runs})
         (folder / f"{stem}{held_out}.json").write_text(json.dumps(
-            {"settings": settings, "runs": [done[s] for s in seed_list]}))
+            {"settings": settings, "runs": [done[s] for s in seed_list if s in done]}))
     return [RunResult(**done[s]) for s in seed_list]
 
 

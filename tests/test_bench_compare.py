@@ -103,6 +103,33 @@ def test_more_seeds_run_only_the_missing_ones_and_match_a_fresh_run(tmp_path: Pa
     assert ran == [[0, 1]]  # other settings: every seed runs again
 
 
+def test_an_interrupted_build_keeps_the_seeds_it_finished(tmp_path: Path, capsys) -> None:
+    import json
+
+    module = _script()
+    ran: list[list[int]] = []
+    real = module.compare
+
+    def dies_on_the_second_chunk(*args, **kwargs):
+        ran.append(list(kwargs["seeds"]))
+        if len(ran) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    module.compare = dies_on_the_second_chunk
+    args = ["--samplers", "random", "--budgets", "5", "--workers", "1", "--seeds", "5",
+            "--out", str(tmp_path)]
+    with pytest.raises(KeyboardInterrupt):
+        module.main(args)
+    saved = json.loads((tmp_path / "runs" / "default-random.json").read_text())
+    assert [r["seed"] for r in saved["runs"]] == [0, 1]  # the first chunk, saved before the fault
+    ran.clear()
+    module.compare = lambda *a, **k: (ran.append(list(k["seeds"])), real(*a, **k))[1]
+    assert module.main(args) == 0
+    assert ran == [[2, 3], [4]]
+    assert "| random | 5 |" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("args,message", [
     (["--sampler-seeds", "gp=x"], "sampler-seeds: expected NAME=N with N an integer >= 1, got 'gp=x'"),
     (["--sampler-cap", "gp"], "sampler-cap: expected NAME=N with N an integer >= 1, got 'gp'"),
