@@ -5,11 +5,9 @@ image with thop (:func:`nasga.evaluation.flops.measure`), trains it from scratch
 on the training split and reports accuracy on the held-out validation split — never on a test
 split (paper 004 §4.1: "we leave out 10,000 images from the training set for validation").
 
-Learning-rate schedule (paper 004 §4.1.1): 120 epochs at 1e-2, 60 at 1e-3, 40 at 1e-4 and 20
-at 1e-5. Here that shape is kept as *relative* phase lengths ``lr_steps = (120, 60, 40, 20)``
-(normalised to fractions 1/2, 1/4, 1/6, 1/12 of all training steps), each phase's rate ``lr_decay``
-(0.1) times the previous one. The phases are applied per optimisation step, so the paper's shape
-fits a 10-epoch CPU schedule just as it fits 240 epochs.
+Learning-rate schedule (paper 004 §4.1.1): the paper's stepped rates as relative phase lengths
+(:mod:`nasga.tasks.schedule`), so the paper's shape fits a 10-epoch CPU schedule just as it fits
+240 epochs.
 
 CPU default (digits, 8×8×1, 1,438 training / 359 validation images): the paper's network
 (filters 8/8/16, FC32, dropout 0.5), SGD lr 0.01 (the paper's), momentum 0.9, weight decay
@@ -58,44 +56,15 @@ from nasga.spaces.genomes import MAX_CHANNELS
 import nasga.tasks._torch as T
 from nasga.tasks.base import Evaluation, EvaluationError, Report
 from nasga.tasks.fused import FusedEvaluation
+from nasga.tasks.schedule import PAPER_LR_STEPS, check_lr_steps, step_learning_rate
 
 DATASETS = ("digits", "cifar10")
-PAPER_LR_STEPS = (120.0, 60.0, 40.0, 20.0)
-
-
-def _lr_steps(lr_steps: object) -> tuple[float, ...]:
-    """``lr_steps`` as a non-empty tuple of positive numbers."""
-    steps = tuple(lr_steps) if isinstance(lr_steps, (list, tuple)) else ()
-    if not steps:
-        raise NasgaInputError("lr_steps", f"must be a non-empty list of numbers, got {lr_steps!r}")
-    return tuple(check_number("lr_steps", s, strict=True) for s in steps)
-
-
 def _filters(filters: object) -> tuple[Any, ...]:
     """``filters`` as a non-empty tuple (its entries are checked with the training settings)."""
     filt = tuple(filters) if isinstance(filters, (list, tuple)) else ()
     if not filt:
         raise NasgaInputError("filters", f"must be a non-empty list of integers, got {filters!r}")
     return filt
-
-
-def step_learning_rate(step: int, total: int, lr: float, fractions: Sequence[float],
-                       decay: float) -> float:
-    """Learning rate at ``step`` of ``total`` under the stepped schedule (paper 004 §4.1.1).
-
-    Args:
-        step: 0-based optimisation step.
-        total: Steps in the whole training.
-        lr: Rate of the first phase.
-        fractions: Phase lengths, normalised to sum to 1.
-        decay: Factor between consecutive phases.
-    """
-    position, edge = step / max(total, 1), 0.0
-    for k, f in enumerate(fractions):
-        edge += f
-        if position < edge - 1e-12:
-            return lr * decay**k
-    return lr * decay ** (len(fractions) - 1)
 
 
 class ClassificationTask(FusedEvaluation, BudgetedTask):
@@ -163,7 +132,7 @@ class ClassificationTask(FusedEvaluation, BudgetedTask):
             raise NasgaInputError("space", f"the genetic-cnn task needs a GeneticCNNSpace, got {space!r}")
         self.space = space
         self._set_data(dataset, data_root)
-        steps, filt = _lr_steps(lr_steps), _filters(filters)
+        steps, filt = check_lr_steps(lr_steps), _filters(filters)
         self._set_training(epochs=epochs, lr=lr, lr_steps=steps, lr_decay=lr_decay,
                            batch_size=batch_size, momentum=momentum, weight_decay=weight_decay,
                            filters=filt, dropout=dropout)
@@ -270,7 +239,7 @@ class ClassificationTask(FusedEvaluation, BudgetedTask):
         return tuple(s / total for s in self.lr_steps)
 
     def learning_rate(self, step: int, total: int) -> float:
-        """The rate at 0-based ``step`` of ``total`` (:func:`step_learning_rate`, §4.1.1)."""
+        """The rate at 0-based ``step`` of ``total`` (:func:`~nasga.tasks.schedule.step_learning_rate`, §4.1.1)."""
         return step_learning_rate(step, total, self.lr, self.fractions(), self.lr_decay)
 
     # --- evaluation --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import torch
 from nasga.spaces import GeneticCNNSpace, NasgaInputError, UNetSpace
 from nasga.tasks import EvaluationError, SyntheticTask, build_task
 from nasga.tasks import _torch as T
-from nasga.tasks.classification import ClassificationTask, step_learning_rate
+from nasga.tasks.classification import ClassificationTask
 
 SPACE = GeneticCNNSpace((3, 4, 5))
 GENOME = SPACE.parse("1-01|0-01-111|0-11-010-0111")  # paper 004 Table 1
@@ -45,16 +45,6 @@ def test_nan_loss_fails_the_evaluation(tmp_path: Path) -> None:
     task.lr = float("inf")  # the first step turns every weight into inf/nan
     with pytest.raises(EvaluationError, match=r"loss became (nan|inf) at epoch 0, step \d+"):
         task.evaluate(GENOME, seed=0, workdir=tmp_path)
-
-
-def test_paper_lr_schedule_shape() -> None:
-    # 120/60/40/20 epochs at 1e-2/1e-3/1e-4/1e-5 (§4.1.1), as fractions of any length.
-    fr = ClassificationTask(SPACE).fractions()
-    assert fr == pytest.approx((0.5, 0.25, 1 / 6, 1 / 12))
-    lrs = [step_learning_rate(e, 240, 0.01, fr, 0.1) for e in (0, 119, 120, 179, 180, 219, 220, 239)]
-    assert lrs == pytest.approx([1e-2, 1e-2, 1e-3, 1e-3, 1e-4, 1e-4, 1e-5, 1e-5])
-    short = [step_learning_rate(s, 12, 0.01, fr, 0.1) for s in range(12)]
-    assert short == pytest.approx([1e-2] * 6 + [1e-3] * 3 + [1e-4] * 2 + [1e-5])
 
 
 @pytest.mark.parametrize(
