@@ -79,8 +79,7 @@ class Held:
 
 def interrupt_reason(exc: BaseException) -> str:
     """The ``fail_reason`` of a trial an interrupt (SIGINT, SIGTERM) failed."""
-    name = signal.Signals(getattr(exc, "signum", signal.SIGINT)).name
-    return f"interrupted by {name}; run the command again to resume"
+    return R.interrupt_reason(getattr(exc, "signum", signal.SIGINT))
 
 
 class Objective:

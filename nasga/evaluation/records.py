@@ -25,6 +25,7 @@ user attr is one of the task's measurements.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -114,13 +115,30 @@ def count_trained(trials: Iterable[Any]) -> int:
 
 
 __all__ = ["BOOKKEEPING", "CACHED", "CHILD_RECORD", "CONFIRM_TRAININGS", "EVAL_SEED", "epochs_trained",
-           "FAIL_REASON", "FITNESS_RAW", "GA_GENERATION", "GA_OPERATOR", "GA_PARENTS", "GENOME",
+           "FAIL_REASON", "FITNESS_RAW", "INTERRUPTED", "GA_GENERATION", "GA_OPERATOR", "GA_PARENTS", "GENOME",
            "KEY", "LINEAGE", "LINEAGE_PREFIX", "N_EVALUATIONS", "OVER_BUDGET", "PRUNED_AT", "REUSED_FROM",
-           "TRAINED", "TRAINING", "count_trained", "is_measurement", "is_measurement_name",
-           "lineage", "measurements", "trained"]
+           "TRAINED", "TRAINING", "count_trained", "interrupt_reason", "is_measurement",
+           "is_measurement_name", "lineage", "measurements", "trained", "was_interrupted"]
 
 
 _CLAIMING = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
+
+
+INTERRUPTED = "interrupted by "
+"""How the ``fail_reason`` of a trial failed by an interrupt (SIGINT, SIGTERM) begins."""
+
+
+def interrupt_reason(signum: int) -> str:
+    """The ``fail_reason`` of a trial that the signal ``signum`` interrupted."""
+    return f"{INTERRUPTED}{signal.Signals(signum).name}; run the command again to resume"
+
+
+def was_interrupted(t: FrozenTrial) -> bool:
+    """Whether ``t`` FAILed because its run was interrupted (its genome did not fail: a GA slot
+    does not spend an attempt on it, docs/design.md, "The sampler: claims, generations,
+    retries"). The reason is written before the state, so a reader that sees FAIL sees it."""
+    return (t.state == TrialState.FAIL
+            and str(t.user_attrs.get(FAIL_REASON, "")).startswith(INTERRUPTED))
 
 
 def claims_an_evaluation(t: FrozenTrial) -> bool:

@@ -152,6 +152,27 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
     for table in TABLES:
         cfg.setdefault(table, {})
     study = cfg["study"]
+    _check_study(study)
+    entry = sampler_entry(study["sampler"], study=True, field="study.sampler")
+    space = build_space(cfg)
+    cfg["strategy"] = strategy_config(cfg)
+    _check_sizes(cfg["strategy"])
+    from nasga.tasks import build_task
+    from nasga.tasks.base import reported_epochs
+
+    task = build_task(space, cfg["task"])  # validates every task key
+    pruner = study_pruner(study.pop("pruner", None), preset=entry.pruner,
+                          sampler=study["sampler"], epochs=reported_epochs(task))
+    if pruner is not None:  # none: absent, stored as before
+        study["pruner"] = pruner
+    _objectives(study, task)
+    if check_fuse(cfg["task"].get("fuse", 1), task, pruner=study.get("pruner")) == 1:
+        cfg["task"].pop("fuse", None)  # the default: stored as before
+    return cfg
+
+
+def _check_study(study: dict[str, Any]) -> None:
+    """Check ``[study]``'s keys, fill its defaults and check its name, heartbeats and seed."""
     for key, value in study.items():
         if key not in _STUDY_KEYS:
             raise NasgaInputError(f"study.{key}", f"unknown key; known: {', '.join(_STUDY_KEYS)}")
@@ -181,26 +202,10 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(other, str) or not other or other == study["name"]:
             raise NasgaInputError("study.reuse_from", "entries must be names of other studies, "
                                   f"got {other!r}")
-    entry = sampler_entry(study["sampler"], study=True, field="study.sampler")
     seed = study["seed"]
     if not 0 <= seed <= MAX_SEED:
         raise NasgaInputError("study.seed", f"must be in 0..2**32-1 = {MAX_SEED} (NumPy and the "
                               f"samplers take 32-bit seeds), got {seed}")
-    space = build_space(cfg)
-    cfg["strategy"] = strategy_config(cfg)
-    _check_sizes(cfg["strategy"])
-    from nasga.tasks import build_task
-    from nasga.tasks.base import reported_epochs
-
-    task = build_task(space, cfg["task"])  # validates every task key
-    pruner = study_pruner(study.pop("pruner", None), preset=entry.pruner,
-                          sampler=study["sampler"], epochs=reported_epochs(task))
-    if pruner is not None:  # none: absent, stored as before
-        study["pruner"] = pruner
-    _objectives(study, task)
-    if check_fuse(cfg["task"].get("fuse", 1), task, pruner=study.get("pruner")) == 1:
-        cfg["task"].pop("fuse", None)  # the default: stored as before
-    return cfg
 
 
 def _objectives(study: dict[str, Any], task: Any) -> None:

@@ -163,7 +163,7 @@ class TrialGuard:
     def fail_running(self, signum: int) -> tuple[int, ...]:
         """Mark FAIL every trial this process asked for that is still RUNNING; returns the
         numbers of this process's interrupted trials (FAIL now, by Optuna or here)."""
-        reason = f"interrupted by {signal.Signals(signum).name}; run the command again to resume"
+        reason = R.interrupt_reason(signum)
         marked = []
         storage = self.storage
         for trial in self.asked[-self.window:]:  # the last asked are the ones running
@@ -174,8 +174,7 @@ class TrialGuard:
                     storage.set_trial_user_attr(tid, R.FAIL_REASON, reason)
                     storage.set_trial_state_values(tid, TrialState.FAIL)
                     marked.append(frozen.number)
-                elif (frozen.state == TrialState.FAIL
-                      and str(frozen.user_attrs.get(R.FAIL_REASON, "")).startswith("interrupted")):
+                elif R.was_interrupted(frozen):
                     marked.append(frozen.number)
             except Exception:  # pragma: no cover - the storage itself is gone
                 continue

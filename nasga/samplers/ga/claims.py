@@ -12,9 +12,11 @@ claims, generations, retries").
 Tickets map onto **work items** ``(generation, round, slot)`` in a fixed order:
 
 * generation ``g`` round 0: slots ``0..P-1``;
-* round ``r`` (``1 <= r < max_attempts``): only the slots whose round ``r-1`` attempt failed
-  (FAIL; a PRUNED attempt was stopped on purpose and is final), known once every attempt of
-  round ``r-1`` has finished;
+* round ``r >= 1``: only the slots whose round ``r-1`` attempt failed (FAIL; a PRUNED attempt
+  was stopped on purpose and is final) and that have attempts left, known once every attempt
+  of round ``r-1`` has finished. A slot is out of attempts after ``max_attempts`` failures of
+  its genome; an attempt an interrupt failed (SIGINT, SIGTERM: the run stopped, the genome did
+  not fail; :func:`~nasga.evaluation.records.was_interrupted`) is retried without spending one;
 * then generation ``g+1`` round 0, once generation ``g`` is *settled* (every slot COMPLETE or
   out of attempts).
 
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field
 
 from optuna.trial import FrozenTrial, TrialState
 
-from nasga.evaluation.records import CHILD_RECORD
+from nasga.evaluation.records import CHILD_RECORD, was_interrupted
 from nasga.storages.handle import is_enqueued, is_fresh, is_retry_copy
 
 TICKET_KEY = "nasga:ticket"
@@ -127,13 +129,21 @@ class AskAheadError(RuntimeError):
 class Round:
     """One round of a generation: the slots it (re)tries and its first ticket index.
 
-    ``trials`` holds its attempts, slot by slot, once they have all finished (final)."""
+    ``failures`` counts each slot's earlier attempts that its genome failed (interrupted ones
+    aside); ``trials`` holds its attempts, slot by slot, once they have all finished (final)."""
 
     generation: int
     index: int
     slots: list[int]
     first_ticket: int
     trials: list[FrozenTrial] | None = None
+    failures: dict[int, int] = field(default_factory=dict)
+
+    def failures_after(self, slot: int, attempt: FrozenTrial) -> int | None:
+        """The slot's failures counting this finished ``attempt`` (None: it did not fail)."""
+        if attempt.state not in _FAILED:
+            return None
+        return self.failures.get(slot, 0) + (not was_interrupted(attempt))
 
 
 @dataclass
@@ -224,9 +234,11 @@ class Ledger:
         if current > last_generation:
             return done
         for rnd in self.by_generation[current]:
-            for t in self.attempts(rnd, trials):
-                if t is not None and t.state.is_finished() and (
-                        t.state not in _FAILED or rnd.index + 1 >= self.max_attempts):
+            for slot, t in zip(rnd.slots, self.attempts(rnd, trials)):
+                if t is None or not t.state.is_finished():
+                    continue
+                failures = rnd.failures_after(slot, t)
+                if failures is None or failures >= self.max_attempts:
                     done += 1  # COMPLETE or PRUNED (final), or failed and out of attempts
         return done
 
@@ -261,9 +273,11 @@ class Ledger:
             return False
         last.trials = [t for t in attempts if t is not None]
         first = last.first_ticket + len(last.slots)
-        failed = [s for s, t in zip(last.slots, attempts) if t is not None and t.state in _FAILED]
-        if failed and last.index + 1 < self.max_attempts:
-            self._add_round(Round(last.generation, last.index + 1, failed, first))
+        failures = {s: last.failures_after(s, t) for s, t in zip(last.slots, last.trials)}
+        retry = {s: n for s, n in failures.items() if n is not None and n < self.max_attempts}
+        if retry:
+            self._add_round(Round(last.generation, last.index + 1, list(retry), first,
+                                  failures=retry))
         else:
             self._add_round(Round(last.generation + 1, 0, list(range(self.population)), first))
         return True

@@ -70,8 +70,8 @@ class GeneticSampler(BaseSampler):
             genomes in the same order. ``None``: a random seed, stored in the study's first
             ticket so that all workers share it.
         independent_sampler: Samples parameters outside the space (default: random).
-        max_attempts: Evaluations of a child that fails (exception, NaN; not pruned) before it
-            counts as failed for selection.
+        max_attempts: Evaluations of a child that fails (exception, NaN; not pruned, not
+            interrupted) before it counts as failed for selection.
         grace_period: Seconds without a heartbeat before a journal-storage trial of a dead
             worker is failed while this sampler waits for it (RDB storages use their own
             heartbeat settings); ``None``: only RDB heartbeats.

@@ -4,11 +4,13 @@ a read that shows a trial's params but not the ticket its worker wrote before th
 from __future__ import annotations
 
 import datetime
+import signal
 
 import pytest
 from optuna.distributions import IntDistribution
 from optuna.trial import FrozenTrial, TrialState
 
+from nasga.evaluation.records import FAIL_REASON, interrupt_reason
 from nasga.samplers.ga.claims import CLAIM_TIMEOUT, TICKET_KEY, Ledger, ticket_status
 from nasga.storages.handle import ENQUEUED_KEY, RETRY_COPY_KEY
 
@@ -53,3 +55,41 @@ def test_a_read_hiding_a_ticket_leaves_the_ledger_waiting_not_miscounting() -> N
     shown = [hidden[0], _trial(1, params=True, attrs={TICKET_KEY: 5}, now=now), hidden[2]]
     assert ledger.scan(shown, 2)
     assert ledger.tickets == [0, 1]
+
+
+def _attempt(number: int, state: TrialState, *, interrupted: bool = False) -> FrozenTrial:
+    trial = _trial(number, state=state, attrs={TICKET_KEY: 5})
+    if interrupted:
+        trial.user_attrs[FAIL_REASON] = interrupt_reason(signal.SIGTERM)
+    return trial
+
+
+def test_interrupted_attempts_are_retried_without_spending_the_slots_attempts() -> None:
+    """An interrupt (the run stopped) is not a failure of the genome: with 2 attempts per slot,
+    slot 1 is retried after each interrupt and given up only after its genome failed twice."""
+    ledger = Ledger(population=2, max_attempts=2)
+    done, fail = TrialState.COMPLETE, TrialState.FAIL
+    trials = [_attempt(0, done), _attempt(1, fail, interrupted=True),  # generation 0, round 0
+              _attempt(2, fail, interrupted=True),  # round 1: slot 1 again (0 failures so far)
+              _attempt(3, fail),                     # round 2: slot 1, its genome's 1st failure
+              _attempt(4, fail, interrupted=True),  # round 3: slot 1 (1 failure)
+              _attempt(5, fail),                     # round 4: slot 1, 2nd failure: out
+              _attempt(6, done), _attempt(7, done)]  # generation 1
+    assert ledger.scan(trials, len(trials))
+    items = [ledger.work_item(k, trials) for k in range(1, 6)]  # in ticket order, as workers ask
+    assert [(rnd.index, slot) for rnd, slot in items] == [(0, 1), (1, 1), (2, 1), (3, 1), (4, 1)]
+    assert [rnd.failures for rnd, _ in items] == [{}, {1: 0}, {1: 0}, {1: 1}, {1: 1}]
+    assert ledger.work_item(6, trials)[0].generation == 1
+    assert ledger.progress(0, trials) == 2 and ledger.settled(0, trials)
+    partial = Ledger(population=2, max_attempts=2)
+    assert partial.scan(trials[:5], 5)
+    assert partial.progress(0, trials[:5]) == 1  # slot 1 has an attempt left: not done
+    assert not partial.settled(0, trials[:5])
+    assert set(ledger.complete_trials(0, trials)) == {0}  # slot 1 failed every attempt
+
+
+def test_without_interrupts_a_slot_has_max_attempts_rounds() -> None:
+    ledger = Ledger(population=1, max_attempts=3)
+    trials = [_attempt(n, TrialState.FAIL) for n in range(3)] + [_attempt(3, TrialState.COMPLETE)]
+    assert ledger.scan(trials, len(trials))
+    assert [ledger.work_item(k, trials)[0].generation for k in range(4)] == [0, 0, 0, 1]
