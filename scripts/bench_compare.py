@@ -8,6 +8,10 @@ searches the benchmark's space (task ``genetic-cnn-bench``; ``--table`` picks th
 markdown table for docs/benchmarks.md, issue 16's goal lines (the best nasga sampler against TPE and
 random search), the exact command and the wall time; writes the per-training CSV and the HTML.
 
+A long build is resumable: each sampler's runs are saved in ``OUT/runs`` after every
+``SAVE_EVERY`` seeds per worker, and the same command run again (or with more ``--seeds``) runs
+only the seeds not saved yet.
+
 Usage::
 
     python scripts/bench_compare.py                       # the docs/benchmarks.md table, (3, 4)
