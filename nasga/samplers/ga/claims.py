@@ -15,8 +15,9 @@ Tickets map onto **work items** ``(generation, round, slot)`` in a fixed order:
 * round ``r >= 1``: only the slots whose round ``r-1`` attempt failed (FAIL; a PRUNED attempt
   was stopped on purpose and is final) and that have attempts left, known once every attempt
   of round ``r-1`` has finished. A slot is out of attempts after ``max_attempts`` failures of
-  its genome; an attempt an interrupt failed (SIGINT, SIGTERM: the run stopped, the genome did
-  not fail; :func:`~nasga.evaluation.records.was_interrupted`) is retried without spending one;
+  its genome (:func:`spends_attempt`): an attempt that an interrupt failed (SIGINT, SIGTERM:
+  the run stopped, the genome did not fail), or that failed before it was handed its child
+  (a worker killed while its ticket waited), is retried without spending one;
 * then generation ``g+1`` round 0, once generation ``g`` is *settled* (every slot COMPLETE or
   out of attempts).
 
@@ -97,6 +98,17 @@ def work_of(trial: FrozenTrial) -> tuple[int, int, int] | None:
     return None if work is None else (int(work[0]), int(work[1]), int(work[2]))
 
 
+def spends_attempt(trial: FrozenTrial) -> bool:
+    """Whether a failed attempt counts against its slot's ``max_attempts``: its trial was handed
+    its child (it recorded the work item) and no interrupt stopped it
+    (:func:`~nasga.evaluation.records.was_interrupted`). A ticket failed while it waited (its
+    worker killed, or an :class:`AskAheadError`) never evaluated the genome, and an interrupted
+    training was stopped by the run, not by the genome: either way the slot is retried as if
+    the attempt had not run. The record and the reason are written before the FAIL state, so
+    every reader agrees."""
+    return work_of(trial) is not None and not was_interrupted(trial)
+
+
 def may_take_ticket(trial: FrozenTrial) -> bool:
     """Whether a trial may still take a ticket: fresh, unmarked, and young enough.
 
@@ -143,7 +155,7 @@ class Round:
         """The slot's failures counting this finished ``attempt`` (None: it did not fail)."""
         if attempt.state not in _FAILED:
             return None
-        return self.failures.get(slot, 0) + (not was_interrupted(attempt))
+        return self.failures.get(slot, 0) + spends_attempt(attempt)
 
 
 @dataclass

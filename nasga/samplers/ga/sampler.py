@@ -380,7 +380,8 @@ class GeneticSampler(BaseSampler):
 
     def _abandon(self, study: Study, trial: FrozenTrial, error: AskAheadError) -> None:
         """Fail a ticket that could only wait forever (nobody else waits for it then), and
-        raise ``error``; its work item's attempt counts as failed."""
+        raise ``error``; the ticket never had its child, so its slot is retried without
+        spending an attempt (:func:`~nasga.samplers.ga.claims.spends_attempt`)."""
         study._storage.set_trial_user_attr(trial._trial_id, R.FAIL_REASON, str(error))
         study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
         with self._lock:

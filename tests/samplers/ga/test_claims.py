@@ -10,7 +10,7 @@ import pytest
 from optuna.distributions import IntDistribution
 from optuna.trial import FrozenTrial, TrialState
 
-from nasga.evaluation.records import FAIL_REASON, interrupt_reason
+from nasga.evaluation.records import CHILD_RECORD, FAIL_REASON, interrupt_reason
 from nasga.samplers.ga.claims import CLAIM_TIMEOUT, TICKET_KEY, Ledger, ticket_status
 from nasga.storages.handle import ENQUEUED_KEY, RETRY_COPY_KEY
 
@@ -57,8 +57,11 @@ def test_a_read_hiding_a_ticket_leaves_the_ledger_waiting_not_miscounting() -> N
     assert ledger.tickets == [0, 1]
 
 
-def _attempt(number: int, state: TrialState, *, interrupted: bool = False) -> FrozenTrial:
-    trial = _trial(number, state=state, attrs={TICKET_KEY: 5})
+def _attempt(number: int, state: TrialState, *, interrupted: bool = False,
+             handed: bool = True) -> FrozenTrial:
+    """A ticket's trial; ``handed``: it was handed its child (its work item is recorded)."""
+    record = {CHILD_RECORD: {"ticket": 5, "work": [0, 0, 0]}} if handed else {TICKET_KEY: 5}
+    trial = _trial(number, state=state, attrs=record)
     if interrupted:
         trial.user_attrs[FAIL_REASON] = interrupt_reason(signal.SIGTERM)
     return trial
@@ -86,6 +89,25 @@ def test_interrupted_attempts_are_retried_without_spending_the_slots_attempts() 
     assert partial.progress(0, trials[:5]) == 1  # slot 1 has an attempt left: not done
     assert not partial.settled(0, trials[:5])
     assert set(ledger.complete_trials(0, trials)) == {0}  # slot 1 failed every attempt
+
+
+def test_a_ticket_failed_before_it_had_its_child_spends_no_attempt() -> None:
+    """A worker killed while its ticket waited at the barrier: the ticket, failed by the
+    heartbeat, maps onto a slot whose genome it never evaluated; the slot is retried as if the
+    attempt had not run (here with 1 attempt per slot)."""
+    ledger = Ledger(population=1, max_attempts=1)
+    trials = [_attempt(0, TrialState.COMPLETE),  # generation 0
+              _attempt(1, TrialState.FAIL, handed=False),  # generation 1: killed, waiting
+              _attempt(2, TrialState.COMPLETE)]  # generation 1, retry round
+    assert ledger.scan(trials, len(trials))
+    items = [ledger.work_item(k, trials) for k in range(3)]
+    assert [(rnd.generation, rnd.index) for rnd, _ in items] == [(0, 0), (1, 0), (1, 1)]
+    assert ledger.progress(1, trials) == 2
+    failed = [_attempt(1, TrialState.FAIL)]  # had its child: its one attempt is spent
+    spent = Ledger(population=1, max_attempts=1)
+    trials = [trials[0], *failed, _attempt(2, TrialState.COMPLETE)]
+    assert spent.scan(trials, len(trials))
+    assert [spent.work_item(k, trials)[0].generation for k in range(3)] == [0, 1, 2]
 
 
 def test_without_interrupts_a_slot_has_max_attempts_rounds() -> None:

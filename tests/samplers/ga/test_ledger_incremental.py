@@ -5,21 +5,26 @@ from __future__ import annotations
 
 import datetime
 import random
+from collections import Counter
 
 import pytest
 from optuna.trial import FrozenTrial, TrialState
 
-from nasga.samplers.ga.claims import TICKET_KEY, Ledger
+from nasga.evaluation.records import CHILD_RECORD
+from nasga.samplers.ga.claims import TICKET_KEY, Ledger, work_of
 
 STATES = (TrialState.COMPLETE, TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
 
 
-def _trial(number: int, state: TrialState) -> FrozenTrial:
+def _trial(number: int, state: TrialState, handed: bool = True) -> FrozenTrial:
+    """A ticket's trial; ``handed``: it recorded its work item (a failure then spends an
+    attempt; one failed while it waited does not)."""
     now = datetime.datetime.now()
+    attrs = {CHILD_RECORD: {"ticket": 7, "work": [0, 0, 0]}} if handed else {TICKET_KEY: 7}
     return FrozenTrial(number=number, state=state,
                        value=1.0 if state == TrialState.COMPLETE else None,
                        datetime_start=now, datetime_complete=None, params={}, distributions={},
-                       user_attrs={}, system_attrs={TICKET_KEY: 7}, intermediate_values={},
+                       user_attrs={}, system_attrs=attrs, intermediate_values={},
                        trial_id=number)
 
 
@@ -28,15 +33,17 @@ def _walk_progress(ledger: Ledger, last: int, trials: list[FrozenTrial]) -> int:
     if ledger.steady:
         n = (last + 1) * ledger.population
         return sum(trials[k].state.is_finished() for k in ledger.tickets[:n])
-    done = 0
+    done, spent = 0, Counter()
     for rnd in ledger.rounds:
         if rnd.generation > last:
             break
-        for t in ledger.attempts(rnd, trials):
+        for slot, t in zip(rnd.slots, ledger.attempts(rnd, trials)):
             # COMPLETE and PRUNED attempts are final (a pruned child is never retried)
-            if t is not None and (t.state in (TrialState.COMPLETE, TrialState.PRUNED) or (
-                    t.state.is_finished() and rnd.index + 1 >= ledger.max_attempts)):
+            if t is not None and t.state in (TrialState.COMPLETE, TrialState.PRUNED):
                 done += 1
+            elif t is not None and t.state == TrialState.FAIL:
+                spent[rnd.generation, slot] += work_of(t) is not None
+                done += spent[rnd.generation, slot] >= ledger.max_attempts
     return done
 
 
@@ -51,7 +58,7 @@ def test_progress_and_parents_equal_the_walk(steady: bool, seed: int) -> None:
         if running and (len(running) > 4 or rng.random() < 0.5):
             n = rng.choice(running)  # finishes out of order; the storage replaces the object
             trials = list(trials)
-            trials[n] = _trial(n, rng.choice(STATES))
+            trials[n] = _trial(n, rng.choice(STATES), handed=rng.random() < 0.8)
         else:
             trials = trials + [_trial(len(trials), TrialState.RUNNING)]
         assert ledger.scan(trials, len(trials))
