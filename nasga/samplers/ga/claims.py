@@ -141,8 +141,8 @@ class AskAheadError(RuntimeError):
 class Round:
     """One round of a generation: the slots it (re)tries and its first ticket index.
 
-    ``failures`` counts each slot's earlier attempts that its genome failed (interrupted ones
-    aside); ``trials`` holds its attempts, slot by slot, once they have all finished (final)."""
+    ``failures`` counts each slot's earlier attempts that spent one (:func:`spends_attempt`);
+    ``trials`` holds its attempts, slot by slot, once they have all finished (final)."""
 
     generation: int
     index: int
