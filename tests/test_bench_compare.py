@@ -110,13 +110,13 @@ def test_an_interrupted_build_keeps_the_seeds_it_finished(tmp_path: Path, capsys
     ran: list[list[int]] = []
     real = module.compare
 
-    def dies_on_the_second_chunk(*args, **kwargs):
+    def recording(*args, dies_at: int | None = None, **kwargs):
         ran.append(list(kwargs["seeds"]))
-        if len(ran) == 2:
+        if len(ran) == dies_at:
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    module.compare = dies_on_the_second_chunk
+    module.compare = lambda *a, **k: recording(*a, dies_at=2, **k)  # the second chunk dies
     args = ["--samplers", "random", "--budgets", "5", "--workers", "1", "--seeds", "5",
             "--out", str(tmp_path)]
     with pytest.raises(KeyboardInterrupt):
@@ -124,7 +124,7 @@ def test_an_interrupted_build_keeps_the_seeds_it_finished(tmp_path: Path, capsys
     saved = json.loads((tmp_path / "runs" / "default-random.json").read_text())
     assert [r["seed"] for r in saved["runs"]] == [0, 1]  # the first chunk, saved before the fault
     ran.clear()
-    module.compare = lambda *a, **k: (ran.append(list(k["seeds"])), real(*a, **k))[1]
+    module.compare = recording
     assert module.main(args) == 0
     assert ran == [[2, 3], [4]]
     assert "| random | 5 |" in capsys.readouterr().out

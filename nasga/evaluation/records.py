@@ -115,10 +115,11 @@ def count_trained(trials: Iterable[Any]) -> int:
 
 
 __all__ = ["BOOKKEEPING", "CACHED", "CHILD_RECORD", "CONFIRM_TRAININGS", "EVAL_SEED", "epochs_trained",
-           "FAIL_REASON", "FITNESS_RAW", "INTERRUPTED", "GA_GENERATION", "GA_OPERATOR", "GA_PARENTS", "GENOME",
-           "KEY", "LINEAGE", "LINEAGE_PREFIX", "N_EVALUATIONS", "OVER_BUDGET", "PRUNED_AT", "REUSED_FROM",
-           "TRAINED", "TRAINING", "count_trained", "interrupt_reason", "is_measurement",
-           "is_measurement_name", "lineage", "measurements", "trained", "was_interrupted"]
+           "FAIL_REASON", "FITNESS_RAW", "GA_GENERATION", "GA_OPERATOR", "GA_PARENTS", "GENOME",
+           "INTERRUPTED", "KEY", "LINEAGE", "LINEAGE_PREFIX", "N_EVALUATIONS", "OVER_BUDGET",
+           "PRUNED_AT", "REUSED_FROM", "TRAINED", "TRAINING", "count_trained", "interrupt_reason",
+           "is_measurement", "is_measurement_name", "lineage", "measurements", "trained",
+           "was_interrupted"]
 
 
 _CLAIMING = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)

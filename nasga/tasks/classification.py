@@ -59,6 +59,8 @@ from nasga.tasks.fused import FusedEvaluation
 from nasga.tasks.schedule import PAPER_LR_STEPS, check_lr_steps, step_learning_rate
 
 DATASETS = ("digits", "cifar10")
+
+
 def _filters(filters: object) -> tuple[Any, ...]:
     """``filters`` as a non-empty tuple (its entries are checked with the training settings)."""
     filt = tuple(filters) if isinstance(filters, (list, tuple)) else ()
@@ -239,7 +241,8 @@ class ClassificationTask(FusedEvaluation, BudgetedTask):
         return tuple(s / total for s in self.lr_steps)
 
     def learning_rate(self, step: int, total: int) -> float:
-        """The rate at 0-based ``step`` of ``total`` (:func:`~nasga.tasks.schedule.step_learning_rate`, §4.1.1)."""
+        """The rate at 0-based ``step`` of ``total``
+        (:func:`~nasga.tasks.schedule.step_learning_rate`, §4.1.1)."""
         return step_learning_rate(step, total, self.lr, self.fractions(), self.lr_decay)
 
     # --- evaluation --------------------------------------------------------------------------

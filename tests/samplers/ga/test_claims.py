@@ -103,9 +103,9 @@ def test_a_ticket_failed_before_it_had_its_child_spends_no_attempt() -> None:
     items = [ledger.work_item(k, trials) for k in range(3)]
     assert [(rnd.generation, rnd.index) for rnd, _ in items] == [(0, 0), (1, 0), (1, 1)]
     assert ledger.progress(1, trials) == 2
-    failed = [_attempt(1, TrialState.FAIL)]  # had its child: its one attempt is spent
     spent = Ledger(population=1, max_attempts=1)
-    trials = [trials[0], *failed, _attempt(2, TrialState.COMPLETE)]
+    trials = [trials[0], _attempt(1, TrialState.FAIL),  # had its child: its one attempt is spent
+              _attempt(2, TrialState.COMPLETE)]
     assert spent.scan(trials, len(trials))
     assert [spent.work_item(k, trials)[0].generation for k in range(3)] == [0, 1, 2]
 
