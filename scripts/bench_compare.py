@@ -44,7 +44,7 @@ from nasga.compare.runs import (  # noqa: E402
     study_settings, table_optimum,
 )
 from nasga.bench.table import CURVE_TABLES  # noqa: E402
-from nasga.samplers.registry import sampler_entry  # noqa: E402
+from nasga.samplers.registry import BASELINE_NAMES, sampler_entry  # noqa: E402
 from nasga.search.pruners import study_pruner  # noqa: E402
 from nasga.errors import NasgaInputError  # noqa: E402
 from nasga.compare.report import (  # noqa: E402
@@ -57,9 +57,11 @@ SAVE_EVERY = 2  # seeds per worker between saves of a sampler's runs
 
 def _parser() -> argparse.ArgumentParser:
     p = Parser(description=__doc__.splitlines()[1])
-    p.add_argument("--samplers", type=name_list("samplers", COMPARE_SAMPLERS), default=None,
+    p.add_argument("--samplers", type=name_list("samplers", (*COMPARE_SAMPLERS, *BASELINE_NAMES)),
+                   default=None,
                    help="default: " + ",".join(DEFAULT_SAMPLERS) + " (with --objectives, "
-                        "those that take several objectives)")
+                        "those that take several objectives); baselines from other packages, "
+                        "when named: " + ",".join(BASELINE_NAMES))
     p.add_argument("--table", default=None,
                    help="benchmark table: genetic_cnn_34_digits (default), genetic_cnn_44_digits "
                         "or one with learning curves: " + ", ".join(CURVE_TABLES))
@@ -294,6 +296,7 @@ def _compare(args: argparse.Namespace, argv: list[str]) -> int:
     peers = ("nsga2", "tpe", "random") if several else ("tpe", "random")
     ours = [r.sampler for r in rows if r.sampler.split("+")[0] in NASGA_SAMPLERS]
     peers = tuple(dict.fromkeys([*(r.sampler for r in rows if r.sampler.startswith("tpe")),
+                                 *(r.sampler for r in rows if r.sampler in BASELINE_NAMES),
                                  *peers]))
     for b in budgets:
         print(verdict(rows, b, ours=ours, peers=peers))

@@ -24,8 +24,8 @@ from optuna.trial import FrozenTrial, TrialState
 import nasga.evaluation.records as R
 from nasga.evaluation.objectives import name_metrics
 from nasga.samplers.registry import (
-    AGING_PRESETS, GA_VARIANTS, NASGA_SAMPLERS, SAMPLER_NAMES, SAMPLERS, BinaryUNetStrategy,
-    make_sampler,
+    AGING_PRESETS, GA_VARIANTS, NASGA_SAMPLERS, SAMPLER_NAMES, BinaryUNetStrategy,
+    make_sampler, sampler_entry,
 )
 from nasga.compare.front import TrueFront, front_curve
 from nasga.compare.report import RunResult
@@ -59,7 +59,8 @@ def task_label(cfg: dict[str, Any]) -> str:
 
 
 def make_compare_sampler(name: str, *, space: Space, strategy: Any, seed: int,
-                         max_evaluations: int | None = 1) -> optuna.samplers.BaseSampler:
+                         max_evaluations: int | None = 1, epochs: int | None = None
+                         ) -> optuna.samplers.BaseSampler:
     """The sampler ``name`` of the registry (:func:`nasga.samplers.registry.make_sampler`),
     seeded, with the comparison's ``max_evaluations`` for every sampler.
 
@@ -73,7 +74,7 @@ def make_compare_sampler(name: str, *, space: Space, strategy: Any, seed: int,
         NasgaInputError: Unknown name, or ``ga-unet`` on a U-Net space (field ``samplers``).
     """
     return make_sampler(name, space=space, strategy=strategy, seed=seed,
-                        max_evaluations=max_evaluations, field="samplers")
+                        max_evaluations=max_evaluations, epochs=epochs, field="samplers")
 
 
 @dataclass(frozen=True)
@@ -297,15 +298,26 @@ def _claim_identity(study: optuna.Study, spec: RunSpec) -> None:
 def run_pruner(settings: Settings, sampler: str, task: Any) -> dict[str, Any] | None:
     """The pruner table of one run: the comparison's ``study.pruner``, else the sampler's
     preset (``aging-asha``, ``ga-race``), as a study with that sampler would run
-    (:func:`~nasga.search.pruners.study_pruner`); ``None``: no pruner.
+    (:func:`~nasga.search.pruners.study_pruner`); ``None``: no pruner, or the sampler's own
+    (a baseline that schedules epochs, :attr:`~nasga.samplers.registry.SamplerEntry.own_pruner`).
 
     Raises:
-        NasgaInputError: A preset sampler on a task that reports no epochs (``samplers``).
+        NasgaInputError: A preset sampler on a task that reports no epochs, or a pruner named
+            for a sampler with its own (``samplers``).
     """
     from nasga.tasks.base import reported_epochs
 
     own = dict(settings.study.pruner) if settings.study.pruner is not None else None
-    return study_pruner(own, preset=SAMPLERS[sampler].pruner, sampler=sampler,
+    entry = sampler_entry(sampler, field="samplers")
+    if entry.own_pruner:
+        if own is not None and own.get("name") != "none":
+            raise NasgaInputError("samplers", f"{sampler} takes no pruner: {entry.own_pruner}; "
+                                  f"got the pruner {own.get('name')!r}")
+        if reported_epochs(task) is None:
+            raise NasgaInputError("samplers", f"{sampler} schedules epochs per trial, which the "
+                                  f"task does not report; got {sampler!r}")
+        return None
+    return study_pruner(own, preset=entry.pruner, sampler=sampler,
                         epochs=reported_epochs(task), field="samplers",
                         sampler_field="samplers")
 
@@ -313,17 +325,21 @@ def run_pruner(settings: Settings, sampler: str, task: Any) -> dict[str, Any] | 
 def run_one(spec: RunSpec) -> RunResult:
     """Run (or continue) one study until its budget, the trial cap, or exhaustion."""
     from nasga.evaluation.objective import Objective
+    from nasga.tasks.base import reported_epochs
 
     settings = Settings.from_config(spec.cfg)
     space, task = settings.space, settings.build_task()
     sampler = make_compare_sampler(spec.sampler, space=space, strategy=settings.strategy,
-                                   seed=spec.seed, max_evaluations=spec.max_evaluations)
+                                   seed=spec.seed, max_evaluations=spec.max_evaluations,
+                                   epochs=reported_epochs(task))
     several = settings.study.multi_objective
     pruner = run_pruner(settings, spec.sampler, task)
+    own = getattr(sampler, "pruner", None)  # a baseline's own (dehb's fidelities)
     study, durable = _open_run(spec, sampler, instant=bool(getattr(task, "instant", False)),
                                directions=settings.study.directions,
                                objectives=settings.study.objectives,
-                               pruner=make_pruner(pruner, epochs=getattr(task, "epochs", None)))
+                               pruner=own or make_pruner(pruner, epochs=getattr(task, "epochs",
+                                                                                None)))
     _claim_identity(study, spec)
     bench = getattr(task, "bench", None)
     trials = study.get_trials(deepcopy=False)
@@ -334,7 +350,7 @@ def run_one(spec: RunSpec) -> RunResult:
                      spent=sum(spec.cost(t) for t in trials))
     objective = Objective(space=space, task=task, max_evaluations=spec.max_evaluations,
                           seed=spec.seed, objectives=settings.study.objectives if several else None,
-                          prune=pruner is not None)
+                          prune=pruner is not None or own is not None)
     start = time.perf_counter()
     while not rule.check():
         study.optimize(objective, n_trials=spec.trial_cap - rule.trials, callbacks=[rule.callback])

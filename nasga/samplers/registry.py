@@ -80,6 +80,8 @@ class SamplerArgs:
         grace_period: Seconds after which the GA re-issues a dead worker's child (``None``: the
             storage's).
         feasible: The GA's check of a genome against the task's budget (``None``: all are).
+        epochs: The epochs per training the task reports (``None``: none), for a baseline that
+            schedules epochs itself (``dehb``).
     """
 
     space: Space
@@ -88,6 +90,7 @@ class SamplerArgs:
     max_evaluations: int | None
     grace_period: float | None = None
     feasible: Callable[[Any], bool] | None = None
+    epochs: int | None = None
 
     def own_strategy(self) -> Any:
         """The strategy with its ``max_evaluations`` set to :attr:`max_evaluations`, so that its
@@ -119,6 +122,11 @@ class SamplerEntry:
             objectives).
         pruner: The pruner table a study with this sampler runs under when it names none (a
             multi-fidelity preset, :data:`RACE`; ``None``: the study's, by default none).
+        own_pruner: Why it takes no pruner of the study's (non-empty: the sampler object's
+            ``pruner`` attribute stops its trials, e.g. ``dehb``'s fidelities).
+        check: Raises :class:`~nasga.errors.NasgaInputError` where it cannot be built here
+            (a missing optional package); :func:`sampler_entry` calls it, before anything
+            is written.
     """
 
     family: str
@@ -128,6 +136,8 @@ class SamplerEntry:
     compare_only: str = ""
     one_objective: str = ""
     pruner: Mapping[str, Any] | None = None
+    own_pruner: str = ""
+    check: Callable[[], Any] | None = None
 
     @property
     def is_ga(self) -> bool:
@@ -241,6 +251,31 @@ SAMPLERS: dict[str, SamplerEntry] = {
 """Every sampler name, in the order the help texts list them; model-based Optuna samplers start
 from ``min(10, population)`` random trials."""
 
+def _dehb(a: SamplerArgs) -> optuna.samplers.BaseSampler:
+    from nasga.samplers.dehb import DEHBSampler
+
+    return DEHBSampler(space=a.space, epochs=a.epochs, seed=a.seed)
+
+
+def _dehb_installed() -> None:
+    from nasga.samplers.dehb import dehb_class
+
+    dehb_class()
+
+
+BASELINES: dict[str, SamplerEntry] = {
+    "dehb": SamplerEntry("external", "DEHB (Awad et al. 2021; the optional dehb package): "
+                         "differential evolution in Hyperband's brackets, min epoch 1, eta 3",
+                         _dehb, compare_only="a baseline whose state lives in one process",
+                         one_objective="is single-objective (DEHB minimises one fitness)",
+                         own_pruner="it schedules each trial's epochs itself",
+                         check=_dehb_installed),
+}
+"""Baselines from other packages, for comparisons only (``nasga compare``,
+``scripts/bench_compare.py``), never a study's sampler and never in :data:`SAMPLERS`: an
+optional package may be missing (the one-line error says what to install)."""
+BASELINE_NAMES = tuple(BASELINES)
+
 SAMPLER_NAMES = tuple(SAMPLERS)
 """Every sampler a comparison (``nasga compare --samplers``) may name."""
 STUDY_SAMPLERS = tuple(n for n, e in SAMPLERS.items() if not e.compare_only)
@@ -260,20 +295,25 @@ def sampler_entry(name: str, *, space: Space | None = None, study: bool = False,
             study, or a space the sampler does not search.
     """
     names = STUDY_SAMPLERS if study else SAMPLER_NAMES
-    entry = SAMPLERS.get(name) if isinstance(name, str) else None
-    if entry is None or name not in names:
+    entry = {**SAMPLERS, **BASELINES}.get(name) if isinstance(name, str) else None
+    if entry is None or name not in names + ((), BASELINE_NAMES)[not study]:
         only = "".join(f"; {n} is nasga compare's only: {SAMPLERS[n].compare_only}"
                        for n in SAMPLER_NAMES if n not in names)
-        raise NasgaInputError(field, f"must be one of {', '.join(names)}{only}; got {name!r}")
+        more = "" if study else f" (or a baseline from another package: {', '.join(BASELINE_NAMES)})"
+        raise NasgaInputError(field, f"must be one of {', '.join(names)}{only}; got "
+                              f"{name!r}{more}")
     if space is not None and entry.space is not None and not isinstance(space, entry.space):
         raise NasgaInputError(field, f"{name} needs a {entry.space.__name__} ({entry.help}), "
                               f"got {space!r}")
+    if entry.check is not None:
+        entry.check()
     return entry
 
 
 def sampler_help(names: Sequence[str] = SAMPLER_NAMES) -> str:
     """``name: what it is`` for each of ``names``, for the command-line help."""
-    return "; ".join(f"{name}: {SAMPLERS[name].help}" for name in names)
+    entries = {**SAMPLERS, **BASELINES}
+    return "; ".join(f"{name}: {entries[name].help}" for name in names)
 
 
 class _FromStrategy:
@@ -289,11 +329,14 @@ def make_sampler(name: str, *, space: Space, strategy: Any, seed: int,
                  max_evaluations: int | None = FROM_STRATEGY,
                  grace_period: float | None = None,
                  feasible: Callable[[Any], bool] | None = None,
+                 epochs: int | None = None,
                  field: str = "sampler") -> optuna.samplers.BaseSampler:
     """The sampler called ``name`` (a key of :data:`SAMPLERS`), seeded, over ``space``.
 
     ``max_evaluations`` defaults to ``strategy.max_evaluations`` (a study); a comparison gives
-    its own. Optuna's experimental warnings are silenced.
+    its own; ``epochs`` is the task's epochs per training where it reports them (a baseline of
+    :data:`BASELINES` that schedules epochs needs it). Optuna's experimental warnings are
+    silenced.
 
     Raises:
         NasgaInputError: An unknown name, or a space the sampler does not search (``field``).
@@ -302,12 +345,12 @@ def make_sampler(name: str, *, space: Space, strategy: Any, seed: int,
     if max_evaluations is FROM_STRATEGY:
         max_evaluations = strategy.max_evaluations
     args = SamplerArgs(space=space, strategy=strategy, seed=seed, max_evaluations=max_evaluations,
-                       grace_period=grace_period, feasible=feasible)
+                       grace_period=grace_period, feasible=feasible, epochs=epochs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return entry.build(args)
 
 
-__all__ = ["AGING_PRESETS", "RACE", "FROM_STRATEGY", "GA_VARIANTS", "NASGA_SAMPLERS", "SAMPLERS",
+__all__ = ["AGING_PRESETS", "BASELINES", "BASELINE_NAMES", "RACE", "FROM_STRATEGY", "GA_VARIANTS", "NASGA_SAMPLERS", "SAMPLERS",
            "SAMPLER_NAMES", "STUDY_SAMPLERS", "BinaryUNetStrategy", "SamplerArgs", "SamplerEntry", "make_sampler",
            "sampler_entry", "sampler_help"]
