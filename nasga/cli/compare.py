@@ -6,7 +6,7 @@ import argparse
 
 from nasga.bench.table import CURVE_TABLES
 from nasga.errors import NasgaInputError
-from nasga.samplers.registry import sampler_help
+from nasga.samplers.registry import BASELINE_NAMES, sampler_help
 
 
 def add_compare(sub: argparse._SubParsersAction) -> None:
@@ -32,8 +32,9 @@ def add_compare(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--samplers", default="ga,random,tpe", metavar="LIST",
                    help="comma-separated names, the same as a study's study.sampler: "
                         + sampler_help() + ". Every GA re-breeds a genome the cache would "
-                        "answer unless --set strategy.dedup=false (ga-dedup equals ga then) "
-                        "(default: ga,random,tpe)")
+                        "answer unless --set strategy.dedup=false (ga-dedup equals ga then); "
+                        "a baseline from another package: " + sampler_help(BASELINE_NAMES)
+                        + " (default: ga,random,tpe)")
     p.add_argument("--objectives", default=None, metavar="LIST",
                    help="a multi-objective comparison: comma-separated measurements of the task, "
                         "e.g. val_accuracy,macs (the same as a study's study.objectives); on the "

@@ -6,7 +6,9 @@ configurations come from one differential-evolution subpopulation per fidelity. 
 the authors' own implementation (``pip install dehb``; an optional package, not a dependency of
 nasga) as a baseline of ``nasga compare`` and ``scripts/bench_compare.py``, not as a study
 sampler: its state lives in the sampler object, so a study shared between workers or resumed
-by another process would not see it (docs/design.md, "Pruning").
+by another process would not see it (docs/design.md, "Pruning"); a comparison run stopped and
+continued (a training task's durable study) continues with a fresh DEHB beside the trials
+already run.
 
 DEHB decides each trial's *fidelity*, the epochs it trains. :class:`DEHBSampler` asks DEHB for
 a job, maps its vector in ``[0, 1]^d`` to a genome (gene ``i`` with ``k`` values takes value
