@@ -299,12 +299,13 @@ def run_pruner(settings: Settings, sampler: str, task: Any) -> dict[str, Any] | 
     """The pruner table of one run: the comparison's ``study.pruner``, else the sampler's
     preset (``aging-asha``, ``ga-race``), as a study with that sampler would run
     (:func:`~nasga.search.pruners.study_pruner`); ``None``: no pruner, or the sampler's own
-    (a baseline that schedules epochs, :attr:`~nasga.samplers.registry.SamplerEntry.own_pruner`).
+    (a baseline that stops trainings itself, :attr:`~nasga.samplers.registry.SamplerEntry.own_pruner`).
 
     Raises:
         NasgaInputError: A preset sampler on a task that reports no epochs, or a pruner named
             for a sampler with its own (``samplers``).
     """
+    from nasga.samplers.baselines import check_epochs
     from nasga.tasks.base import reported_epochs
 
     own = dict(settings.study.pruner) if settings.study.pruner is not None else None
@@ -313,9 +314,7 @@ def run_pruner(settings: Settings, sampler: str, task: Any) -> dict[str, Any] | 
         if own is not None and own.get("name") != "none":
             raise NasgaInputError("samplers", f"{sampler} takes no pruner: {entry.own_pruner}; "
                                   f"got the pruner {own.get('name')!r}")
-        if reported_epochs(task) is None:
-            raise NasgaInputError("samplers", f"{sampler} schedules epochs per trial, which the "
-                                  f"task does not report; got {sampler!r}")
+        check_epochs(sampler, reported_epochs(task))
         return None
     return study_pruner(own, preset=entry.pruner, sampler=sampler,
                         epochs=reported_epochs(task), field="samplers",

@@ -4,8 +4,9 @@
   Alg. 1, paper 000 Alg. 1) and its steady-state mode, with exactly-once child claims.
 * :class:`~nasga.samplers.aging.sampler.AgingEvolutionSampler` (:mod:`nasga.samplers.aging`): regularized evolution
   (Real et al. 2019), optionally with SMAC's intensification.
-* :class:`~nasga.samplers.dehb.DEHBSampler` (:mod:`nasga.samplers.dehb`): the authors' DEHB
-  (Awad et al. 2021, the optional ``dehb`` package) as a comparison baseline at equal epochs.
+* :mod:`nasga.samplers.baselines`: multi-fidelity baselines run by their authors' code (DEHB,
+  Syne Tune's regularized evolution under ASHA; optional packages), for comparisons at equal
+  epochs.
 * :mod:`nasga.samplers.registry`: every sampler name ``nasga`` accepts (``--sampler``,
   ``[study] sampler``, ``nasga compare --samplers``) mapped to a seeded sampler.
 

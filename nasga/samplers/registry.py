@@ -252,28 +252,48 @@ SAMPLERS: dict[str, SamplerEntry] = {
 from ``min(10, population)`` random trials."""
 
 def _dehb(a: SamplerArgs) -> optuna.samplers.BaseSampler:
-    from nasga.samplers.dehb import DEHBSampler
+    from nasga.samplers.baselines.dehb import DEHBSampler
 
     return DEHBSampler(space=a.space, epochs=a.epochs, seed=a.seed)
 
 
 def _dehb_installed() -> None:
-    from nasga.samplers.dehb import dehb_class
+    from nasga.samplers.baselines.dehb import dehb_class
 
     dehb_class()
 
 
+def _syne_tune(a: SamplerArgs) -> optuna.samplers.BaseSampler:
+    from nasga.samplers.baselines.synetune import SyneTuneSampler
+
+    return SyneTuneSampler(space=a.space, epochs=a.epochs, seed=a.seed)
+
+
+def _syne_tune_installed() -> None:
+    from nasga.samplers.baselines.synetune import syne_tune
+
+    syne_tune()
+
+
+_STOPS = "it stops each trial's training itself"
+_ONE_PROCESS = "a baseline whose state lives in one process"
 BASELINES: dict[str, SamplerEntry] = {
     "dehb": SamplerEntry("external", "DEHB (Awad et al. 2021; the optional dehb package): "
                          "differential evolution in Hyperband's brackets, min epoch 1, eta 3",
-                         _dehb, compare_only="a baseline whose state lives in one process",
+                         _dehb, compare_only=_ONE_PROCESS,
                          one_objective="is single-objective (DEHB minimises one fitness)",
-                         own_pruner="it schedules each trial's epochs itself",
-                         check=_dehb_installed),
+                         own_pruner=_STOPS, check=_dehb_installed),
+    "syne-tune-re-asha": SamplerEntry(
+        "external", "Syne Tune's regularized evolution under its ASHA scheduler (the optional "
+        "syne-tune package; its defaults: population 100, sample 10, eta 3, first rung epoch 1)",
+        _syne_tune, compare_only=_ONE_PROCESS,
+        one_objective="is single-objective (Syne Tune's ASHA takes one metric)",
+        own_pruner=_STOPS, check=_syne_tune_installed),
 }
-"""Baselines from other packages, for comparisons only (``nasga compare``,
-``scripts/bench_compare.py``), never a study's sampler and never in :data:`SAMPLERS`: an
-optional package may be missing (the one-line error says what to install)."""
+"""Multi-fidelity baselines from other packages (:mod:`nasga.samplers.baselines`), for
+comparisons only (``nasga compare``, ``scripts/bench_compare.py``), never a study's sampler
+and never in :data:`SAMPLERS`: an optional package may be missing (the one-line error says
+what to install)."""
 BASELINE_NAMES = tuple(BASELINES)
 
 SAMPLER_NAMES = tuple(SAMPLERS)

@@ -1,4 +1,4 @@
-"""DEHB as a comparison baseline (nasga.samplers.dehb): its jobs become trials trained for the
+"""DEHB as a comparison baseline (nasga.samplers.baselines.dehb): its jobs become trials trained for the
 epochs DEHB chose, told back with the study's direction applied."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from optuna.trial import TrialState
 from nasga.cli import main
 from nasga.compare.runs import RunSpec, config_for, run_one
 from nasga.errors import NasgaInputError
-from nasga.samplers.dehb import DEHBSampler, FidelityPruner, choice
+from nasga.samplers.baselines._common import SamplerPruner
+from nasga.samplers.baselines.dehb import DEHBSampler, choice
 from nasga.samplers.registry import SAMPLERS, STUDY_SAMPLERS, sampler_entry
 from nasga.spaces import GeneticCNNSpace
 from tests.helpers import one_line_error
@@ -98,7 +99,7 @@ def test_a_failed_trial_is_told_as_the_worst_fitness_and_a_foreign_trial_is_not_
     assert fake.told == [(0, {"fitness": math.inf, "cost": 9.0})]
     foreign = optuna.trial.create_trial(value=0.5, intermediate_values={1: 0.5})
     assert sampler.fidelity(foreign.number) is None
-    assert not FidelityPruner(sampler).prune(study, foreign)  # no job: never stopped
+    assert not SamplerPruner(sampler).prune(study, foreign)  # no job: never stopped
 
 
 def test_bad_settings_and_a_missing_package_are_one_line(monkeypatch) -> None:
@@ -108,7 +109,7 @@ def test_bad_settings_and_a_missing_package_are_one_line(monkeypatch) -> None:
     with pytest.raises(NasgaInputError, match="min_epochs"):
         DEHBSampler(space=space, epochs=9, seed=0, min_epochs=9, optimizer=object())
     monkeypatch.setitem(sys.modules, "dehb", None)  # import dehb raises ImportError
-    with pytest.raises(NasgaInputError, match="pip install dehb") as info:
+    with pytest.raises(NasgaInputError, match="pip install --no-deps dehb") as info:
         sampler_entry("dehb", field="samplers")
     assert "\n" not in str(info.value) and str(info.value).startswith("samplers: dehb needs")
 
@@ -126,19 +127,19 @@ def test_a_comparison_refuses_dehb_without_the_package_or_with_a_pruner(
             "--budget", "54", "--seeds", "1", "--samplers", "dehb", "--out", str(out)]
     if HAS_DEHB:
         err, _ = one_line_error(main, [*args, "--pruner", "hyperband"], capsys)
-        assert err.endswith("samplers: dehb takes no pruner: it schedules each trial's epochs "
+        assert err.endswith("samplers: dehb takes no pruner: it stops each trial's training "
                             "itself; got the pruner 'hyperband'")
         err, _ = one_line_error(main, [a for a in args if a not in {
             "--table", "genetic_cnn_34_digits_e27", "--budget-unit", "epochs"}], capsys)
         assert "does not report" in err
     monkeypatch.setitem(sys.modules, "dehb", None)
     err, _ = one_line_error(main, args, capsys)
-    assert "samplers: dehb needs the optional DEHB package" in err
+    assert "samplers: dehb needs an optional package (pip install --no-deps dehb" in err
     assert not out.exists()
 
 
 @pytest.mark.skipif(not HAS_DEHB, reason="the optional dehb package is not installed "
-                    "(pip install --no-deps dehb ConfigSpace loguru distributed pandas)")
+                    "(nasga.samplers.baselines.dehb.INSTALL)")
 def test_dehb_at_equal_epochs_stops_trainings_at_its_rungs_and_spends_the_budget() -> None:
     cfg = config_for(table="genetic_cnn_34_digits_e27")
     spec = RunSpec(cfg, "dehb", 0, 540, 3, "memory", budget_unit="epochs", epochs=27)
