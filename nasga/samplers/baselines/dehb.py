@@ -3,9 +3,8 @@
 Awad, Mallik and Hutter 2021, "DEHB: Evolutionary Hyperband for Scalable, Robust and Efficient
 Hyperparameter Optimization" (IJCAI), §3: Hyperband's brackets of successive halving whose
 configurations come from one differential-evolution subpopulation per fidelity. nasga runs
-the authors' own implementation (``pip install --no-deps dehb ConfigSpace loguru distributed
-pandas``: the package pins ``numpy < 2`` and runs with numpy 2) as a baseline of ``nasga
-compare``, not as a study's sampler (:mod:`nasga.samplers.baselines`); a comparison run
+the authors' own implementation (:data:`INSTALL`: the package pins ``numpy < 2`` and runs
+with numpy 2) as a baseline of ``nasga compare``, not as a study's sampler (:mod:`nasga.samplers.baselines`); a comparison run
 stopped and continued (a training task's durable study) continues with a fresh DEHB beside
 the trials already run.
 
@@ -40,7 +39,7 @@ from nasga.samplers.baselines._common import (
 )
 from nasga.spaces import Space
 
-INSTALL = "pip install --no-deps dehb ConfigSpace loguru distributed dask pandas"
+INSTALL = "pip install --no-deps dehb && pip install ConfigSpace loguru distributed pandas"
 """How to install the optional ``dehb`` package beside numpy 2 (its metadata pins numpy < 2)."""
 
 

@@ -15,9 +15,8 @@ runs Syne Tune's own scheduler and searcher, with their defaults (population 100
 ``on_trial_error``), called as Syne Tune's own ``Tuner`` calls them; its ``pruner`` gives
 each reported epoch to ``on_trial_result`` and stops the training when the scheduler says
 ``STOP``. Values are given as a loss to minimise
-(:func:`~nasga.samplers.baselines._common.loss`). The package is optional (``pip install
---no-deps syne-tune dill sortedcontainers pandas``: its metadata pulls xgboost, which the
-ASHA scheduler does not import). As every baseline (:mod:`nasga.samplers.baselines`), it is a
+(:func:`~nasga.samplers.baselines._common.loss`). The package is optional (:data:`INSTALL`:
+its metadata pulls xgboost, which the ASHA scheduler does not import). As every baseline (:mod:`nasga.samplers.baselines`), it is a
 comparison's sampler only, and nasga's rules hold: only a key's first training is raced (a
 key with a finished training trains to the end or is answered by the cache, and the scheduler
 sees only its final value).
@@ -53,7 +52,7 @@ from nasga.spaces import Space
 
 NAME = "syne-tune-re-asha"
 """The baseline's name in :data:`nasga.samplers.registry.BASELINES`."""
-INSTALL = "pip install --no-deps syne-tune dill sortedcontainers pandas"
+INSTALL = "pip install --no-deps syne-tune && pip install dill sortedcontainers pandas"
 """How to install Syne Tune's scheduler without its xgboost dependency."""
 METRIC, EPOCH = "loss", "epoch"
 """The result keys given to the scheduler: the loss and the epoch (its ``time_attr``)."""

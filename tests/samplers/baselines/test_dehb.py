@@ -109,7 +109,7 @@ def test_bad_settings_and_a_missing_package_are_one_line(monkeypatch) -> None:
     with pytest.raises(NasgaInputError, match="min_epochs"):
         DEHBSampler(space=space, epochs=9, seed=0, min_epochs=9, optimizer=object())
     monkeypatch.setitem(sys.modules, "dehb", None)  # import dehb raises ImportError
-    with pytest.raises(NasgaInputError, match="pip install --no-deps dehb") as info:
+    with pytest.raises(NasgaInputError, match="pip install --no-deps dehb && pip install ConfigSpace") as info:
         sampler_entry("dehb", field="samplers")
     assert "\n" not in str(info.value) and str(info.value).startswith("samplers: dehb needs")
 
