@@ -17,6 +17,9 @@ Usage::
     python scripts/bench_compare.py                       # the docs/benchmarks.md table, (3, 4)
     python scripts/bench_compare.py --table genetic_cnn_44_digits --budgets 50,100,300,1000
     python scripts/bench_compare.py --seeds 5 --budgets 20,50 --out /tmp/quick
+    python scripts/bench_compare.py --table genetic_cnn_44_digits_e9 --budget-unit epochs \
+        --budgets 450,900,2700 --samplers aging-asha,dehb,syne-tune-re-asha  # baselines from
+        # other packages (nasga.samplers.baselines), installed as their modules' INSTALL says
 """
 
 from __future__ import annotations
