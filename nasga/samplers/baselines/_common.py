@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import importlib
 import math
+import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from optuna.distributions import BaseDistribution
 from optuna.pruners import BasePruner
+from optuna.samplers import BaseSampler, RandomSampler
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from nasga.errors import NasgaInputError
+from nasga.spaces import Space
 
 
 class Stops(Protocol):
@@ -32,6 +36,42 @@ class SamplerPruner(BasePruner):
 
     def prune(self, study: Study, trial: FrozenTrial) -> bool:
         return trial.last_step is not None and self._sampler.should_stop(study, trial)
+
+
+class BaselineSampler(BaseSampler):
+    """What every baseline sampler does alike: the genome space's distributions as the relative
+    search space, one proposal per trial (:meth:`_propose`, under the sampler's lock), a
+    seeded random draw for a parameter outside the space, and its :class:`SamplerPruner`."""
+
+    def __init__(self, *, space: Space, seed: int) -> None:
+        self._space = space
+        self._lock = threading.Lock()
+        self._independent = RandomSampler(seed=seed)
+        self.pruner = SamplerPruner(self)
+        """The run's pruner: it asks :meth:`should_stop`."""
+
+    def should_stop(self, study: Study, trial: FrozenTrial) -> bool:
+        raise NotImplementedError
+
+    def _propose(self, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+                 ) -> dict[str, Any]:
+        """The baseline's next configuration as the trial's parameters (called locked)."""
+        raise NotImplementedError
+
+    def infer_relative_search_space(self, study: Study, trial: FrozenTrial
+                                    ) -> dict[str, BaseDistribution]:
+        return dict(self._space.distributions)
+
+    def sample_relative(self, study: Study, trial: FrozenTrial,
+                        search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
+        if not search_space:
+            return {}
+        with self._lock:
+            return self._propose(trial, search_space)
+
+    def sample_independent(self, study: Study, trial: FrozenTrial, param_name: str,
+                           param_distribution: BaseDistribution) -> Any:
+        return self._independent.sample_independent(study, trial, param_name, param_distribution)
 
 
 def import_optional(module: str, *, name: str, install: str) -> Any:
@@ -71,4 +111,4 @@ def check_epochs(name: str, epochs: int | None) -> int:
     return epochs
 
 
-__all__ = ["SamplerPruner", "Stops", "check_epochs", "import_optional", "last_value", "loss"]
+__all__ = ["BaselineSampler", "SamplerPruner", "Stops", "check_epochs", "import_optional", "last_value", "loss"]

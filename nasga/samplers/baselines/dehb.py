@@ -24,18 +24,16 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
 from collections.abc import Sequence
 from typing import Any
 
 from optuna.distributions import BaseDistribution, CategoricalDistribution, IntDistribution
-from optuna.samplers import BaseSampler, RandomSampler
 from optuna.study import Study
 from optuna.trial import FrozenTrial, TrialState
 
 from nasga.errors import NasgaInputError, check_int
 from nasga.samplers.baselines._common import (
-    SamplerPruner, check_epochs, import_optional, last_value, loss,
+    BaselineSampler, check_epochs, import_optional, last_value, loss,
 )
 from nasga.spaces import Space
 
@@ -62,7 +60,7 @@ def choice(distribution: BaseDistribution, x: float) -> Any:
     return values[min(int(x * len(values)), len(values) - 1)]
 
 
-class DEHBSampler(BaseSampler):
+class DEHBSampler(BaselineSampler):
     """DEHB's jobs as Optuna trials, each trained for the epochs DEHB chose.
 
     Args:
@@ -84,8 +82,7 @@ class DEHBSampler(BaseSampler):
         check_int("epochs", epochs, minimum=2)
         check_int("min_epochs", min_epochs, minimum=1, maximum=epochs - 1)
         check_int("eta", eta, minimum=2)
-        self._space = space
-        self._lock = threading.Lock()
+        super().__init__(space=space, seed=seed)
         self._jobs: dict[int, dict[str, Any]] = {}
         self._fidelities: dict[int, int] = {}
         if optimizer is None:
@@ -96,9 +93,6 @@ class DEHBSampler(BaseSampler):
                              seed=int(seed), save_freq=None, output_path=self._scratch,
                              log_level="ERROR")
         self._dehb = optimizer
-        self._independent = RandomSampler(seed=seed)
-        self.pruner = SamplerPruner(self)
-        """The run's pruner: it stops each trial at its job's epochs."""
 
     def __del__(self) -> None:
         shutil.rmtree(getattr(self, "_scratch", ""), ignore_errors=True)
@@ -112,24 +106,13 @@ class DEHBSampler(BaseSampler):
         epochs = self.fidelity(trial.number)
         return epochs is not None and trial.last_step is not None and trial.last_step >= epochs
 
-    def infer_relative_search_space(self, study: Study, trial: FrozenTrial
-                                    ) -> dict[str, BaseDistribution]:
-        return dict(self._space.distributions)
-
-    def sample_relative(self, study: Study, trial: FrozenTrial,
-                        search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
-        if not search_space:
-            return {}
-        with self._lock:
-            job = self._dehb.ask()
-            self._jobs[trial.number] = job
-            self._fidelities[trial.number] = int(round(float(job["fidelity"])))
+    def _propose(self, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+                 ) -> dict[str, Any]:
+        job = self._dehb.ask()
+        self._jobs[trial.number] = job
+        self._fidelities[trial.number] = int(round(float(job["fidelity"])))
         vector = [float(x) for x in job["config"]]
         return {name: choice(dist, x) for (name, dist), x in zip(search_space.items(), vector)}
-
-    def sample_independent(self, study: Study, trial: FrozenTrial, param_name: str,
-                           param_distribution: BaseDistribution) -> Any:
-        return self._independent.sample_independent(study, trial, param_name, param_distribution)
 
     def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState,
                     values: Sequence[float] | None) -> None:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import threading
 from collections.abc import Iterator
 from types import SimpleNamespace
 from collections.abc import Sequence
@@ -40,13 +39,12 @@ from typing import Any
 
 import numpy as np
 from optuna.distributions import BaseDistribution, CategoricalDistribution, IntDistribution
-from optuna.samplers import BaseSampler, RandomSampler
 from optuna.study import Study
 from optuna.trial import FrozenTrial, TrialState
 
 from nasga.errors import NasgaInputError, check_int
 from nasga.samplers.baselines._common import (
-    SamplerPruner, check_epochs, import_optional, last_value, loss,
+    BaselineSampler, check_epochs, import_optional, last_value, loss,
 )
 from nasga.spaces import Space
 
@@ -84,7 +82,7 @@ def config_space(distributions: dict[str, BaseDistribution], domains: Any) -> di
     return space
 
 
-class SyneTuneSampler(BaseSampler):
+class SyneTuneSampler(BaselineSampler):
     """Syne Tune's ASHA scheduler with regularized evolution, its trials as Optuna trials.
 
     Args:
@@ -107,9 +105,8 @@ class SyneTuneSampler(BaseSampler):
         epochs = check_epochs(NAME, epochs)
         check_int("reduction_factor", reduction_factor, minimum=2)
         check_int("grace_period", grace_period, minimum=1, maximum=epochs)
-        self._space = space
+        super().__init__(space=space, seed=seed)
         self._epochs = epochs
-        self._lock = threading.Lock()
         self._trials: dict[int, Any] = {}
         self._trial_class: Any = SimpleNamespace
         if scheduler is None:
@@ -121,9 +118,6 @@ class SyneTuneSampler(BaseSampler):
                 random_seed=int(seed))
         self._scheduler = scheduler
         self._global = np.random.RandomState(seed).get_state()
-        self._independent = RandomSampler(seed=seed)
-        self.pruner = SamplerPruner(self)
-        """The run's pruner: the scheduler's STOP at a rung."""
 
     @contextlib.contextmanager
     def _numpy_global(self) -> Iterator[None]:
@@ -145,25 +139,15 @@ class SyneTuneSampler(BaseSampler):
             return str(self._scheduler.on_trial_result(syne, {
                 METRIC: loss(study, value), EPOCH: trial.last_step})) == "STOP"
 
-    def infer_relative_search_space(self, study: Study, trial: FrozenTrial
-                                    ) -> dict[str, BaseDistribution]:
-        return dict(self._space.distributions)
-
-    def sample_relative(self, study: Study, trial: FrozenTrial,
-                        search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
-        if not search_space:
-            return {}
-        with self._lock, self._numpy_global():
+    def _propose(self, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+                 ) -> dict[str, Any]:
+        with self._numpy_global():
             config = dict(self._scheduler.suggest().config)
             syne = self._trial_class(trial_id=trial.number, config=config,
                                      creation_time=datetime.datetime.now())
             self._scheduler.on_trial_add(syne)
-            self._trials[trial.number] = syne
+        self._trials[trial.number] = syne
         return {name: config[name] for name in search_space}
-
-    def sample_independent(self, study: Study, trial: FrozenTrial, param_name: str,
-                           param_distribution: BaseDistribution) -> Any:
-        return self._independent.sample_independent(study, trial, param_name, param_distribution)
 
     def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState,
                     values: Sequence[float] | None) -> None:
