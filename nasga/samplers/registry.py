@@ -317,8 +317,9 @@ def sampler_entry(name: str, *, space: Space | None = None, study: bool = False,
     names = STUDY_SAMPLERS if study else SAMPLER_NAMES
     entry = {**SAMPLERS, **BASELINES}.get(name) if isinstance(name, str) else None
     if entry is None or name not in names + ((), BASELINE_NAMES)[not study]:
-        only = "".join(f"; {n} is nasga compare's only: {SAMPLERS[n].compare_only}"
-                       for n in SAMPLER_NAMES if n not in names)
+        entries = {**SAMPLERS, **BASELINES}
+        only = "".join(f"; {n} is nasga compare's only: {entries[n].compare_only}"
+                       for n in (*SAMPLER_NAMES, *BASELINE_NAMES) if n not in names and study)
         more = "" if study else f" (or a baseline from another package: {', '.join(BASELINE_NAMES)})"
         raise NasgaInputError(field, f"must be one of {', '.join(names)}{only}; got "
                               f"{name!r}{more}")

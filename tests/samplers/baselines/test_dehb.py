@@ -116,7 +116,8 @@ def test_bad_settings_and_a_missing_package_are_one_line(monkeypatch) -> None:
 
 def test_dehb_is_a_comparison_baseline_only() -> None:
     assert "dehb" not in SAMPLERS and "dehb" not in STUDY_SAMPLERS
-    with pytest.raises(NasgaInputError, match="must be one of"):
+    with pytest.raises(NasgaInputError, match="must be one of .*; dehb is nasga compare's only: "
+                       "a baseline whose state lives in one process; .*got 'dehb'"):
         sampler_entry("dehb", study=True)
 
 
