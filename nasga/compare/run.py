@@ -333,7 +333,7 @@ def run_one(spec: RunSpec) -> RunResult:
                                    epochs=reported_epochs(task))
     several = settings.study.multi_objective
     pruner = run_pruner(settings, spec.sampler, task)
-    own = getattr(sampler, "pruner", None)  # a baseline's own (dehb's fidelities)
+    own = getattr(sampler, "pruner", None)  # a baseline's own (nasga.samplers.baselines)
     study, durable = _open_run(spec, sampler, instant=bool(getattr(task, "instant", False)),
                                directions=settings.study.directions,
                                objectives=settings.study.objectives,

@@ -295,6 +295,7 @@ comparisons only (``nasga compare``, ``scripts/bench_compare.py``), never a stud
 and never in :data:`SAMPLERS`: an optional package may be missing (the one-line error says
 what to install)."""
 BASELINE_NAMES = tuple(BASELINES)
+_ENTRIES = {**SAMPLERS, **BASELINES}  # every name: the samplers, then the baselines
 
 SAMPLER_NAMES = tuple(SAMPLERS)
 """Every sampler a comparison (``nasga compare --samplers``) may name."""
@@ -315,11 +316,11 @@ def sampler_entry(name: str, *, space: Space | None = None, study: bool = False,
             study, or a space the sampler does not search.
     """
     names = STUDY_SAMPLERS if study else SAMPLER_NAMES
-    entry = {**SAMPLERS, **BASELINES}.get(name) if isinstance(name, str) else None
-    if entry is None or name not in names + ((), BASELINE_NAMES)[not study]:
-        entries = {**SAMPLERS, **BASELINES}
-        only = "".join(f"; {n} is nasga compare's only: {entries[n].compare_only}"
-                       for n in (*SAMPLER_NAMES, *BASELINE_NAMES) if n not in names and study)
+    accepted = names if study else names + BASELINE_NAMES
+    entry = _ENTRIES.get(name) if isinstance(name, str) else None
+    if entry is None or name not in accepted:
+        only = "".join(f"; {n} is nasga compare's only: {e.compare_only}"
+                       for n, e in _ENTRIES.items() if n not in accepted)
         more = "" if study else f" (or a baseline from another package: {', '.join(BASELINE_NAMES)})"
         raise NasgaInputError(field, f"must be one of {', '.join(names)}{only}; got "
                               f"{name!r}{more}")
@@ -333,8 +334,7 @@ def sampler_entry(name: str, *, space: Space | None = None, study: bool = False,
 
 def sampler_help(names: Sequence[str] = SAMPLER_NAMES) -> str:
     """``name: what it is`` for each of ``names``, for the command-line help."""
-    entries = {**SAMPLERS, **BASELINES}
-    return "; ".join(f"{name}: {entries[name].help}" for name in names)
+    return "; ".join(f"{name}: {_ENTRIES[name].help}" for name in names)
 
 
 class _FromStrategy:

@@ -103,8 +103,8 @@ class DEHBSampler(BaselineSampler):
             return self._fidelities.get(number)
 
     def should_stop(self, study: Study, trial: FrozenTrial) -> bool:
-        epochs = self.fidelity(trial.number)
-        return epochs is not None and trial.last_step is not None and trial.last_step >= epochs
+        epochs = self.fidelity(trial.number)  # SamplerPruner asks only after a report
+        return epochs is not None and trial.last_step >= epochs
 
     def _propose(self, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
                  ) -> dict[str, Any]:
