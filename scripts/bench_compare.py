@@ -46,7 +46,7 @@ from nasga.compare.runs import (  # noqa: E402
     COMPARE_SAMPLERS, MEMORY, NASGA_SAMPLERS, Comparison, RunResult, compare, config_for,
     study_settings, table_optimum,
 )
-from nasga.bench.table import CURVE_TABLES  # noqa: E402
+from nasga.bench.table import CURVE_TABLES, BenchTable  # noqa: E402
 from nasga.samplers.registry import BASELINE_NAMES, sampler_entry  # noqa: E402
 from nasga.search.pruners import study_pruner  # noqa: E402
 from nasga.errors import NasgaInputError  # noqa: E402
@@ -228,6 +228,30 @@ def _allowed(name: str, *, several: bool, epochs: int | None) -> bool:
         return False
     return True
 
+
+def _halving_reference(bench: BenchTable, budgets: list[int], max_evaluations: int,
+                       epochs: int) -> str:
+    """Regret of synchronous successive halving over random keys at each epoch budget
+    (:func:`nasga.bench.curves.halving_regret`): what the table allows a search with no model."""
+    from nasga.bench.curves import halving_regret
+
+    lines = ["reference, no model: synchronous successive halving over random keys (first rung "
+             "epoch 1), survivors measured max_evaluations times, best mean named; regret "
+             "(keys screened), 1,000 simulated searches:"]
+    for eta in (2, 3, 4):
+        cells = []
+        for b in budgets:
+            try:
+                mean, se, keys = halving_regret(bench, b, reduction_factor=eta, epochs=epochs,
+                                                max_evaluations=max_evaluations)
+            except NasgaInputError:  # a budget below one key's trainings
+                cells.append("-")
+                continue
+            cells.append(f"{mean:.4f} ± {se:.4f} ({keys})")
+        lines.append(f"  eta {eta}: " + " / ".join(cells))
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -296,6 +320,8 @@ def _compare(args: argparse.Namespace, argv: list[str]) -> int:
               f"times, best mean named: regret "
               f"{bench.exhaustive_regret(args.max_evaluations, draws=10_000):.4f}"
               " (the winner's curse of the rule on the whole table; 10,000 simulated tables)\n")
+    if args.max_evaluations and not several and args.budget_unit == "epochs":
+        print(_halving_reference(bench, budgets, args.max_evaluations, curves) + "\n")
     peers = ("nsga2", "tpe", "random") if several else ("tpe", "random")
     ours = [r.sampler for r in rows if r.sampler.split("+")[0] in NASGA_SAMPLERS]
     peers = tuple(dict.fromkeys([*(r.sampler for r in rows if r.sampler.startswith("tpe")),

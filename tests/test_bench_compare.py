@@ -198,6 +198,9 @@ def test_an_epoch_budget_with_pruners_labels_each_sampler_and_pruner(tmp_path: P
     out = capsys.readouterr().out
     assert "regret @ 108 epochs" in out and "| aging+hyperband | 2 |" in out
     assert "tpe+hyperband " in out.split("@ 108:")[1]  # a peer of the goal line
+    # The no-model reference: 54 epochs are below one key's three trainings (81).
+    reference = out.split("reference, no model")[1].splitlines()
+    assert reference[1].startswith("  eta 2: - / 0.") and reference[3].startswith("  eta 4: - / ")
     assert (tmp_path / "runs" / "genetic_cnn_34_digits_e27-aging+hyperband.json").is_file()
     assert main(args) == 0  # the saved runs answer
     assert main([*args[:-2], "--out", str(tmp_path), "--pruners", "sometimes"]) == 2

@@ -13,11 +13,13 @@ regret of naming the key that looks best at ``e``. Numpy only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from nasga.bench.table import BenchTable
+from nasga.errors import NasgaInputError, check_int
 
 
 def average_ranks(x: np.ndarray) -> np.ndarray:
@@ -103,4 +105,83 @@ def curve_lines(table: BenchTable) -> list[str]:
             *(s.line() for s in curve_spread(table))]
 
 
-__all__ = ["EpochSpread", "average_ranks", "curve_lines", "curve_spread", "spearman"]
+
+
+def halving_rungs(epochs: int, reduction_factor: int, min_resource: int = 1) -> tuple[int, ...]:
+    """Successive halving's rungs on a ``epochs``-epoch training: ``min_resource · η^k`` below
+    ``epochs``, then ``epochs`` (Optuna's ``SuccessiveHalvingPruner`` rungs with
+    ``min_early_stopping_rate`` 0, the last epoch added)."""
+    rungs, r = [], min_resource
+    while r < epochs:
+        rungs.append(r)
+        r *= reduction_factor
+    return (*rungs, epochs)
+
+
+def halving_cost(keys: int, rungs: Sequence[int], reduction_factor: int,
+                 max_evaluations: int) -> int:
+    """Epochs of :func:`halving_regret`'s search over ``keys`` keys: every key trained to the
+    first rung, the best ``⌈1/η⌉`` of each rung trained on to the next, and the last rung's
+    survivors measured ``max_evaluations`` times in all."""
+    cost, alive, prev = 0, keys, 0
+    for r in rungs:
+        cost += alive * (r - prev)
+        if r == rungs[-1]:
+            return cost + alive * (max_evaluations - 1) * r
+        prev, alive = r, -(-alive // reduction_factor)
+    return cost
+
+
+def halving_regret(table: BenchTable, budget: int, *, reduction_factor: int = 3,
+                   max_evaluations: int = 3, epochs: int | None = None, draws: int = 1000,
+                   seed: int = 0) -> tuple[float, float, int]:
+    """Regret of a search with no model and no evolution, at an epoch budget: synchronous
+    successive halving (Jamieson & Talwalkar 2016) over random keys.
+
+    The most keys ``m`` whose :func:`halving_cost` fits in ``budget`` are drawn at random;
+    each training replays one recorded repeat drawn uniformly (as
+    :class:`~nasga.tasks.tabular.TabularTask` does) and is ranked at each rung of
+    :func:`halving_rungs` (first rung epoch 1); the last rung's survivors are measured
+    ``max_evaluations`` times and the best mean is named (ties at random). A reference for
+    the multi-fidelity comparisons (issue 27): what the table's noise allows a search that
+    knows nothing about the genome. ``epochs`` cuts the curves as
+    :class:`~nasga.tasks.tabular.TabularTask`'s ``epochs`` does (default: the table's).
+
+    Returns:
+        The mean regret over ``draws`` simulated searches, its standard error, and ``m``.
+
+    Raises:
+        NasgaInputError: The table has no learning curves, a bad number, or a budget below
+            one key's cost.
+    """
+    check_int("budget", budget)
+    check_int("reduction_factor", reduction_factor, minimum=2)
+    check_int("max_evaluations", max_evaluations)
+    check_int("draws", draws)
+    final = table.mean_accuracy((table.epochs or 0) if epochs is None else epochs)  # curves
+    acc = table.curves["val_accuracy"][:, :, :epochs]  # type: ignore[index]  # keys, repeats, e
+    rungs = halving_rungs(acc.shape[2], reduction_factor)
+    m = max((k for k in range(1, table.n_keys + 1)
+             if halving_cost(k, rungs, reduction_factor, max_evaluations) <= budget), default=0)
+    if m == 0:
+        raise NasgaInputError("budget", f"must cover one key's {max_evaluations} trainings "
+                              f"({halving_cost(1, rungs, reduction_factor, max_evaluations)} "
+                              f"epochs), got {budget}")
+    rng = np.random.default_rng(seed)
+    regret = np.empty(draws)
+    for i in range(draws):
+        alive = rng.permutation(table.n_keys)[:m]
+        repeat = rng.integers(0, acc.shape[1], table.n_keys)
+        for r in rungs[:-1]:
+            value = acc[alive, repeat[alive], r - 1] + rng.random(len(alive)) * 1e-12
+            alive = alive[np.argsort(-value)[:-(-len(alive) // reduction_factor)]]
+        again = rng.integers(0, acc.shape[1], (len(alive), max_evaluations - 1))
+        measured = np.concatenate([acc[alive, repeat[alive], -1][:, None],
+                                   acc[alive[:, None], again, -1]], axis=1).mean(axis=1)
+        named = alive[int(np.argmax(measured + rng.random(len(alive)) * 1e-12))]
+        regret[i] = final.max() - final[named]
+    return float(regret.mean()), float(regret.std(ddof=1) / np.sqrt(draws)), m
+
+
+__all__ = ["EpochSpread", "average_ranks", "curve_lines", "curve_spread", "halving_cost",
+           "halving_regret", "halving_rungs", "spearman"]

@@ -13,7 +13,9 @@ from nasga.bench import (
     BENCH_STAGES, CURVE_TABLES, DEFAULT_TABLE, BenchTable, canonical_genomes,
 )
 from nasga.bench.build import assemble, read_done, run_shard
-from nasga.bench.curves import average_ranks, curve_spread, spearman
+from nasga.bench.curves import (
+    average_ranks, curve_spread, halving_cost, halving_regret, halving_rungs, spearman,
+)
 from nasga.bench.table import CURVE_FIELDS
 from nasga.spaces import GeneticCNNSpace, NasgaInputError
 from tests.bench.tiny import FakeTrainer, build_tiny, settings
@@ -172,3 +174,88 @@ def test_a_shipped_curve_table_covers_every_key_every_epoch_three_times(
     assert rows[-1].repeat_noise < rows[0].repeat_noise
     spread = table.spread()
     assert spread.worst < spread.median < spread.best == table.optimum()
+
+
+def _curve_table(curves: np.ndarray, filler: float | np.ndarray = 0.1) -> BenchTable:
+    """A (3, 3) table whose first keys have the given val-accuracy curves (keys, repeats,
+    epochs); every other key has the curve ``filler``."""
+    space = GeneticCNNSpace((3, 3))
+    genomes = list(canonical_genomes(space).values())
+    n, (k, r, e) = len(genomes), curves.shape
+    acc = np.zeros((n, r, e)) + filler
+    acc[:k] = curves
+    repeats = {name: np.zeros((n, r)) for name in ("val_loss", "train_loss", "train_seconds")}
+    repeats["val_accuracy"] = acc[:, :, -1].copy()
+    return BenchTable(stages=(3, 3), keys=tuple(g.key for g in genomes),
+                      genomes=tuple(g.to_string() for g in genomes), repeats=repeats,
+                      per_key={"macs": np.ones(n), "params": np.ones(n)},
+                      curves={"val_accuracy": acc, "val_loss": np.zeros((n, r, e))})
+
+
+def test_halving_rungs_and_cost_follow_optunas_ladder_by_hand() -> None:
+    assert halving_rungs(9, 3) == (1, 3, 9) and halving_rungs(27, 3) == (1, 3, 9, 27)
+    assert halving_rungs(9, 2) == (1, 2, 4, 8, 9) and halving_rungs(9, 4) == (1, 4, 9)
+    assert halving_rungs(1, 3) == (1,)
+    # 10 keys to epoch 1; the best 4 on to 3 (2 epochs each); the best 2 to 9 (6 each), then
+    # measured twice more (9 each): 10 + 8 + 12 + 36.
+    assert halving_cost(10, (1, 3, 9), 3, 3) == 66
+    assert halving_cost(10, (1, 3, 9), 3, 1) == 30
+
+
+def test_halving_regret_names_the_best_key_when_early_epochs_rank_as_the_last() -> None:
+    rising = np.linspace(0.5, 0.9, 9)
+    curves = np.stack([np.tile(rising + d, (3, 1)) for d in (0.05, 0.02, 0.0)])  # noiseless
+    table = _curve_table(curves)
+    mean, se, keys = halving_regret(table, 10_000, draws=20)
+    assert (mean, se, keys) == (0.0, 0.0, table.n_keys)  # every key screened, none lost
+
+
+def test_halving_regret_loses_a_slow_starter_at_the_first_rung() -> None:
+    # Key 0 ends best (0.95) but starts slowly: second of all keys at epoch 1, below every
+    # other key at epoch 3. With every key screened, the rung at epoch 1 keeps it; the rung at
+    # epoch 3 drops it, and key 1 (0.9) is named every time.
+    slow = np.array([0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95])
+    fast = np.array([0.6, 0.7, 0.8, 0.85, 0.86, 0.87, 0.88, 0.89, 0.9])
+    filler = np.array([0.1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
+    table = _curve_table(np.stack([np.tile(slow, (3, 1)), np.tile(fast, (3, 1))]), filler)
+    mean, se, keys = halving_regret(table, 10_000, draws=20)
+    assert keys == table.n_keys and se == 0.0
+    assert mean == pytest.approx(0.05)
+    # A budget for a third of the keys: a search that draws key 1 names it (0.05); any other
+    # names a filler (0.45), key 0 being dropped at epoch 3 if drawn.
+    small = halving_cost(table.n_keys // 3, halving_rungs(9, 3), 3, 3)
+    part, _, m = halving_regret(table, small, draws=400, seed=1)
+    drawn = m / table.n_keys
+    assert m == table.n_keys // 3
+    assert part == pytest.approx(drawn * 0.05 + (1 - drawn) * 0.45, abs=0.04)  # ~4 s.e.
+    assert halving_regret(table, small, draws=50, seed=2) == halving_regret(
+        table, small, draws=50, seed=2)
+
+
+def test_halving_regret_refuses_bad_input_in_one_line() -> None:
+    table = _curve_table(np.tile(np.linspace(0.5, 0.9, 9), (1, 3, 1)))
+    with pytest.raises(NasgaInputError, match=r"budget: must cover one key's 3 trainings "
+                                              r"\(27 epochs\), got 26"):
+        halving_regret(table, 26)
+    with pytest.raises(NasgaInputError, match="reduction_factor: must be an integer >= 2"):
+        halving_regret(table, 100, reduction_factor=1)
+    with pytest.raises(NasgaInputError, match="no learning curves"):
+        halving_regret(BenchTable.load(DEFAULT_TABLE), 100)
+    with pytest.raises(NasgaInputError, match="epoch: must be an integer >= 1 and <= 9"):
+        halving_regret(table, 100, epochs=10)
+
+
+def test_halving_regret_with_epochs_cuts_the_curves_as_the_task_does() -> None:
+    # Key 0 is best after 9 epochs, key 1 after 3: each search names the best key of its own
+    # last epoch (a 3-epoch search ranked on the whole curves would name key 0, regret 0.05),
+    # and a 3-epoch training's lower cost screens more keys for the same budget.
+    late = np.array([0.5, 0.6, 0.7, 0.8, 0.9, 0.9, 0.9, 0.9, 0.95])
+    early = np.array([0.6, 0.7, 0.75, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8])
+    table = _curve_table(np.stack([np.tile(late, (3, 1)), np.tile(early, (3, 1))]))
+    full = halving_regret(table, 100, draws=200)
+    cut = halving_regret(table, 100, epochs=3, draws=200)
+    assert full[2] == max(k for k in range(1, 100) if halving_cost(k, (1, 3, 9), 3, 3) <= 100)
+    assert cut[2] == max(k for k in range(1, 100) if halving_cost(k, (1, 3), 3, 3) <= 100)
+    assert cut[2] > full[2]
+    everything = halving_regret(table, 10_000, epochs=3, draws=10)
+    assert everything[0] == 0.0 and halving_regret(table, 10_000, draws=10)[0] == 0.0
