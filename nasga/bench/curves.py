@@ -106,12 +106,11 @@ def curve_lines(table: BenchTable) -> list[str]:
 
 
 
-
-def halving_rungs(epochs: int, reduction_factor: int, min_resource: int = 1) -> tuple[int, ...]:
-    """Successive halving's rungs on a ``epochs``-epoch training: ``min_resource · η^k`` below
-    ``epochs``, then ``epochs`` (Optuna's ``SuccessiveHalvingPruner`` rungs with
+def halving_rungs(epochs: int, reduction_factor: int) -> tuple[int, ...]:
+    """Successive halving's rungs on an ``epochs``-epoch training: ``η^k`` below ``epochs``,
+    then ``epochs`` (Optuna's ``SuccessiveHalvingPruner`` rungs with ``min_resource`` 1 and
     ``min_early_stopping_rate`` 0, the last epoch added)."""
-    rungs, r = [], min_resource
+    rungs, r = [], 1
     while r < epochs:
         rungs.append(r)
         r *= reduction_factor
