@@ -30,6 +30,7 @@ def test_verdict_names_the_best_nasga_sampler_and_the_margins_in_standard_errors
     worse = verdict([_row("ga", 0.02, 0.001), _row("tpe", 0.01, 0.001)], 100, ours=("ga",))
     assert "NOT lower by -0.0100" in worse
     assert verdict(rows, 100, ours=("ga-steady",)) == "@ 100: none of ga-steady ran"
+    assert verdict(rows, 100, ours=()) == "@ 100: no nasga sampler in this comparison"
 
 
 def test_bench_compare_runs_on_both_tables_and_continues(tmp_path: Path, capsys) -> None:

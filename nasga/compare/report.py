@@ -271,7 +271,8 @@ def verdict(rows: list[SummaryRow], budget: int, *, ours: Sequence[str],
     at = {r.sampler: r for r in rows if r.budget == budget and not math.isnan(r.regret[0])}
     mine = [at[s] for s in ours if s in at]
     if not mine:
-        return f"@ {budget}: none of {', '.join(ours)} ran"
+        return (f"@ {budget}: none of {', '.join(ours)} ran" if ours
+                else f"@ {budget}: no nasga sampler in this comparison")
     best = min(mine, key=lambda r: r.regret[0])
     parts = [f"@ {budget}: best nasga {best.sampler} {_pm(best.regret)}"]
     for peer in (p for p in peers if p in at):
