@@ -41,7 +41,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 import nasga.evaluation.records as R
-from nasga.evaluation.objective import Held, Objective, Training, interrupt_reason
+from nasga.evaluation.objective import Held, Objective, Training
 from nasga.search.faults import kill_point
 from nasga.storages.handle import storage_of, trial_id
 from nasga.storages.heartbeat import TrialsHeartbeat, fail_stale_trials
@@ -213,7 +213,7 @@ class _Batch:
 
     def fail_untold(self, exc: BaseException) -> None:
         """Fail every trial still untold: the batch stops on ``exc``."""
-        reason = (interrupt_reason(exc) if isinstance(exc, KeyboardInterrupt)
+        reason = (R.interrupt_reason(exc) if isinstance(exc, KeyboardInterrupt)
                   else f"not evaluated: the worker stopped on {type(exc).__name__}: {exc}")
         for trial in list(self.untold.values()):
             self._fail(trial, reason)

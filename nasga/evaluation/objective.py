@@ -25,7 +25,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import math
-import signal
 import tempfile
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -75,11 +74,6 @@ class Held:
     worker's own (a fused batch) or, without waiting, another worker's."""
 
     genome: Genome
-
-
-def interrupt_reason(exc: BaseException) -> str:
-    """The ``fail_reason`` of a trial an interrupt (SIGINT, SIGTERM) failed."""
-    return R.interrupt_reason(getattr(exc, "signum", signal.SIGINT))
 
 
 class Objective:
@@ -177,7 +171,7 @@ class Objective:
                 return self.values(trial, self._evaluate(trial))
         except KeyboardInterrupt as exc:  # Optuna fails the trial and re-raises: say why
             try:
-                trial.set_user_attr(R.FAIL_REASON, interrupt_reason(exc))
+                trial.set_user_attr(R.FAIL_REASON, R.interrupt_reason(exc))
             except Exception:  # pragma: no cover - the storage is gone
                 pass
             raise

@@ -129,8 +129,16 @@ INTERRUPTED = "interrupted by "
 """How the ``fail_reason`` of a trial failed by an interrupt (SIGINT, SIGTERM) begins."""
 
 
-def interrupt_reason(signum: int) -> str:
-    """The ``fail_reason`` of a trial that the signal ``signum`` interrupted."""
+def interrupt_reason(cause: int | BaseException) -> str:
+    """The ``fail_reason`` of a trial an interrupt failed.
+
+    Args:
+        cause: The signal number (SIGINT, SIGTERM), or the exception it raised: a
+            ``KeyboardInterrupt`` carries its ``signum`` when nasga's handler raised it, and is
+            SIGINT otherwise.
+    """
+    signum = (cause if isinstance(cause, int)
+              else getattr(cause, "signum", signal.SIGINT))
     return f"{INTERRUPTED}{signal.Signals(signum).name}; run the command again to resume"
 
 
