@@ -324,6 +324,7 @@ def run_pruner(settings: Settings, sampler: str, task: Any) -> dict[str, Any] | 
 def run_one(spec: RunSpec) -> RunResult:
     """Run (or continue) one study until its budget, the trial cap, or exhaustion."""
     from nasga.evaluation.objective import Objective
+    from nasga.samplers.baselines import BaselineSampler
     from nasga.tasks.base import reported_epochs
 
     settings = Settings.from_config(spec.cfg)
@@ -333,7 +334,7 @@ def run_one(spec: RunSpec) -> RunResult:
                                    epochs=reported_epochs(task))
     several = settings.study.multi_objective
     pruner = run_pruner(settings, spec.sampler, task)
-    own = getattr(sampler, "pruner", None)  # a baseline's own (nasga.samplers.baselines)
+    own = sampler.pruner if isinstance(sampler, BaselineSampler) else None
     study, durable = _open_run(spec, sampler, instant=bool(getattr(task, "instant", False)),
                                directions=settings.study.directions,
                                objectives=settings.study.objectives,

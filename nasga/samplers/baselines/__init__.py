@@ -10,6 +10,6 @@ never a study's sampler: their state lives in the sampler object. Their packages
 where one is missing, naming its baseline is one line saying what to install.
 """
 
-from nasga.samplers.baselines._common import check_epochs
+from nasga.samplers.baselines._common import BaselineSampler, check_epochs
 
-__all__ = ["check_epochs"]
+__all__ = ["BaselineSampler", "check_epochs"]
