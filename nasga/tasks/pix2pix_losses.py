@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
+    from torch import nn
 
 GIGA = 1e9  # p(q) is in GMACs
 
@@ -132,3 +133,44 @@ def image_quality(fake: torch.Tensor, real: torch.Tensor) -> tuple[float, float]
         ssim.append(structural_similarity(t, p, data_range=1.0, channel_axis=0, win_size=win))
     return float(np.mean(psnr)), float(np.mean(ssim))
 
+
+
+def validate(g_net: nn.Module, d_net: nn.Module, a: torch.Tensor, b: torch.Tensor, *,
+             device: torch.device, batch_size: int, lam: float
+             ) -> tuple[dict[str, float], torch.Tensor]:
+    """Eq. 6–8 losses, PSNR and SSIM on the mini validation subset, both networks in eval mode.
+
+    Returns the measurements (``l_gen``, ``l_gan``, ``l1``, ``l_gan_eq6``, ``psnr``, ``ssim``)
+    and the generator's outputs, in the order of ``a``.
+    """
+    import torch
+
+    import nasga.tasks._torch as T
+
+    g_net.eval()
+    d_net.eval()
+    dtype = T.amp_dtype(device)
+    fakes, sums = [], []  # per batch, on the device: one host synchronisation at the end
+    with torch.no_grad():
+        for i in range(0, len(a), batch_size):
+            x, y = a[i : i + batch_size], b[i : i + batch_size]
+            with T.autocast(device, dtype):
+                fake = g_net(x)
+                logits = d_net(torch.cat([x, fake], 1))
+            fake, logits = fake.float(), logits.float()
+            sums.append(validation_sums(logits, fake, y))
+            fakes.append(fake)
+        # summed as Python floats in batch order, exactly as per-batch float() accumulation
+        gan, gan_eq6, l1 = validation_losses(torch.stack(sums).tolist(), len(a))
+        fake = torch.cat(fakes)
+        l_gan = T.check_finite(gan, "validation adversarial loss")
+        l_1 = T.check_finite(l1, "validation L1 loss")
+        psnr, ssim = image_quality(fake, b)
+    return {
+        "l_gen": l_gen(l_gan, l_1, lam),
+        "l_gan": l_gan,
+        "l1": l_1,
+        "l_gan_eq6": gan_eq6,
+        "psnr": psnr,
+        "ssim": ssim,
+    }, fake

@@ -267,13 +267,15 @@ class TranslationTask(BudgetedTask):
             seen: dict[int, tuple[dict[str, float], torch.Tensor]] = {}
 
             def on_epoch(epoch: int) -> None:
-                seen[epoch] = self._validate(g_net, d_net, a_va, b_va, device)
+                seen[epoch] = P.validate(g_net, d_net, a_va, b_va, device=device,
+                                         batch_size=self.batch_size, lam=self.lam)
                 report(epoch, {**seen[epoch][0], "macs": cost.macs,  # type: ignore[misc]
                                "paper_macs": cost.paper_macs, "params": cost.params})
 
             d_loss, g_loss, seconds = self._train(g_net, d_net, a_tr, b_tr, device, gen,
                                                   on_epoch if report is not None else None)
-            val, fake = seen.get(self.epochs) or self._validate(g_net, d_net, a_va, b_va, device)
+            val, fake = seen.get(self.epochs) or P.validate(
+                g_net, d_net, a_va, b_va, device=device, batch_size=self.batch_size, lam=self.lam)
         files: list[Path] = []
         if self.grid_images:
             k = self.grid_images
@@ -352,37 +354,6 @@ class TranslationTask(BudgetedTask):
         T.synchronize(device)
         d_net.requires_grad_(True)
         return d_mean, g_mean, time.perf_counter() - start
-
-    @torch.no_grad()
-    def _validate(self, g_net: nn.Module, d_net: nn.Module, a: torch.Tensor, b: torch.Tensor,
-                  device: torch.device) -> tuple[dict[str, float], torch.Tensor]:
-        """Eq. 6–8 losses, PSNR and SSIM on the mini validation subset (eval mode)."""
-        g_net.eval()
-        d_net.eval()
-        dtype = T.amp_dtype(device)
-        fakes, sums = [], []  # per batch, on the device: one host synchronisation at the end
-        for i in range(0, len(a), self.batch_size):
-            x, y = a[i : i + self.batch_size], b[i : i + self.batch_size]
-            with T.autocast(device, dtype):
-                fake = g_net(x)
-                logits = d_net(torch.cat([x, fake], 1))
-            fake, logits = fake.float(), logits.float()
-            sums.append(P.validation_sums(logits, fake, y))
-            fakes.append(fake)
-        # summed as Python floats in batch order, exactly as per-batch float() accumulation
-        gan, gan_eq6, l1 = P.validation_losses(torch.stack(sums).tolist(), len(a))
-        fake = torch.cat(fakes)
-        l_gan = T.check_finite(gan, "validation adversarial loss")
-        l_1 = T.check_finite(l1, "validation L1 loss")
-        psnr, ssim = P.image_quality(fake, b)
-        return {
-            "l_gen": P.l_gen(l_gan, l_1, self.lam),
-            "l_gan": l_gan,
-            "l1": l_1,
-            "l_gan_eq6": gan_eq6,
-            "psnr": psnr,
-            "ssim": ssim,
-        }, fake
 
     # --- fitness and settings ----------------------------------------------------------------
     #: Settings that change only the fitness, not what a training measures: studies that differ
