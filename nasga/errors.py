@@ -96,6 +96,58 @@ def is_cuda_index(device: str) -> bool:
     return head == "cuda" and index.isascii() and index.isdigit()
 
 
+NAME_MAX = 255
+"""Bytes in one part of a path (a file or folder name): Linux's, macOS's and Windows' limit."""
+PATH_MAX = 4095
+"""Bytes in a whole path (Linux's ``PATH_MAX`` less its terminating NUL)."""
+
+
+def check_path(field: str, path: Any) -> Any:
+    """``path`` as a :class:`~pathlib.Path` if a file system can name it: text or a path, no
+    NUL byte, no part over :data:`NAME_MAX` bytes, at most :data:`PATH_MAX` bytes in all.
+
+    Checked before anything looks the path up, so a name too long is one line, not the
+    ``OSError`` that ``Path.exists`` raises for it.
+
+    Raises:
+        NasgaInputError: ``field: a name in a path must be at most 255 bytes (the file
+            system's limit), got 'nnn…nnn' (300 bytes)``, and the like.
+    """
+    import os
+    from pathlib import Path
+
+    if not isinstance(path, (str, os.PathLike)):
+        raise NasgaInputError(field, f"must be a path, got {path!r}")
+    text = os.fspath(path)
+    if not isinstance(text, str):
+        raise NasgaInputError(field, f"must be a path given as text, got {path!r}")
+    if "\0" in text:
+        raise NasgaInputError(field, f"must not contain a NUL byte, got {text!r}")
+    size = len(os.fsencode(text))
+    if size > PATH_MAX:
+        raise NasgaInputError(field, f"a path must be at most {PATH_MAX} bytes, got "
+                              f"{_short(text)} ({size:,} bytes)")
+    for part in Path(text).parts:
+        n = len(os.fsencode(part))
+        if n > NAME_MAX:
+            raise NasgaInputError(field, f"a name in a path must be at most {NAME_MAX} bytes "
+                                  f"(the file system's limit), got {_short(part)} ({n:,} bytes)")
+    return Path(text)
+
+
+def _short(text: str) -> str:
+    """``text`` quoted, its middle elided past 60 characters (a value that fits one line)."""
+    return repr(text) if len(text) <= 60 else repr(f"{text[:28]}…{text[-28:]}")
+
+
+def not_a_folder(field: str, folder: Any) -> NasgaInputError:
+    """The error for a path whose folder is missing, or is a file: the one wording."""
+    from pathlib import Path
+
+    kind = "is a file, not a folder" if Path(folder).exists() else "does not exist"
+    return NasgaInputError(field, f"folder {str(folder)!r} {kind}")
+
+
 def check_writable(folder: Any, field: str) -> None:
     """Refuse a folder nasga cannot create files in. The probe is a temporary file, removed at
     once: permissions alone do not tell (root, read-only or virtual file systems).
@@ -124,7 +176,7 @@ def check_out_dir(path: Any, field: str = "out") -> None:
 
     if not str(path).strip():
         raise NasgaInputError(field, f"must name a folder, got {str(path)!r}")
-    out = Path(path)
+    out = check_path(field, path)
     if out.exists() and not out.is_dir():
         raise NasgaInputError(field, f"must be a folder (created if missing), got the file "
                               f"{str(path)!r}")
@@ -146,11 +198,11 @@ def check_out_file(out_path: Any, field: str = "out", example: str = "report.htm
     from pathlib import Path
 
     text = str(out_path)
-    out = Path(out_path)
+    out = check_path(field, out_path)
     if not text.strip() or text.endswith(("/", "\\")) or out.is_dir():
         raise NasgaInputError(field, f"must name a file, not a folder, got {text!r} (e.g. "
                               f"{str(Path(text.strip() or '.') / example)!r})")
     if not out.parent.is_dir():
-        raise NasgaInputError(field, f"folder {str(out.parent)!r} does not exist")
+        raise not_a_folder(field, out.parent)
     check_writable(out.parent, field)
     return out

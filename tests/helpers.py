@@ -27,6 +27,9 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "run_ga.py"
 
+COMPARE = ["compare", "--samplers", "random", "--budget", "2", "--seeds", "1"]
+"""The smallest ``nasga compare`` (the tabular task): add ``--out`` and the flag under test."""
+
 TINY = {
     "genetic-cnn": """
 [study]

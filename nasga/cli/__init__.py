@@ -225,10 +225,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         fault = exc if isinstance(exc, NasgaStorageError) else storage_fault(
             exc, (LAST_URL or [getattr(args, "storage", None)])[0])
+        if fault is None and _unusable_path(exc):  # a path no check above caught: still a line
+            print(f"nasga {args.command}: error: path: cannot use {exc.filename!r} "  # type: ignore[attr-defined]
+                  f"({exc.strerror})", file=sys.stderr)  # type: ignore[attr-defined]
+            return EXIT_BAD_INPUT
         if fault is None:
             raise
         print(f"nasga {args.command}: error: {_scrub(str(fault), args)}", file=sys.stderr)
         return EXIT_STORAGE_FAULT
+
+
+def _unusable_path(exc: BaseException) -> bool:
+    """An ``OSError`` about a path the user gave: too long, not permitted, not a folder."""
+    import errno
+
+    return isinstance(exc, OSError) and exc.filename is not None and exc.errno in (
+        errno.ENAMETOOLONG, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR)
 
 
 class _StorageFaultFilter:

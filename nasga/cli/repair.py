@@ -20,15 +20,17 @@ def add_repair(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_repair(args: argparse.Namespace) -> int:
+    from nasga.errors import check_path
     from nasga.storages.journal import repair
-    from nasga.storages.storage import journal_path, redact, storage_kind
+    from nasga.storages.storage import check_journal_access, journal_path, redact, storage_kind
 
     if storage_kind(args.storage) != "journal":
         print(f"{redact(args.storage)}: nothing to repair (only journal files can be torn; "
               "SQLite and PostgreSQL roll back a torn write)")
         return 0
-    path = journal_path(args.storage)
+    path = check_path("storage", journal_path(args.storage))
     if not path.is_file():
         raise NasgaInputError("storage", f"no journal file {str(path)!r} (nothing created)")
+    check_journal_access(path, readonly=False)  # repair takes the lock and may rewrite the file
     print(repair(path).line())
     return 0

@@ -78,7 +78,8 @@ def config_from_args(args: argparse.Namespace) -> dict:
     from nasga.search.config import default_raw, load_raw
     from nasga.search.overrides import apply_overrides
 
-    raw = load_raw(args.study_file) if args.study_file else default_raw(args.task or "unet")
+    raw = (load_raw(args.study_file) if args.study_file is not None
+           else default_raw(args.task or "unet"))
     study = raw.get("study")
     task = study.get("task", "unet") if isinstance(study, dict) else None
     if args.study_file and args.task and isinstance(task, str) and args.task != task:

@@ -42,7 +42,7 @@ from nasga.compare.run import (
 )
 from nasga.compare.run import BUDGET_UNITS, TRAININGS
 from nasga.samplers.registry import sampler_entry
-from nasga.search.config import default_config, default_raw, validate
+from nasga.search.config import check_study_name, default_config, default_raw, validate
 from nasga.search.settings import Settings
 from nasga.spaces import NasgaInputError
 
@@ -96,7 +96,7 @@ def config_for(*, task: str | None = None, study_file: str | None = None,
     from nasga.search.overrides import apply_overrides
 
     _check_table(task, table)
-    if study_file:
+    if study_file is not None:
         if task is not None or table is not None:
             raise NasgaInputError("task", f"give --task/--table or --study, not both (got "
                                   f"{task or table!r})")
@@ -197,6 +197,7 @@ def compare(cfg: dict[str, Any], *, samplers: Sequence[str], seeds: int | Sequen
     check_out_dir(out_dir)
     if not isinstance(prefix, str) or not prefix.strip():
         raise NasgaInputError("prefix", f"must be a non-empty study-name prefix, got {prefix!r}")
+    check_study_name("prefix", prefix)  # its study names are checked once the samplers are known
     names, seed_list = _check_arguments(samplers, seeds, budget=budget, workers=workers,
                                         trial_cap_factor=trial_cap_factor,
                                         max_evaluations=max_evaluations,
@@ -210,15 +211,20 @@ def compare(cfg: dict[str, Any], *, samplers: Sequence[str], seeds: int | Sequen
     out = Path(out_dir)
     url = storage or default_storage_url(out)
     if url != MEMORY:
-        from nasga.storages.storage import check_processes, check_url
+        from nasga.storages.storage import (check_processes, check_url, open_storage,
+                                            storage_exists)
 
         check_processes(url, workers, hint=" or memory")
         if storage is not None:  # the default one lies in OUT, made below
             check_url(url)
-    out.mkdir(parents=True, exist_ok=True)
+            if storage_exists(url):  # a file that is no storage is refused before OUT is made
+                open_storage(url, heartbeat=False, create=False, readonly=True)
     specs = [RunSpec(cfg, s, seed, budget, max_evaluations, url, prefix, trial_cap_factor,
                      budget_unit, epochs)
              for s in names for seed in seed_list]
+    for spec in specs:  # PREFIX-TASK-SAMPLER-sSEED must be a study name
+        check_study_name("prefix", spec.study_name)
+    out.mkdir(parents=True, exist_ok=True)
     results: list[RunResult] = []
     for r in _run_all(specs, workers):
         results.append(r)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nasga.errors import NasgaInputError, check_int
+from nasga.errors import NasgaInputError, check_int, check_path
 
 
 #: Upper bounds of a task's sizes: far above any real run (the paper's CIFAR-10 schedule is 240
@@ -49,7 +49,11 @@ def check_folder(field: str, path: str | Path) -> Path:
     """Return the resolved folder ``path``; raise if it is not an existing directory."""
     if not isinstance(path, (str, Path)):
         raise NasgaInputError(field, f"must be a path, got {path!r}")
-    resolved = Path(path).expanduser().resolve()
+    if not str(path).strip():
+        raise NasgaInputError(field, f"must name a folder, got {str(path)!r}")
+    resolved = check_path(field, Path(path).expanduser()).resolve()
+    if resolved.exists() and not resolved.is_dir():
+        raise NasgaInputError(field, f"must be a folder, got the file {str(resolved)!r}")
     if not resolved.is_dir():
         raise NasgaInputError(field, f"missing folder {resolved}")
     return resolved

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from nasga.errors import check_number
 from nasga.spaces import Genome, NasgaInputError
 
 
@@ -19,7 +20,7 @@ def _limit(field: str, value: object) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise NasgaInputError(field, f"must be a positive number (or absent), got {value!r}")
-    return float(value)
+    return check_number(field, value)  # finite: no bound is written absent, not inf
 
 
 @dataclass(frozen=True)

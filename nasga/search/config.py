@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nasga.errors import check_int, is_int
+from nasga.errors import check_int, check_path, is_int
 from nasga.samplers.registry import STUDY_SAMPLERS, sampler_entry
 from nasga.search.pruners import study_pruner
 from nasga.search.settings import Settings, strategy_table
@@ -32,6 +32,8 @@ from nasga.spaces import SPACES, NasgaInputError, Space, space_class, space_from
 from nasga.storages.storage import GRACE_PERIOD, HEARTBEAT_INTERVAL
 
 MAX_NAME_LENGTH = 512
+MAX_FUSE = 4096
+"""The most trainings one fused network may hold (``[task] fuse``, ``--fuse``)."""
 """Longest study name: what Optuna's RDB storages index."""
 MAX_HEARTBEAT_SECONDS = 86_400
 """Largest ``heartbeat_interval`` and ``grace_period``: a day (Python's thread waits overflow
@@ -112,7 +114,9 @@ def load_raw(path: str | Path) -> dict[str, Any]:
     Raises:
         NasgaInputError: Missing or unreadable file, or a TOML syntax error.
     """
-    p = Path(path)
+    if not str(path).strip():
+        raise NasgaInputError("study", f"must name a study file, got {str(path)!r}")
+    p = check_path("study", path)
     if not p.is_file():
         name = shipped_name(p)
         if name is None:
@@ -135,6 +139,21 @@ def load_config(path: str | Path) -> dict[str, Any]:
         NasgaInputError: Missing or unreadable file, TOML syntax error, or a bad key/value.
     """
     return validate(load_raw(path))
+
+
+def check_study_name(field: str, name: Any) -> str:
+    """``name`` if it can name a study: 1 to :data:`MAX_NAME_LENGTH` printable characters, not
+    blank (the one rule, for ``[study] name`` and the names ``nasga compare`` builds).
+
+    Raises:
+        NasgaInputError: ``field: must be 1 to 512 printable characters, ...``.
+    """
+    ok = isinstance(name, str) and name.strip() and name.isprintable()
+    if not ok or len(name) > MAX_NAME_LENGTH:
+        raise NasgaInputError(field, f"must be 1 to {MAX_NAME_LENGTH} printable characters, not "
+                              f"blank (it names the study in every storage and file), got "
+                              f"{name!r}")
+    return name
 
 
 def validate(raw: dict[str, Any]) -> dict[str, Any]:
@@ -185,11 +204,7 @@ def _check_study(study: dict[str, Any]) -> None:
     study.setdefault("seed", 0)
     study.setdefault("heartbeat_interval", HEARTBEAT_INTERVAL)
     study.setdefault("grace_period", GRACE_PERIOD)
-    name = study["name"]
-    if not name.strip() or not name.isprintable() or len(name) > MAX_NAME_LENGTH:
-        raise NasgaInputError("study.name", f"must be 1 to {MAX_NAME_LENGTH} printable "
-                              f"characters, not blank (it names the study in every storage and "
-                              f"file), got {name!r}")
+    check_study_name("study.name", study["name"])
     for key in ("heartbeat_interval", "grace_period"):
         check_int(f"study.{key}", study[key], minimum=1, maximum=MAX_HEARTBEAT_SECONDS,
                   why="seconds; at most a day")
@@ -235,7 +250,8 @@ def check_fuse(fuse: Any, task: Any, *, pruner: Any = None, field: str = "task.f
     """
     from nasga.tasks.base import can_fuse
 
-    k = check_int(field, fuse, minimum=1)
+    k = check_int(field, fuse, minimum=1, maximum=MAX_FUSE,
+                  why="a bound against typos: one fused network holds every member")
     if k > 1 and not can_fuse(task):
         name = getattr(task, "name", type(task).__name__)
         raise NasgaInputError(field, f"the {name!r} task cannot train genomes fused (it has no "

@@ -47,9 +47,16 @@ def check_compatible(stored: dict[str, Any], cfg: dict[str, Any], name: str) -> 
                 old = added[key]  # a study stored before the setting existed: its default
             if old != new:
                 raise NasgaInputError(
-                    f"{table}.{key}", f"study {name!r} was created with {old!r}, got {new!r}; "
-                    "use the same settings to resume, or another --study-name"
+                    f"{table}.{key}", f"study {name!r} was created with {_shown(key, old)}, got "
+                    f"{_shown(key, new)}; use the same settings to resume, or another --study-name"
                 )
+
+
+def _shown(key: str, value: Any) -> str:
+    """A stored setting as the user gives it (``--max-evaluations 0`` is stored as ``None``)."""
+    if key == "max_evaluations" and value is None:
+        return "0 (every reappearance trains)"
+    return repr(value)
 
 
 __all__ = ["MUTABLE", "check_compatible", "keep_stored_dedup"]

@@ -29,8 +29,8 @@ from nasga.errors import NasgaRunError
 from nasga.spaces import NasgaInputError, Space
 from nasga.results.stats import GenerationStats, generation_stats
 from nasga.storages.storage import (
-    CONFIG_ATTR, artifact_dir, load_study_config, make_default_root, open_storage, redact,
-    storage_exists, study_exists,
+    CONFIG_ATTR, artifact_dir, check_artifact_dir, load_study_config, make_default_root,
+    open_storage, redact, storage_exists, study_exists,
 )
 
 @dataclass
@@ -133,6 +133,7 @@ def open_search(cfg: dict[str, Any] | Settings, *, storage_url: str, create: boo
     asked = settings.study
     if asked.reuse_from and create and not storage_exists(storage_url):
         raise _no_study_to_reuse(asked.reuse_from[0])  # before the file is created
+    check_artifact_dir(storage_url)  # trials write there: refused before the study is made
     if create:
         make_default_root(storage_url)
     storage = open_storage(storage_url, heartbeat_interval=asked.heartbeat_interval,

@@ -33,9 +33,20 @@ def summary(search: Search) -> str:
         lines.append("  " + ", ".join(f"{k} {v:.4g}" for k, v in sorted(shown.items())))
     trained = R.count_trained(complete)
     lines.append(f"{len(complete)} evaluations, {trained} trainings, "
-                 f"{len(complete) - trained} from the cache")
+                 f"{len(complete) - trained} from the cache{failed_note(search.study.trials)}")
     lines.append(dashboard_command(search.storage_url))
     return "\n".join(lines)
+
+
+def failed_note(trials: list) -> str:  # type: ignore[type-arg]
+    """``"; N failed (last: REASON)"`` from the failed trials' ``fail_reason`` (Optuna's own
+    warning for such a trial only says its value was NaN), or ``""`` when none failed."""
+    failed = [t for t in trials if t.state == TrialState.FAIL]
+    if not failed:
+        return ""
+    reason = next((str(t.user_attrs[R.FAIL_REASON]) for t in reversed(failed)
+                   if R.FAIL_REASON in t.user_attrs), "no reason recorded")
+    return f"; {len(failed)} failed (last: {reason.splitlines()[0][:200]})"
 
 
 def front_lines(search: Search, shown: int = 10) -> list[str]:
@@ -66,4 +77,4 @@ def dashboard_command(url: str) -> str:
     return f"inspect it: optuna-dashboard {target} --artifact-dir {artifact_dir(url)}"
 
 
-__all__ = ["dashboard_command", "front_lines", "summary"]
+__all__ = ["dashboard_command", "failed_note", "front_lines", "summary"]

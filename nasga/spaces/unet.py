@@ -137,10 +137,11 @@ class UNetSpace:
                 "genome", f"expected 'C-C-...-C|BBB' with one '|', got {text!r}"
             )
         ch_part, skip_part = text.strip().split("|")
-        try:
-            channels = tuple(int(c) for c in ch_part.split("-"))
-        except ValueError:
-            raise NasgaInputError("genome", f"channels must be integers, got {ch_part!r}") from None
+        parts = ch_part.split("-")
+        if not all(c.isascii() and c.isdigit() and c[:1] != "0" for c in parts):
+            raise NasgaInputError("genome", f"channels must be integers written in digits, "
+                                  f"without sign or leading zero, got {ch_part!r}")
+        channels = tuple(int(c) for c in parts)
         if len(channels) != self.depth:
             raise NasgaInputError(
                 "genome", f"depth {self.depth} needs {self.depth} channels, got {len(channels)} "
@@ -199,7 +200,7 @@ class UNetSpace:
             raise NasgaInputError(
                 "image_size",
                 f"must be divisible by 2^depth = {2**self.depth} (depth {self.depth}), "
-                f"got {image_size!r}",
+                f"got {image_size!r}; set task.image_size or space.depth to match",
             )
 
     def _check(self, genome: UNetGenome) -> None:

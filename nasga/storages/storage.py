@@ -12,6 +12,8 @@ A storage URL's password never appears in output or logs: see :mod:`nasga.storag
 from __future__ import annotations
 
 import errno
+import hashlib
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,8 @@ import warnings
 
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 
-from nasga.errors import NasgaInputError, NasgaStorageError, check_writable
+from nasga.errors import (NAME_MAX, NasgaInputError, NasgaStorageError, check_out_dir, check_path,
+                          check_writable, not_a_folder)
 from nasga.storages.heartbeat import retry_callback
 from nasga.storages.redact import redact, scrub, userinfo_span
 
@@ -40,6 +43,9 @@ DEFAULT_ROOT = Path("studies")
 def default_storage(study_name: str, *, workers: int = 1, root: Path = DEFAULT_ROOT) -> str:
     """SQLite under ``studies/`` for one process; a journal file there for several."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", study_name)
+    if len(safe) > NAME_MAX - 32:  # a valid study name (up to 512 characters) always has a file
+        digest = hashlib.sha256(study_name.encode()).hexdigest()[:16]
+        safe = f"{safe[:NAME_MAX - 48]}-{digest}"
     if workers > 1:
         return f"journal:///{root / f'{safe}.log'}"
     return f"sqlite:///{root / f'{safe}.db'}"
@@ -108,7 +114,7 @@ def journal_path(url: str) -> Path:
 
 def sqlite_path(url: str) -> Path | None:
     """File of a ``sqlite:///`` URL (``None`` for in-memory)."""
-    rest = url[len("sqlite:///"):]
+    rest = url[len("sqlite:///"):].split("?", 1)[0]  # SQLAlchemy's options follow a '?'
     return Path(rest) if rest and rest != ":memory:" else None
 
 
@@ -190,14 +196,14 @@ def _check_new_file(path: Path) -> None:
 
 def _check_journal_file(url: str, *, create: bool) -> None:
     """A journal URL names a regular file, or (``create``) one that can be created."""
-    path = journal_path(url)
+    path = check_path("storage", journal_path(url))
     if path.is_dir():
         raise NasgaInputError("storage", f"a journal is a file, e.g. journal:///studies/NAME.log; "
                               f"{str(path)!r} is a folder")
     if path.exists() and not path.is_file():
         raise NasgaInputError("storage", f"a journal is a regular file; {str(path)!r} is not one")
     if not path.parent.is_dir():
-        raise NasgaInputError("storage", f"folder {str(path.parent)!r} does not exist")
+        raise not_a_folder("storage", path.parent)
     if not create and not path.is_file():
         raise NasgaInputError("storage", f"no journal file {str(path)!r} (nothing created)")
     _check_new_file(path)
@@ -208,9 +214,30 @@ def _open_journal(url: str, *, create: bool, readonly: bool) -> JournalStorage:
     ``readonly``) by :func:`nasga.storages.journal.open_journal`."""
     _check_journal_file(url, create=create)
     path = journal_path(url)
+    check_journal_access(path, readonly=readonly)
     from nasga.storages.journal import open_journal
 
     return open_journal(url, path, readonly=readonly)  # notices go to stderr
+
+
+def check_journal_access(path: Path, *, readonly: bool) -> None:
+    """A journal file nasga can read and, unless ``readonly``, append to and lock: Optuna
+    creates the lock ``FILE.lock`` beside it, so its folder must take new files.
+
+    Raises:
+        NasgaInputError: ``storage: cannot write journal 'FILE' (Permission denied)``, and the
+            like, before anything is read or written.
+    """
+    if not readonly:
+        check_writable(path.parent, "storage")
+    if not path.is_file():
+        return
+    try:
+        with open(path, "rb" if readonly else "r+b") as f:
+            f.seek(0, os.SEEK_END)  # a file that cannot seek (/proc) is no journal
+    except OSError as exc:
+        raise NasgaInputError("storage", f"cannot {'read' if readonly else 'write'} journal "
+                              f"{str(path)!r} ({exc.strerror or type(exc).__name__})") from None
 
 
 def _check_sqlite_file(url: str, *, create: bool) -> None:
@@ -221,8 +248,9 @@ def _check_sqlite_file(url: str, *, create: bool) -> None:
         raise NasgaInputError(
             "storage", f"SQLite needs a file, e.g. sqlite:///studies/NAME.db (an in-memory "
             f"database cannot be resumed or shared with workers), got {url!r}")
+    check_path("storage", path)
     if not path.resolve().parent.is_dir():
-        raise NasgaInputError("storage", f"folder {str(path.parent)!r} does not exist")
+        raise not_a_folder("storage", path.parent)
     if not create and not path.is_file():
         raise NasgaInputError("storage", f"no SQLite file {str(path)!r} (nothing created)")
     _check_new_file(path.resolve())
@@ -230,6 +258,16 @@ def _check_sqlite_file(url: str, *, create: bool) -> None:
 
 def _postgresql_engine(url: str) -> tuple[str, dict[str, Any]]:
     """The SQLAlchemy URL (psycopg2) and RDBStorage arguments of a PostgreSQL URL."""
+    from sqlalchemy.engine import make_url
+
+    try:  # SQLAlchemy's own parser (a password may hold '/' or ':'); its int() error, said plainly
+        port = make_url(psycopg2_url(url)).port
+    except ValueError:  # its words may quote the password: not shown
+        port = -1
+    if port is not None and not 0 < port < 65536:
+        raise NasgaInputError(
+            "storage", f"a PostgreSQL URL is postgresql://USER@HOST:PORT/DATABASE with PORT an "
+            f"integer in 1..65535 (an IPv6 HOST in brackets), got {redact(url)!r}")
     try:
         import psycopg2  # noqa: F401
     except ImportError:
@@ -345,3 +383,23 @@ def artifact_dir(url: str, study_root: Path = DEFAULT_ROOT) -> Path:
     """Where the file-system artifact store of a storage lives (next to a local file)."""
     path = storage_file(url)
     return (study_root if path is None else path.parent) / "artifacts"
+
+
+def check_artifact_dir(url: str) -> Path:
+    """:func:`artifact_dir` of ``url``, refused before anything is written if it is a file or
+    nasga cannot create or write it (trials and ``nasga report`` write there).
+
+    Raises:
+        NasgaInputError: ``storage: the study's artifacts go in folder 'studies/artifacts':
+            ...`` naming the rule it breaks.
+    """
+    path = storage_file(url)
+    if path is not None and (path.parent != DEFAULT_ROOT or DEFAULT_ROOT.is_dir()):
+        check_url(url)  # the storage's own rules come first (the default folder is made later)
+    folder = artifact_dir(url)
+    try:
+        check_out_dir(folder, "storage")  # a file, or no folder nasga can write in
+    except NasgaInputError as exc:
+        raise NasgaInputError("storage", f"the study's artifacts go in folder {str(folder)!r}: "
+                              f"{exc.message}") from None
+    return folder

@@ -211,10 +211,12 @@ class ClassificationTask(FusedEvaluation, BudgetedTask):
 
     def _check_fits(self, genome: GeneticCNNGenome, data: ClassificationData,
                     device: torch.device) -> None:
+        """Refuse a genome whose training step would not fit in ``device``'s memory at the
+        step's batch (``batch_size``, or every training image when there are fewer)."""
         T.check_fits(genome.to_string(), [
             (lambda: self.build(genome, data),
              (data.in_channels, data.image_size, data.image_size)),
-        ], batch=self.batch_size, device=device)
+        ], batch=min(self.batch_size, len(data.x_train)), device=device)
 
     def data(self) -> ClassificationData:
         """The dataset (loaded once per process by :mod:`nasga.data`)."""

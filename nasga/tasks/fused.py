@@ -229,7 +229,8 @@ class FusedEvaluation:
         full = self.space.genome([1] * self.space.n_bits)  # every node a member may compute
         shape = (data.in_channels, data.image_size, data.image_size)
         T.check_fits(f"{len(ready)} fused genomes", [(lambda: self.build(full, data), shape)],
-                     batch=self.batch_size, device=device, copies=len(ready))
+                     batch=min(self.batch_size, len(data.x_train)), device=device,
+                     copies=len(ready))
         x_tr, y_tr, x_va, y_va = self._tensors(data, device)
         sgd = SGDSettings(self.epochs, self.batch_size, self.momentum, self.weight_decay,
                           self.learning_rate)

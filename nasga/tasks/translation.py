@@ -205,23 +205,25 @@ class TranslationTask(BudgetedTask):
         if self.dataset == "aligned":
             assert self.data_root is not None
             check_aligned_folder(self.data_root)
-            self.data()
+        n_train = len(self.data().a_train)
         smallest = self.space.genome([0] * (2 * self.space.depth - 1))
         self.check_budget(smallest)
         try:
-            self._check_fits(smallest, 3, 3, device)
+            self._check_fits(smallest, 3, 3, device, n_train)
         except EvaluationError as exc:
             raise NasgaInputError("image_size", f"even the smallest genome of the space: {exc}") \
                 from None
 
     def _check_fits(self, genome: UNetGenome, in_ch: int, out_ch: int,
-                    device: torch.device) -> None:
+                    device: torch.device, n_train: int) -> None:
+        """Refuse a genome whose training step would not fit in ``device``'s memory at the
+        step's batch (``batch_size``, or every training image when there are fewer)."""
         size = self.image_size
         T.check_fits(genome.to_string(), [
             (lambda: UNetGenerator(genome, input_nc=in_ch, output_nc=out_ch), (in_ch, size, size)),
             (lambda: PatchGANDiscriminator(in_ch + out_ch, ndf=self.ndf),
              (in_ch + out_ch, size, size)),
-        ], batch=self.batch_size, device=device)
+        ], batch=min(self.batch_size, n_train), device=device)
 
     def data(self) -> PairedImages:
         """The mini train/validation subsets (loaded once per process by :mod:`nasga.data`)."""
@@ -257,7 +259,8 @@ class TranslationTask(BudgetedTask):
         device = T.resolve_device(self.device)
         data = self.data()
         gen = T.seed_everything(seed)
-        self._check_fits(genome, data.input_channels, data.output_channels, device)
+        self._check_fits(genome, data.input_channels, data.output_channels, device,
+                         len(data.a_train))
         g_net = UNetGenerator(genome, input_nc=data.input_channels, output_nc=data.output_channels)
         d_net = PatchGANDiscriminator(data.input_channels + data.output_channels, ndf=self.ndf)
         cost = measure(g_net, (data.input_channels, self.image_size, self.image_size))

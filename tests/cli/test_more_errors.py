@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nasga.cli import main
-from tests.helpers import TINY, one_line_error
+from tests.helpers import COMPARE, TINY, one_line_error
 
 
 @pytest.mark.parametrize("flag,value,fragment", [
@@ -49,6 +49,8 @@ def test_compare_refuses_an_empty_prefix(tmp_path: Path,
 # --- a second fuzzing pass (2026-12-07): each case failed with a traceback, exit 1, a started
 # study or a leftover folder before its fix ---------------------------------------------------
 
+LONG = "n" * 300  # one name over the 255 bytes Linux, macOS and Windows allow
+TOO_LONG = "a name in a path must be at most 255 bytes (the file system's limit)"
 UNWRITABLE = Path("/proc")  # exists, and not even root can create a file in it
 needs_proc = pytest.mark.skipif(not (UNWRITABLE / "self").exists(), reason="Linux /proc only")
 
@@ -107,6 +109,33 @@ def test_a_folder_nasga_cannot_write_in_is_refused_up_front(
      "space.stages: nests lists or tables more than 16 deep"),
     (["run", "--task", "genetic-cnn", "--set", "space.stages=" + "[" * 5000 + "]" * 5000],
      "space.stages: nests lists or tables more than 16 deep"),
+    # a third pass: paths and names a file system refuses, values without a bound
+    (["run", "--task", "genetic-cnn", "--storage", f"sqlite:///{LONG}.db"], f"storage: {TOO_LONG}"),
+    (["run", "--task", "genetic-cnn", "--storage", f"journal:///{LONG}.log"],
+     f"storage: {TOO_LONG}"),
+    (["export", "--storage", f"sqlite:///{LONG}.db", "--study-name", "s"], f"storage: {TOO_LONG}"),
+    (["export", "--storage", "sqlite:///none.db", "--study-name", "s", "--out", f"{LONG}.json"],
+     f"out: {TOO_LONG}"),
+    (["repair", "--storage", f"journal:///{LONG}.log"], f"storage: {TOO_LONG}"),
+    (["run", "--study", f"{LONG}.toml"], f"study: {TOO_LONG}"),
+    (["run", "--task", "unet", "--data-root", LONG], f"task.data_root: {TOO_LONG}"),
+    ([*COMPARE, "--out", LONG], f"out: {TOO_LONG}"),
+    (["run", "--study", ""], "study: must name a study file, got ''"),
+    (["run", "--task", "unet", "--data-root", ""], "task.data_root: must name a folder, got ''"),
+    ([*COMPARE, "--out", "cmp", "--prefix", "p" * 600], "prefix: must be 1 to 512 printable"),
+    ([*COMPARE, "--out", "cmp", "--prefix", "a\nb"], "prefix: must be 1 to 512 printable"),
+    ([*COMPARE, "--out", "cmp", "--prefix", "p" * 495],  # the study names it builds are too long
+     "prefix: must be 1 to 512 printable"),
+    (["export", "--storage", "postgresql://u:pw@host:abc/db", "--study-name", "s"],
+     "storage: a PostgreSQL URL is postgresql://USER@HOST:PORT/DATABASE with PORT an integer"),
+    (["export", "--storage", "postgresql://u:pw@[::1/db", "--study-name", "s"],
+     "(an IPv6 HOST in brackets), got 'postgresql://u:***@[::1/db'"),
+    (["export", "--storage", "postgresql://u:pw@host:99999/db", "--study-name", "s"],
+     "PORT an integer in 1..65535"),
+    (["run", "--task", "unet", "--set", "task.max_macs=1e400"],
+     "task.max_macs: must be a finite number, got inf"),
+    (["run", "--task", "genetic-cnn", "--fuse", str(10**8)],
+     "task.fuse: must be an integer >= 1 and <= 4,096"),
 ])
 def test_fuzzed_bad_input_is_one_line_and_writes_nothing(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,

@@ -45,6 +45,9 @@ def test_random_genomes_are_valid_and_seeded() -> None:
         ("64-128-256-512-512-512-512-512|11a1111", "bad character 'a'"),
         ("64-128-256-512-512-512-512-512", "one '|'"),
         ("64-x-256-512-512-512-512-512|1111111", "channels must be integers"),
+        ("+64-128-256-512-512-512-512-512|1111111", "without sign or leading zero"),
+        ("064-128-256-512-512-512-512-512|1111111", "without sign or leading zero"),
+        ("6_4-128-256-512-512-512-512-512|1111111", "channels must be integers written in digits"),
     ],
 )
 def test_bad_strings(text: str, fragment: str) -> None:

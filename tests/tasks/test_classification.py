@@ -111,3 +111,16 @@ def test_device_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
     if not torch.cuda.is_available():
         with pytest.raises(NasgaInputError, match="not available"):
             T.resolve_device("cuda")
+
+
+def test_the_memory_check_uses_the_batch_a_step_trains(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With fewer training images than ``batch_size`` a step trains all of them, and the memory
+    estimate is made at that batch, not at ``batch_size`` (a third fuzzing pass)."""
+    seen: list[int] = []
+    monkeypatch.setattr(T, "check_fits", lambda what, networks, *, batch, device, copies=1:
+                        seen.append(batch))
+    task = ClassificationTask(SPACE, max_train=5, batch_size=32, device="cpu")
+    task.check_data()
+    big = ClassificationTask(SPACE, max_train=500, batch_size=32, device="cpu")
+    big.check_data()
+    assert seen == [5, 32]

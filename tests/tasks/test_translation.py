@@ -128,3 +128,13 @@ def test_grid_writer(tmp_path: Path) -> None:
     path = T.write_grid(tmp_path / "sub" / "g.png", rows, pad=1)
     with Image.open(path) as img:
         assert img.size == (2 * 9 + 1, 2 * 9 + 1)
+
+
+def test_the_memory_check_uses_the_batch_a_step_trains(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``max_train`` below ``batch_size``: the estimate is made at the batch a step trains."""
+    seen: list[int] = []
+    monkeypatch.setattr(T, "check_fits", lambda what, networks, *, batch, device, copies=1:
+                        seen.append(batch))
+    TranslationTask(SPACE, **{**TINY, "max_train": 2}).check_data()
+    TranslationTask(SPACE, **TINY).check_data()
+    assert seen == [2, 4]

@@ -299,9 +299,12 @@ def write_report(storage_url: str, study_name: str, out_path: str | Path = "repo
     """
     from optuna.artifacts import FileSystemArtifactStore
 
-    from nasga.storages.storage import NasgaStorageError, artifact_dir, load_study_config, open_storage
+    from nasga.storages.storage import (NasgaStorageError, artifact_dir, check_artifact_dir,
+                                        load_study_config, open_storage)
 
     out = check_out_file(out_path)
+    if attach:
+        check_artifact_dir(storage_url)  # before the page is written
     storage = open_storage(storage_url, heartbeat=False, create=False, readonly=not attach)
     load_study_config(storage, study_name)  # clear errors for a missing or foreign study
     study = optuna.load_study(study_name=study_name, storage=storage)
