@@ -30,12 +30,14 @@ def _tiny(tmp_path: Path, **replace: str) -> str:
     return str(path)
 
 
+WHY = "a bound against typos: one fused network holds every member"
 BAD = {
-    "zero": (["--task", "genetic-cnn", "--fuse", "0"], "task.fuse: must be an integer >= 1, got 0"),
+    "zero": (["--task", "genetic-cnn", "--fuse", "0"],
+             f"task.fuse: must be an integer >= 1 and <= 4,096 ({WHY}), got 0"),
     "not an integer": (["--task", "genetic-cnn", "--fuse", "two"],
                        "argument --fuse: invalid int value: 'two'"),
     "a float in the study": (["--task", "genetic-cnn", "--set", "task.fuse=2.5"],
-                             "task.fuse: must be an integer >= 1, got 2.5"),
+                             f"task.fuse: must be an integer >= 1 and <= 4,096 ({WHY}), got 2.5"),
     "a task without evaluate_many": (["--task", "unet", "--fuse", "2"],
                                      "task.fuse: the 'unet' task cannot train genomes fused"),
     "a tabular task on the space": (["--study", "{tabular}", "--fuse", "2"],
@@ -74,7 +76,7 @@ def _stored(tmp_path: Path, task: str = "genetic-cnn") -> str:
 
 
 @pytest.mark.parametrize("task, fuse, fragment", [
-    ("genetic-cnn", "0", "fuse: must be an integer >= 1, got 0"),
+    ("genetic-cnn", "0", "fuse: must be an integer >= 1 and <= 4,096"),
     ("synthetic", "3", "fuse: the 'synthetic' task cannot train genomes fused")])
 def test_a_workers_bad_fuse_is_one_line_and_writes_nothing(
         task: str, fuse: str, fragment: str, tmp_path: Path,
