@@ -32,9 +32,9 @@ from nasga.spaces import SPACES, NasgaInputError, Space, space_class, space_from
 from nasga.storages.storage import GRACE_PERIOD, HEARTBEAT_INTERVAL
 
 MAX_NAME_LENGTH = 512
+"""Longest study name: what Optuna's RDB storages index."""
 MAX_FUSE = 4096
 """The most trainings one fused network may hold (``[task] fuse``, ``--fuse``)."""
-"""Longest study name: what Optuna's RDB storages index."""
 MAX_HEARTBEAT_SECONDS = 86_400
 """Largest ``heartbeat_interval`` and ``grace_period``: a day (Python's thread waits overflow
 far above; a dead worker's trial waiting longer helps no one)."""

@@ -228,10 +228,10 @@ def check_journal_access(path: Path, *, readonly: bool) -> None:
         NasgaInputError: ``storage: cannot write journal 'FILE' (Permission denied)``, and the
             like, before anything is read or written.
     """
+    if not path.is_file():
+        return  # a new journal: its folder was probed when the URL was checked (_check_new_file)
     if not readonly:
         check_writable(path.parent, "storage")
-    if not path.is_file():
-        return
     try:
         with open(path, "rb" if readonly else "r+b") as f:
             f.seek(0, os.SEEK_END)  # a file that cannot seek (/proc) is no journal

@@ -134,7 +134,6 @@ def image_quality(fake: torch.Tensor, real: torch.Tensor) -> tuple[float, float]
     return float(np.mean(psnr)), float(np.mean(ssim))
 
 
-
 def validate(g_net: nn.Module, d_net: nn.Module, a: torch.Tensor, b: torch.Tensor, *,
              device: torch.device, batch_size: int, lam: float
              ) -> tuple[dict[str, float], torch.Tensor]:
